@@ -1,0 +1,72 @@
+#!/usr/bin/env node
+/**
+ * The `proxkit` command line. Errors become one line on stderr: exit 2 for bad input
+ * (options, keys, bytes, files), 1 for other failures; `--verbose` adds the stack.
+ */
+import yargs from "yargs";
+import { hideBin } from "yargs/helpers";
+import { ConfigError, ProxkitError } from "../core/errors.js";
+import { advCommand } from "./commands/adv.js";
+import { benchCommand } from "./commands/bench.js";
+import { demoCommand } from "./commands/demo.js";
+import { idsCommand } from "./commands/ids.js";
+import { keysCommand } from "./commands/keys.js";
+
+const EXIT_FAILURE = 1;
+const EXIT_BAD_INPUT = 2;
+
+function report(error: unknown, verbose: boolean): number {
+  const isBadInput = error instanceof ProxkitError ? error.isInputError : false;
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`proxkit: ${message}\n`);
+  if (verbose && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+  else if (!(error instanceof ProxkitError))
+    process.stderr.write("(run with --verbose for details)\n");
+  return isBadInput ? EXIT_BAD_INPUT : EXIT_FAILURE;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const verbose = argv.includes("--verbose");
+  const parser = yargs(argv)
+    .scriptName("proxkit")
+    .usage(
+      "$0 <command> [options]\n\nBLE proximity detection: rolling IDs (GAEN, DP-3T, Bluezone), advertising codecs, exposure and simulation.",
+    )
+    .command(idsCommand)
+    .command(advCommand)
+    .command(keysCommand)
+    .command(benchCommand)
+    .command(demoCommand)
+    .option("verbose", { type: "boolean", default: false, describe: "Show stack traces on errors" })
+    .demandCommand(1, "a command is needed")
+    .recommendCommands()
+    .strict()
+    .help()
+    .alias("help", "h")
+    .version()
+    .wrap(Math.min(110, process.stdout.columns ?? 100))
+    .epilogue("Exit codes: 0 success, 1 failure, 2 bad input. Docs: README.md")
+    .fail((message, error) => {
+      // Throwing stops yargs before any handler runs; main() reports it as bad input.
+      throw (
+        error ?? new ConfigError(`${message.replace(/\s*\n\s*/g, " ")} (see --help)`, "E_USAGE")
+      );
+    })
+    .exitProcess(false);
+  try {
+    await parser.parseAsync();
+  } catch (error) {
+    return report(error, verbose);
+  }
+  return 0;
+}
+
+process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+  // A closed pipe (proxkit ids ... | head) is not an error.
+  if (error.code === "EPIPE") process.exit(0);
+  throw error;
+});
+
+const code = await main(hideBin(process.argv));
+if (code !== 0) process.exitCode = code;
+else if (process.exitCode === undefined) process.exitCode = 0;

@@ -1,0 +1,71 @@
+/** Parsing of CLI values (keys, times, counts) into typed values, with one clear error each. */
+import { ConfigError, KeyFileError } from "../core/errors.js";
+import { fromHex } from "../core/hex.js";
+
+/** Parses a key given as hex, or (when `allowBase64`) standard base64, of exactly `bytes` bytes. */
+export function parseKey(
+  text: string,
+  what: string,
+  bytes: number,
+  allowBase64 = false,
+): Uint8Array {
+  const trimmed = text.trim();
+  if (/^(0x)?[0-9a-fA-F]*$/.test(trimmed)) {
+    const key = fromHex(trimmed, what);
+    if (key.length !== bytes) {
+      throw new KeyFileError(
+        `${what} must be ${bytes} bytes (${2 * bytes} hex digits), got ${key.length} bytes`,
+        "E_KEY_LENGTH",
+      );
+    }
+    return key;
+  }
+  if (allowBase64 && /^[A-Za-z0-9+/_-]+={0,2}$/.test(trimmed)) {
+    const key = new Uint8Array(Buffer.from(trimmed, "base64"));
+    if (key.length !== bytes) {
+      throw new KeyFileError(
+        `${what} must be ${bytes} bytes, got ${key.length} bytes from base64`,
+        "E_KEY_LENGTH",
+      );
+    }
+    return key;
+  }
+  throw new KeyFileError(
+    `${what} is neither hex${allowBase64 ? " nor base64" : ""}: ${JSON.stringify(text)}`,
+    "E_KEY_FORMAT",
+  );
+}
+
+/**
+ * Parses a time given as an ISO 8601 date or date-time (UTC when it has no zone) into ms
+ * since the Unix epoch. Returns `undefined` when `text` is not a date at all.
+ */
+export function parseIsoTimeMs(text: string): number | undefined {
+  const trimmed = text.trim();
+  if (!/^\d{4}-\d{2}-\d{2}/.test(trimmed)) return undefined;
+  const hasZone = /(Z|[+-]\d{2}:?\d{2})$/i.test(trimmed) && trimmed.length > 10;
+  const normalized =
+    trimmed.length === 10 ? `${trimmed}T00:00:00Z` : hasZone ? trimmed : `${trimmed}Z`;
+  const ms = Date.parse(normalized);
+  if (Number.isNaN(ms))
+    throw new ConfigError(`not a valid date-time: ${JSON.stringify(text)}`, "E_TIME");
+  return ms;
+}
+
+/** An integer option within [min, max]. */
+export function parseInteger(value: unknown, what: string, min: number, max: number): number {
+  const n =
+    typeof value === "number"
+      ? value
+      : typeof value === "string" && value.trim() !== ""
+        ? Number(value)
+        : Number.NaN;
+  if (!Number.isInteger(n))
+    throw new ConfigError(
+      `${what} must be a whole number, got ${JSON.stringify(value)}`,
+      "E_NUMBER",
+    );
+  if (n < min || n > max)
+    throw new ConfigError(`${what} must be between ${min} and ${max}, got ${n}`, "E_RANGE");
+  return n;
+}

@@ -1,0 +1,150 @@
+/**
+ * A device's own rolling keys: one per UTC day, generated or chained at day boundaries and
+ * deleted after the retention period. Pure: time and randomness are passed in; reading and
+ * writing the file is `src/io/key-store-file.ts`.
+ */
+import { KeyFileError } from "../core/errors.js";
+import { fromHex, toHex } from "../core/hex.js";
+import type { Random } from "../core/random.js";
+import {
+  type DayKey,
+  dayOf,
+  PROTOCOLS,
+  type Protocol,
+  type RollingIdScheme,
+} from "./rolling-id-scheme.js";
+import { schemeFor } from "./schemes.js";
+
+/** Days of own keys kept (GAEN keeps 14; DP-3T may be configured to 21). */
+export const DEFAULT_RETENTION_DAYS = 14;
+export const KEY_STORE_FORMAT = "proxkit-key-store";
+export const KEY_STORE_VERSION = 1;
+
+/** The serialised form (a JSON file). */
+export interface KeyStoreJson {
+  format: typeof KEY_STORE_FORMAT;
+  version: number;
+  protocol: Protocol;
+  retentionDays: number;
+  keys: { day: number; date: string; key: string }[];
+}
+
+export class KeyStore {
+  readonly protocol: Protocol;
+  readonly retentionDays: number;
+  private readonly scheme: RollingIdScheme;
+  private keys: DayKey[];
+
+  constructor(protocol: Protocol, options: { retentionDays?: number; keys?: DayKey[] } = {}) {
+    this.protocol = protocol;
+    this.scheme = schemeFor(protocol);
+    this.retentionDays = options.retentionDays ?? DEFAULT_RETENTION_DAYS;
+    if (
+      !Number.isInteger(this.retentionDays) ||
+      this.retentionDays < 1 ||
+      this.retentionDays > 366
+    ) {
+      throw new KeyFileError(
+        `retention must be a whole number of days in 1..366, got ${this.retentionDays}`,
+        "E_RETENTION",
+      );
+    }
+    this.keys = [...(options.keys ?? [])].sort((a, b) => a.day - b.day);
+  }
+
+  /** The keys held, oldest first. */
+  all(): readonly DayKey[] {
+    return this.keys;
+  }
+
+  /** The key of `day`, or `undefined`. */
+  keyForDay(day: number): DayKey | undefined {
+    return this.keys.find((k) => k.day === day);
+  }
+
+  /**
+   * Makes sure the key of `atMs`'s day exists (a fresh key for GAEN, or the chain stepped
+   * forward for DP-3T and Bluezone), deletes keys past the retention, and returns today's key.
+   */
+  ensureCurrent(atMs: number, random: Random): DayKey {
+    const today = dayOf(atMs);
+    let last = this.keys.at(-1);
+    if (!last || last.day > today) {
+      // Empty store, or the clock went back before our newest key: never reuse a future key's chain.
+      const existing = this.keyForDay(today);
+      if (existing) return existing;
+      last = this.scheme.newDayKey(today, random);
+      this.keys = [
+        ...this.keys.filter((k) => k.day < today),
+        last,
+        ...this.keys.filter((k) => k.day > today),
+      ];
+    } else if (last.day < today) {
+      if (this.scheme.chainedKeys) {
+        // Chained protocols step through every missed day so the chain stays verifiable.
+        while (last.day < today) {
+          last = this.scheme.nextDayKey(last, random);
+          if (last.day >= today - this.retentionDays) this.keys.push(last);
+        }
+      } else {
+        last = this.scheme.newDayKey(today, random);
+        this.keys.push(last);
+      }
+    }
+    this.prune(atMs);
+    return this.keyForDay(today)!;
+  }
+
+  /** Deletes keys older than the retention period before `atMs`'s day. */
+  prune(atMs: number): void {
+    const oldestKept = dayOf(atMs) - this.retentionDays + 1;
+    this.keys = this.keys.filter((k) => k.day >= oldestKept);
+  }
+
+  toJson(): KeyStoreJson {
+    return {
+      format: KEY_STORE_FORMAT,
+      version: KEY_STORE_VERSION,
+      protocol: this.protocol,
+      retentionDays: this.retentionDays,
+      keys: this.keys.map((k) => ({
+        day: k.day,
+        date: new Date(k.day * 86_400_000).toISOString().slice(0, 10),
+        key: toHex(k.key),
+      })),
+    };
+  }
+
+  /** Parses and validates the serialised form; anything off is a `KeyFileError` naming it. */
+  static fromJson(value: unknown, source = "key store"): KeyStore {
+    const fail = (what: string): never => {
+      throw new KeyFileError(`${source}: ${what}`, "E_KEY_STORE");
+    };
+    if (typeof value !== "object" || value === null) fail("not a JSON object");
+    const json = value as Partial<KeyStoreJson>;
+    if (json.format !== KEY_STORE_FORMAT)
+      fail(`not a proxkit key store (format is ${JSON.stringify(json.format)})`);
+    if (json.version !== KEY_STORE_VERSION)
+      fail(`unsupported version ${JSON.stringify(json.version)}`);
+    if (!PROTOCOLS.includes(json.protocol as Protocol))
+      fail(`unknown protocol ${JSON.stringify(json.protocol)}`);
+    const scheme = schemeFor(json.protocol as Protocol);
+    if (!Array.isArray(json.keys)) fail("keys is not a list");
+    const keys = (json.keys as unknown[]).map((entry, i) => {
+      const k = entry as { day?: unknown; key?: unknown };
+      if (!Number.isInteger(k.day)) fail(`key ${i}: day is not a whole number`);
+      if (typeof k.key !== "string") fail(`key ${i}: key is not a hex string`);
+      let bytes: Uint8Array;
+      try {
+        bytes = fromHex(k.key as string, `key ${i}`, scheme.keyBytes);
+      } catch (error) {
+        return fail((error as Error).message);
+      }
+      return { day: k.day as number, key: bytes };
+    });
+    return new KeyStore(json.protocol as Protocol, {
+      retentionDays: json.retentionDays ?? DEFAULT_RETENTION_DAYS,
+      keys,
+    });
+  }
+}
