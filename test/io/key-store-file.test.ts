@@ -34,6 +34,11 @@ describe("key-store files", () => {
     expect(statSync(path).mode & 0o777).toBe(0o600);
   });
 
+  it("say which folder is missing when it cannot be created", () => {
+    const store = new KeyStore("gaen");
+    expect(() => saveKeyStore(join(dir, "no-such-folder", "k.json"), store)).toThrow(/folder .*no-such-folder does not exist/);
+  });
+
   it("give one clear error when missing, not JSON or truncated", () => {
     expect(() => loadKeyStore(join(dir, "missing.json"))).toThrow(/does not exist/);
     const bad = join(dir, "bad.json");
