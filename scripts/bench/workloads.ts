@@ -7,10 +7,20 @@ import { encodeBluezoneAdvertisement } from "../../src/ble/bluezone-advertisemen
 import { classifyAdvertisement } from "../../src/ble/classify-advertisement.js";
 import { encodeDp3tAdvertisement } from "../../src/ble/dp3t-advertisement.js";
 import { encodeGaenAdvertisement } from "../../src/ble/gaen-advertisement.js";
+import { IdTable } from "../../src/core/id-table.js";
 import { SeededRandom } from "../../src/core/random.js";
+import { GaenMatcher, newMatchCounts, type PublishedKey } from "../../src/exposure/gaen-matcher.js";
+import { SightingIngest } from "../../src/exposure/sighting-ingest.js";
 import { deriveBluezoneIds } from "../../src/protocols/bluezone.js";
 import { deriveEphIds } from "../../src/protocols/dp3t.js";
-import { GAEN_ROLLING_PERIOD, GaenRpiBatchDeriver } from "../../src/protocols/gaen.js";
+import {
+  cryptAem,
+  deriveRpikAndAemk,
+  deriveRpis,
+  encodeMetadata,
+  GAEN_ROLLING_PERIOD,
+  GaenRpiBatchDeriver,
+} from "../../src/protocols/gaen.js";
 
 export interface Workload {
   readonly name: string;
@@ -19,8 +29,13 @@ export interface Workload {
   readonly unit: string;
   /** A workload this one is compared with in the same run. */
   readonly baseline?: string;
-  /** Builds the input; returns the batch function. */
-  setup(): () => number;
+  /** Builds the input; returns the batch function (timed in segments by the runner). */
+  setup?(quick: boolean): () => number;
+  /**
+   * Or: one whole measured run, for workloads whose unit of work is large (a full match).
+   * Returns the operations done, the seconds they took and extra figures to report.
+   */
+  once?(quick: boolean): { ops: number; seconds: number; extra?: Record<string, unknown> };
 }
 
 const GAEN_START = 2642976;
@@ -137,6 +152,104 @@ export const WORKLOADS: readonly Workload[] = [
         for (let i = 0; i < 10_000; i++)
           sink ^= classifyAdvertisement(frames[i & 255]).protocol.length;
         return 10_000 + (sink & 0);
+      };
+    },
+  },
+  {
+    name: "exposure.match",
+    describe:
+      "Match 100,000 published GAEN keys (14.4 M RPIs) against 1,000,000 stored sightings, index build included (--quick: 10,000 vs 100,000)",
+    unit: "key",
+    once(quick) {
+      const keyCount = quick ? 10_000 : 100_000;
+      const sightingCount = quick ? 100_000 : 1_000_000;
+      const random = new SeededRandom(6);
+      const keys: PublishedKey[] = Array.from({ length: keyCount }, (_, i) => ({
+        keyData: random.bytes(16),
+        rollingStartIntervalNumber: GAEN_START + 144 * (i % 14),
+        rollingPeriod: 144,
+      }));
+      // 1% of the sightings are of published keys (20 per matched key), the rest of strangers.
+      const columns = {
+        count: sightingCount,
+        atMs: new Float64Array(sightingCount),
+        rssiDbm: new Int16Array(sightingCount).fill(-70),
+        rpis: random.bytes(16 * sightingCount),
+        aems: random.bytes(4 * sightingCount),
+      };
+      for (let i = 0; i < sightingCount; i++)
+        columns.atMs[i] = (GAEN_START + random.int(14 * 144)) * 600_000;
+      const matchedSightings = sightingCount / 100;
+      for (let m = 0; m < matchedSightings; m++) {
+        const key = keys[Math.floor(m / 20) * 7];
+        const j = (m * 7) % 144;
+        const { rpik, aemk } = deriveRpikAndAemk(key.keyData);
+        const rpi = deriveRpis(rpik, key.rollingStartIntervalNumber + j, 1);
+        columns.rpis.set(rpi, 16 * m);
+        columns.aems.set(cryptAem(aemk, rpi, encodeMetadata(-10)), 4 * m);
+        columns.atMs[m] = (key.rollingStartIntervalNumber + j) * 600_000 + 1000;
+      }
+      const rssBefore = process.memoryUsage().rss;
+      const counts = newMatchCounts();
+      const start = performance.now();
+      const matches = new GaenMatcher(columns).match(keys, { counts });
+      const seconds = (performance.now() - start) / 1000;
+      return {
+        ops: keyCount,
+        seconds,
+        extra: {
+          keys: keyCount,
+          sightings: sightingCount,
+          rpis_per_s: Math.round(counts.rpis / seconds),
+          matches: matches.length,
+          match_s: Math.round(seconds * 1000) / 1000,
+          rss_growth_mb: Math.round(((process.memoryUsage().rss - rssBefore) / 2 ** 20) * 10) / 10,
+        },
+      };
+    },
+  },
+  {
+    name: "exposure.ingest",
+    describe:
+      "Sightings through ID interning, calibration, attenuation smoothing and exposure-window accumulation (10,000 IDs in range, one sighting per ms)",
+    unit: "sighting",
+    once(quick) {
+      const idCount = 10_000;
+      const total = quick ? 2_000_000 : 20_000_000;
+      const random = new SeededRandom(7);
+      const rpis = random.bytes(16 * idCount);
+      const rssi = new Int16Array(4096);
+      for (let i = 0; i < rssi.length; i++) rssi[i] = -50 - random.int(50);
+      const ids = new IdTable(16, idCount);
+      let windows = 0;
+      const ingest = new SightingIngest({ expectedIds: idCount, onWindow: () => windows++ });
+      const t0 = 1_600_000_000_000;
+      const rssAt: number[] = [];
+      const start = performance.now();
+      for (let i = 0; i < total; i++) {
+        const atMs = t0 + i;
+        const id = (i * 7919) % idCount;
+        ingest.push(ids.intern(rpis, 16 * id), atMs, rssi[i & 4095]);
+        if ((i & 0xffff) === 0) ingest.advanceTo(atMs);
+        if (i === total / 2 || i === total - 1) {
+          // Collect garbage first so that the figures show what is retained, not what is pending.
+          (globalThis as { gc?: () => void }).gc?.();
+          rssAt.push(process.memoryUsage().heapUsed);
+        }
+      }
+      ingest.flush();
+      const seconds = (performance.now() - start) / 1000;
+      const stateBytes = ingest.stateBytes + ids.byteLength;
+      return {
+        ops: total,
+        seconds,
+        extra: {
+          ids: idCount,
+          windows,
+          bytes_per_tracked_id: Math.round(stateBytes / idCount),
+          heap_mb_at_half: Math.round((rssAt[0] / 2 ** 20) * 10) / 10,
+          heap_mb_at_end: Math.round((rssAt[1] / 2 ** 20) * 10) / 10,
+        },
       };
     },
   },

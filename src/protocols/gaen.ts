@@ -108,14 +108,30 @@ export function deriveRpi(rpik: Uint8Array, intervalNumber: number): Uint8Array 
 
 /**
  * Derives the RPIs of many TEKs at once: the matching and benchmark hot path. Per key it
- * costs one JS HKDF and one AES-ECB call over the key's blocks; the PaddedData template is
- * reused across keys that share a rolling start (as keys of one export file mostly do).
+ * costs one JS HKDF and one AES-ECB call over the key's blocks; PaddedData templates are
+ * cached per rolling start (the keys of an export file span a few days).
  */
 export class GaenRpiBatchDeriver {
-  private template: Buffer = Buffer.alloc(0);
-  private templateStart = -1;
-  private templateCount = 0;
+  /** PaddedData templates by rolling start and count: keys of an export file share a few days. */
+  private readonly templates = new Map<number, Buffer>();
   private readonly rpik = new Uint8Array(16);
+  private lastKey = -1;
+  private lastTemplate: Buffer = Buffer.alloc(0);
+
+  private template(startInterval: number, count: number): Buffer {
+    const cacheKey = startInterval * 256 + count;
+    if (cacheKey === this.lastKey) return this.lastTemplate;
+    let template = this.templates.get(cacheKey);
+    if (!template) {
+      if (this.templates.size >= 64) this.templates.clear();
+      template = Buffer.allocUnsafe(16 * count);
+      writePaddedData(template, startInterval, count);
+      this.templates.set(cacheKey, template);
+    }
+    this.lastKey = cacheKey;
+    this.lastTemplate = template;
+    return template;
+  }
 
   /**
    * RPIs of the key at `teks[16*k .. 16*k+16)`, intervals `startInterval .. +count`, written
@@ -129,19 +145,8 @@ export class GaenRpiBatchDeriver {
     out: Uint8Array,
     outOffset: number,
   ): void {
-    if (startInterval !== this.templateStart || count !== this.templateCount) {
-      if (this.template.length < 16 * count)
-        this.template = Buffer.allocUnsafe(
-          16 * GAEN_ROLLING_PERIOD * Math.ceil(count / GAEN_ROLLING_PERIOD),
-        );
-      writePaddedData(this.template, startInterval, count);
-      this.templateStart = startInterval;
-      this.templateCount = count;
-    }
     hkdfSha256Key16(teks, 16 * keyIndex, [RPIK_INFO], 16, [this.rpik], [0]);
-    const blocks =
-      count * 16 === this.template.length ? this.template : this.template.subarray(0, count * 16);
-    out.set(aesEcb(this.rpik, blocks), outOffset);
+    out.set(aesEcb(this.rpik, this.template(startInterval, count)), outOffset);
   }
 
   /**

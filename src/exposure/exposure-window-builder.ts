@@ -1,0 +1,194 @@
+/**
+ * Builds GAEN v2 ScanInstances and ExposureWindows from a stream of (key handle, time,
+ * attenuation), as the Exposure Notification API defines them (PROTOCOLS.md §2):
+ * - sightings of one key at most 25.5 s apart form one scan instance, with
+ *   `typicalAttenuationDb = round(mean)`, `minAttenuationDb = min`, and
+ *   `secondsSinceLastScan = 60 * min(5, whole minutes since the previous scan)` (120 s when
+ *   the previous scan is unknown);
+ * - an exposure window holds one key's scans and lasts at most 30 minutes: a sighting 30
+ *   minutes or more after the window's first sighting starts a new window.
+ *
+ * Streaming: state lives in typed arrays indexed by handle (no allocation per sighting); a
+ * window is emitted once no later sighting can change it, so the windows are the same however
+ * the stream is split into calls. Sightings of one key must come in time order.
+ */
+
+/** Sightings at most this far apart belong to one scan instance. */
+export const SCAN_GAP_MS = 25_500;
+/** Longest exposure window. */
+export const WINDOW_MAX_MS = 30 * 60_000;
+/** secondsSinceLastScan when the previous scan time is unknown. */
+export const UNKNOWN_SECONDS_SINCE_LAST_SCAN = 120;
+
+export interface ScanInstance {
+  /** First sighting of the scan, ms since the Unix epoch. */
+  readonly atMs: number;
+  readonly typicalAttenuationDb: number;
+  readonly minAttenuationDb: number;
+  readonly secondsSinceLastScan: number;
+  /** Sightings merged into this scan instance. */
+  readonly sightings: number;
+}
+
+export interface ExposureWindow {
+  /** The key (or ID) handle the window belongs to. */
+  readonly handle: number;
+  /** First sighting of the window, ms since the Unix epoch. */
+  readonly startMs: number;
+  readonly scanInstances: readonly ScanInstance[];
+}
+
+export class ExposureWindowBuilder {
+  private readonly onWindow: (window: ExposureWindow) => void;
+  private windowStartMs: Float64Array;
+  private scanFirstMs: Float64Array;
+  private scanLastMs: Float64Array;
+  private scanSumDb: Float64Array;
+  private scanMinDb: Float64Array;
+  private scanCount: Int32Array;
+  private previousScanMs: Float64Array;
+  private scans: (ScanInstance[] | undefined)[] = [];
+  /** Open windows in opening order: [handle, startMs] pairs, for `advanceTo`. */
+  private openQueue: number[] = [];
+  private openQueueHead = 0;
+  private open = 0;
+
+  constructor(onWindow: (window: ExposureWindow) => void, expectedHandles = 1024) {
+    this.onWindow = onWindow;
+    const n = Math.max(16, expectedHandles);
+    this.windowStartMs = new Float64Array(n).fill(Number.NaN);
+    this.scanFirstMs = new Float64Array(n);
+    this.scanLastMs = new Float64Array(n);
+    this.scanSumDb = new Float64Array(n);
+    this.scanMinDb = new Float64Array(n);
+    this.scanCount = new Int32Array(n);
+    this.previousScanMs = new Float64Array(n).fill(Number.NaN);
+  }
+
+  /** Windows currently open. */
+  get openWindows(): number {
+    return this.open;
+  }
+
+  /** Bytes of per-handle state (typed arrays), for memory reports. */
+  get stateBytes(): number {
+    return this.windowStartMs.length * (8 * 6 + 4);
+  }
+
+  /** Adds one sighting of `handle` at `atMs` with `attenuationDb`. */
+  push(handle: number, atMs: number, attenuationDb: number): void {
+    if (handle >= this.windowStartMs.length) this.grow(handle + 1);
+    const start = this.windowStartMs[handle];
+    if (Number.isNaN(start)) {
+      this.openWindow(handle, atMs);
+    } else if (atMs - start >= WINDOW_MAX_MS) {
+      this.closeScan(handle);
+      this.emit(handle);
+      this.openWindow(handle, atMs);
+    } else if (atMs - this.scanLastMs[handle] > SCAN_GAP_MS) {
+      this.closeScan(handle);
+      this.scanFirstMs[handle] = atMs;
+    } else {
+      this.scanLastMs[handle] = atMs;
+      this.scanSumDb[handle] += attenuationDb;
+      if (attenuationDb < this.scanMinDb[handle]) this.scanMinDb[handle] = attenuationDb;
+      this.scanCount[handle]++;
+      return;
+    }
+    this.scanLastMs[handle] = atMs;
+    this.scanSumDb[handle] = attenuationDb;
+    this.scanMinDb[handle] = attenuationDb;
+    this.scanCount[handle] = 1;
+  }
+
+  /**
+   * Tells the builder that no sighting earlier than `nowMs` will come: windows whose 30
+   * minutes are over are emitted. (Any later sighting of their key would start a new window.)
+   */
+  advanceTo(nowMs: number): void {
+    const queue = this.openQueue;
+    while (this.openQueueHead < queue.length) {
+      const handle = queue[this.openQueueHead];
+      const startMs = queue[this.openQueueHead + 1];
+      if (this.windowStartMs[handle] === startMs) {
+        if (nowMs - startMs < WINDOW_MAX_MS) break;
+        this.closeScan(handle);
+        this.emit(handle);
+      }
+      this.openQueueHead += 2;
+    }
+    if (this.openQueueHead > 4096 && this.openQueueHead * 2 > queue.length) {
+      this.openQueue = queue.slice(this.openQueueHead);
+      this.openQueueHead = 0;
+    }
+  }
+
+  /** Emits every open window (end of stream). */
+  flush(): void {
+    for (let i = this.openQueueHead; i < this.openQueue.length; i += 2) {
+      const handle = this.openQueue[i];
+      if (this.windowStartMs[handle] === this.openQueue[i + 1]) {
+        this.closeScan(handle);
+        this.emit(handle);
+      }
+    }
+    this.openQueue = [];
+    this.openQueueHead = 0;
+  }
+
+  private openWindow(handle: number, atMs: number): void {
+    this.windowStartMs[handle] = atMs;
+    this.scanFirstMs[handle] = atMs;
+    this.scans[handle] = [];
+    this.openQueue.push(handle, atMs);
+    this.open++;
+  }
+
+  private closeScan(handle: number): void {
+    const atMs = this.scanFirstMs[handle];
+    const previous = this.previousScanMs[handle];
+    const secondsSinceLastScan = Number.isNaN(previous)
+      ? UNKNOWN_SECONDS_SINCE_LAST_SCAN
+      : 60 * Math.min(5, Math.floor((atMs - previous) / 60_000));
+    this.previousScanMs[handle] = atMs;
+    this.scans[handle]!.push({
+      atMs,
+      typicalAttenuationDb: Math.round(this.scanSumDb[handle] / this.scanCount[handle]),
+      minAttenuationDb: this.scanMinDb[handle],
+      secondsSinceLastScan,
+      sightings: this.scanCount[handle],
+    });
+  }
+
+  private emit(handle: number): void {
+    const window: ExposureWindow = {
+      handle,
+      startMs: this.windowStartMs[handle],
+      scanInstances: this.scans[handle]!,
+    };
+    this.windowStartMs[handle] = Number.NaN;
+    this.scans[handle] = undefined;
+    this.open--;
+    this.onWindow(window);
+  }
+
+  private grow(minLength: number): void {
+    let n = this.windowStartMs.length;
+    while (n < minLength) n *= 2;
+    const grow64 = (a: Float64Array, fill?: number) => {
+      const b = new Float64Array(n);
+      if (fill !== undefined) b.fill(fill, a.length);
+      b.set(a);
+      return b;
+    };
+    this.windowStartMs = grow64(this.windowStartMs, Number.NaN);
+    this.scanFirstMs = grow64(this.scanFirstMs);
+    this.scanLastMs = grow64(this.scanLastMs);
+    this.scanSumDb = grow64(this.scanSumDb);
+    this.scanMinDb = grow64(this.scanMinDb);
+    this.previousScanMs = grow64(this.previousScanMs, Number.NaN);
+    const count = new Int32Array(n);
+    count.set(this.scanCount);
+    this.scanCount = count;
+  }
+}

@@ -1,0 +1,176 @@
+/**
+ * Scores exposures with a `RiskPreset`: EN v1 attenuation durations, EN v2 daily summaries,
+ * the EN v1 risk score (Immuni), or proxkit's detector. Every model takes the same input:
+ * windows of (attenuation, seconds) segments, which come from exposure windows (one segment
+ * per scan instance: typical attenuation x secondsSinceLastScan) or from measured
+ * attenuation histograms (the Dublin tram data).
+ */
+import type { ExposureWindow } from "./exposure-window-builder.js";
+import type { RiskPreset } from "./risk-preset.js";
+
+export interface AttenuationSegment {
+  readonly attenuationDb: number;
+  readonly seconds: number;
+}
+
+export interface ScoredWindow {
+  /** Which exposure (key, pair) the window belongs to: v1 models aggregate per exposure and day. */
+  readonly exposure: string;
+  readonly startMs: number;
+  readonly segments: readonly AttenuationSegment[];
+}
+
+/** One UTC day's result, in the shape of the EN v2 DailySummary plus the decision. */
+export interface DailyResult {
+  readonly day: string;
+  /** Sum of window scores (v1 risk score: sum of exposure risk scores). */
+  readonly scoreSum: number;
+  readonly maximumScore: number;
+  /** Sum of weighted durations, seconds (detector: seconds estimated close). */
+  readonly weightedDurationSum: number;
+  readonly notified: boolean;
+}
+
+export interface ExposureScore {
+  readonly dailySummaries: DailyResult[];
+  readonly notified: boolean;
+}
+
+/** Segments of an exposure window: each scan instance's typical attenuation for its secondsSinceLastScan. */
+export function windowToScored(window: ExposureWindow, exposure: string): ScoredWindow {
+  return {
+    exposure,
+    startMs: window.startMs,
+    segments: window.scanInstances.map((s) => ({
+      attenuationDb: s.typicalAttenuationDb,
+      seconds: s.secondsSinceLastScan,
+    })),
+  };
+}
+
+/** EN v1 attenuation-duration bucket: below t0, between t0 and t1, at or above t1. */
+function v1Bucket(attenuationDb: number, thresholds: readonly number[]): number {
+  let bucket = 0;
+  while (bucket < thresholds.length && attenuationDb >= thresholds[bucket]) bucket++;
+  return bucket;
+}
+
+/** EN v2 bucket: immediate <= t0, near <= t1, medium <= t2, other. */
+function v2Bucket(attenuationDb: number, thresholds: readonly number[]): number {
+  let bucket = 0;
+  while (bucket < thresholds.length && attenuationDb > thresholds[bucket]) bucket++;
+  return bucket;
+}
+
+/** EN v1 risk-score attenuation bucket index (0: > 73 dB ... 7: <= 10 dB). */
+const V1_ATTENUATION_BOUNDS_DB = [73, 63, 51, 33, 27, 15, 10];
+function v1AttenuationScoreIndex(attenuationDb: number): number {
+  let index = 0;
+  while (
+    index < V1_ATTENUATION_BOUNDS_DB.length &&
+    attenuationDb <= V1_ATTENUATION_BOUNDS_DB[index]
+  )
+    index++;
+  return index;
+}
+
+/** EN v1 risk-score duration bucket index (0: 0 min, 1: <= 5, ... 7: > 30). */
+function v1DurationScoreIndex(minutes: number): number {
+  if (minutes <= 0) return 0;
+  return Math.min(7, Math.ceil(minutes / 5));
+}
+
+const dayOfMs = (ms: number) =>
+  new Date(Math.floor(ms / 86_400_000) * 86_400_000).toISOString().slice(0, 10);
+
+/** Per window (or per v1 exposure) score; returns [day, score, weightedSeconds] triples. */
+function windowScores(
+  preset: RiskPreset,
+  windows: readonly ScoredWindow[],
+): [string, number, number][] {
+  const out: [string, number, number][] = [];
+  switch (preset.model) {
+    case "v1-attenuation-durations":
+    case "v2-exposure-windows": {
+      const bucketOf = preset.model === "v1-attenuation-durations" ? v1Bucket : v2Bucket;
+      for (const w of windows) {
+        if (preset.windowFilter) {
+          const limit = preset.windowFilter.attenuationBelowDb;
+          const seconds = w.segments.reduce(
+            (sum, s) => sum + (s.attenuationDb <= limit ? s.seconds : 0),
+            0,
+          );
+          if (seconds < preset.windowFilter.minMinutes * 60) continue;
+        }
+        let weighted = 0;
+        for (const s of w.segments)
+          weighted += s.seconds * preset.weights[bucketOf(s.attenuationDb, preset.thresholdsDb)];
+        if (preset.minimumWindowScore !== undefined && weighted < preset.minimumWindowScore)
+          continue;
+        out.push([dayOfMs(w.startMs), weighted, weighted]);
+      }
+      return out;
+    }
+    case "v1-risk-score": {
+      // EN v1 scores an exposure (one key on one day) by its total duration and time-weighted attenuation.
+      const exposures = new Map<
+        string,
+        { day: string; seconds: number; attenuationSeconds: number }
+      >();
+      for (const w of windows) {
+        const day = dayOfMs(w.startMs);
+        const key = `${w.exposure}\u0000${day}`;
+        const e = exposures.get(key) ?? { day, seconds: 0, attenuationSeconds: 0 };
+        for (const s of w.segments) {
+          e.seconds += s.seconds;
+          e.attenuationSeconds += s.attenuationDb * s.seconds;
+        }
+        exposures.set(key, e);
+      }
+      for (const e of exposures.values()) {
+        if (e.seconds <= 0) continue;
+        const attenuationDb = e.attenuationSeconds / e.seconds;
+        const score =
+          preset.attenuationBucketScores![v1AttenuationScoreIndex(attenuationDb)] *
+          preset.durationBucketScores![v1DurationScoreIndex(e.seconds / 60)];
+        out.push([e.day, score, e.seconds]);
+      }
+      return out;
+    }
+    case "proxkit-detector": {
+      const closeDb = preset.closeAttenuationDb ?? 63;
+      for (const w of windows) {
+        let close = 0;
+        for (const s of w.segments) if (s.attenuationDb <= closeDb) close += s.seconds;
+        out.push([dayOfMs(w.startMs), close, close]);
+      }
+      return out;
+    }
+  }
+}
+
+/** Scores windows with `preset`: daily summaries and whether the preset notifies. */
+export function scoreExposure(preset: RiskPreset, windows: readonly ScoredWindow[]): ExposureScore {
+  const days = new Map<
+    string,
+    { scoreSum: number; maximumScore: number; weightedDurationSum: number }
+  >();
+  for (const [day, score, weightedSeconds] of windowScores(preset, windows)) {
+    const d = days.get(day) ?? { scoreSum: 0, maximumScore: 0, weightedDurationSum: 0 };
+    d.scoreSum += score;
+    d.maximumScore = Math.max(d.maximumScore, score);
+    d.weightedDurationSum += weightedSeconds;
+    days.set(day, d);
+  }
+  const dailySummaries = [...days.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([day, d]) => {
+      let notified: boolean;
+      if (preset.model === "v1-risk-score") notified = d.maximumScore >= preset.minimumRiskScore!;
+      else if (preset.model === "proxkit-detector")
+        notified = d.weightedDurationSum >= preset.notifyAtCloseMinutes! * 60;
+      else notified = d.weightedDurationSum >= preset.notifyAtWeightedMinutes! * 60;
+      return { day, ...d, notified };
+    });
+  return { dailySummaries, notified: dailySummaries.some((d) => d.notified) };
+}

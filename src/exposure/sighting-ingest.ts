@@ -1,0 +1,94 @@
+/**
+ * The receive-side hot path: sightings (already interned to integer handles) through
+ * calibration (attenuation = TX power - (RSSI + receiver correction)), per-ID smoothing
+ * (an exponential moving average of attenuation, time-aware) and exposure-window
+ * accumulation, with no allocation per sighting.
+ */
+import { type ExposureWindow, ExposureWindowBuilder } from "./exposure-window-builder.js";
+
+/** RSSI limits of the EN attenuation formula (PROTOCOLS.md §2). */
+const MIN_RSSI_DBM = -127;
+const MAX_RSSI_DBM = 126;
+
+export interface SightingIngestOptions {
+  /** Receiver RSSI correction from the calibration table, dB. */
+  rxRssiCorrectionDb?: number;
+  /** TX power used when a sighting carries none (GAEN before matching), dBm. */
+  defaultTxPowerDbm?: number;
+  /** Time constant of the attenuation EMA, ms (default 30 s: about one GAEN scan's worth of readings). */
+  smoothingTimeConstantMs?: number;
+  expectedIds?: number;
+  onWindow?: (window: ExposureWindow) => void;
+}
+
+export class SightingIngest {
+  private readonly rxCorrectionDb: number;
+  private readonly defaultTxPowerDbm: number;
+  private readonly tauMs: number;
+  private readonly windows: ExposureWindowBuilder;
+  private smoothedDb: Float64Array;
+  private lastMs: Float64Array;
+  /** Sightings ingested. */
+  count = 0;
+
+  constructor(options: SightingIngestOptions = {}) {
+    this.rxCorrectionDb = options.rxRssiCorrectionDb ?? 0;
+    this.defaultTxPowerDbm = options.defaultTxPowerDbm ?? -24;
+    this.tauMs = options.smoothingTimeConstantMs ?? 30_000;
+    const n = Math.max(16, options.expectedIds ?? 1024);
+    this.smoothedDb = new Float64Array(n).fill(Number.NaN);
+    this.lastMs = new Float64Array(n);
+    this.windows = new ExposureWindowBuilder(options.onWindow ?? (() => {}), n);
+  }
+
+  /** Adds a sighting of ID `handle`; `txPowerDbm` NaN means unknown. Returns the attenuation, dB. */
+  push(handle: number, atMs: number, rssiDbm: number, txPowerDbm = Number.NaN): number {
+    if (handle >= this.smoothedDb.length) this.grow(handle + 1);
+    const rssi = Math.min(MAX_RSSI_DBM, Math.max(MIN_RSSI_DBM, rssiDbm));
+    const tx = Number.isNaN(txPowerDbm) ? this.defaultTxPowerDbm : txPowerDbm;
+    let attenuationDb = tx - (rssi + this.rxCorrectionDb);
+    if (attenuationDb < 0) attenuationDb = 0;
+    const previous = this.smoothedDb[handle];
+    if (Number.isNaN(previous)) {
+      this.smoothedDb[handle] = attenuationDb;
+    } else {
+      // Time-aware EMA: the weight of the new reading grows with the time since the last one.
+      const alpha = 1 - Math.exp(-(atMs - this.lastMs[handle]) / this.tauMs);
+      this.smoothedDb[handle] = previous + alpha * (attenuationDb - previous);
+    }
+    this.lastMs[handle] = atMs;
+    this.windows.push(handle, atMs, attenuationDb);
+    this.count++;
+    return attenuationDb;
+  }
+
+  /** The smoothed attenuation of `handle`, dB, or NaN when never seen. */
+  smoothedAttenuationDb(handle: number): number {
+    return handle < this.smoothedDb.length ? this.smoothedDb[handle] : Number.NaN;
+  }
+
+  /** Closes windows that no sighting at or after `nowMs` can extend. */
+  advanceTo(nowMs: number): void {
+    this.windows.advanceTo(nowMs);
+  }
+
+  flush(): void {
+    this.windows.flush();
+  }
+
+  /** Bytes of per-ID state. */
+  get stateBytes(): number {
+    return this.smoothedDb.byteLength + this.lastMs.byteLength + this.windows.stateBytes;
+  }
+
+  private grow(minLength: number): void {
+    let n = this.smoothedDb.length;
+    while (n < minLength) n *= 2;
+    const smoothed = new Float64Array(n).fill(Number.NaN);
+    smoothed.set(this.smoothedDb);
+    this.smoothedDb = smoothed;
+    const last = new Float64Array(n);
+    last.set(this.lastMs);
+    this.lastMs = last;
+  }
+}
