@@ -11,6 +11,7 @@ import { benchCommand } from "./commands/bench.js";
 import { demoCommand } from "./commands/demo.js";
 import { idsCommand } from "./commands/ids.js";
 import { keysCommand } from "./commands/keys.js";
+import { matchCommand } from "./commands/match.js";
 
 const EXIT_FAILURE = 1;
 const EXIT_BAD_INPUT = 2;
@@ -35,6 +36,7 @@ export async function main(argv: string[]): Promise<number> {
     .command(idsCommand)
     .command(advCommand)
     .command(keysCommand)
+    .command(matchCommand)
     .command(benchCommand)
     .command(demoCommand)
     .option("verbose", { type: "boolean", default: false, describe: "Show stack traces on errors" })

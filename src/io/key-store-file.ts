@@ -85,10 +85,16 @@ export function saveKeyStore(
     if (error instanceof KeyFileError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "ENOENT" || code === "ENOTDIR") {
-      throw new KeyFileError(`cannot create ${path}: folder ${dirname(path)} does not exist`, "E_PATH");
+      throw new KeyFileError(
+        `cannot create ${path}: folder ${dirname(path)} does not exist`,
+        "E_PATH",
+      );
     }
     if (code === "EACCES" || code === "EPERM" || code === "EROFS") {
-      throw new KeyFileError(`cannot create ${path}: no permission to write in ${dirname(path)}`, "E_PATH");
+      throw new KeyFileError(
+        `cannot create ${path}: no permission to write in ${dirname(path)}`,
+        "E_PATH",
+      );
     }
     throw new StoreError(`cannot write key store ${path}: ${(error as Error).message}`, "E_WRITE");
   }

@@ -1,9 +1,19 @@
+import { existsSync, readFileSync } from "node:fs";
 import type { Argv, CommandModule } from "yargs";
 import { systemClock } from "../../core/clock.js";
+import { KeyFileError } from "../../core/errors.js";
 import { cryptoRandom } from "../../core/random.js";
+import {
+  exportKeyFile,
+  inspectKeyFile,
+  parseDiagnosisKeysJsonl,
+  writeKeyFileZip,
+} from "../../exposure/key-file/index.js";
 import { saveKeyStore } from "../../io/key-store-file.js";
 import { DEFAULT_RETENTION_DAYS, KeyStore } from "../../protocols/key-store.js";
 import { PROTOCOLS, type Protocol } from "../../protocols/rolling-id-scheme.js";
+
+import { writeJson } from "../output.js";
 import { parseInteger } from "../parse.js";
 
 interface NewArgs {
@@ -53,10 +63,159 @@ const newCommand: CommandModule<object, NewArgs> = {
   },
 };
 
+interface InspectArgs {
+  file: string;
+  "public-key"?: string;
+  format?: string;
+}
+
+const inspectCommand: CommandModule<object, InspectArgs> = {
+  command: "inspect <file>",
+  describe: "Summarise a GAEN diagnosis-key file (zip or export.bin) and check its signature",
+  builder: (yargs: Argv) =>
+    yargs
+      .positional("file", {
+        type: "string",
+        demandOption: true,
+        describe: "export zip, or a bare export.bin",
+      })
+      .option("public-key", {
+        type: "string",
+        describe: "Verification key: base64 SPKI, or PEM text or file",
+      })
+      .option("format", { type: "string", choices: ["json"], default: "json" })
+      .epilogue(
+        'Prints {"region", "start", "end", "batch", "keys", "signature"}; signature is valid, invalid (exit 1), absent or unchecked (no --public-key).',
+      )
+      .example(
+        "$0 keys inspect export.zip --public-key MFkwEwYH...",
+        "Check a key server's file",
+      ) as unknown as Argv<InspectArgs>,
+  handler: (args) => {
+    const summary = inspectKeyFile(args.file, { publicKey: readKeyArgument(args["public-key"]) });
+    writeJson(summary);
+    if (summary.signature === "invalid") {
+      process.stderr.write(
+        "proxkit: the signature is invalid: the file was altered or signed with another key\n",
+      );
+      process.exitCode = 1;
+    }
+  },
+};
+
+interface ExportArgs {
+  keys: string;
+  "signing-key": string;
+  out: string;
+  region: string;
+  "key-id": string;
+  "key-version": string;
+  start?: number;
+  end?: number;
+  force?: boolean;
+}
+
+const exportCommand: CommandModule<object, ExportArgs> = {
+  command: "export",
+  describe:
+    "Write a signed diagnosis-key file (export.bin + export.sig in a zip), as a key server does",
+  builder: (yargs: Argv) =>
+    yargs
+      .option("keys", {
+        type: "string",
+        demandOption: true,
+        describe:
+          'Keys as JSON lines: {"key": "<32 hex>", "rollingStartIntervalNumber": N, "rollingPeriod": 144, ...}',
+      })
+      .option("signing-key", {
+        type: "string",
+        demandOption: true,
+        describe: "ECDSA P-256 private key, PEM file",
+      })
+      .option("out", {
+        alias: "o",
+        type: "string",
+        demandOption: true,
+        describe: "The zip to write",
+      })
+      .option("region", {
+        type: "string",
+        default: "XX",
+        describe: "Region code written in the file",
+      })
+      .option("key-id", { type: "string", default: "proxkit", describe: "verification_key_id" })
+      .option("key-version", {
+        type: "string",
+        default: "v1",
+        describe: "verification_key_version",
+      })
+      .option("start", {
+        type: "number",
+        describe: "start_timestamp, unix s [default: the earliest key's rolling start]",
+      })
+      .option("end", {
+        type: "number",
+        describe: "end_timestamp, unix s [default: the latest key's end]",
+      })
+      .option("force", {
+        type: "boolean",
+        default: false,
+        describe: "Overwrite --out if it exists",
+      })
+      .example(
+        "openssl ecparam -name prime256v1 -genkey -noout -out signing.pem",
+        "Make a test signing key",
+      )
+      .example(
+        "$0 keys export --keys keys.jsonl --signing-key signing.pem --out export.zip",
+        "Sign and write the file",
+      ) as unknown as Argv<ExportArgs>,
+  handler: (args) => {
+    const keys = parseDiagnosisKeysJsonl(readTextFile(args.keys, "keys file"), args.keys);
+    if (keys.length === 0) throw new KeyFileError(`${args.keys} holds no keys`, "E_EMPTY");
+    const signingKeyPem = readTextFile(args["signing-key"], "signing key");
+    const starts = keys.map((k) => k.rollingStartIntervalNumber * 600);
+    const ends = keys.map((k) => (k.rollingStartIntervalNumber + k.rollingPeriod) * 600);
+    const parts = exportKeyFile({
+      keys,
+      region: args.region,
+      startTimestampS: args.start ?? Math.min(...starts),
+      endTimestampS: args.end ?? Math.max(...ends),
+      signingKeyPem,
+      keyId: args["key-id"],
+      keyVersion: args["key-version"],
+    });
+    if (!args.force && existsSync(args.out))
+      throw new KeyFileError(`${args.out} already exists (use --force to replace it)`, "E_EXISTS");
+    writeKeyFileZip(args.out, parts);
+    process.stderr.write(
+      `wrote ${args.out}: ${keys.length} keys, signed with key id ${args["key-id"]} ${args["key-version"]}\n`,
+    );
+  },
+};
+
+/** A key given as text, or as the path of a file holding it. */
+function readKeyArgument(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  return existsSync(value) ? readTextFile(value, "public key") : value;
+}
+
+function readTextFile(path: string, what: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    throw new KeyFileError(`${what} ${path} does not exist or cannot be read`, "E_NOT_FOUND");
+  }
+}
+
 export const keysCommand: CommandModule = {
   command: "keys",
-  describe: "Manage a device's own rolling keys",
+  describe: "Own rolling keys (new) and published diagnosis-key files (inspect, export)",
   builder: (yargs: Argv) =>
-    yargs.command(newCommand).demandCommand(1, "keys needs a subcommand: new"),
+    yargs
+      .command(newCommand)
+      .command(inspectCommand)
+      .command(exportCommand)
+      .demandCommand(1, "keys needs a subcommand: new, inspect or export"),
   handler: () => {},
 };
