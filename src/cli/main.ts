@@ -9,6 +9,7 @@ import { ConfigError, ProxkitError } from "../core/errors.js";
 import { advCommand } from "./commands/adv.js";
 import { benchCommand } from "./commands/bench.js";
 import { demoCommand } from "./commands/demo.js";
+import { evaluateCommand } from "./commands/evaluate.js";
 import { idsCommand } from "./commands/ids.js";
 import { keysCommand } from "./commands/keys.js";
 import { matchCommand } from "./commands/match.js";
@@ -37,6 +38,7 @@ export async function main(argv: string[]): Promise<number> {
     .command(advCommand)
     .command(keysCommand)
     .command(matchCommand)
+    .command(evaluateCommand)
     .command(benchCommand)
     .command(demoCommand)
     .option("verbose", { type: "boolean", default: false, describe: "Show stack traces on errors" })
