@@ -1,17 +1,8 @@
 /** Reads and writes key-store files: JSON, mode 0600, replaced atomically. */
-import {
-  closeSync,
-  fsyncSync,
-  linkSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  unlinkSync,
-  writeSync,
-} from "node:fs";
-import { basename, dirname, join } from "node:path";
-import { KeyFileError, StoreError } from "../core/errors.js";
+import { readFileSync } from "node:fs";
+import { KeyFileError } from "../core/errors.js";
 import { KeyStore } from "../protocols/key-store.js";
+import { writeFileAtomic } from "./atomic-write.js";
 
 /** Largest key store we read (a year of keys is ~40 KB). */
 const MAX_BYTES = 4 * 1024 * 1024;
@@ -41,61 +32,19 @@ export function loadKeyStore(path: string): KeyStore {
 }
 
 /**
- * Writes the store with mode 0600 to a temporary file beside it, flushes it, then renames it
- * over the old one, so a crash never leaves a half-written key store.
+ * Writes the store with mode 0600, atomically; an existing store is replaced only when
+ * `overwrite` is set, since it may hold the only copy of its keys.
  */
 export function saveKeyStore(
   path: string,
   store: KeyStore,
   options: { overwrite?: boolean } = {},
 ): void {
-  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
   const data = `${JSON.stringify(store.toJson(), null, 2)}\n`;
-  let fd: number | undefined;
-  try {
-    fd = openSync(temp, "wx", 0o600);
-    writeSync(fd, data);
-    fsyncSync(fd);
-    closeSync(fd);
-    fd = undefined;
-    if (options.overwrite) {
-      renameSync(temp, path);
-    } else {
-      try {
-        // link() fails atomically if the path exists: an existing store may hold the only copy of its keys.
-        linkSync(temp, path);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === "EEXIST") {
-          throw new KeyFileError(
-            `${path} already exists; refusing to overwrite a key store`,
-            "E_EXISTS",
-          );
-        }
-        throw error;
-      }
-      unlinkSync(temp);
-    }
-  } catch (error) {
-    if (fd !== undefined) closeSync(fd);
-    try {
-      unlinkSync(temp);
-    } catch {
-      // already renamed or never created
-    }
-    if (error instanceof KeyFileError) throw error;
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === "ENOENT" || code === "ENOTDIR") {
-      throw new KeyFileError(
-        `cannot create ${path}: folder ${dirname(path)} does not exist`,
-        "E_PATH",
-      );
-    }
-    if (code === "EACCES" || code === "EPERM" || code === "EROFS") {
-      throw new KeyFileError(
-        `cannot create ${path}: no permission to write in ${dirname(path)}`,
-        "E_PATH",
-      );
-    }
-    throw new StoreError(`cannot write key store ${path}: ${(error as Error).message}`, "E_WRITE");
-  }
+  writeFileAtomic(path, data, {
+    mode: 0o600,
+    overwrite: options.overwrite ?? false,
+    what: "key store",
+    inputError: KeyFileError,
+  });
 }

@@ -9,11 +9,8 @@ import { type CodecError, KeyFileError } from "../core/errors.js";
 import { fromHex } from "../core/hex.js";
 import type { PublishedDayKey } from "../exposure/chained-key-matcher.js";
 import type { PublishedKey } from "../exposure/gaen-matcher.js";
-import {
-  decodeExportBin,
-  parseDiagnosisKeysJsonl,
-  readKeyFile,
-} from "../exposure/key-file/index.js";
+import { decodeExportBin, parseDiagnosisKeysJsonl } from "../exposure/key-file/index.js";
+import { readKeyFile } from "./key-file-archive.js";
 
 export interface PublishedKeys {
   gaen: PublishedKey[];

@@ -36,7 +36,9 @@ describe("key-store files", () => {
 
   it("say which folder is missing when it cannot be created", () => {
     const store = new KeyStore("gaen");
-    expect(() => saveKeyStore(join(dir, "no-such-folder", "k.json"), store)).toThrow(/folder .*no-such-folder does not exist/);
+    expect(() => saveKeyStore(join(dir, "no-such-folder", "k.json"), store)).toThrow(
+      /folder .*no-such-folder does not exist/,
+    );
   });
 
   it("give one clear error when missing, not JSON or truncated", () => {

@@ -3,12 +3,9 @@ import type { Argv, CommandModule } from "yargs";
 import { systemClock } from "../../core/clock.js";
 import { KeyFileError } from "../../core/errors.js";
 import { cryptoRandom } from "../../core/random.js";
-import {
-  exportKeyFile,
-  inspectKeyFile,
-  parseDiagnosisKeysJsonl,
-  writeKeyFileZip,
-} from "../../exposure/key-file/index.js";
+import { exportKeyFile, parseDiagnosisKeysJsonl } from "../../exposure/key-file/index.js";
+import { inspectKeyFile } from "../../io/inspect-key-file.js";
+import { writeKeyFileZip } from "../../io/key-file-archive.js";
 import { saveKeyStore } from "../../io/key-store-file.js";
 import { DEFAULT_RETENTION_DAYS, KeyStore } from "../../protocols/key-store.js";
 import { PROTOCOLS, type Protocol } from "../../protocols/rolling-id-scheme.js";

@@ -4,11 +4,6 @@ export { parseDiagnosisKeysJsonl } from "./diagnosis-keys-jsonl.js";
 export { type ExportKeyFileOptions, exportKeyFile } from "./export-key-file.js";
 export { exportProto } from "./export-proto.js";
 export {
-  type InspectKeyFileOptions,
-  inspectKeyFile,
-  type KeyFileSummary,
-} from "./inspect-key-file.js";
-export {
   DIAGNOSIS_KEY_PROTO_NAMES,
   type DiagnosisKey,
   decodeExportBin,
@@ -23,13 +18,6 @@ export {
   type SignatureInfo,
   type TekSignature,
 } from "./key-file.js";
-export {
-  type KeyFileContents,
-  type KeyFileFormat,
-  type ReadKeyFileOptions,
-  readKeyFile,
-  writeKeyFileZip,
-} from "./key-file-archive.js";
 export {
   DEFAULT_MAX_KEY_FILE_BYTES,
   EXPORT_BIN_NAME,

@@ -7,10 +7,10 @@ import { toHex } from "../../../src/core/hex.js";
 import {
   decodeExportBin,
   exportKeyFile,
-  inspectKeyFile,
   parseDiagnosisKeysJsonl,
-  writeKeyFileZip,
 } from "../../../src/exposure/key-file/index.js";
+import { inspectKeyFile } from "../../../src/io/inspect-key-file.js";
+import { writeKeyFileZip } from "../../../src/io/key-file-archive.js";
 import {
   BIN_200_KEYS,
   expectKeyFileError,

@@ -12,9 +12,9 @@ import {
   encodeExportSig,
   exportProto,
   type KeyFile,
-  readKeyFile,
   type TekSignature,
 } from "../../../src/exposure/key-file/index.js";
+import { readKeyFile } from "../../../src/io/key-file-archive.js";
 import {
   BIN_200_KEYS,
   expectKeyFileError,

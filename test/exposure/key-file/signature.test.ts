@@ -6,11 +6,11 @@ import {
   encodeExportSig,
   type KeyFile,
   parsePublicKey,
-  readKeyFile,
   signatureInfoFor,
   signExportBin,
   verifyExportSig,
 } from "../../../src/exposure/key-file/index.js";
+import { readKeyFile } from "../../../src/io/key-file-archive.js";
 import {
   expectKeyFileError,
   HAVE_REAL_FILES,

@@ -1,9 +1,9 @@
 /** A one-line summary of a diagnosis-key file, what `proxkit keys inspect FILE` prints. */
-import { KeyFileError } from "../../core/errors.js";
-import type { KeyFile } from "./key-file.js";
-import { decodeExportBin } from "./key-file.js";
+import { KeyFileError } from "../core/errors.js";
+import type { KeyFile } from "../exposure/key-file/key-file.js";
+import { decodeExportBin } from "../exposure/key-file/key-file.js";
+import { type SignatureStatus, verifyExportSig } from "../exposure/key-file/signature.js";
 import { readKeyFile } from "./key-file-archive.js";
-import { type SignatureStatus, verifyExportSig } from "./signature.js";
 
 export interface InspectKeyFileOptions {
   /** Verification key, base64 SPKI or PEM; without it the signature is "unchecked". */

@@ -8,20 +8,25 @@ import {
   statSync,
   writeFileSync,
 } from "node:fs";
+
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { zipSync } from "fflate";
 import { describe, expect, it } from "vitest";
-import { KeyFileError } from "../../../src/core/errors.js";
+import { KeyFileError } from "../../src/core/errors.js";
 import {
   DEFAULT_MAX_KEY_FILE_BYTES,
   encodeExportBin,
-  readKeyFile,
   unzipKeyFile,
-  writeKeyFileZip,
   zipKeyFile,
-} from "../../../src/exposure/key-file/index.js";
-import { expectKeyFileError, HAVE_REAL_FILES, makeKeys, SIGNED_ZIP } from "./fixtures.js";
+} from "../../src/exposure/key-file/index.js";
+import { readKeyFile, writeKeyFileZip } from "../../src/io/key-file-archive.js";
+import {
+  expectKeyFileError,
+  HAVE_REAL_FILES,
+  makeKeys,
+  SIGNED_ZIP,
+} from "../exposure/key-file/fixtures.js";
 
 const dir = mkdtempSync(join(tmpdir(), "proxkit-key-file-"));
 const bin = encodeExportBin({

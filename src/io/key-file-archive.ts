@@ -3,19 +3,10 @@
  * export.bin, or a folder holding the two. Sizes are checked with fstat before anything is read,
  * so an oversized file costs nothing; the bytes are parsed by `unzipKeyFile`.
  */
-import {
-  closeSync,
-  fstatSync,
-  openSync,
-  readSync,
-  renameSync,
-  statSync,
-  unlinkSync,
-  writeFileSync,
-} from "node:fs";
-import { basename, dirname, join } from "node:path";
-import { KeyFileError, StoreError } from "../../core/errors.js";
-import { EXPORT_BIN_HEADER } from "./key-file.js";
+import { closeSync, fstatSync, openSync, readSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { KeyFileError } from "../core/errors.js";
+import { EXPORT_BIN_HEADER } from "../exposure/key-file/key-file.js";
 import {
   DEFAULT_MAX_KEY_FILE_BYTES,
   EXPORT_BIN_NAME,
@@ -24,7 +15,8 @@ import {
   type KeyFileParts,
   unzipKeyFile,
   zipKeyFile,
-} from "./key-file-zip.js";
+} from "../exposure/key-file/key-file-zip.js";
+import { writeFileAtomic } from "./atomic-write.js";
 
 /** How the key file was stored. */
 export type KeyFileFormat = "zip" | "bin" | "folder";
@@ -153,32 +145,5 @@ export function readKeyFile(path: string, options: ReadKeyFileOptions = {}): Key
  * over it, so a reader never sees half a file.
  */
 export function writeKeyFileZip(path: string, parts: { bin: Uint8Array; sig?: Uint8Array }): void {
-  const zip = zipKeyFile(parts);
-  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
-  try {
-    writeFileSync(temp, zip, { flag: "wx" });
-    renameSync(temp, path);
-  } catch (error) {
-    try {
-      unlinkSync(temp);
-    } catch {
-      // never created, or already renamed
-    }
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === "ENOENT" || code === "ENOTDIR") {
-      throw new KeyFileError(
-        `cannot create ${path}: folder ${dirname(path)} does not exist`,
-        "E_PATH",
-      );
-    }
-    if (code === "EACCES" || code === "EPERM" || code === "EROFS") {
-      throw new KeyFileError(
-        `cannot create ${path}: no permission to write in ${dirname(path)}`,
-        "E_PATH",
-      );
-    }
-    if (code === "EISDIR")
-      throw new KeyFileError(`cannot create ${path}: it is a folder`, "E_PATH");
-    throw new StoreError(`cannot write key file ${path}: ${(error as Error).message}`, "E_WRITE");
-  }
+  writeFileAtomic(path, zipKeyFile(parts), { what: "key file", inputError: KeyFileError });
 }
