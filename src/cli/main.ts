@@ -9,6 +9,7 @@ import { ConfigError, ProxkitError } from "../core/errors.js";
 import { advCommand } from "./commands/adv.js";
 import { benchCommand } from "./commands/bench.js";
 import { demoCommand } from "./commands/demo.js";
+import { distanceCommand } from "./commands/distance.js";
 import { evaluateCommand } from "./commands/evaluate.js";
 import { idsCommand } from "./commands/ids.js";
 import { keysCommand } from "./commands/keys.js";
@@ -39,6 +40,7 @@ export async function main(argv: string[]): Promise<number> {
     .command(keysCommand)
     .command(matchCommand)
     .command(evaluateCommand)
+    .command(distanceCommand)
     .command(benchCommand)
     .command(demoCommand)
     .option("verbose", { type: "boolean", default: false, describe: "Show stack traces on errors" })

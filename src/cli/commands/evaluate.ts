@@ -1,8 +1,10 @@
 import { statSync } from "node:fs";
+import { dirname } from "node:path";
 import type { Argv, CommandModule } from "yargs";
 import { ConfigError } from "../../core/errors.js";
 import { dublinTramSummary, evaluateDublinTram } from "../../exposure/evaluate-dublin-tram.js";
 import { PRESET_NAMES, presetFor } from "../../exposure/risk-preset.js";
+import { evaluateHeraldEdison } from "../../signal/evaluate-herald-edison.js";
 import { writeJson, writeRows } from "../output.js";
 
 interface EvaluateArgs {
@@ -12,7 +14,7 @@ interface EvaluateArgs {
   format?: string;
 }
 
-const DATASETS = ["dublin-tram"] as const;
+const DATASETS = ["dublin-tram", "herald-edison"] as const;
 
 function evaluateTram(args: EvaluateArgs): void {
   if (args.input.length !== 1)
@@ -55,6 +57,46 @@ function evaluateTram(args: EvaluateArgs): void {
     ]);
 }
 
+function isFolder(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    throw new ConfigError(`--input ${path} does not exist`, "E_INPUT");
+  }
+}
+
+/** herald-edison: a folder (default split) or the CSV files to report on, fitted on the default training file. */
+function evaluateHerald(args: EvaluateArgs): void {
+  if (args.preset)
+    throw new ConfigError(
+      "--preset is for dublin-tram; herald-edison compares distance estimators",
+      "E_OPTION",
+    );
+  const folder = args.input.length === 1 && isFolder(args.input[0]);
+  for (const path of args.input) isFolder(path);
+  const evaluation = evaluateHeraldEdison(
+    folder ? { dataDir: args.input[0] } : { dataDir: dirname(args.input[0]), files: args.input },
+  );
+  const format = args.format ?? (process.stdout.isTTY ? "table" : "json");
+  if (format === "json") {
+    writeJson(evaluation);
+    return;
+  }
+  process.stdout.write(`${evaluation.split.description}\n\n`);
+  const round = (x: number) => Math.round(x * 1000) / 1000;
+  writeRows(
+    evaluation.estimators.map((e) => ({
+      estimator: e.name,
+      mae_m: round(e.maeM),
+      auc: round(e.auc),
+      balanced_accuracy: round(e.balancedAccuracy),
+      instants: e.samples,
+    })),
+    "table",
+    ["estimator", "mae_m", "auc", "balanced_accuracy", "instants"],
+  );
+}
+
 export const evaluateCommand: CommandModule<object, EvaluateArgs> = {
   command: "evaluate",
   describe: "Score detectors against real measurements with known distances",
@@ -92,9 +134,10 @@ export const evaluateCommand: CommandModule<object, EvaluateArgs> = {
         '{"pairs": 72, "notifications": 0, ...}',
       )
       .epilogue(
-        "dublin-tram: a pair is close when its handsets were at most 2 m apart; each pair's minutes per 2 dB attenuation bin are spread evenly over the bin's whole-dB values, so a bin straddling a threshold counts in proportion. Our detector (proxkit) is reported cross-validated, leave one handset out.",
+        "dublin-tram: a pair is close when its handsets were at most 2 m apart; each pair's minutes per 2 dB attenuation bin are spread evenly over the bin's whole-dB values, so a bin straddling a threshold counts in proportion. Our detector (proxkit) is reported cross-validated, leave one handset out. herald-edison: estimators are fitted on test 5 (Pixel 2 / Galaxy A20) and reported on tests 7 and 8 (Note 8 / Pixel 2), read every 30 s, causally.",
       ) as unknown as Argv<EvaluateArgs>,
   handler: (args) => {
     if (args.dataset === "dublin-tram") evaluateTram(args);
+    else evaluateHerald(args);
   },
 };

@@ -1,0 +1,228 @@
+import { createReadStream, existsSync, statSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import type { Argv, CommandModule } from "yargs";
+import { ConfigError, ProxkitError } from "../../core/errors.js";
+import {
+  type CalibrationLookup,
+  type CalibrationTable,
+  DEFAULT_DEVICE_CALIBRATION,
+  loadCalibrationTable,
+} from "../../signal/calibration-table.js";
+import { EstimateTicker } from "../../signal/distance/estimate-ticker.js";
+import {
+  DEFAULT_ESTIMATOR,
+  ESTIMATOR_DESCRIPTIONS,
+  ESTIMATOR_NAMES,
+  estimatorFor,
+} from "../../signal/distance/estimators.js";
+import { RssiCsvReader } from "../../signal/rssi-csv.js";
+import { type OutputFormat, resolveFormat, writeRows } from "../output.js";
+
+interface DistanceArgs {
+  input: string;
+  "rx-model"?: string;
+  "tx-model"?: string;
+  estimator?: string;
+  calibration?: string;
+  format?: string;
+}
+
+/** Where the calibration table lives next to a checkout: `<repo>/../shared/data/gaen/`. */
+const CALIBRATION_FROM_REPO = ["..", "shared", "data", "gaen", "en-calibration-2020-06-13.csv"];
+
+/** The repository root: the first folder above this module that holds a package.json. */
+function repoRoot(): string | undefined {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    if (existsSync(join(dir, "package.json"))) return dir;
+    const parent = dirname(dir);
+    if (parent === dir) return undefined;
+    dir = parent;
+  }
+}
+
+/** The default `--calibration`: the GAEN table beside the repository, when it is there. */
+export function defaultCalibrationPath(): string | undefined {
+  const root = repoRoot();
+  const path = root === undefined ? undefined : resolve(root, ...CALIBRATION_FROM_REPO);
+  return path !== undefined && existsSync(path) ? path : undefined;
+}
+
+export interface DistanceOptions {
+  /** The `time,rssi` CSV. */
+  readonly input: string;
+  readonly rxModel?: string;
+  readonly txModel?: string;
+  readonly estimator?: string;
+  /** The GAEN calibration table; default `findCalibration()`. */
+  readonly calibration?: string;
+  readonly format: OutputFormat;
+  /** Where to look for the table when `calibration` is not given. Default `defaultCalibrationPath`. */
+  readonly findCalibration?: () => string | undefined;
+}
+
+function describeFallback(
+  option: string,
+  name: string,
+  found: CalibrationLookup,
+): string | undefined {
+  if (found.match === "model") return undefined;
+  const values = `correction ${found.rssiCorrectionDb} dB, TX ${found.txPowerDbm} dBm`;
+  if (found.match === "apple-reference")
+    return `${option} "${name}": an Apple device, the table's reference (${values})`;
+  if (found.match === "oem-default")
+    return `${option} "${name}" is not in the calibration table; using its maker's usual values (${values})`;
+  return `${option} "${name}" is not in the calibration table; using the table-wide default (${values})`;
+}
+
+/**
+ * Reads the CSV line by line (it may be large) and writes a causal distance estimate every
+ * 30 s of the recording: `{"t": <unix s>, "distance_m": 1.42}`. Bad input is a `ConfigError`
+ * or `CodecError` with one line saying what and where; `warn` gets notes on device fallbacks.
+ */
+export async function runDistance(
+  options: DistanceOptions,
+  write: (text: string) => void = (text) => process.stdout.write(text),
+  warn: (text: string) => void = (text) => process.stderr.write(`proxkit: ${text}\n`),
+): Promise<void> {
+  const name = options.estimator ?? DEFAULT_ESTIMATOR;
+  estimatorFor(name);
+
+  const models = [
+    ["--rx-model", options.rxModel],
+    ["--tx-model", options.txModel],
+  ] as const;
+  let table: CalibrationTable | undefined;
+  if (options.rxModel !== undefined || options.txModel !== undefined) {
+    const path = options.calibration ?? (options.findCalibration ?? defaultCalibrationPath)();
+    if (path === undefined)
+      throw new ConfigError(
+        "--rx-model and --tx-model are looked up in Google's GAEN calibration table (en-calibration-<date>.csv): pass it with --calibration FILE",
+        "E_CALIBRATION_FILE",
+      );
+    table = loadCalibrationTable(path);
+  } else if (options.calibration !== undefined) table = loadCalibrationTable(options.calibration);
+  const [rx, tx] = models.map(([option, model]) => {
+    if (model === undefined || table === undefined) return DEFAULT_DEVICE_CALIBRATION;
+    const found = table.lookup(model);
+    const note = describeFallback(option, model, found);
+    if (note) warn(note);
+    return found;
+  });
+
+  const path = options.input;
+  let isFile = false;
+  try {
+    isFile = statSync(path).isFile();
+  } catch (error) {
+    throw new ConfigError(
+      `cannot read --input ${path}: ${(error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (error as Error).message}`,
+      "E_INPUT",
+    );
+  }
+  if (!isFile) throw new ConfigError(`--input ${path} is not a file`, "E_INPUT");
+
+  const estimator = estimatorFor(name, { rx, tx });
+  const ticker = new EstimateTicker();
+  const reader = new RssiCsvReader(path);
+  const columns = ["t", "distance_m"];
+  const buffered: { t: number; distance_m: number }[] = [];
+  const emit = (tickMs: number | undefined) => {
+    if (tickMs === undefined) return;
+    const distanceM = estimator.distanceM();
+    if (distanceM === undefined) return;
+    const row = { t: tickMs / 1000, distance_m: Math.round(distanceM * 100) / 100 };
+    if (options.format === "jsonl") writeRows([row], "jsonl", columns, write);
+    else buffered.push(row);
+  };
+
+  const lines = createInterface({
+    input: createReadStream(path),
+    crlfDelay: Number.POSITIVE_INFINITY,
+  });
+  let lineNumber = 0;
+  try {
+    for await (const line of lines) {
+      lineNumber++;
+      if (lineNumber === 1) {
+        reader.header(line);
+        continue;
+      }
+      const row = reader.row(line, lineNumber);
+      if (row === undefined) continue;
+      emit(ticker.beforeSample(row.atMs));
+      estimator.push(row.atMs, row.rssiDbm);
+    }
+  } catch (error) {
+    if (error instanceof ProxkitError) throw error;
+    throw new ConfigError(`cannot read --input ${path}: ${(error as Error).message}`, "E_INPUT");
+  } finally {
+    lines.close();
+  }
+  if (lineNumber === 0 || !reader.hasHeader)
+    throw new ConfigError(
+      `--input ${path} is empty: it needs a header "time,rssi" and rows`,
+      "E_INPUT",
+    );
+  emit(ticker.finish());
+  if (options.format !== "jsonl") writeRows(buffered, options.format, columns, write);
+}
+
+export const distanceCommand: CommandModule<object, DistanceArgs> = {
+  command: "distance",
+  describe: "Estimate distance from a recording of RSSI (time,rssi CSV), causally, every 30 s",
+  builder: (yargs: Argv) =>
+    yargs
+      .option("input", {
+        alias: "i",
+        type: "string",
+        demandOption: true,
+        describe:
+          'CSV with a header naming "time" and "rssi" (other columns ignored); time as "2021-01-04 14:22:03" (UTC unless a zone is given) or Unix seconds',
+      })
+      .option("rx-model", {
+        type: "string",
+        describe:
+          'The receiving phone, as in the GAEN calibration table ("Samsung SM-G960F", "Pixel 3")',
+      })
+      .option("tx-model", {
+        type: "string",
+        describe: "The transmitting phone, as in the GAEN calibration table",
+      })
+      .option("estimator", {
+        alias: "e",
+        type: "string",
+        describe: `One of ${ESTIMATOR_NAMES.join(", ")} [default: ${DEFAULT_ESTIMATOR}]`,
+      })
+      .option("calibration", {
+        type: "string",
+        describe:
+          "Google's GAEN calibration CSV, for --rx-model/--tx-model [default: ../shared/data/gaen/en-calibration-2020-06-13.csv beside the repository, if there]",
+      })
+      .option("format", {
+        alias: "f",
+        type: "string",
+        choices: ["jsonl", "csv", "table"],
+        describe: "Output format [default: table on a terminal, jsonl otherwise]",
+      })
+      .example("$0 distance -i walk.csv", '{"t": 1609770150, "distance_m": 1.42} every 30 s')
+      .example(
+        '$0 distance -i walk.csv --rx-model "Pixel 3" --tx-model "Samsung SM-G960F" -e nhs-ukf -f csv',
+        "The NHS app's filter on calibrated attenuation, as CSV",
+      )
+      .epilogue(
+        `Estimators:\n${ESTIMATOR_NAMES.map((n) => `  ${n.padEnd(13)} ${ESTIMATOR_DESCRIPTIONS[n]}`).join("\n")}\nEach estimate uses only the samples up to its time; ticks are every 30 s on the Unix clock, skipped where nothing was received.`,
+      ) as unknown as Argv<DistanceArgs>,
+  handler: async (args) => {
+    await runDistance({
+      input: args.input,
+      rxModel: args["rx-model"],
+      txModel: args["tx-model"],
+      estimator: args.estimator,
+      calibration: args.calibration,
+      format: resolveFormat(args.format),
+    });
+  },
+};

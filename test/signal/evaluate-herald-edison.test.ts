@@ -1,0 +1,131 @@
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { beforeAll, describe, expect, it } from "vitest";
+import { ConfigError } from "../../src/core/errors.js";
+import {
+  FITTED_CALIBRATED,
+  FITTED_LOG_DISTANCE,
+  FITTED_PROXKIT,
+} from "../../src/signal/distance/estimators.js";
+import {
+  evaluateHeraldEdison,
+  HERALD_EDISON_TEST_FILES,
+  HERALD_EDISON_TRAIN_FILES,
+  type HeraldEdisonEvaluation,
+} from "../../src/signal/evaluate-herald-edison.js";
+
+/** The Herald project's robot-rig recordings beside the repository. */
+const DATA_DIR = resolve(
+  dirname(fileURLToPath(import.meta.url)),
+  "../../../shared/data/herald-edison",
+);
+const HAVE_DATA = existsSync(DATA_DIR);
+if (!HAVE_DATA) console.warn(`skipping the herald-edison evaluation: ${DATA_DIR} not found`);
+
+describe("evaluateHeraldEdison: bad options", () => {
+  it("refuses a missing folder, unknown estimators and overlapping splits", () => {
+    expect(() => evaluateHeraldEdison({ dataDir: "/nonexistent/herald" })).toThrow(ConfigError);
+    const dir = mkdtempSync(join(tmpdir(), "proxkit-herald-"));
+    try {
+      writeFileSync(
+        join(dir, "metadata.csv"),
+        "testid,phoneaname,phonebname,filenamephonea,filenamephoneb\n",
+      );
+      expect(() => evaluateHeraldEdison({ dataDir: dir, estimators: ["nope"] })).toThrow(
+        /unknown estimator "nope"/,
+      );
+      expect(() =>
+        evaluateHeraldEdison({ dataDir: dir, files: ["a.csv"], trainFiles: ["a.csv"] }),
+      ).toThrow(/files used both to fit and to report: a\.csv/);
+      expect(() =>
+        evaluateHeraldEdison({
+          dataDir: dir,
+          files: ["b.csv"],
+          trainFiles: ["a.csv"],
+          calibration: join(dir, "x.csv"),
+        }),
+      ).toThrow(/calibration table/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe.skipIf(!HAVE_DATA)("evaluateHeraldEdison on the rig", () => {
+  let evaluation: HeraldEdisonEvaluation;
+  beforeAll(() => {
+    evaluation = evaluateHeraldEdison({ dataDir: DATA_DIR });
+  });
+  const byName = (name: string) => {
+    const result = evaluation.estimators.find((e) => e.name === name);
+    if (!result) throw new Error(`no ${name}`);
+    return result;
+  };
+
+  it("reports on phone pairs not used for fitting", () => {
+    expect(evaluation.dataset).toBe("herald-edison");
+    expect(evaluation.split.train.map((f) => f.file)).toEqual(HERALD_EDISON_TRAIN_FILES);
+    expect(evaluation.split.test.map((f) => f.file)).toEqual(HERALD_EDISON_TEST_FILES);
+    expect(evaluation.split.train[0].pair).toBe("P2 (Google Pixel 2) <- A20 (Samsung SM-A205F)");
+    expect(evaluation.split.test[0].pair).toBe("N8 (Samsung SM-N950F) <- P2 (Google Pixel 2)");
+    const trainPairs = new Set(evaluation.split.train.map((f) => f.pair));
+    for (const f of evaluation.split.test) expect(trainPairs.has(f.pair)).toBe(false);
+  });
+
+  it("scores every estimator at the same instants", () => {
+    const samples = new Set(evaluation.estimators.map((e) => e.samples));
+    expect(samples.size).toBe(1);
+    expect([...samples][0]).toBeGreaterThan(3000);
+    expect(evaluation.estimators.map((e) => e.name)).toEqual([
+      "proxkit",
+      "herald",
+      "log-distance",
+      "calibrated",
+      "nhs-ukf",
+    ]);
+  });
+
+  it("reproduces Herald's published model at its reported level", () => {
+    const herald = byName("herald");
+    expect(herald.maeM).toBeGreaterThan(1.5);
+    expect(herald.auc).toBeGreaterThan(0.55);
+    expect(herald.auc).toBeLessThan(0.7);
+  });
+
+  it("beats Herald's model and the log-distance fit on the held-out pairs", () => {
+    const ours = byName("proxkit");
+    for (const baseline of [byName("herald"), byName("log-distance")]) {
+      expect(ours.maeM, baseline.name).toBeLessThan(baseline.maeM - 0.05);
+      expect(ours.auc, baseline.name).toBeGreaterThan(baseline.auc + 0.01);
+      expect(ours.balancedAccuracy, baseline.name).toBeGreaterThan(
+        baseline.balancedAccuracy + 0.02,
+      );
+    }
+    expect(ours.maeM).toBeLessThan(evaluation.priorOnly.maeM);
+  });
+
+  it("fits the constants committed as the estimators' defaults", () => {
+    const close = (fitted: Readonly<Record<string, number>> | undefined, committed: object) => {
+      for (const [key, value] of Object.entries(committed))
+        expect(fitted?.[key], key).toBeCloseTo(value as number, 3);
+    };
+    close(byName("proxkit").parameters, FITTED_PROXKIT);
+    close(byName("log-distance").parameters, FITTED_LOG_DISTANCE);
+    close(byName("calibrated").parameters, FITTED_CALIBRATED);
+  });
+
+  it("can be asked for some estimators only, and for the folds swapped", () => {
+    const swapped = evaluateHeraldEdison({
+      dataDir: DATA_DIR,
+      files: HERALD_EDISON_TRAIN_FILES,
+      trainFiles: HERALD_EDISON_TEST_FILES,
+      estimators: ["proxkit", "herald", "log-distance"],
+    });
+    expect(swapped.estimators.map((e) => e.name)).toEqual(["proxkit", "herald", "log-distance"]);
+    const [ours, herald, logDistance] = swapped.estimators;
+    expect(ours.maeM).toBeLessThan(Math.min(herald.maeM, logDistance.maeM));
+    expect(ours.auc).toBeGreaterThan(Math.max(herald.auc, logDistance.auc));
+  });
+});
