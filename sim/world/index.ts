@@ -1,0 +1,36 @@
+/** The simulator's physical world: agents, mobility, geometry, propagation, ground truth. */
+export { Agents, CarryPosition, MobilityKind } from "./agents.js";
+export { benchWorld, type WorldBenchResult } from "./bench-world.js";
+export {
+  compareWithRig,
+  type FitComparison,
+  fitPropagation,
+  formatFitTable,
+  readHeraldEdison,
+} from "./fit-propagation.js";
+export type { Point, Rect } from "./geometry.js";
+export { type CloseContact, GroundTruth, type GroundTruthOptions } from "./ground-truth.js";
+export { AdvancingQueue } from "./mobility/advancing-queue.js";
+export { GroupWalk } from "./mobility/group-walk.js";
+export type { MobilityModel } from "./mobility/mobility-model.js";
+export { RandomWaypoint } from "./mobility/random-waypoint.js";
+export { SeatedJitter } from "./mobility/seated-jitter.js";
+export { Stationary } from "./mobility/stationary.js";
+export { type Stop, VehicleStops } from "./mobility/vehicle-stops.js";
+export { PairCache } from "./pair-cache.js";
+export {
+  DEFAULT_PROPAGATION,
+  Propagation,
+  type PropagationParams,
+  pathLossDb,
+  receptionRangeM,
+} from "./propagation.js";
+export {
+  BUILT_IN_SCENARIOS,
+  builtInScenario,
+  loadScenario,
+  type Scenario,
+  validateScenario,
+} from "./scenario.js";
+export { SpatialGrid } from "./spatial-grid.js";
+export { buildWorld, World, type WorldOptions } from "./world.js";

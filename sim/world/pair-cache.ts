@@ -1,0 +1,174 @@
+/**
+ * Per-pair state for the pairs that matter now (in radio range, or ever close): an open-addressing
+ * hash table (linear probing, Fibonacci hashing) keyed by the unordered pair, with a fixed number
+ * of float32 columns per pair in one typed array. 4 bytes of key + 4 per column per slot; the table
+ * doubles past 70 % load (it never shrinks), and `sweep` drops pairs no longer worth keeping.
+ */
+import { MAX_AGENTS } from "./agents.js";
+
+const EMPTY = 0xffffffff;
+const MAX_LOAD = 0.7;
+const GOLDEN = 0x9e3779b1;
+
+export class PairCache {
+  readonly columns: number;
+  private readonly agentCapacity: number;
+  private bits: number;
+  private keys: Uint32Array;
+  /** Column `c` of the pair in `slot` is `values[slot * columns + c]`; re-read after inserts. */
+  values: Float32Array;
+  /** Pairs stored. */
+  size = 0;
+  /** Whether the last `findOrInsert` inserted the pair (its columns are then zero). */
+  inserted = false;
+
+  constructor(agentCapacity: number, columns: number, initialSlots = 1024) {
+    if (agentCapacity > MAX_AGENTS) throw new RangeError(`at most ${MAX_AGENTS} agents`);
+    this.agentCapacity = agentCapacity;
+    this.columns = columns;
+    this.bits = Math.max(4, Math.ceil(Math.log2(initialSlots)));
+    this.keys = new Uint32Array(1 << this.bits).fill(EMPTY);
+    this.values = new Float32Array((1 << this.bits) * columns);
+  }
+
+  /** Slots in the table (stored pairs live in some of `0 .. slotCount - 1`). */
+  get slotCount(): number {
+    return this.keys.length;
+  }
+
+  /** Bytes held by the table's arrays. */
+  get bytes(): number {
+    return this.keys.byteLength + this.values.byteLength;
+  }
+
+  /** The key of an unordered pair. */
+  keyOf(a: number, b: number): number {
+    return a < b ? a * this.agentCapacity + b : b * this.agentCapacity + a;
+  }
+
+  /** The lower agent index of the pair in `slot`, or -1 when the slot is empty. */
+  lowAt(slot: number): number {
+    const key = this.keys[slot];
+    return key === EMPTY ? -1 : Math.floor(key / this.agentCapacity);
+  }
+
+  /** The higher agent index of the pair in `slot` (meaningful only when `lowAt(slot) >= 0`). */
+  highAt(slot: number): number {
+    return this.keys[slot] % this.agentCapacity;
+  }
+
+  /** The slot of pair {a, b}, or -1. */
+  find(a: number, b: number): number {
+    const key = this.keyOf(a, b);
+    const mask = this.keys.length - 1;
+    let slot = Math.imul(key, GOLDEN) >>> (32 - this.bits);
+    for (;;) {
+      const k = this.keys[slot];
+      if (k === key) return slot;
+      if (k === EMPTY) return -1;
+      slot = (slot + 1) & mask;
+    }
+  }
+
+  /** The slot of pair {a, b}, inserting it (columns zeroed) when absent; sets `inserted`. */
+  findOrInsert(a: number, b: number): number {
+    const key = this.keyOf(a, b);
+    let mask = this.keys.length - 1;
+    let slot = Math.imul(key, GOLDEN) >>> (32 - this.bits);
+    for (;;) {
+      const k = this.keys[slot];
+      if (k === key) {
+        this.inserted = false;
+        return slot;
+      }
+      if (k === EMPTY) break;
+      slot = (slot + 1) & mask;
+    }
+    if (this.size + 1 > this.keys.length * MAX_LOAD) {
+      this.resize(this.bits + 1);
+      mask = this.keys.length - 1;
+      slot = Math.imul(key, GOLDEN) >>> (32 - this.bits);
+      while (this.keys[slot] !== EMPTY) slot = (slot + 1) & mask;
+    }
+    this.keys[slot] = key;
+    this.size++;
+    this.inserted = true;
+    return slot;
+  }
+
+  /**
+   * Keeps only the pairs for which `keep(slot, low, high)` is true (it may read `values` at the
+   * slot). In place, by backward-shift deletion (no tombstones, no allocation); a pair shifted
+   * during the sweep may be offered to `keep` twice. Returns how many pairs were dropped.
+   */
+  sweep(keep: (slot: number, low: number, high: number) => boolean): number {
+    const before = this.size;
+    const keys = this.keys;
+    const n = keys.length;
+    for (let s = 0; s < n; ) {
+      const key = keys[s];
+      if (key === EMPTY) {
+        s++;
+        continue;
+      }
+      const low = Math.floor(key / this.agentCapacity);
+      if (keep(s, low, key - low * this.agentCapacity)) {
+        s++;
+        continue;
+      }
+      this.removeAt(s);
+      // Slot s may now hold a pair shifted back from further on: look at it again.
+    }
+    return before - this.size;
+  }
+
+  /** Deletes the pair in `slot`, shifting later pairs of its probe run back. */
+  private removeAt(slot: number): void {
+    const keys = this.keys;
+    const values = this.values;
+    const cols = this.columns;
+    const mask = keys.length - 1;
+    const shift = 32 - this.bits;
+    let hole = slot;
+    let j = slot;
+    for (;;) {
+      j = (j + 1) & mask;
+      const key = keys[j];
+      if (key === EMPTY) break;
+      const home = Math.imul(key, GOLDEN) >>> shift;
+      // Move j back into the hole unless its home lies cyclically in (hole, j].
+      const between = hole <= j ? home > hole && home <= j : home > hole || home <= j;
+      if (between) continue;
+      keys[hole] = key;
+      for (let c = 0; c < cols; c++) values[hole * cols + c] = values[j * cols + c];
+      hole = j;
+    }
+    keys[hole] = EMPTY;
+    for (let c = 0; c < cols; c++) values[hole * cols + c] = 0;
+    this.size--;
+  }
+
+  clear(): void {
+    this.keys.fill(EMPTY);
+    this.values.fill(0);
+    this.size = 0;
+  }
+
+  private resize(bits: number): void {
+    const oldKeys = this.keys;
+    const oldValues = this.values;
+    const cols = this.columns;
+    this.bits = bits;
+    this.keys = new Uint32Array(1 << bits).fill(EMPTY);
+    this.values = new Float32Array((1 << bits) * cols);
+    const mask = this.keys.length - 1;
+    for (let s = 0; s < oldKeys.length; s++) {
+      const key = oldKeys[s];
+      if (key === EMPTY) continue;
+      let slot = Math.imul(key, GOLDEN) >>> (32 - bits);
+      while (this.keys[slot] !== EMPTY) slot = (slot + 1) & mask;
+      this.keys[slot] = key;
+      for (let c = 0; c < cols; c++) this.values[slot * cols + c] = oldValues[s * cols + c];
+    }
+  }
+}

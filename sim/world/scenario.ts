@@ -1,0 +1,527 @@
+/**
+ * Scenarios as JSON: the scene's geometry, who is in it and how they move, the stop schedule, the
+ * protocol mix and scanning cadence, the default duration. `loadScenario` validates a document and
+ * names the offending field in a `ConfigError`; six built-ins live in `scenarios/*.json`.
+ *
+ * {
+ *   "name": "tram", "description": "...", "durationS": 1440,
+ *   "scaleWithAgents": false,            // grow the geometry with an agent-count override
+ *   "geometry": {
+ *     "area": {"xM", "yM", "widthM", "heightM"},   // metres
+ *     "obstacles": [rect...], "doors": [{"xM", "yM"}...],
+ *     "seats": [{"xM", "yM", "cols", "rows", "dxM", "dyM"}...],   // grids of places
+ *     "points": {"kitchen": {"xM", "yM"}, ...}                   // named places
+ *   },
+ *   "agents": [{"role", "count", "fixed"?, "carry"?: {"hand", "pocket", "bag"}, "mobility": {...}}],
+ *   "schedule": {"stops": [{"atS", "dwellS"}...]},
+ *   "protocolMix": {"gaen": 0.8, "bluezone": 0.2},
+ *   "scanning": "gaen" | "bluezone" | "continuous",
+ *   "propagation": {"shadowingSigmaDb": 6, ...}   // optional numeric overrides
+ * }
+ *
+ * Mobility kinds: "stationary" {at: point name | {xM, yM}}; "seated" {jitterM?, jitterTauS?}
+ * (takes the next free seats in declaration order); "random-waypoint" {area?, speedMps?: [min,
+ * max], pauseS?: [min, max], spots?: ["seats" | point name...], spotRadiusM?}; "queue" {head,
+ * towardTail, spacingM?, serviceS?, arrivalsPerMinute?, initialLength?, speedMps?, exit?};
+ * "boarding" {speedMps?, jitterM?} (uses seats, doors and schedule.stops); "group" {groupSize?,
+ * spreadM?, speedMps?, pauseS?, area?}.
+ */
+import { readFileSync } from "node:fs";
+import { ConfigError } from "../../src/core/errors.js";
+import type { Point, Rect } from "./geometry.js";
+import type { Stop } from "./mobility/vehicle-stops.js";
+import type { PropagationParams } from "./propagation.js";
+import bus from "./scenarios/bus.json" with { type: "json" };
+import checkpointQueue from "./scenarios/checkpoint-queue.json" with { type: "json" };
+import classroom from "./scenarios/classroom.json" with { type: "json" };
+import office from "./scenarios/office.json" with { type: "json" };
+import plaza from "./scenarios/plaza.json" with { type: "json" };
+import tram from "./scenarios/tram.json" with { type: "json" };
+
+export const PROTOCOL_NAMES = ["gaen", "dp3t", "bluezone"] as const;
+export type ProtocolName = (typeof PROTOCOL_NAMES)[number];
+export const SCANNING_CADENCES = ["gaen", "bluezone", "continuous"] as const;
+export type ScanningCadence = (typeof SCANNING_CADENCES)[number];
+export const MOBILITY_KINDS = [
+  "stationary",
+  "seated",
+  "random-waypoint",
+  "queue",
+  "boarding",
+  "group",
+] as const;
+
+export interface SeatGrid {
+  readonly xM: number;
+  readonly yM: number;
+  readonly cols: number;
+  readonly rows: number;
+  readonly dxM: number;
+  readonly dyM: number;
+}
+
+export interface ScenarioGeometry {
+  readonly area: Rect;
+  readonly obstacles: readonly Rect[];
+  readonly doors: readonly Point[];
+  readonly seats: readonly SeatGrid[];
+  readonly points: Readonly<Record<string, Point>>;
+}
+
+export type Range = readonly [number, number];
+
+export type MobilitySpec =
+  | { readonly kind: "stationary"; readonly at: string | Point }
+  | { readonly kind: "seated"; readonly jitterM?: number; readonly jitterTauS?: number }
+  | {
+      readonly kind: "random-waypoint";
+      readonly area?: Rect;
+      readonly speedMps?: Range;
+      readonly pauseS?: Range;
+      readonly spots?: readonly string[];
+      readonly spotRadiusM?: number;
+    }
+  | {
+      readonly kind: "queue";
+      readonly head: string | Point;
+      readonly towardTail: Point;
+      readonly spacingM?: number;
+      readonly serviceS?: Range;
+      readonly arrivalsPerMinute?: number;
+      readonly initialLength?: number;
+      readonly speedMps?: number;
+      /** Where served people walk to, relative to the head. */
+      readonly exit?: Point;
+    }
+  | { readonly kind: "boarding"; readonly speedMps?: number; readonly jitterM?: number }
+  | {
+      readonly kind: "group";
+      readonly groupSize?: Range;
+      readonly spreadM?: number;
+      readonly speedMps?: Range;
+      readonly pauseS?: Range;
+      readonly area?: Rect;
+    };
+
+export interface CarryMix {
+  readonly hand: number;
+  readonly pocket: number;
+  readonly bag: number;
+}
+
+export interface AgentGroupSpec {
+  readonly role: string;
+  readonly count: number;
+  /** Kept at `count` when the agent count is overridden (a scanner, a teacher). */
+  readonly fixed: boolean;
+  readonly carry: CarryMix;
+  readonly mobility: MobilitySpec;
+}
+
+export interface Scenario {
+  readonly name: string;
+  readonly description: string;
+  readonly durationS: number;
+  readonly scaleWithAgents: boolean;
+  readonly geometry: ScenarioGeometry;
+  readonly agents: readonly AgentGroupSpec[];
+  readonly schedule: { readonly stops: readonly Stop[] };
+  readonly protocolMix: Readonly<Partial<Record<ProtocolName, number>>>;
+  readonly scanning: ScanningCadence;
+  readonly propagation: Partial<PropagationParams>;
+}
+
+const BUILT_INS: Readonly<Record<string, unknown>> = {
+  tram,
+  bus,
+  classroom,
+  "checkpoint-queue": checkpointQueue,
+  office,
+  plaza,
+};
+
+/** Names of the built-in scenarios. */
+export const BUILT_IN_SCENARIOS: readonly string[] = Object.keys(BUILT_INS);
+
+/** A built-in scenario by name; a `ConfigError` listing the names when there is none. */
+export function builtInScenario(name: string): Scenario {
+  const doc = BUILT_INS[name];
+  if (doc === undefined) {
+    throw new ConfigError(
+      `unknown scenario "${name}"; built-in scenarios: ${BUILT_IN_SCENARIOS.join(", ")}`,
+    );
+  }
+  return validateScenario(doc);
+}
+
+/**
+ * A scenario from a JSON text (starting with "{"), a file path, or an already parsed object,
+ * validated. Errors are `ConfigError`s naming the field.
+ */
+export function loadScenario(jsonOrPath: string | object): Scenario {
+  if (typeof jsonOrPath !== "string") return validateScenario(jsonOrPath);
+  let text = jsonOrPath;
+  let where = "scenario";
+  if (!jsonOrPath.trimStart().startsWith("{")) {
+    where = jsonOrPath;
+    try {
+      text = readFileSync(jsonOrPath, "utf8");
+    } catch (cause) {
+      throw new ConfigError(`cannot read scenario file ${jsonOrPath}: ${(cause as Error).message}`);
+    }
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (cause) {
+    throw new ConfigError(`${where} is not valid JSON: ${(cause as Error).message}`);
+  }
+  return validateScenario(doc);
+}
+
+type Json = Record<string, unknown>;
+
+class Checker {
+  constructor(private readonly label: string) {}
+
+  fail(path: string, problem: string): never {
+    throw new ConfigError(`${this.label}: ${path} ${problem}`, "E_SCENARIO");
+  }
+
+  object(v: unknown, path: string): Json {
+    if (typeof v !== "object" || v === null || Array.isArray(v))
+      this.fail(path, "must be an object");
+    return v as Json;
+  }
+
+  array(v: unknown, path: string): unknown[] {
+    if (!Array.isArray(v)) this.fail(path, "must be an array");
+    return v;
+  }
+
+  string(v: unknown, path: string): string {
+    if (typeof v !== "string" || v.length === 0) this.fail(path, "must be a non-empty string");
+    return v;
+  }
+
+  number(
+    v: unknown,
+    path: string,
+    opts: { min?: number; max?: number; integer?: boolean; above?: number } = {},
+  ): number {
+    if (typeof v !== "number" || !Number.isFinite(v)) this.fail(path, "must be a number");
+    if (opts.integer && !Number.isInteger(v)) this.fail(path, `must be an integer, got ${v}`);
+    if (opts.min !== undefined && v < opts.min)
+      this.fail(path, `must be at least ${opts.min}, got ${v}`);
+    if (opts.above !== undefined && v <= opts.above)
+      this.fail(path, `must be above ${opts.above}, got ${v}`);
+    if (opts.max !== undefined && v > opts.max)
+      this.fail(path, `must be at most ${opts.max}, got ${v}`);
+    return v;
+  }
+
+  optionalNumber(
+    v: unknown,
+    path: string,
+    opts: { min?: number; max?: number; integer?: boolean; above?: number } = {},
+  ): number | undefined {
+    return v === undefined ? undefined : this.number(v, path, opts);
+  }
+
+  rect(v: unknown, path: string): Rect {
+    const o = this.object(v, path);
+    return {
+      xM: this.number(o.xM, `${path}.xM`),
+      yM: this.number(o.yM, `${path}.yM`),
+      widthM: this.number(o.widthM, `${path}.widthM`, { above: 0 }),
+      heightM: this.number(o.heightM, `${path}.heightM`, { above: 0 }),
+    };
+  }
+
+  point(v: unknown, path: string): Point {
+    const o = this.object(v, path);
+    return { xM: this.number(o.xM, `${path}.xM`), yM: this.number(o.yM, `${path}.yM`) };
+  }
+
+  range(v: unknown, path: string, min = 0): Range | undefined {
+    if (v === undefined) return undefined;
+    const a = this.array(v, path);
+    if (a.length !== 2) this.fail(path, "must be [min, max]");
+    const lo = this.number(a[0], `${path}[0]`, { min });
+    const hi = this.number(a[1], `${path}[1]`, { min: lo });
+    return [lo, hi];
+  }
+
+  oneOf<T extends string>(v: unknown, path: string, allowed: readonly T[]): T {
+    if (typeof v !== "string" || !allowed.includes(v as T)) {
+      this.fail(path, `must be one of ${allowed.join(", ")}, got ${JSON.stringify(v)}`);
+    }
+    return v as T;
+  }
+
+  pointRef(v: unknown, path: string, points: Readonly<Record<string, Point>>): string | Point {
+    if (typeof v === "string") {
+      if (!(v in points)) this.fail(path, `names no point of geometry.points: "${v}"`);
+      return v;
+    }
+    return this.point(v, path);
+  }
+}
+
+/** Validates a parsed scenario document. */
+export function validateScenario(doc: unknown): Scenario {
+  const top = new Checker("scenario").object(doc, "scenario");
+  const name = new Checker("scenario").string(top.name, "name");
+  const c = new Checker(`scenario "${name}"`);
+  const description = typeof top.description === "string" ? top.description : "";
+  const durationS = c.number(top.durationS, "durationS", { above: 0 });
+  const scaleWithAgents = top.scaleWithAgents === undefined ? false : top.scaleWithAgents === true;
+  if (top.scaleWithAgents !== undefined && typeof top.scaleWithAgents !== "boolean") {
+    c.fail("scaleWithAgents", "must be true or false");
+  }
+
+  const g = c.object(top.geometry, "geometry");
+  const area = c.rect(g.area, "geometry.area");
+  const obstacles =
+    g.obstacles === undefined
+      ? []
+      : c
+          .array(g.obstacles, "geometry.obstacles")
+          .map((r, k) => c.rect(r, `geometry.obstacles[${k}]`));
+  const doors =
+    g.doors === undefined
+      ? []
+      : c.array(g.doors, "geometry.doors").map((p, k) => c.point(p, `geometry.doors[${k}]`));
+  const seats =
+    g.seats === undefined
+      ? []
+      : c.array(g.seats, "geometry.seats").map((s, k) => {
+          const o = c.object(s, `geometry.seats[${k}]`);
+          const path = `geometry.seats[${k}]`;
+          return {
+            xM: c.number(o.xM, `${path}.xM`),
+            yM: c.number(o.yM, `${path}.yM`),
+            cols: c.number(o.cols, `${path}.cols`, { min: 1, integer: true }),
+            rows: c.number(o.rows, `${path}.rows`, { min: 1, integer: true }),
+            dxM: c.number(o.dxM, `${path}.dxM`, { min: 0 }),
+            dyM: c.number(o.dyM, `${path}.dyM`, { min: 0 }),
+          };
+        });
+  const points: Record<string, Point> = {};
+  if (g.points !== undefined) {
+    for (const [key, p] of Object.entries(c.object(g.points, "geometry.points"))) {
+      points[key] = c.point(p, `geometry.points.${key}`);
+    }
+  }
+  const geometry: ScenarioGeometry = { area, obstacles, doors, seats, points };
+
+  const stops: Stop[] = [];
+  if (top.schedule !== undefined) {
+    const s = c.object(top.schedule, "schedule");
+    const list = s.stops === undefined ? [] : c.array(s.stops, "schedule.stops");
+    list.forEach((v, k) => {
+      const o = c.object(v, `schedule.stops[${k}]`);
+      const atS = c.number(o.atS, `schedule.stops[${k}].atS`, { min: 0 });
+      const dwellS = c.number(o.dwellS, `schedule.stops[${k}].dwellS`, { above: 0 });
+      const previous = stops[k - 1];
+      if (previous && atS < previous.atS + previous.dwellS) {
+        c.fail(`schedule.stops[${k}].atS`, "must come after the previous stop's doors close");
+      }
+      stops.push({ atS, dwellS });
+    });
+  }
+
+  const agentList = c.array(top.agents, "agents");
+  if (agentList.length === 0) c.fail("agents", "must list at least one group");
+  const agents = agentList.map((v, k) => validateGroup(c, v, `agents[${k}]`, geometry, stops));
+
+  const mix = c.object(top.protocolMix, "protocolMix");
+  const protocolMix: Partial<Record<ProtocolName, number>> = {};
+  let total = 0;
+  for (const [key, share] of Object.entries(mix)) {
+    const protocol = c.oneOf(key, `protocolMix key "${key}"`, PROTOCOL_NAMES);
+    protocolMix[protocol] = c.number(share, `protocolMix.${key}`, { min: 0, max: 1 });
+    total += protocolMix[protocol];
+  }
+  if (Math.abs(total - 1) > 1e-6) c.fail("protocolMix", `shares must add up to 1, got ${total}`);
+  const scanning = c.oneOf(top.scanning, "scanning", SCANNING_CADENCES);
+
+  const propagation: Record<string, number> = {};
+  if (top.propagation !== undefined) {
+    for (const [key, v] of Object.entries(c.object(top.propagation, "propagation"))) {
+      if (!PROPAGATION_NUMBERS.includes(key)) {
+        c.fail(
+          `propagation.${key}`,
+          `is not a numeric propagation parameter (${PROPAGATION_NUMBERS.join(", ")})`,
+        );
+      }
+      propagation[key] = c.number(v, `propagation.${key}`);
+    }
+  }
+
+  return {
+    name,
+    description,
+    durationS,
+    scaleWithAgents,
+    geometry,
+    agents,
+    schedule: { stops },
+    protocolMix,
+    scanning,
+    propagation: propagation as Partial<PropagationParams>,
+  };
+}
+
+const PROPAGATION_NUMBERS = [
+  "txPowerDbm",
+  "refDistanceM",
+  "refPathLossDb",
+  "exponentNear",
+  "breakpointM",
+  "exponentFar",
+  "minDistanceM",
+  "shadowingSigmaDb",
+  "shadowingTauS",
+  "shadowingDecorrelationM",
+  "bodyLossDb",
+  "bodyRadiusM",
+  "maxBodies",
+  "ricianKDb",
+  "movingRicianKDb",
+  "movingSpeedMps",
+  "sensitivityDbm",
+  "saturationDbm",
+  "cullSigmas",
+  "memorySigmas",
+];
+
+function validateGroup(
+  c: Checker,
+  v: unknown,
+  path: string,
+  geometry: ScenarioGeometry,
+  stops: readonly Stop[],
+): AgentGroupSpec {
+  const o = c.object(v, path);
+  const role = c.string(o.role, `${path}.role`);
+  const count = c.number(o.count, `${path}.count`, { min: 0, integer: true });
+  if (o.fixed !== undefined && typeof o.fixed !== "boolean")
+    c.fail(`${path}.fixed`, "must be true or false");
+  const fixed = o.fixed === true;
+  let carry: CarryMix = { hand: 1 / 3, pocket: 1 / 3, bag: 1 / 3 };
+  if (o.carry !== undefined) {
+    const m = c.object(o.carry, `${path}.carry`);
+    carry = {
+      hand: c.number(m.hand ?? 0, `${path}.carry.hand`, { min: 0, max: 1 }),
+      pocket: c.number(m.pocket ?? 0, `${path}.carry.pocket`, { min: 0, max: 1 }),
+      bag: c.number(m.bag ?? 0, `${path}.carry.bag`, { min: 0, max: 1 }),
+    };
+    const total = carry.hand + carry.pocket + carry.bag;
+    if (Math.abs(total - 1) > 1e-6)
+      c.fail(`${path}.carry`, `shares must add up to 1, got ${total}`);
+  }
+  const m = c.object(o.mobility, `${path}.mobility`);
+  const mp = `${path}.mobility`;
+  const kind = c.oneOf(m.kind, `${mp}.kind`, MOBILITY_KINDS);
+  let mobility: MobilitySpec;
+  switch (kind) {
+    case "stationary":
+      mobility = { kind, at: c.pointRef(m.at, `${mp}.at`, geometry.points) };
+      break;
+    case "seated":
+      if (geometry.seats.length === 0) c.fail(`${mp}.kind`, `"seated" needs geometry.seats`);
+      mobility = {
+        kind,
+        jitterM: c.optionalNumber(m.jitterM, `${mp}.jitterM`, { min: 0 }),
+        jitterTauS: c.optionalNumber(m.jitterTauS, `${mp}.jitterTauS`, { above: 0 }),
+      };
+      break;
+    case "random-waypoint": {
+      let spots: string[] | undefined;
+      if (m.spots !== undefined) {
+        spots = c.array(m.spots, `${mp}.spots`).map((s, k) => {
+          const spot = c.string(s, `${mp}.spots[${k}]`);
+          if (spot !== "seats" && !(spot in geometry.points)) {
+            c.fail(
+              `${mp}.spots[${k}]`,
+              `must be "seats" or a name of geometry.points, got "${spot}"`,
+            );
+          }
+          return spot;
+        });
+      }
+      mobility = {
+        kind,
+        area: m.area === undefined ? undefined : c.rect(m.area, `${mp}.area`),
+        speedMps: c.range(m.speedMps, `${mp}.speedMps`),
+        pauseS: c.range(m.pauseS, `${mp}.pauseS`),
+        spots,
+        spotRadiusM: c.optionalNumber(m.spotRadiusM, `${mp}.spotRadiusM`, { min: 0 }),
+      };
+      if (mobility.speedMps && mobility.speedMps[1] <= 0)
+        c.fail(`${mp}.speedMps`, "must allow walking");
+      break;
+    }
+    case "queue":
+      mobility = {
+        kind,
+        head: c.pointRef(m.head, `${mp}.head`, geometry.points),
+        towardTail: c.point(m.towardTail, `${mp}.towardTail`),
+        spacingM: c.optionalNumber(m.spacingM, `${mp}.spacingM`, { above: 0 }),
+        serviceS: c.range(m.serviceS, `${mp}.serviceS`),
+        arrivalsPerMinute: c.optionalNumber(m.arrivalsPerMinute, `${mp}.arrivalsPerMinute`, {
+          above: 0,
+        }),
+        initialLength: c.optionalNumber(m.initialLength, `${mp}.initialLength`, {
+          min: 0,
+          integer: true,
+        }),
+        speedMps: c.optionalNumber(m.speedMps, `${mp}.speedMps`, { above: 0 }),
+        exit: m.exit === undefined ? undefined : c.point(m.exit, `${mp}.exit`),
+      };
+      if (mobility.towardTail.xM === 0 && mobility.towardTail.yM === 0) {
+        c.fail(`${mp}.towardTail`, "must not be zero");
+      }
+      break;
+    case "boarding":
+      if (stops.length < 2) c.fail(`${mp}.kind`, `"boarding" needs at least two schedule.stops`);
+      if (geometry.doors.length === 0) c.fail(`${mp}.kind`, `"boarding" needs geometry.doors`);
+      mobility = {
+        kind,
+        speedMps: c.optionalNumber(m.speedMps, `${mp}.speedMps`, { above: 0 }),
+        jitterM: c.optionalNumber(m.jitterM, `${mp}.jitterM`, { min: 0 }),
+      };
+      break;
+    case "group": {
+      const groupSize = c.range(m.groupSize, `${mp}.groupSize`, 1);
+      mobility = {
+        kind,
+        groupSize,
+        spreadM: c.optionalNumber(m.spreadM, `${mp}.spreadM`, { min: 0 }),
+        speedMps: c.range(m.speedMps, `${mp}.speedMps`),
+        pauseS: c.range(m.pauseS, `${mp}.pauseS`),
+        area: m.area === undefined ? undefined : c.rect(m.area, `${mp}.area`),
+      };
+      break;
+    }
+  }
+  return { role, count, fixed, carry, mobility };
+}
+
+/** All seat positions of the geometry, x, y pairs, in declaration order. */
+export function seatPositions(geometry: ScenarioGeometry): Float32Array {
+  let n = 0;
+  for (const s of geometry.seats) n += s.cols * s.rows;
+  const out = new Float32Array(2 * n);
+  let k = 0;
+  for (const s of geometry.seats) {
+    for (let r = 0; r < s.rows; r++) {
+      for (let col = 0; col < s.cols; col++) {
+        out[k++] = s.xM + col * s.dxM;
+        out[k++] = s.yM + r * s.dyM;
+      }
+    }
+  }
+  return out;
+}

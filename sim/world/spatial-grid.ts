@@ -1,0 +1,251 @@
+/**
+ * A uniform grid over the scene, rebuilt after each mobility step by a counting sort (O(agents +
+ * cells), no allocation). Queries visit the cells overlapping the query's bounding box, so their
+ * cost grows with the agents nearby, not with the crowd.
+ */
+import type { Agents } from "./agents.js";
+import type { Rect } from "./geometry.js";
+
+/** Called once per neighbour with its index and distance. */
+export type NeighbourCallback = (j: number, distanceM: number) => void;
+/** Called once per unordered pair, `a < b`. */
+export type PairCallback = (a: number, b: number, distanceM: number) => void;
+
+export class SpatialGrid {
+  readonly agents: Agents;
+  readonly cellSizeM: number;
+  readonly originXM: number;
+  readonly originYM: number;
+  readonly cols: number;
+  readonly rows: number;
+  /** Agents of cell c are `cellAgents[cellStart[c] .. cellStart[c + 1] - 1]`. */
+  private readonly cellStart: Int32Array;
+  private readonly cellAgents: Int32Array;
+  private readonly agentCell: Int32Array;
+  private readonly cursor: Int32Array;
+
+  /**
+   * `bounds` is where agents usually are (those outside fall into the edge cells, which stays
+   * correct, only slower). The cell size grows if the grid would have more than ~4 cells per agent.
+   */
+  constructor(agents: Agents, bounds: Rect, cellSizeM: number) {
+    if (!(cellSizeM > 0)) throw new RangeError(`cell size must be positive, got ${cellSizeM}`);
+    const maxCells = 4 * agents.capacity + 1024;
+    let size = cellSizeM;
+    while (
+      Math.max(1, Math.ceil(bounds.widthM / size)) * Math.max(1, Math.ceil(bounds.heightM / size)) >
+      maxCells
+    ) {
+      size *= 1.5;
+    }
+    this.agents = agents;
+    this.cellSizeM = size;
+    this.originXM = bounds.xM;
+    this.originYM = bounds.yM;
+    this.cols = Math.max(1, Math.ceil(bounds.widthM / size));
+    this.rows = Math.max(1, Math.ceil(bounds.heightM / size));
+    const cells = this.cols * this.rows;
+    this.cellStart = new Int32Array(cells + 1);
+    this.cursor = new Int32Array(cells);
+    this.cellAgents = new Int32Array(agents.capacity);
+    this.agentCell = new Int32Array(agents.capacity).fill(-1);
+  }
+
+  private colOf(xM: number): number {
+    const c = Math.floor((xM - this.originXM) / this.cellSizeM);
+    return c < 0 ? 0 : c >= this.cols ? this.cols - 1 : c;
+  }
+
+  private rowOf(yM: number): number {
+    const r = Math.floor((yM - this.originYM) / this.cellSizeM);
+    return r < 0 ? 0 : r >= this.rows ? this.rows - 1 : r;
+  }
+
+  /** Re-sorts the present agents into cells; call after every mobility step. */
+  rebuild(): void {
+    const { agents, cellStart, cursor, cellAgents, agentCell } = this;
+    const cells = this.cols * this.rows;
+    cellStart.fill(0);
+    for (let i = 0; i < agents.count; i++) {
+      if (agents.present[i] === 0) {
+        agentCell[i] = -1;
+        continue;
+      }
+      const c = this.rowOf(agents.yM[i]) * this.cols + this.colOf(agents.xM[i]);
+      agentCell[i] = c;
+      cellStart[c + 1]++;
+    }
+    for (let c = 0; c < cells; c++) {
+      cellStart[c + 1] += cellStart[c];
+      cursor[c] = cellStart[c];
+    }
+    for (let i = 0; i < agents.count; i++) {
+      const c = agentCell[i];
+      if (c >= 0) cellAgents[cursor[c]++] = i;
+    }
+  }
+
+  /** Whether agent `i` was present at the last rebuild. */
+  contains(i: number): boolean {
+    return this.agentCell[i] >= 0;
+  }
+
+  /**
+   * Calls `callback(j, distanceM)` for every present agent `j !== exclude` within `rangeM` of
+   * (xM, yM), in grid order; returns how many.
+   */
+  forEachNear(
+    xM: number,
+    yM: number,
+    rangeM: number,
+    exclude: number,
+    callback: NeighbourCallback,
+  ): number {
+    const { agents, cellStart, cellAgents, cols } = this;
+    const ax = agents.xM;
+    const ay = agents.yM;
+    const r2 = rangeM * rangeM;
+    const c0 = this.colOf(xM - rangeM);
+    const c1 = this.colOf(xM + rangeM);
+    const r0 = this.rowOf(yM - rangeM);
+    const r1 = this.rowOf(yM + rangeM);
+    let found = 0;
+    for (let r = r0; r <= r1; r++) {
+      for (let c = c0; c <= c1; c++) {
+        const cell = r * cols + c;
+        const end = cellStart[cell + 1];
+        for (let k = cellStart[cell]; k < end; k++) {
+          const j = cellAgents[k];
+          if (j === exclude) continue;
+          const dx = ax[j] - xM;
+          const dy = ay[j] - yM;
+          const d2 = dx * dx + dy * dy;
+          if (d2 <= r2) {
+            found++;
+            callback(j, Math.sqrt(d2));
+          }
+        }
+      }
+    }
+    return found;
+  }
+
+  /** `forEachNear` around agent `i`, excluding `i` itself. */
+  forEachNeighbour(i: number, rangeM: number, callback: NeighbourCallback): number {
+    return this.forEachNear(this.agents.xM[i], this.agents.yM[i], rangeM, i, callback);
+  }
+
+  /**
+   * Writes the indices of the present agents within `rangeM` of agent `i` (excluding `i`) into
+   * `out` and returns how many there are; at most `out.length` are written.
+   */
+  neighboursOf(i: number, rangeM: number, out: Int32Array): number {
+    const { agents, cellStart, cellAgents, cols } = this;
+    const ax = agents.xM;
+    const ay = agents.yM;
+    const xM = ax[i];
+    const yM = ay[i];
+    const r2 = rangeM * rangeM;
+    const c0 = this.colOf(xM - rangeM);
+    const c1 = this.colOf(xM + rangeM);
+    const r0 = this.rowOf(yM - rangeM);
+    const r1 = this.rowOf(yM + rangeM);
+    const cap = out.length;
+    let n = 0;
+    for (let r = r0; r <= r1; r++) {
+      for (let c = c0; c <= c1; c++) {
+        const cell = r * cols + c;
+        const end = cellStart[cell + 1];
+        for (let k = cellStart[cell]; k < end; k++) {
+          const j = cellAgents[k];
+          if (j === i) continue;
+          const dx = ax[j] - xM;
+          const dy = ay[j] - yM;
+          if (dx * dx + dy * dy <= r2) {
+            if (n < cap) out[n] = j;
+            n++;
+          }
+        }
+      }
+    }
+    return n;
+  }
+
+  /** Calls `callback(a, b, distanceM)` once for every unordered pair of present agents within `rangeM`. */
+  forEachPair(rangeM: number, callback: PairCallback): number {
+    const { agents, cellStart, cellAgents, cols } = this;
+    const ax = agents.xM;
+    const ay = agents.yM;
+    const r2 = rangeM * rangeM;
+    let found = 0;
+    for (let a = 0; a < agents.count; a++) {
+      if (this.agentCell[a] < 0) continue;
+      const xM = ax[a];
+      const yM = ay[a];
+      const c0 = this.colOf(xM - rangeM);
+      const c1 = this.colOf(xM + rangeM);
+      const r0 = this.rowOf(yM - rangeM);
+      const r1 = this.rowOf(yM + rangeM);
+      for (let r = r0; r <= r1; r++) {
+        for (let c = c0; c <= c1; c++) {
+          const cell = r * cols + c;
+          const end = cellStart[cell + 1];
+          for (let k = cellStart[cell]; k < end; k++) {
+            const b = cellAgents[k];
+            if (b <= a) continue;
+            const dx = ax[b] - xM;
+            const dy = ay[b] - yM;
+            const d2 = dx * dx + dy * dy;
+            if (d2 <= r2) {
+              found++;
+              callback(a, b, Math.sqrt(d2));
+            }
+          }
+        }
+      }
+    }
+    return found;
+  }
+
+  /**
+   * How many present agents other than `a` and `b` stand within `radiusM` of the segment from
+   * `a` to `b` (between them, not behind either end), counting up to `maxCount`.
+   */
+  countNearSegment(a: number, b: number, radiusM: number, maxCount: number): number {
+    const { agents, cellStart, cellAgents, cols } = this;
+    const ax = agents.xM;
+    const ay = agents.yM;
+    const x0 = ax[a];
+    const y0 = ay[a];
+    const dx = ax[b] - x0;
+    const dy = ay[b] - y0;
+    const len2 = dx * dx + dy * dy;
+    if (len2 <= 4 * radiusM * radiusM) return 0;
+    const r2 = radiusM * radiusM;
+    const c0 = this.colOf(Math.min(x0, x0 + dx) - radiusM);
+    const c1 = this.colOf(Math.max(x0, x0 + dx) + radiusM);
+    const r0 = this.rowOf(Math.min(y0, y0 + dy) - radiusM);
+    const r1 = this.rowOf(Math.max(y0, y0 + dy) + radiusM);
+    let n = 0;
+    for (let r = r0; r <= r1; r++) {
+      for (let c = c0; c <= c1; c++) {
+        const cell = r * cols + c;
+        const end = cellStart[cell + 1];
+        for (let k = cellStart[cell]; k < end; k++) {
+          const j = cellAgents[k];
+          if (j === a || j === b) continue;
+          const px = ax[j] - x0;
+          const py = ay[j] - y0;
+          const dot = px * dx + py * dy;
+          if (dot <= 0 || dot >= len2) continue;
+          const cross = px * dy - py * dx;
+          if (cross * cross <= r2 * len2) {
+            n++;
+            if (n >= maxCount) return n;
+          }
+        }
+      }
+    }
+    return n;
+  }
+}

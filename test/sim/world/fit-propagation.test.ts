@@ -1,0 +1,33 @@
+import { existsSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import {
+  compareWithRig,
+  formatFitTable,
+  readHeraldEdison,
+} from "../../../sim/world/fit-propagation.js";
+
+const here = dirname(fileURLToPath(import.meta.url));
+// /work/main/test/sim/world -> /work/shared/data/herald-edison (the repo's ../shared).
+const dataDir = resolve(here, "../../../../shared/data/herald-edison");
+const present = existsSync(resolve(dataDir, "metadata.csv"));
+if (!present) console.warn(`skipping the Herald rig fit: ${dataDir} is absent`);
+
+describe.skipIf(!present)("propagation defaults vs the Herald edison rig", () => {
+  it("simulated median and IQR per distance stay close to the real ones", () => {
+    const files = readHeraldEdison(dataDir);
+    expect(files.length).toBeGreaterThanOrEqual(6);
+    const c = compareWithRig(files, undefined, { replicates: 4 });
+    const table = formatFitTable(c);
+    expect(table.split("\n").length).toBe(c.rows.length + 1);
+    expect(c.rows.length).toBeGreaterThanOrEqual(20);
+    // Residuals of the fit (documented in fit-propagation.ts): 4.2 dB and 2.7 dB at 16 replicates.
+    expect(c.medianRmsDb).toBeLessThan(5.5);
+    expect(c.iqrRmsDb).toBeLessThan(4.5);
+    const apart = c.rows.filter((r) => r.distanceM > 0);
+    const meanBias = apart.reduce((s, r) => s + r.simMedianDbm - r.realMedianDbm, 0) / apart.length;
+    expect(Math.abs(meanBias)).toBeLessThan(1.5);
+    expect(c.simWithinIqrDb).toBeCloseTo(c.realWithinIqrDb, 0);
+  });
+});

@@ -1,0 +1,56 @@
+import { describe, expect, it } from "vitest";
+import { Agents } from "../../../sim/world/agents.js";
+import { GroundTruth } from "../../../sim/world/ground-truth.js";
+import { SpatialGrid } from "../../../sim/world/spatial-grid.js";
+
+describe("GroundTruth", () => {
+  it("accumulates close time on a hand-made trajectory and flags close contacts", () => {
+    // Agent 0 stays at the origin. Agent 1 is 1 m away for 20 minutes, then 3 m away.
+    // Agent 2 is 1.5 m away for 10 minutes, leaves, comes back 1.8 m away for 6 minutes.
+    // Agent 3 is always 10 m away.
+    const agents = new Agents(4);
+    agents.add({ xM: 0, yM: 0 });
+    agents.add({ xM: 1, yM: 0 });
+    agents.add({ xM: 0, yM: 1.5 });
+    agents.add({ xM: 10, yM: 0 });
+    const grid = new SpatialGrid(agents, { xM: -20, yM: -20, widthM: 40, heightM: 40 }, 5);
+    const samples: number[] = [];
+    const truth = new GroundTruth(grid, {
+      sampleEveryS: 1,
+      onSample: (a, b, d) => {
+        if (a === 0 && b === 3) samples.push(d);
+      },
+    });
+    for (let s = 0; s < 40 * 60; s++) {
+      const minute = s / 60;
+      agents.xM[1] = minute < 20 ? 1 : 3;
+      agents.yM[2] = minute < 10 ? 1.5 : minute < 25 ? 30 : minute < 31 ? 1.8 : 30;
+      grid.rebuild();
+      truth.observe(s * 1000);
+    }
+    expect(truth.closeSeconds(0, 1)).toBe(20 * 60);
+    expect(truth.closeSeconds(1, 0)).toBe(20 * 60);
+    expect(truth.closeSeconds(0, 2)).toBe(16 * 60);
+    expect(truth.closeSeconds(0, 3)).toBe(0);
+    expect(samples).toEqual([]);
+    expect(truth.minDistanceM(0, 2)).toBeCloseTo(1.5, 6);
+    expect(truth.closeContacts().map((c) => [c.a, c.b, c.closeMinutes])).toEqual([
+      [0, 1, 20],
+      [0, 2, 16],
+    ]);
+    expect(truth.closeContacts(17).map((c) => [c.a, c.b])).toEqual([[0, 1]]);
+    // 1 and 2 were within 2 m of each other while 1 was at (1, 0) and 2 at (0, 1.5): 10 minutes.
+    expect(truth.closeSeconds(1, 2)).toBe(10 * 60);
+  });
+
+  it("counts skipped sampling instants when steps are coarser than the period", () => {
+    const agents = new Agents(2);
+    agents.add({ xM: 0, yM: 0 });
+    agents.add({ xM: 1, yM: 0 });
+    const grid = new SpatialGrid(agents, { xM: -5, yM: -5, widthM: 10, heightM: 10 }, 5);
+    grid.rebuild();
+    const truth = new GroundTruth(grid, { sampleEveryS: 1, closeMinutes: 1 });
+    for (let s = 0; s <= 120; s += 5) truth.observe(s * 1000);
+    expect(truth.closeSeconds(0, 1)).toBe(121);
+  });
+});
