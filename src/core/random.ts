@@ -26,7 +26,10 @@ export class SeededRandom implements Random {
   private readonly rng: prand.RandomGenerator;
 
   constructor(seed: number) {
-    this.rng = prand.xoroshiro128plus(seed | 0);
+    // xoroshiro128+ seeded with a small integer starts with a few near-maximal outputs
+    // (its state is mostly zero bits); scramble the seed with splitmix32 and skip the warm-up.
+    this.rng = prand.xoroshiro128plus(splitmix32(seed | 0));
+    for (let i = 0; i < 8; i++) this.rng.unsafeNext();
   }
 
   private next32(): number {
@@ -62,4 +65,12 @@ export class SeededRandom implements Random {
     this.rng.unsafeNext();
     return child;
   }
+}
+
+/** splitmix32 finaliser (Steele, Lea & Flood 2014): spreads the bits of a small seed. */
+function splitmix32(seed: number): number {
+  let z = (seed + 0x9e3779b9) | 0;
+  z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+  z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+  return (z ^ (z >>> 16)) | 0;
 }
