@@ -3,6 +3,7 @@
  * work and returns how many operations it did (the unit is given by `unit`).
  */
 import { createCipheriv, hkdfSync } from "node:crypto";
+import { benchWorld } from "../../sim/world/bench-world.js";
 import { encodeBluezoneAdvertisement } from "../../src/ble/bluezone-advertisement.js";
 import { classifyAdvertisement } from "../../src/ble/classify-advertisement.js";
 import { encodeDp3tAdvertisement } from "../../src/ble/dp3t-advertisement.js";
@@ -249,6 +250,28 @@ export const WORKLOADS: readonly Workload[] = [
           bytes_per_tracked_id: Math.round(stateBytes / idCount),
           heap_mb_at_half: Math.round((rssAt[0] / 2 ** 20) * 10) / 10,
           heap_mb_at_end: Math.round((rssAt[1] / 2 ** 20) * 10) / 10,
+        },
+      };
+    },
+  },
+  {
+    name: "sim.world",
+    describe:
+      "Simulator world: a plaza of 10,000 agents for one simulated minute, mobility, grid, ground truth and RSSI of every in-range pair each second (--quick: 1,000 agents, 10 s)",
+    unit: "rssi-evaluation",
+    once(quick) {
+      const agents = quick ? 1_000 : 10_000;
+      const simSeconds = quick ? 10 : 60;
+      const r = benchWorld(agents, simSeconds, { seed: 1 });
+      return {
+        ops: r.rssiCalls,
+        seconds: r.totalMs / 1000,
+        extra: {
+          agents,
+          sim_seconds: simSeconds,
+          received: r.received,
+          ns_per_rssi: Math.round(r.nsPerRssi),
+          bytes_per_agent: Math.round(r.bytesPerAgent),
         },
       };
     },
