@@ -69,3 +69,15 @@ export function parseInteger(value: unknown, what: string, min: number, max: num
     throw new ConfigError(`${what} must be between ${min} and ${max}, got ${n}`, "E_RANGE");
   return n;
 }
+
+/** A --max-mb option as bytes (1 MB to 4 GB). */
+export function maxMegabytes(value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== "number" || !Number.isFinite(value) || value < 1 || value > 4096) {
+    throw new ConfigError(
+      `--max-mb must be a number of megabytes in 1..4096, got ${JSON.stringify(value)}`,
+      "E_RANGE",
+    );
+  }
+  return Math.round(value * 1024 * 1024);
+}

@@ -66,9 +66,10 @@ function parseDayKeyLine(json: Record<string, unknown>, where: string): Publishe
 export function readPublishedKeys(
   path: string,
   into: PublishedKeys = { gaen: [], dayKeys: [] },
+  options: { maxBytes?: number } = {},
 ): PublishedKeys {
   if (!path.endsWith(".jsonl")) {
-    const { bin, format } = readKeyFile(path);
+    const { bin, format } = readKeyFile(path, { maxBytes: options.maxBytes });
     const file = decodeExportBin(bin, format === "bin" ? path : `${path}: export.bin`);
     for (const k of file.keys) {
       into.gaen.push({

@@ -11,7 +11,7 @@ import { DEFAULT_RETENTION_DAYS, KeyStore } from "../../protocols/key-store.js";
 import { PROTOCOLS, type Protocol } from "../../protocols/rolling-id-scheme.js";
 
 import { writeJson } from "../output.js";
-import { parseInteger } from "../parse.js";
+import { maxMegabytes, parseInteger } from "../parse.js";
 
 interface NewArgs {
   protocol: string;
@@ -63,6 +63,7 @@ const newCommand: CommandModule<object, NewArgs> = {
 interface InspectArgs {
   file: string;
   "public-key"?: string;
+  "max-mb"?: number;
   format?: string;
 }
 
@@ -80,6 +81,11 @@ const inspectCommand: CommandModule<object, InspectArgs> = {
         type: "string",
         describe: "Verification key: base64 SPKI, or PEM text or file",
       })
+      .option("max-mb", {
+        type: "number",
+        default: 64,
+        describe: "Largest file accepted, MB (also the limit on a zip's declared content)",
+      })
       .option("format", { type: "string", choices: ["json"], default: "json" })
       .epilogue(
         'Prints {"region", "start", "end", "batch", "keys", "signature"}; signature is valid, invalid (exit 1), absent or unchecked (no --public-key).',
@@ -89,7 +95,10 @@ const inspectCommand: CommandModule<object, InspectArgs> = {
         "Check a key server's file",
       ) as unknown as Argv<InspectArgs>,
   handler: (args) => {
-    const summary = inspectKeyFile(args.file, { publicKey: readKeyArgument(args["public-key"]) });
+    const summary = inspectKeyFile(args.file, {
+      publicKey: readKeyArgument(args["public-key"]),
+      maxBytes: maxMegabytes(args["max-mb"]),
+    });
     writeJson(summary);
     if (summary.signature === "invalid") {
       process.stderr.write(

@@ -4,12 +4,14 @@ import { PRESET_NAMES, presetFor } from "../../exposure/risk-preset.js";
 import { readPublishedKeys } from "../../io/published-keys-file.js";
 import { readSightingsFile } from "../../io/sightings-file.js";
 import { writeJson } from "../output.js";
+import { maxMegabytes } from "../parse.js";
 
 interface MatchArgs {
   keys: string[];
   sightings: string;
   preset: string;
   "rx-correction"?: number;
+  "max-mb"?: number;
   format?: string;
 }
 
@@ -41,6 +43,11 @@ export const matchCommand: CommandModule<object, MatchArgs> = {
         type: "number",
         describe: "The receiver's RSSI correction from the calibration table, dB [default: 0]",
       })
+      .option("max-mb", {
+        type: "number",
+        default: 64,
+        describe: "Largest key file accepted, MB (also the limit on a zip's declared content)",
+      })
       .option("format", { type: "string", choices: ["json"], default: "json" })
       .example(
         "$0 match --keys export.zip --sightings heard.jsonl --preset cwa-v2",
@@ -52,7 +59,8 @@ export const matchCommand: CommandModule<object, MatchArgs> = {
   handler: async (args) => {
     const preset = presetFor(args.preset);
     const published = { gaen: [], dayKeys: [] };
-    for (const path of args.keys) readPublishedKeys(path, published);
+    const maxBytes = maxMegabytes(args["max-mb"]);
+    for (const path of args.keys) readPublishedKeys(path, published, { maxBytes });
     const sightings = await readSightingsFile(args.sightings);
     const result = matchExposures(published, sightings, {
       preset,
