@@ -3,7 +3,9 @@
  * work and returns how many operations it did (the unit is given by `unit`).
  */
 import { createCipheriv, hkdfSync } from "node:crypto";
+import { runSimulation } from "../../sim/engine/run-simulation.js";
 import { benchWorld } from "../../sim/world/bench-world.js";
+import { builtInScenario } from "../../sim/world/scenario.js";
 import { encodeBluezoneAdvertisement } from "../../src/ble/bluezone-advertisement.js";
 import { classifyAdvertisement } from "../../src/ble/classify-advertisement.js";
 import { encodeDp3tAdvertisement } from "../../src/ble/dp3t-advertisement.js";
@@ -272,6 +274,50 @@ export const WORKLOADS: readonly Workload[] = [
           received: r.received,
           ns_per_rssi: Math.round(r.nsPerRssi),
           bytes_per_agent: Math.round(r.bytesPerAgent),
+        },
+      };
+    },
+  },
+  {
+    name: "sim.run.gaen",
+    describe:
+      "Simulated plaza, 10,000 agents for one hour with GAEN scanning (4 s every 210-300 s): world + link layer + decoding; target <= 60 s (--quick: 1,000 agents, 5 min)",
+    unit: "sighting",
+    once(quick) {
+      const [agents, durationS] = quick ? [1000, 300] : [10000, 3600];
+      const scenario = { ...builtInScenario("plaza"), scanning: "gaen" as const };
+      const run = runSimulation(scenario, { seed: 1, agents, durationS });
+      return {
+        ops: run.counts.sightings,
+        seconds: run.wallMs / 1000,
+        extra: {
+          agents,
+          sim_seconds: durationS,
+          wall_s: Math.round(run.wallMs / 100) / 10,
+          ...run.counts,
+          bytes_per_agent: Math.round(run.world.bytes / agents),
+        },
+      };
+    },
+  },
+  {
+    name: "sim.run.continuous",
+    describe:
+      "Simulated plaza, 1,000 agents for one hour scanning continuously: world + link layer + decoding; target <= 120 s (--quick: 200 agents, 5 min)",
+    unit: "sighting",
+    once(quick) {
+      const [agents, durationS] = quick ? [200, 300] : [1000, 3600];
+      const scenario = { ...builtInScenario("plaza"), scanning: "continuous" as const };
+      const run = runSimulation(scenario, { seed: 1, agents, durationS });
+      return {
+        ops: run.counts.sightings,
+        seconds: run.wallMs / 1000,
+        extra: {
+          agents,
+          sim_seconds: durationS,
+          wall_s: Math.round(run.wallMs / 100) / 10,
+          ...run.counts,
+          bytes_per_agent: Math.round(run.world.bytes / agents),
         },
       };
     },
