@@ -114,6 +114,7 @@ export class LinkLayer {
     const agents = world.agents;
     const cadence = SCAN_CADENCES[world.scenario.scanning];
     const rangeM = world.receptionRangeM;
+    const sensitivityDbm = world.propagation.params.sensitivityDbm;
     for (let r = 0; r < agents.count; r++) {
       if (!agents.present[r]) continue;
       // Advance this phone's scan schedule past `fromMs`.
@@ -140,6 +141,13 @@ export class LinkLayer {
           a +
           ((((phase - a) % ADVERTISING_INTERVAL_MS) + ADVERTISING_INTERVAL_MS) %
             ADVERTISING_INTERVAL_MS);
+        if (world.propagation.upperBoundRssiDbm(t, r) < sensitivityDbm) {
+          // Not even the strongest fade gets this pair over the receiver's cut during this step.
+          const events = eventMs < b ? Math.ceil((b - eventMs) / ADVERTISING_INTERVAL_MS) : 0;
+          this.counts.advertisingEventsHeardAt += events;
+          this.counts.belowSensitivity += events;
+          continue;
+        }
         for (; eventMs < b; eventMs += ADVERTISING_INTERVAL_MS) {
           this.counts.advertisingEventsHeardAt++;
           const channel = 37 + (Math.floor((eventMs - this.scanStartMs[r]) / dwellMs) % 3);

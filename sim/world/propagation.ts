@@ -361,6 +361,42 @@ export class Propagation {
     return Math.min(rounded, p.saturationDbm);
   }
 
+  /**
+   * An upper bound on any RSSI `rssiDbm(tx, rx)` can return during the current step, dBm
+   * (-Infinity when the pair is culled). For pairs with stored shadowing the bound is exact
+   * (strongest fade of the table); for far pairs it allows a 6-sigma shadowing draw. The link
+   * layer uses it to skip every advertising event of a pair that cannot be heard this step.
+   */
+  upperBoundRssiDbm(tx: number, rx: number): number {
+    const a = this.agents;
+    const p = this.params;
+    const dx = a.xM[tx] - a.xM[rx];
+    const dy = a.yM[tx] - a.yM[rx];
+    const d2 = dx * dx + dy * dy;
+    const combo = a.carry[tx] * 3 + a.carry[rx];
+    if (d2 > this.cullD2[combo]) return Number.NEGATIVE_INFINITY;
+    let meanLossDb: number;
+    let fadingOffset: number;
+    if (d2 > this.memoryD2[combo]) {
+      meanLossDb = pathLossDb(Math.sqrt(d2), p) - 6 * p.shadowingSigmaDb;
+      fadingOffset = FADING_TABLE_SIZE;
+    } else {
+      const slot = this.pairSlot(tx, rx);
+      meanLossDb = this.cache.values[slot * COLUMNS + MEAN_LOSS_DB];
+      fadingOffset = this.cache.values[slot * COLUMNS + FADING_OFFSET];
+    }
+    const strongestFadeDb = Math.max(this.fading[fadingOffset + FADING_TABLE_SIZE - 1], 0);
+    return (
+      p.txPowerDbm +
+      this.txGainDb[a.deviceIndex[tx]] -
+      meanLossDb -
+      this.carryLossDb[a.carry[tx]] -
+      this.carryLossDb[a.carry[rx]] +
+      strongestFadeDb +
+      this.rxOffsetDb[a.deviceIndex[rx]]
+    );
+  }
+
   /** The pair's current shadowing, dB (positive = weaker signal). */
   shadowingDb(a: number, b: number): number {
     return this.cache.values[this.pairSlot(a, b) * COLUMNS + SHADOW_DB];
