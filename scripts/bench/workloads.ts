@@ -278,48 +278,51 @@ export const WORKLOADS: readonly Workload[] = [
       };
     },
   },
-  {
-    name: "sim.run.gaen",
-    describe:
-      "Simulated plaza, 10,000 agents for one hour with GAEN scanning (4 s every 210-300 s): world + link layer + decoding; target <= 60 s (--quick: 1,000 agents, 5 min)",
-    unit: "sighting",
-    once(quick) {
-      const [agents, durationS] = quick ? [1000, 300] : [10000, 3600];
-      const scenario = { ...builtInScenario("plaza"), scanning: "gaen" as const };
-      const run = runSimulation(scenario, { seed: 1, agents, durationS });
-      return {
-        ops: run.counts.sightings,
-        seconds: run.wallMs / 1000,
-        extra: {
-          agents,
-          sim_seconds: durationS,
-          wall_s: Math.round(run.wallMs / 100) / 10,
-          ...run.counts,
-          bytes_per_agent: Math.round(run.world.bytes / agents),
-        },
-      };
-    },
-  },
-  {
-    name: "sim.run.continuous",
-    describe:
-      "Simulated plaza, 1,000 agents for one hour scanning continuously: world + link layer + decoding; target <= 120 s (--quick: 200 agents, 5 min)",
-    unit: "sighting",
-    once(quick) {
-      const [agents, durationS] = quick ? [200, 300] : [1000, 3600];
-      const scenario = { ...builtInScenario("plaza"), scanning: "continuous" as const };
-      const run = runSimulation(scenario, { seed: 1, agents, durationS });
-      return {
-        ops: run.counts.sightings,
-        seconds: run.wallMs / 1000,
-        extra: {
-          agents,
-          sim_seconds: durationS,
-          wall_s: Math.round(run.wallMs / 100) / 10,
-          ...run.counts,
-          bytes_per_agent: Math.round(run.world.bytes / agents),
-        },
-      };
-    },
-  },
+  simRun(
+    "sim.run.gaen",
+    "Simulated plaza, 10,000 agents for one hour with GAEN scanning (4 s every 210-300 s): world + link layer + decoding; target <= 60 s (--quick: 1,000 agents, 5 min)",
+    "gaen",
+    [10_000, 3600],
+    [1_000, 300],
+  ),
+  simRun(
+    "sim.run.continuous",
+    "Simulated plaza, 1,000 agents for one hour scanning continuously: world + link layer + decoding; target <= 120 s (--quick: 200 agents, 5 min)",
+    "continuous",
+    [1_000, 3600],
+    [200, 300],
+  ),
 ];
+
+/** A whole simulated plaza run: [agents, simulated seconds] for a full and a quick run. */
+function simRun(
+  name: string,
+  describe: string,
+  scanning: "gaen" | "continuous",
+  full: [number, number],
+  quickRun: [number, number],
+): Workload {
+  return {
+    name,
+    describe,
+    unit: "sighting",
+    once(quick) {
+      const [agents, durationS] = quick ? quickRun : full;
+      const run = runSimulation(
+        { ...builtInScenario("plaza"), scanning },
+        { seed: 1, agents, durationS },
+      );
+      return {
+        ops: run.counts.sightings,
+        seconds: run.wallMs / 1000,
+        extra: {
+          agents,
+          sim_seconds: durationS,
+          wall_s: Math.round(run.wallMs / 100) / 10,
+          ...run.counts,
+          bytes_per_agent: Math.round(run.world.bytes / agents),
+        },
+      };
+    },
+  };
+}
