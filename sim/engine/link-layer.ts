@@ -9,7 +9,7 @@
  * Cost grows with (scanning receivers x neighbours in range x advertising events heard), not
  * with the square of the crowd; nothing is allocated per advertising event.
  */
-import { classifyAdvertisement } from "../../src/ble/classify-advertisement.js";
+import { classifyAdvertisement, rollingIdOf } from "../../src/ble/classify-advertisement.js";
 import { SeededRandom } from "../../src/core/random.js";
 import { KeyStore } from "../../src/protocols/key-store.js";
 import type { Broadcast } from "../../src/protocols/rotating-advertiser.js";
@@ -180,8 +180,8 @@ export class LinkLayer {
     }
     // Decode the bytes on the air, as the receiving phone does.
     const c = classifyAdvertisement(broadcast.payload);
-    if (c.protocol === "unknown") return;
-    const id = c.protocol === "gaen" ? c.rpi : c.protocol === "dp3t" ? c.ephid : c.id;
+    const id = rollingIdOf(c);
+    if (c.protocol === "unknown" || !id) return;
     this.counts.sightings++;
     this.onSighting(receiver, {
       atMs,

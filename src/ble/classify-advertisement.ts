@@ -120,6 +120,20 @@ export function adStructureToJson(structure: AdStructure): AdStructureJson {
   }
 }
 
+/** The rolling ID an advertisement carries (RPI, EphID or Bluezone ID), or `undefined`. */
+export function rollingIdOf(classified: ClassifiedAdvertisement): Uint8Array | undefined {
+  switch (classified.protocol) {
+    case "gaen":
+      return classified.rpi;
+    case "dp3t":
+      return classified.ephid;
+    case "bluezone":
+      return classified.id;
+    default:
+      return undefined;
+  }
+}
+
 /** `classified` as tidy JSON: the protocol, its ID fields in hex, then the structures. */
 export function advertisementToJson(classified: ClassifiedAdvertisement): AdvertisementJson {
   const structures = classified.structures.map(adStructureToJson);

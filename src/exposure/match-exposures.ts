@@ -5,6 +5,7 @@
  */
 import { toHex } from "../core/hex.js";
 import type { Protocol } from "../protocols/rolling-id-scheme.js";
+import { attenuationDb } from "../signal/calibration-table.js";
 import type { Sighting } from "../signal/sighting.js";
 import { matchDayKeys, type PublishedDayKey } from "./chained-key-matcher.js";
 import { type ExposureWindow, ExposureWindowBuilder } from "./exposure-window-builder.js";
@@ -47,16 +48,6 @@ export interface MatchResult {
   readonly dailySummaries: DailyResult[];
   readonly notified: boolean;
   readonly counts: MatchCounts & { dayKeyMatches: number };
-}
-
-/** Attenuation by the EN formula: RSSI clamped to [-127, 126], result clamped at 0 (PROTOCOLS.md §2). */
-export function attenuationDb(
-  txPowerDbm: number,
-  rssiDbm: number,
-  rssiCorrectionDb: number,
-): number {
-  const rssi = Math.min(126, Math.max(-127, rssiDbm));
-  return Math.max(0, txPowerDbm - (rssi + rssiCorrectionDb));
 }
 
 export function matchExposures(

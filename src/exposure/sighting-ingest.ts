@@ -4,11 +4,8 @@
  * (an exponential moving average of attenuation, time-aware) and exposure-window
  * accumulation, with no allocation per sighting.
  */
+import { attenuationDb as attenuation } from "../signal/calibration-table.js";
 import { type ExposureWindow, ExposureWindowBuilder } from "./exposure-window-builder.js";
-
-/** RSSI limits of the EN attenuation formula (PROTOCOLS.md §2). */
-const MIN_RSSI_DBM = -127;
-const MAX_RSSI_DBM = 126;
 
 export interface SightingIngestOptions {
   /** Receiver RSSI correction from the calibration table, dB. */
@@ -44,10 +41,8 @@ export class SightingIngest {
   /** Adds a sighting of ID `handle`; `txPowerDbm` NaN means unknown. Returns the attenuation, dB. */
   push(handle: number, atMs: number, rssiDbm: number, txPowerDbm = Number.NaN): number {
     if (handle >= this.smoothedDb.length) this.grow(handle + 1);
-    const rssi = Math.min(MAX_RSSI_DBM, Math.max(MIN_RSSI_DBM, rssiDbm));
     const tx = Number.isNaN(txPowerDbm) ? this.defaultTxPowerDbm : txPowerDbm;
-    let attenuationDb = tx - (rssi + this.rxCorrectionDb);
-    if (attenuationDb < 0) attenuationDb = 0;
+    const attenuationDb = attenuation(tx, rssiDbm, this.rxCorrectionDb);
     const previous = this.smoothedDb[handle];
     if (Number.isNaN(previous)) {
       this.smoothedDb[handle] = attenuationDb;

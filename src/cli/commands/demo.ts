@@ -1,5 +1,5 @@
 import type { Argv, CommandModule } from "yargs";
-import { classifyAdvertisement } from "../../ble/classify-advertisement.js";
+import { classifyAdvertisement, rollingIdOf } from "../../ble/classify-advertisement.js";
 import { ConfigError } from "../../core/errors.js";
 import { bytesEqual, fromHex, toHex } from "../../core/hex.js";
 import { SeededRandom } from "../../core/random.js";
@@ -74,14 +74,7 @@ export const demoCommand: CommandModule<object, DemoArgs> = {
         ids.add(toHex(broadcast.id.id));
         addresses.add(toHex(broadcast.address));
         const classified = classifyAdvertisement(broadcast.payload);
-        const carried =
-          classified.protocol === "gaen"
-            ? classified.rpi
-            : classified.protocol === "dp3t"
-              ? classified.ephid
-              : classified.protocol === "bluezone"
-                ? classified.id
-                : undefined;
+        const carried = rollingIdOf(classified);
         if (classified.protocol === protocol && carried && bytesEqual(carried, broadcast.id.id))
           decoded++;
         if (broadcast.rotation !== previous.rotation) {

@@ -5,7 +5,7 @@
  * with an optional duty cycle, and decodes what it hears into sightings.
  */
 import { EventEmitter } from "node:events";
-import { classifyAdvertisement } from "../../ble/classify-advertisement.js";
+import { classifyAdvertisement, rollingIdOf } from "../../ble/classify-advertisement.js";
 import { CodecError, ConfigError } from "../../core/errors.js";
 import { SeededRandom } from "../../core/random.js";
 import { PROTOCOLS, type Protocol } from "../../protocols/rolling-id-scheme.js";
@@ -138,12 +138,7 @@ class SimScanner extends EventEmitter<ScannerEvents> implements Scanner {
         throw error;
       }
       if (classified.protocol === "unknown" || !protocols.has(classified.protocol)) return;
-      const id =
-        classified.protocol === "gaen"
-          ? classified.rpi
-          : classified.protocol === "dp3t"
-            ? classified.ephid
-            : classified.id;
+      const id = rollingIdOf(classified)!;
       const sighting: RadioSighting = {
         atMs: pdu.atMs,
         protocol: classified.protocol,
