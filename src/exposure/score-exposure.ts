@@ -5,6 +5,7 @@
  * per scan instance: typical attenuation x secondsSinceLastScan) or from measured
  * attenuation histograms (the Dublin tram data).
  */
+import { dayOf, utcDate } from "../protocols/rolling-id-scheme.js";
 import type { ExposureWindow } from "./exposure-window-builder.js";
 import type { RiskPreset } from "./risk-preset.js";
 
@@ -80,8 +81,7 @@ function v1DurationScoreIndex(minutes: number): number {
   return Math.min(7, Math.ceil(minutes / 5));
 }
 
-const dayOfMs = (ms: number) =>
-  new Date(Math.floor(ms / 86_400_000) * 86_400_000).toISOString().slice(0, 10);
+const dayOfMs = (ms: number) => utcDate(dayOf(ms));
 
 /** Per window (or per v1 exposure) score; returns [day, score, weightedSeconds] triples. */
 function windowScores(

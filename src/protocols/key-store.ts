@@ -12,6 +12,7 @@ import {
   PROTOCOLS,
   type Protocol,
   type RollingIdScheme,
+  utcDate,
 } from "./rolling-id-scheme.js";
 import { schemeFor } from "./schemes.js";
 
@@ -109,7 +110,7 @@ export class KeyStore {
       retentionDays: this.retentionDays,
       keys: this.keys.map((k) => ({
         day: k.day,
-        date: new Date(k.day * 86_400_000).toISOString().slice(0, 10),
+        date: utcDate(k.day),
         key: toHex(k.key),
       })),
     };

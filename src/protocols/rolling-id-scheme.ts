@@ -62,3 +62,8 @@ export interface RollingIdScheme {
 export function dayOf(atMs: number): number {
   return Math.floor(atMs / MS_PER_DAY);
 }
+
+/** The UTC date of day number `day`, "YYYY-MM-DD". */
+export function utcDate(day: number): string {
+  return new Date(day * MS_PER_DAY).toISOString().slice(0, 10);
+}

@@ -8,7 +8,7 @@ import { inspectKeyFile } from "../../io/inspect-key-file.js";
 import { writeKeyFileZip } from "../../io/key-file-archive.js";
 import { saveKeyStore } from "../../io/key-store-file.js";
 import { DEFAULT_RETENTION_DAYS, KeyStore } from "../../protocols/key-store.js";
-import { PROTOCOLS, type Protocol } from "../../protocols/rolling-id-scheme.js";
+import { PROTOCOLS, type Protocol, utcDate } from "../../protocols/rolling-id-scheme.js";
 
 import { writeJson } from "../output.js";
 import { maxMegabytes, parseInteger } from "../parse.js";
@@ -53,7 +53,7 @@ const newCommand: CommandModule<object, NewArgs> = {
     const store = new KeyStore(args.protocol as Protocol, { retentionDays });
     const key = store.ensureCurrent(systemClock.nowMs(), cryptoRandom);
     saveKeyStore(args.out, store, { overwrite: args.force });
-    const date = new Date(key.day * 86_400_000).toISOString().slice(0, 10);
+    const date = utcDate(key.day);
     process.stderr.write(
       `created ${args.out} (${args.protocol}, key for ${date}, keeps ${store.retentionDays} days, mode 0600)\n`,
     );
