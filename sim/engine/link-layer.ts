@@ -62,6 +62,8 @@ export class LinkLayer {
     collisions: 0,
     sightings: 0,
   };
+  /** Each agent's own key store (the keys its advertiser rotates through), by agent index. */
+  readonly keyStores: KeyStore[] = [];
   private readonly world: World;
   private readonly startMs: number;
   private readonly random: SeededRandom;
@@ -91,6 +93,7 @@ export class LinkLayer {
       const random = this.random.fork();
       const protocol = PROTOCOL_NAMES[world.agents.protocolIndex[i]];
       const store = new KeyStore(protocol);
+      this.keyStores.push(store);
       this.advertisers.push(
         new RotatingAdvertiser({
           scheme: schemeFor(protocol),

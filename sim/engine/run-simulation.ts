@@ -3,6 +3,7 @@
  * was on the air during it. Deterministic from the seed.
  */
 import { ConfigError } from "../../src/core/errors.js";
+import type { KeyStore } from "../../src/protocols/key-store.js";
 import type { Sighting } from "../../src/signal/sighting.js";
 import type { Scenario } from "../world/scenario.js";
 import { buildWorld, type World } from "../world/world.js";
@@ -25,6 +26,8 @@ export interface SimulationOptions {
 export interface SimulationRun {
   readonly world: World;
   readonly counts: LinkLayerCounts;
+  /** Each agent's key store, by agent index (what an index case publishes). */
+  readonly keyStores: readonly KeyStore[];
   readonly durationS: number;
   readonly wallMs: number;
 }
@@ -47,5 +50,11 @@ export function runSimulation(scenario: Scenario, options: SimulationOptions = {
     link.hear(fromMs, world.atMs);
     if (options.onProgress && (s + 1) % 60 === 0) options.onProgress((s + 1) / steps);
   }
-  return { world, counts: link.counts, durationS, wallMs: performance.now() - started };
+  return {
+    world,
+    counts: link.counts,
+    keyStores: link.keyStores,
+    durationS,
+    wallMs: performance.now() - started,
+  };
 }
