@@ -5,6 +5,7 @@
 import { ConfigError } from "../../src/core/errors.js";
 import type { KeyStore } from "../../src/protocols/key-store.js";
 import type { Sighting } from "../../src/signal/sighting.js";
+import type { GroundTruthOptions } from "../world/ground-truth.js";
 import type { Scenario } from "../world/scenario.js";
 import { buildWorld, type World } from "../world/world.js";
 import { LinkLayer, type LinkLayerCounts } from "./link-layer.js";
@@ -18,6 +19,8 @@ export interface SimulationOptions {
   /** Simulated duration, s (default: the scenario's). */
   durationS?: number;
   startMs?: number;
+  /** Ground-truth options (close distance and minutes, a per-sample callback), passed to the world. */
+  groundTruth?: GroundTruthOptions;
   onSighting?: (receiver: number, sighting: Sighting) => void;
   /** Called after every simulated minute with the fraction done. */
   onProgress?: (fraction: number) => void;
@@ -37,7 +40,11 @@ export function runSimulation(scenario: Scenario, options: SimulationOptions = {
   if (!(durationS > 0 && durationS <= 7 * 86_400))
     throw new ConfigError(`duration must be 1 s to 7 days, got ${durationS} s`, "E_DURATION");
   const started = performance.now();
-  const world = buildWorld(scenario, { seed: options.seed, agents: options.agents });
+  const world = buildWorld(scenario, {
+    seed: options.seed,
+    agents: options.agents,
+    groundTruth: options.groundTruth,
+  });
   const link = new LinkLayer(world, {
     seed: options.seed,
     startMs: options.startMs,
