@@ -142,6 +142,26 @@ describe("proxkit keys export / inspect / match", () => {
     expect(typeof result.notified).toBe("boolean");
   });
 
+  it.skipIf(!existsSync(GAEN_DATA))(
+    "calibrates attenuation for the receiving phone named by --rx-model",
+    () => {
+      const args = [
+        "match",
+        "--keys",
+        join(dir, "keys.jsonl"),
+        "--sightings",
+        join(dir, "heard.jsonl"),
+      ];
+      const { code, stdout } = runCli([...args, "--rx-model", "Google Pixel 2"]);
+      expect(code).toBe(0);
+      // Pixel 2: RSSI correction -6 dB, so attenuation = -10 - (-62 - 6) = 58 dB.
+      expect(JSON.parse(stdout).windows[0].scanInstances[0].typicalAttenuationDb).toBe(58);
+      const both = runCli([...args, "--rx-model", "Pixel 2", "--rx-correction", "-3"]);
+      expect(both.code).toBe(2);
+      expect(both.stderr).toMatch(/--rx-model or --rx-correction, not both/);
+    },
+  );
+
   it("scores with a named preset", () => {
     const { stdout } = runCli([
       "match",

@@ -1,15 +1,7 @@
-import { createReadStream, existsSync, statSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { createReadStream, statSync } from "node:fs";
 import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
 import type { Argv, CommandModule } from "yargs";
 import { ConfigError, ProxkitError } from "../../core/errors.js";
-import {
-  type CalibrationLookup,
-  type CalibrationTable,
-  DEFAULT_DEVICE_CALIBRATION,
-  loadCalibrationTable,
-} from "../../signal/calibration-table.js";
 import { EstimateTicker } from "../../signal/distance/estimate-ticker.js";
 import {
   DEFAULT_ESTIMATOR,
@@ -18,6 +10,11 @@ import {
   estimatorFor,
 } from "../../signal/distance/estimators.js";
 import { RssiCsvReader } from "../../signal/rssi-csv.js";
+import {
+  CALIBRATION_OPTION_HELP,
+  type DeviceModelOptions,
+  resolveDeviceModels,
+} from "../device-models.js";
 import { type OutputFormat, resolveFormat, writeRows } from "../output.js";
 
 interface DistanceArgs {
@@ -29,52 +26,11 @@ interface DistanceArgs {
   format?: string;
 }
 
-/** Where the calibration table lives next to a checkout: `<repo>/../shared/data/gaen/`. */
-const CALIBRATION_FROM_REPO = ["..", "shared", "data", "gaen", "en-calibration-2020-06-13.csv"];
-
-/** The repository root: the first folder above this module that holds a package.json. */
-function repoRoot(): string | undefined {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (existsSync(join(dir, "package.json"))) return dir;
-    const parent = dirname(dir);
-    if (parent === dir) return undefined;
-    dir = parent;
-  }
-}
-
-/** The default `--calibration`: the GAEN table beside the repository, when it is there. */
-export function defaultCalibrationPath(): string | undefined {
-  const root = repoRoot();
-  const path = root === undefined ? undefined : resolve(root, ...CALIBRATION_FROM_REPO);
-  return path !== undefined && existsSync(path) ? path : undefined;
-}
-
-export interface DistanceOptions {
+export interface DistanceOptions extends DeviceModelOptions {
   /** The `time,rssi` CSV. */
   readonly input: string;
-  readonly rxModel?: string;
-  readonly txModel?: string;
   readonly estimator?: string;
-  /** The GAEN calibration table; default `findCalibration()`. */
-  readonly calibration?: string;
   readonly format: OutputFormat;
-  /** Where to look for the table when `calibration` is not given. Default `defaultCalibrationPath`. */
-  readonly findCalibration?: () => string | undefined;
-}
-
-function describeFallback(
-  option: string,
-  name: string,
-  found: CalibrationLookup,
-): string | undefined {
-  if (found.match === "model") return undefined;
-  const values = `correction ${found.rssiCorrectionDb} dB, TX ${found.txPowerDbm} dBm`;
-  if (found.match === "apple-reference")
-    return `${option} "${name}": an Apple device, the table's reference (${values})`;
-  if (found.match === "oem-default")
-    return `${option} "${name}" is not in the calibration table; using its maker's usual values (${values})`;
-  return `${option} "${name}" is not in the calibration table; using the table-wide default (${values})`;
 }
 
 /**
@@ -90,27 +46,7 @@ export async function runDistance(
   const name = options.estimator ?? DEFAULT_ESTIMATOR;
   estimatorFor(name);
 
-  const models = [
-    ["--rx-model", options.rxModel],
-    ["--tx-model", options.txModel],
-  ] as const;
-  let table: CalibrationTable | undefined;
-  if (options.rxModel !== undefined || options.txModel !== undefined) {
-    const path = options.calibration ?? (options.findCalibration ?? defaultCalibrationPath)();
-    if (path === undefined)
-      throw new ConfigError(
-        "--rx-model and --tx-model are looked up in Google's GAEN calibration table (en-calibration-<date>.csv): pass it with --calibration FILE",
-        "E_CALIBRATION_FILE",
-      );
-    table = loadCalibrationTable(path);
-  } else if (options.calibration !== undefined) table = loadCalibrationTable(options.calibration);
-  const [rx, tx] = models.map(([option, model]) => {
-    if (model === undefined || table === undefined) return DEFAULT_DEVICE_CALIBRATION;
-    const found = table.lookup(model);
-    const note = describeFallback(option, model, found);
-    if (note) warn(note);
-    return found;
-  });
+  const { rx, tx } = resolveDeviceModels(options, warn);
 
   const path = options.input;
   let isFile = false;
@@ -198,8 +134,7 @@ export const distanceCommand: CommandModule<object, DistanceArgs> = {
       })
       .option("calibration", {
         type: "string",
-        describe:
-          "Google's GAEN calibration CSV, for --rx-model/--tx-model [default: ../shared/data/gaen/en-calibration-2020-06-13.csv beside the repository, if there]",
+        describe: CALIBRATION_OPTION_HELP,
       })
       .option("format", {
         alias: "f",

@@ -1,8 +1,10 @@
 import type { Argv, CommandModule } from "yargs";
+import { ConfigError } from "../../core/errors.js";
 import { matchExposures } from "../../exposure/match-exposures.js";
 import { PRESET_NAMES, presetFor } from "../../exposure/risk-preset.js";
 import { readPublishedKeys } from "../../io/published-keys-file.js";
 import { readSightingsFile } from "../../io/sightings-file.js";
+import { CALIBRATION_OPTION_HELP, resolveDeviceModels } from "../device-models.js";
 import { writeJson } from "../output.js";
 import { maxMegabytes } from "../parse.js";
 
@@ -11,6 +13,8 @@ interface MatchArgs {
   sightings: string;
   preset: string;
   "rx-correction"?: number;
+  "rx-model"?: string;
+  calibration?: string;
   "max-mb"?: number;
   format?: string;
 }
@@ -39,10 +43,17 @@ export const matchCommand: CommandModule<object, MatchArgs> = {
         default: "proxkit",
         describe: `Risk scoring: ${PRESET_NAMES.join(", ")}`,
       })
+      .option("rx-model", {
+        type: "string",
+        describe:
+          'The phone that heard the sightings, as in the GAEN calibration table ("Pixel 3", "Samsung SM-G960F"): its RSSI correction calibrates attenuation',
+      })
       .option("rx-correction", {
         type: "number",
-        describe: "The receiver's RSSI correction from the calibration table, dB [default: 0]",
+        describe:
+          "The receiver's RSSI correction, dB, instead of --rx-model [default: 0, an uncalibrated receiver]",
       })
+      .option("calibration", { type: "string", describe: CALIBRATION_OPTION_HELP })
       .option("max-mb", {
         type: "number",
         default: 64,
@@ -53,18 +64,33 @@ export const matchCommand: CommandModule<object, MatchArgs> = {
         "$0 match --keys export.zip --sightings heard.jsonl --preset cwa-v2",
         "Score a day's sightings with the German v2 rule",
       )
+      .example(
+        '$0 match --keys export.zip --sightings heard.jsonl --rx-model "Pixel 3"',
+        "The same, with attenuation calibrated for the receiving phone",
+      )
       .epilogue(
         "A GAEN sighting counts only within ±2 h of its RPI's interval and with a decrypted TX power in [-50, +20] dBm. Bluezone IDs count inside their 15-minute slot, DP-3T EphIDs inside their UTC day.",
       ) as unknown as Argv<MatchArgs>,
   handler: async (args) => {
+    if (args["rx-model"] !== undefined && args["rx-correction"] !== undefined)
+      throw new ConfigError(
+        "give --rx-model or --rx-correction, not both: the model's correction comes from the calibration table",
+        "E_USAGE",
+      );
     const preset = presetFor(args.preset);
+    const { rx } = resolveDeviceModels(
+      { rxModel: args["rx-model"], calibration: args.calibration },
+      (text) => process.stderr.write(`proxkit: ${text}\n`),
+    );
+    const rxCorrection =
+      args["rx-correction"] ?? (args["rx-model"] !== undefined ? rx.rssiCorrectionDb : undefined);
     const published = { gaen: [], dayKeys: [] };
     const maxBytes = maxMegabytes(args["max-mb"]);
     for (const path of args.keys) readPublishedKeys(path, published, { maxBytes });
     const sightings = await readSightingsFile(args.sightings);
     const result = matchExposures(published, sightings, {
       preset,
-      rxRssiCorrectionDb: args["rx-correction"],
+      rxRssiCorrectionDb: rxCorrection,
     });
     writeJson({
       windows: result.windows,
