@@ -81,3 +81,30 @@ export function maxMegabytes(value: unknown): number | undefined {
   }
   return Math.round(value * 1024 * 1024);
 }
+
+const DURATION_UNIT_MS: Record<string, number> = {
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+};
+
+/**
+ * A duration such as "90s", "10m", "1.5h", "2d" or "500ms" (a bare number is seconds), as ms;
+ * `what` names the option in the error.
+ */
+export function parseDurationMs(value: unknown, what: string): number {
+  const text = String(value).trim();
+  const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?$/i.exec(text);
+  if (!match) {
+    throw new ConfigError(
+      `${what} must be a duration such as 90s, 10m, 2h or 1d, got ${JSON.stringify(value)}`,
+      "E_DURATION",
+    );
+  }
+  const ms = Number(match[1]) * DURATION_UNIT_MS[(match[2] ?? "s").toLowerCase()];
+  if (!(ms > 0) || !Number.isFinite(ms))
+    throw new ConfigError(`${what} must be longer than 0, got ${JSON.stringify(value)}`, "E_RANGE");
+  return Math.round(ms);
+}
