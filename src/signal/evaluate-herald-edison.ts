@@ -104,6 +104,11 @@ export interface HeraldEdisonEstimatorResult {
   readonly maeM: number;
   /** ROC AUC of "within 2 m", scoring each instant by minus its estimate. */
   readonly auc: number;
+  /**
+   * Mean over the test recordings of each one's AUC: the ranking within one phone pair, where
+   * the devices' unknown RSSI offsets cancel (the pooled `auc` pays for them).
+   */
+  readonly aucWithinRecording: number;
   /** Balanced accuracy of "estimate <= 2 m" for "within 2 m". */
   readonly balancedAccuracy: number;
   /** Instants scored. */
@@ -305,7 +310,10 @@ export function evaluateHeraldEdison(options: HeraldEdisonOptions): HeraldEdison
 
   const estimates: number[][] = names.map(() => []);
   const truths: number[] = [];
+  /** The index in `truths` where each test recording's instants begin. */
+  const starts: number[] = [];
   for (const recording of test) {
+    starts.push(truths.length);
     const estimators = names.map((n) =>
       estimatorFor(n, { ...fitted.options, rx: recording.rx, tx: recording.tx }),
     );
@@ -319,6 +327,22 @@ export function evaluateHeraldEdison(options: HeraldEdisonOptions): HeraldEdison
     });
   }
   const within = truths.map((d) => d <= CLOSE_CONTACT_DISTANCE_M);
+  starts.push(truths.length);
+  /** Mean AUC over the recordings that have instants on both sides of 2 m. */
+  const meanAucWithin = (values: readonly number[]) => {
+    const aucs: number[] = [];
+    for (let r = 0; r + 1 < starts.length; r++) {
+      const labels = within.slice(starts[r], starts[r + 1]);
+      if (!labels.includes(true) || !labels.includes(false)) continue;
+      aucs.push(
+        rocAuc(
+          values.slice(starts[r], starts[r + 1]).map((d) => -d),
+          labels,
+        ),
+      );
+    }
+    return aucs.length === 0 ? Number.NaN : aucs.reduce((a, b) => a + b, 0) / aucs.length;
+  };
   const trainPairs = new Set(train.map((r) => r.info.pair));
   const reusedPairs = test.filter((r) => trainPairs.has(r.info.pair)).length;
   const mae = (values: readonly number[]) =>
@@ -351,6 +375,7 @@ export function evaluateHeraldEdison(options: HeraldEdisonOptions): HeraldEdison
           estimates[i].map((d) => -d),
           within,
         ),
+        aucWithinRecording: meanAucWithin(estimates[i]),
         balancedAccuracy: balancedAccuracy(
           estimates[i].map((d) => d <= CLOSE_CONTACT_DISTANCE_M),
           within,

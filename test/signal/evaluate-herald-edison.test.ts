@@ -99,6 +99,7 @@ describe.skipIf(!HAVE_DATA)("evaluateHeraldEdison on the rig", () => {
     for (const baseline of [byName("herald"), byName("log-distance")]) {
       expect(ours.maeM, baseline.name).toBeLessThan(baseline.maeM - 0.05);
       expect(ours.auc, baseline.name).toBeGreaterThan(baseline.auc + 0.01);
+      expect(ours.aucWithinRecording, baseline.name).toBeGreaterThan(baseline.aucWithinRecording);
       expect(ours.balancedAccuracy, baseline.name).toBeGreaterThan(
         baseline.balancedAccuracy + 0.02,
       );
