@@ -1,0 +1,283 @@
+/**
+ * `report.html`: one self-contained page per simulation job. Charts are Vega-Lite specs
+ * rendered to SVG here in Node and put inline, so the page needs no script and no network;
+ * the evaluation table is plain HTML. Every text that comes from the input is escaped.
+ */
+import { writeFileAtomic } from "../../src/io/atomic-write.js";
+import {
+  detectorNames,
+  MAX_SCATTER_POINTS,
+  MAX_TIMELINE_PAIRS,
+  precisionRecallSpec,
+  rssiScatterSpec,
+  selectTimelinePairs,
+  timelineSpec,
+} from "./report-charts.js";
+import type { ReportDetectorScore, ReportInput, ReportRun } from "./report-input.js";
+
+export { loadRealRssiVsDistance } from "./real-rssi-vs-distance.js";
+export type { ReportInput, ReportRun } from "./report-input.js";
+
+type TopLevelSpec = import("vega-lite").TopLevelSpec;
+
+const HTML_ESCAPES: Record<string, string> = {
+  "&": "&amp;",
+  "<": "&lt;",
+  ">": "&gt;",
+  '"': "&quot;",
+  "'": "&#39;",
+};
+
+/** Text made safe for HTML content and attribute values. */
+export function escapeHtml(text: string): string {
+  return String(text).replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]);
+}
+
+/** "1 h 30 min", "45 min", "20 s". */
+export function formatDurationS(durationS: number): string {
+  if (!Number.isFinite(durationS)) return String(durationS);
+  if (durationS < 60) return `${Math.round(durationS * 10) / 10} s`;
+  const minutes = Math.round(durationS / 60);
+  const h = Math.floor(minutes / 60);
+  const m = minutes % 60;
+  if (h === 0) return `${m} min`;
+  return m === 0 ? `${h} h` : `${h} h ${m} min`;
+}
+
+type Renderer = (spec: TopLevelSpec) => Promise<string>;
+
+/** Vega and Vega-Lite are loaded on first use: commands that never write a report skip them. */
+async function svgRenderer(): Promise<Renderer> {
+  const [vega, vegaLite] = await Promise.all([import("vega"), import("vega-lite")]);
+  // Inline data only: any attempt to load a URL or file is a bug, not a fetch.
+  const loader = vega.loader();
+  loader.load = async (uri: string) => {
+    throw new Error(`the report's charts must not load ${uri}`);
+  };
+  return async (spec) => {
+    const view = new vega.View(vega.parse(vegaLite.compile(spec).spec), {
+      renderer: "none",
+      loader,
+      logLevel: vega.Error,
+    });
+    try {
+      return await view.toSVG();
+    } finally {
+      view.finalize();
+    }
+  };
+}
+
+const CSS = `
+:root { color-scheme: light; }
+body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #222;
+  max-width: 980px; margin: 0 auto; padding: 24px 20px 60px; background: #fafafa; }
+h1 { font-size: 1.7em; margin: 0 0 4px; }
+h2 { font-size: 1.35em; margin: 40px 0 4px; padding-top: 12px; border-top: 2px solid #ddd; }
+h3 { font-size: 1.1em; margin: 28px 0 6px; }
+.meta { color: #555; margin: 0 0 12px; }
+.chart { background: white; border: 1px solid #e3e3e3; border-radius: 6px; padding: 10px;
+  overflow-x: auto; }
+.chart svg { display: block; max-width: 100%; height: auto; }
+.explain { color: #444; font-size: 0.93em; margin: 6px 0 0; }
+.no-data { background: #fff8e1; border: 1px solid #f0d98c; border-radius: 6px; padding: 10px 14px;
+  color: #5d4a00; }
+table { border-collapse: collapse; background: white; font-variant-numeric: tabular-nums; }
+th, td { border: 1px solid #ddd; padding: 5px 10px; text-align: right; }
+th { background: #f0f0f0; }
+td:first-child, th:first-child { text-align: left; }
+tr.best td { font-weight: 600; background: #eef6ee; }
+nav ul { margin: 4px 0; }
+footer { margin-top: 48px; color: #777; font-size: 0.85em; }
+`;
+
+const fixed = (digits: number) => (v: number | undefined) =>
+  v === undefined || !Number.isFinite(v) ? "—" : v.toFixed(digits);
+const percent = (v: number | undefined) =>
+  v === undefined || !Number.isFinite(v) ? "—" : `${(v * 100).toFixed(1)} %`;
+
+const COLUMNS: {
+  title: string;
+  explain: string;
+  cell: (d: ReportDetectorScore) => string;
+  optional?: (d: ReportDetectorScore) => unknown;
+}[] = [
+  {
+    title: "precision",
+    explain: "share of notified pairs that were close",
+    cell: (d) => fixed(3)(d.precision),
+  },
+  {
+    title: "recall",
+    explain: "share of close pairs that were notified",
+    cell: (d) => fixed(3)(d.recall),
+  },
+  { title: "F1", explain: "harmonic mean of precision and recall", cell: (d) => fixed(3)(d.f1) },
+  {
+    title: "duration error (min)",
+    explain: "mean absolute error of the estimated contact duration",
+    cell: (d) => fixed(1)(d.durationErrorMin),
+    optional: (d) => d.durationErrorMin,
+  },
+  {
+    title: "detection",
+    explain: "Herald detection: share of close pairs heard at all",
+    cell: (d) => percent(d.detection),
+    optional: (d) => d.detection,
+  },
+  {
+    title: "continuity",
+    explain: "Herald continuity: share of 30 s windows with at least one reading",
+    cell: (d) => percent(d.continuity),
+    optional: (d) => d.continuity,
+  },
+];
+
+function evaluationTable(run: ReportRun): string {
+  if (run.detectors.length === 0)
+    return `<p class="no-data">No data: this run has no detector scores.</p>`;
+  const columns = COLUMNS.filter(
+    (c) => !c.optional || run.detectors.some((d) => c.optional?.(d) !== undefined),
+  );
+  const bestF1 = Math.max(...run.detectors.map((d) => (Number.isFinite(d.f1) ? d.f1 : -1)));
+  const head = columns
+    .map((c) => `<th title="${escapeHtml(c.explain)}">${escapeHtml(c.title)}</th>`)
+    .join("");
+  const rows = run.detectors
+    .map((d) => {
+      const best = d.f1 === bestF1 ? ' class="best"' : "";
+      const cells = columns.map((c) => `<td>${escapeHtml(c.cell(d))}</td>`).join("");
+      return `<tr${best}><td>${escapeHtml(d.name)}</td>${cells}</tr>`;
+    })
+    .join("\n");
+  const explained = columns
+    .map((c) => `<b>${escapeHtml(c.title)}</b>: ${escapeHtml(c.explain)}`)
+    .join("; ");
+  return `<table>
+<thead><tr><th>detector</th>${head}</tr></thead>
+<tbody>
+${rows}
+</tbody>
+</table>
+<p class="explain">The close-contact decision of each detector against the ground truth, per pair of phones. The highest F1 is highlighted. ${explained}.</p>`;
+}
+
+interface ChartSection {
+  id: string;
+  title: string;
+  spec: TopLevelSpec | undefined;
+  explain: string;
+  noData: string;
+}
+
+async function chartHtml(section: ChartSection, render: Renderer): Promise<string> {
+  const body =
+    section.spec === undefined
+      ? `<p class="no-data">No data: ${escapeHtml(section.noData)}</p>`
+      : `<div class="chart" data-chart="${escapeHtml(section.id)}">${await render(section.spec)}</div>`;
+  return `<h3>${escapeHtml(section.title)}</h3>
+${body}
+<p class="explain">${escapeHtml(section.explain)}</p>`;
+}
+
+async function runHtml(run: ReportRun, index: number, render: Renderer): Promise<string> {
+  const pairs = selectTimelinePairs(run.timeline, MAX_TIMELINE_PAIRS);
+  const allPairs = new Set(run.timeline.map((t) => t.pair)).size;
+  const hasReal = (run.rssiVsDistance.real?.length ?? 0) > 0;
+  const detectors = detectorNames(run).length;
+  const sections: ChartSection[] = [
+    {
+      id: "rssi-vs-distance",
+      title: "RSSI against distance: simulated and real",
+      spec: rssiScatterSpec(run),
+      explain: `Each dot is one received advertisement at its true distance (at most ${MAX_SCATTER_POINTS} per source, evenly sampled); the lines join the median RSSI of every 0.25 m. ${
+        hasReal
+          ? "The real readings come from the Herald project's robot rig (two phones on a rail, 0-3 m), the data the propagation defaults were fitted to; touching phones (0 m) read about 20 dB stronger than any far-field model predicts."
+          : "No real readings were given for this run (the Herald rig data folder was absent), so only the simulated side is shown."
+      }`,
+      noData: "no RSSI readings were recorded in this run.",
+    },
+    {
+      id: "precision-recall",
+      title: "Precision and recall over thresholds",
+      spec: precisionRecallSpec(run),
+      explain: `One line per detector (${detectors}), tracing precision against recall as its decision threshold moves; the diamonds are the operating points in the table above. Up and to the right is better.`,
+      noData: "no precision-recall curves were computed for this run.",
+    },
+    {
+      id: "contact-timeline",
+      title: "Contact timeline",
+      spec: timelineSpec(run, pairs),
+      explain: `One row per pair of phones: dark bars are the times the pair was truly close, coloured bars the times each detector judged it close. ${
+        allPairs > pairs.length
+          ? `Shown: ${pairs.length} of ${allPairs} pairs, those where the detectors and the truth disagree longest first, then the longest true contacts.`
+          : `All ${allPairs} pairs, those where the detectors and the truth disagree longest first.`
+      }`,
+      noData: "no pair was close or detected in this run.",
+    },
+  ];
+  const charts: string[] = [];
+  for (const section of sections) charts.push(await chartHtml(section, render));
+  const meta = [
+    `scenario <b>${escapeHtml(run.scenario)}</b>`,
+    `protocol <b>${escapeHtml(run.protocol)}</b>`,
+    `${escapeHtml(String(run.agents))} agents`,
+    `${escapeHtml(formatDurationS(run.durationS))} simulated`,
+    `seed ${escapeHtml(String(run.seed))}`,
+  ].join(" · ");
+  return `<section class="run" id="run-${index + 1}">
+<h2>${escapeHtml(run.scenario)} (${escapeHtml(run.protocol)})</h2>
+<p class="meta">${meta}</p>
+<h3>Evaluation</h3>
+${evaluationTable(run)}
+${charts.join("\n")}
+</section>`;
+}
+
+/** The whole report page. */
+export async function renderReport(input: ReportInput): Promise<string> {
+  const render = await svgRenderer();
+  const runs: string[] = [];
+  for (const [i, run] of input.runs.entries()) runs.push(await runHtml(run, i, render));
+  const nav =
+    input.runs.length > 1
+      ? `<nav><b>Runs:</b><ul>${input.runs
+          .map(
+            (r, i) =>
+              `<li><a href="#run-${i + 1}">${escapeHtml(r.scenario)} (${escapeHtml(r.protocol)}, ${escapeHtml(String(r.agents))} agents)</a></li>`,
+          )
+          .join("")}</ul></nav>`
+      : "";
+  const body =
+    input.runs.length === 0
+      ? `<p class="no-data">No data: this report has no runs.</p>`
+      : runs.join("\n");
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(input.title)}</title>
+<style>${CSS}</style>
+</head>
+<body>
+<header>
+<h1>${escapeHtml(input.title)}</h1>
+<p class="meta">Generated ${escapeHtml(input.generatedAt)} by proxkit simulate.</p>
+<p>How well each protocol and detection rule finds close contacts (by default: within 2 m for a cumulative 15 minutes or more) in simulated crowds, scored against the simulator's ground truth. Each run has its evaluation table, a check of the radio model against real measurements, precision-recall curves and a contact timeline.</p>
+${nav}
+</header>
+<main>
+${body}
+</main>
+<footer>Charts made with Vega-Lite and rendered to SVG when the report was written: this page runs no scripts and loads nothing from the network.</footer>
+</body>
+</html>
+`;
+}
+
+/** Renders the report and writes it to `path` atomically. */
+export async function writeReport(path: string, input: ReportInput): Promise<void> {
+  const html = await renderReport(input);
+  writeFileAtomic(path, html, { what: "report" });
+}

@@ -1,0 +1,327 @@
+/**
+ * The report's charts as Vega-Lite specifications (pure data in, spec out), and the choices
+ * behind them: which points are drawn, which pairs the timeline shows, which colour each
+ * detector gets (the same in every chart of a run).
+ */
+import type { TopLevelSpec } from "vega-lite";
+import { downsampleEvenly } from "./real-rssi-vs-distance.js";
+import type { ReportRun } from "./report-input.js";
+
+/** Points per source in the RSSI scatter (more only slows the page down). */
+export const MAX_SCATTER_POINTS = 4000;
+/** Pairs in the contact timeline. */
+export const MAX_TIMELINE_PAIRS = 30;
+
+const WIDTH = 640;
+const FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif";
+/** Vega's "tableau10" scheme, so that colours can be assigned by position. */
+const PALETTE = [
+  "#4c78a8",
+  "#f58518",
+  "#e45756",
+  "#72b7b2",
+  "#54a24b",
+  "#eeca3b",
+  "#b279a2",
+  "#ff9da6",
+  "#9d755d",
+  "#bab0ac",
+];
+const TRUTH_COLOUR = "#333333";
+export const TRUTH_SERIES = "truth: close";
+const SIMULATED = "simulated";
+const REAL = "real (Herald rig)";
+
+const BASE = {
+  $schema: "https://vega.github.io/schema/vega-lite/v5.json",
+  background: "white",
+  config: {
+    font: FONT,
+    axis: { labelFontSize: 11, titleFontSize: 12 },
+    legend: { labelFontSize: 11, titleFontSize: 12, labelLimit: 260 },
+  },
+} as const;
+
+/** Detector names in table order, then any that only the curves or the timeline name. */
+export function detectorNames(run: ReportRun): string[] {
+  const names: string[] = [];
+  const add = (name: string) => {
+    if (!names.includes(name)) names.push(name);
+  };
+  for (const d of run.detectors) add(d.name);
+  for (const c of run.prCurves) add(c.detector);
+  for (const t of run.timeline) if (t.kind === "detected") add(t.detector ?? "detected");
+  return names;
+}
+
+function colourOf(names: readonly string[], name: string): string {
+  return PALETTE[Math.max(0, names.indexOf(name)) % PALETTE.length];
+}
+
+const finite = (...values: number[]) => values.every(Number.isFinite);
+
+/** Simulated and real RSSI against true distance, with the median per 0.25 m of each. */
+export function rssiScatterSpec(run: ReportRun): TopLevelSpec | undefined {
+  const simulated = downsampleEvenly(
+    run.rssiVsDistance.simulated.filter((p) => finite(p.distanceM, p.rssiDbm)),
+    MAX_SCATTER_POINTS,
+  );
+  const real = downsampleEvenly(
+    (run.rssiVsDistance.real ?? []).filter((p) => finite(p.distanceM, p.rssiDbm)),
+    MAX_SCATTER_POINTS,
+  );
+  if (simulated.length + real.length === 0) return undefined;
+  const values = [
+    ...simulated.map((p) => ({ distanceM: p.distanceM, rssiDbm: p.rssiDbm, source: SIMULATED })),
+    ...real.map((p) => ({ distanceM: p.distanceM, rssiDbm: p.rssiDbm, source: REAL })),
+  ];
+  const sources = [SIMULATED, REAL];
+  const colour = {
+    field: "source",
+    type: "nominal",
+    title: null,
+    scale: { domain: sources, range: [PALETTE[0], PALETTE[1]] },
+    legend: { orient: "top", symbolOpacity: 1 },
+  } as const;
+  const x = { field: "distanceM", type: "quantitative", title: "true distance (m)" } as const;
+  return {
+    ...BASE,
+    width: WIDTH,
+    height: 340,
+    data: { values },
+    layer: [
+      {
+        mark: { type: "point", filled: true, size: 14, opacity: 0.3, aria: false },
+        encoding: {
+          x,
+          y: {
+            field: "rssiDbm",
+            type: "quantitative",
+            title: "RSSI (dBm)",
+            scale: { zero: false },
+          },
+          color: colour,
+        },
+      },
+      {
+        transform: [
+          { calculate: "round(datum.distanceM * 4) / 4", as: "binM" },
+          {
+            aggregate: [{ op: "median", field: "rssiDbm", as: "medianDbm" }],
+            groupby: ["binM", "source"],
+          },
+        ],
+        mark: { type: "line", strokeWidth: 2.5, point: { size: 24, filled: true }, aria: false },
+        encoding: {
+          x: { ...x, field: "binM" },
+          y: { field: "medianDbm", type: "quantitative" },
+          color: colour,
+        },
+      },
+    ],
+  };
+}
+
+/** Precision against recall as each detector's threshold moves, with its operating point. */
+export function precisionRecallSpec(run: ReportRun): TopLevelSpec | undefined {
+  const names = detectorNames(run);
+  const curves = run.prCurves.flatMap((c) =>
+    c.points
+      .filter((p) => finite(p.precision, p.recall, p.threshold))
+      .map((p) => ({ detector: c.detector, ...p })),
+  );
+  if (curves.length === 0) return undefined;
+  const operating = run.detectors
+    .filter((d) => finite(d.precision, d.recall))
+    .map((d) => ({ detector: d.name, precision: d.precision, recall: d.recall }));
+  const colour = {
+    field: "detector",
+    type: "nominal",
+    title: "detector",
+    scale: { domain: names, range: names.map((n) => colourOf(names, n)) },
+    legend: { orient: "right" },
+  } as const;
+  const unit = (field: string, title: string) => ({
+    field,
+    type: "quantitative" as const,
+    title,
+    scale: { domain: [0, 1] },
+  });
+  return {
+    ...BASE,
+    width: 480,
+    height: 400,
+    layer: [
+      {
+        data: { values: curves },
+        mark: { type: "line", strokeWidth: 2, point: { size: 18, filled: true }, aria: false },
+        encoding: {
+          x: unit("recall", "recall (share of true close contacts found)"),
+          y: unit("precision", "precision (share of decisions that were right)"),
+          color: colour,
+          order: { field: "threshold", type: "quantitative" },
+        },
+      },
+      ...(operating.length === 0
+        ? []
+        : [
+            {
+              data: { values: operating },
+              mark: {
+                type: "point" as const,
+                shape: "diamond",
+                size: 130,
+                filled: true,
+                stroke: "black",
+                strokeWidth: 1,
+                opacity: 1,
+                aria: false,
+              },
+              encoding: { x: unit("recall", ""), y: unit("precision", ""), color: colour },
+            },
+          ]),
+    ],
+  };
+}
+
+interface Interval {
+  startS: number;
+  endS: number;
+}
+
+/** Sorted, merged copies of `intervals` (touching ones joined). */
+function merge(intervals: readonly Interval[]): Interval[] {
+  const sorted = intervals
+    .filter((i) => finite(i.startS, i.endS) && i.endS >= i.startS)
+    .map((i) => ({ startS: i.startS, endS: i.endS }))
+    .sort((a, b) => a.startS - b.startS || a.endS - b.endS);
+  const out: Interval[] = [];
+  for (const i of sorted) {
+    const last = out[out.length - 1];
+    if (last && i.startS <= last.endS) last.endS = Math.max(last.endS, i.endS);
+    else out.push(i);
+  }
+  return out;
+}
+
+const total = (merged: readonly Interval[]) => merged.reduce((s, i) => s + i.endS - i.startS, 0);
+
+function overlap(a: readonly Interval[], b: readonly Interval[]): number {
+  let sum = 0;
+  let j = 0;
+  for (const i of a) {
+    while (j < b.length && b[j].endS <= i.startS) j++;
+    for (let k = j; k < b.length && b[k].startS < i.endS; k++)
+      sum += Math.max(0, Math.min(i.endS, b[k].endS) - Math.max(i.startS, b[k].startS));
+  }
+  return sum;
+}
+
+/**
+ * The pairs worth showing: first those where the detectors and the truth disagree longest
+ * (summed over detectors: time close but not detected plus time detected but not close),
+ * then those with the longest true contact, then by name.
+ */
+export function selectTimelinePairs(
+  timeline: ReportRun["timeline"],
+  max = MAX_TIMELINE_PAIRS,
+): string[] {
+  const byPair = new Map<string, { truth: Interval[]; detected: Map<string, Interval[]> }>();
+  for (const t of timeline) {
+    let entry = byPair.get(t.pair);
+    if (!entry) {
+      entry = { truth: [], detected: new Map() };
+      byPair.set(t.pair, entry);
+    }
+    if (t.kind === "truth-close") entry.truth.push(t);
+    else {
+      const key = t.detector ?? "detected";
+      const list = entry.detected.get(key) ?? [];
+      list.push(t);
+      entry.detected.set(key, list);
+    }
+  }
+  const detectors = [
+    ...new Set(timeline.filter((t) => t.kind === "detected").map((t) => t.detector ?? "detected")),
+  ];
+  const scored = [...byPair].map(([pair, entry]) => {
+    const truth = merge(entry.truth);
+    const truthS = total(truth);
+    let mismatchS = 0;
+    for (const detector of detectors) {
+      const detected = merge(entry.detected.get(detector) ?? []);
+      mismatchS += truthS + total(detected) - 2 * overlap(truth, detected);
+    }
+    return { pair, truthS, mismatchS };
+  });
+  scored.sort(
+    (a, b) =>
+      b.mismatchS - a.mismatchS ||
+      b.truthS - a.truthS ||
+      (a.pair < b.pair ? -1 : a.pair > b.pair ? 1 : 0),
+  );
+  return scored.slice(0, Math.max(0, max)).map((s) => s.pair);
+}
+
+/** Truth-close intervals and each detector's detections, one row of bars per pair. */
+export function timelineSpec(run: ReportRun, pairs: readonly string[]): TopLevelSpec | undefined {
+  if (pairs.length === 0) return undefined;
+  const names = detectorNames(run);
+  const shown = new Set(pairs);
+  const present = new Set(
+    run.timeline.map((t) => (t.kind === "truth-close" ? TRUTH_SERIES : (t.detector ?? "detected"))),
+  );
+  const series = [TRUTH_SERIES, ...names].filter((s) => present.has(s));
+  const lastS = Math.max(run.durationS, ...run.timeline.map((t) => t.endS).filter(Number.isFinite));
+  // A zero-length interval (one detection instant) still gets a visible sliver.
+  const minWidthS = lastS / 600;
+  const values = run.timeline
+    .filter((t) => shown.has(t.pair) && finite(t.startS, t.endS) && t.endS >= t.startS)
+    .map((t) => ({
+      pair: t.pair,
+      series: t.kind === "truth-close" ? TRUTH_SERIES : (t.detector ?? "detected"),
+      startMin: t.startS / 60,
+      endMin: Math.max(t.endS, t.startS + minWidthS) / 60,
+    }));
+  return {
+    ...BASE,
+    width: WIDTH,
+    // The step is the height of one pair's row (not of one bar within it).
+    height: { step: Math.max(16, series.length * 7 + 6), for: "position" },
+    data: { values },
+    mark: { type: "bar", aria: false },
+    encoding: {
+      y: {
+        field: "pair",
+        type: "nominal",
+        sort: [...pairs],
+        title: "pair",
+        axis: { labelLimit: 160 },
+      },
+      yOffset: {
+        field: "series",
+        type: "nominal",
+        sort: series,
+        scale: { domain: series, paddingInner: 0.15 },
+      },
+      x: {
+        field: "startMin",
+        type: "quantitative",
+        title: "time since the start (min)",
+        scale: { domain: [0, lastS / 60], nice: false },
+        axis: { orient: "top" },
+      },
+      x2: { field: "endMin" },
+      color: {
+        field: "series",
+        type: "nominal",
+        title: null,
+        scale: {
+          domain: series,
+          range: series.map((s) => (s === TRUTH_SERIES ? TRUTH_COLOUR : colourOf(names, s))),
+        },
+        legend: { orient: "top", columns: 4 },
+      },
+    },
+  };
+}

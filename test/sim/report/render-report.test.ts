@@ -1,0 +1,247 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, describe, expect, it } from "vitest";
+import { downsampleEvenly } from "../../../sim/report/real-rssi-vs-distance.js";
+import {
+  escapeHtml,
+  formatDurationS,
+  loadRealRssiVsDistance,
+  renderReport,
+  writeReport,
+} from "../../../sim/report/render-report.js";
+import { MAX_TIMELINE_PAIRS, selectTimelinePairs } from "../../../sim/report/report-charts.js";
+import type { ReportInput, ReportRun } from "../../../sim/report/report-input.js";
+import { ConfigError } from "../../../src/core/errors.js";
+import { fakeReportInput } from "./fake-report-input.js";
+import { chartMarks, chartsOf } from "./report-html.js";
+
+const DATA_DIR = resolve(
+  dirname(fileURLToPath(import.meta.url)),
+  "../../../../shared/data/herald-edison",
+);
+const HAVE_DATA = existsSync(join(DATA_DIR, "metadata.csv"));
+if (!HAVE_DATA)
+  console.warn(`skipping the Herald rig part of the report tests: ${DATA_DIR} is absent`);
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+function emptyRun(overrides: Partial<ReportRun> = {}): ReportRun {
+  return {
+    scenario: "classroom",
+    protocol: "gaen",
+    agents: 0,
+    durationS: 3600,
+    seed: 1,
+    detectors: [],
+    prCurves: [],
+    rssiVsDistance: { simulated: [] },
+    timeline: [],
+    ...overrides,
+  };
+}
+
+describe("renderReport", () => {
+  it("draws three charts per run, each one SVG with marks, and the evaluation table", async () => {
+    const input = fakeReportInput();
+    const html = await renderReport(input);
+    expect(html.startsWith("<!DOCTYPE html>")).toBe(true);
+    const charts = chartsOf(html);
+    expect(charts.map((c) => c.id)).toEqual([
+      "rssi-vs-distance",
+      "precision-recall",
+      "contact-timeline",
+      "rssi-vs-distance",
+      "precision-recall",
+      "contact-timeline",
+    ]);
+    for (const chart of charts) {
+      expect(chart.html.match(/<svg[\s>]/g)).toHaveLength(1);
+      expect(chart.html).toMatch(/<svg[^>]* width="[\d.]+" height="[\d.]+"/);
+    }
+    // Scatter: capped points of both sources plus the median lines; PR: lines, points and
+    // diamonds; timeline: one bar per interval of the 30 pairs shown.
+    expect(chartMarks(charts[0].html)).toBeGreaterThan(3000);
+    expect(chartMarks(charts[1].html)).toBeGreaterThan(4 * 15);
+    expect(chartMarks(charts[2].html)).toBeGreaterThan(30);
+    expect(html.match(/<table>/g)).toHaveLength(2);
+    for (const d of input.runs[0].detectors) expect(html).toContain(`<td>${d.name}</td>`);
+    expect(html).toContain(`<tr class="best"><td>proxkit</td>`);
+    expect(html).toContain("1 h simulated");
+  });
+
+  it("is self-contained: no scripts, no external resources", async () => {
+    const html = await renderReport(fakeReportInput({ scenarios: ["tram"] }));
+    expect(html).not.toMatch(/<script/i);
+    expect(html).not.toMatch(/<link/i);
+    expect(html).not.toMatch(/\ssrc=/i);
+    expect(html).not.toMatch(/href="(?!#)/);
+    expect(html).not.toMatch(/url\(/i);
+  });
+
+  it("escapes every text taken from the input", async () => {
+    const evil = `<script>alert("x")</script>&'`;
+    const input = fakeReportInput({
+      scenarios: [evil],
+      detectors: [`<img src=x onerror=alert(1)>`, "ours"],
+      pairs: 10,
+    });
+    input.title = evil;
+    input.generatedAt = "<b>now</b>";
+    input.runs[0].protocol = "<i>gaen</i>";
+    for (const t of input.runs[0].timeline) t.pair = `<u>${t.pair}</u>`;
+    const html = await renderReport(input);
+    expect(html).not.toContain("<script>");
+    expect(html).not.toContain("<img");
+    expect(html).not.toContain("<b>now</b>");
+    expect(html).not.toContain("<i>gaen</i>");
+    expect(html).not.toContain("<u>");
+    expect(html).toContain("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;&#39;");
+    expect(html).toContain("&lt;img src=x onerror=alert(1)&gt;");
+    expect(escapeHtml(`a<b>&"c'`)).toBe("a&lt;b&gt;&amp;&quot;c&#39;");
+  });
+
+  it("says 'no data' instead of drawing empty charts", async () => {
+    const html = await renderReport({
+      title: "empty",
+      generatedAt: "2026-11-27T00:00:00Z",
+      runs: [emptyRun()],
+    });
+    expect(html).not.toContain("<svg");
+    expect(html.match(/class="no-data"/g)).toHaveLength(4); // table + three charts
+    expect(html).toContain("no RSSI readings");
+    expect(html).toContain("no precision-recall curves");
+    expect(html).toContain("no pair was close or detected");
+    const none = await renderReport({ title: "none", generatedAt: "", runs: [] });
+    expect(none).toContain("this report has no runs");
+  });
+
+  it("draws a chart from whatever part of it has data", async () => {
+    const html = await renderReport({
+      title: "partial",
+      generatedAt: "",
+      runs: [
+        emptyRun({
+          rssiVsDistance: { simulated: [], real: [{ distanceM: 1, rssiDbm: -70 }] },
+          prCurves: [{ detector: "a", points: [{ threshold: 1, precision: 0.5, recall: 0.5 }] }],
+          timeline: [{ pair: "p", startS: 10, endS: 10, kind: "detected", detector: "a" }],
+        }),
+      ],
+    });
+    const charts = chartsOf(html);
+    expect(charts).toHaveLength(3);
+    for (const chart of charts) expect(chartMarks(chart.html)).toBeGreaterThan(0);
+    expect(html).toContain("table"); // the empty-table note still appears
+    expect(html).toContain("no detector scores");
+  });
+
+  it("is deterministic: the same input gives the same page", async () => {
+    const a = await renderReport(fakeReportInput({ seed: 7 }));
+    const b = await renderReport(fakeReportInput({ seed: 7 }));
+    expect(a).toBe(b);
+    expect(await renderReport(fakeReportInput({ seed: 8 }))).not.toBe(a);
+  });
+});
+
+describe("writeReport", () => {
+  it("writes the rendered page, replacing an older one", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "proxkit-report-"));
+    dirs.push(dir);
+    const path = join(dir, "report.html");
+    const input = fakeReportInput({ scenarios: ["bus"], pairs: 8, rssiPoints: 100 });
+    await writeReport(path, { ...input, title: "old" });
+    await writeReport(path, input);
+    expect(readFileSync(path, "utf8")).toBe(await renderReport(input));
+  });
+
+  it("fails with a ConfigError naming a missing folder", async () => {
+    await expect(writeReport("/nonexistent/dir/report.html", fakeReportInput())).rejects.toThrow(
+      ConfigError,
+    );
+  });
+});
+
+describe("timeline pairs", () => {
+  it("puts the longest disagreements first, then the longest true contacts, at most 30", () => {
+    const timeline: ReportRun["timeline"] = [
+      { pair: "agree-long", startS: 0, endS: 1000, kind: "truth-close" },
+      { pair: "agree-long", startS: 0, endS: 1000, kind: "detected", detector: "d" },
+      { pair: "agree-short", startS: 0, endS: 100, kind: "truth-close" },
+      { pair: "agree-short", startS: 0, endS: 100, kind: "detected", detector: "d" },
+      { pair: "missed", startS: 0, endS: 500, kind: "truth-close" },
+      { pair: "false", startS: 0, endS: 300, kind: "detected", detector: "d" },
+      { pair: "shifted", startS: 0, endS: 600, kind: "truth-close" },
+      { pair: "shifted", startS: 500, endS: 1100, kind: "detected", detector: "d" },
+    ];
+    // shifted: 500 + 500 apart; missed 500 (tie broken by the truth's length); false 300.
+    expect(selectTimelinePairs(timeline)).toEqual([
+      "shifted",
+      "missed",
+      "false",
+      "agree-long",
+      "agree-short",
+    ]);
+    expect(selectTimelinePairs(timeline, 2)).toEqual(["shifted", "missed"]);
+    const many = fakeReportInput({ pairs: 200 }).runs[0].timeline;
+    expect(new Set(many.map((t) => t.pair)).size).toBeGreaterThan(MAX_TIMELINE_PAIRS);
+    expect(selectTimelinePairs(many)).toHaveLength(MAX_TIMELINE_PAIRS);
+  });
+
+  it("draws only the selected pairs", async () => {
+    const input: ReportInput = fakeReportInput({ scenarios: ["office"], pairs: 200 });
+    const html = await renderReport(input);
+    const timeline = chartsOf(html)[2].html;
+    const shown = selectTimelinePairs(input.runs[0].timeline);
+    const hidden = [...new Set(input.runs[0].timeline.map((t) => t.pair))].filter(
+      (p) => !shown.includes(p),
+    );
+    for (const pair of shown) expect(timeline).toContain(`>${pair}</text>`);
+    for (const pair of hidden) expect(timeline).not.toContain(`>${pair}</text>`);
+    expect(html).toMatch(/Shown: 30 of \d+ pairs/);
+  });
+});
+
+describe("helpers", () => {
+  it("down-samples evenly and deterministically", () => {
+    const items = Array.from({ length: 1000 }, (_, i) => i);
+    const sample = downsampleEvenly(items, 10);
+    expect(sample).toEqual([0, 100, 200, 300, 400, 500, 600, 700, 800, 900]);
+    expect(downsampleEvenly(items, 2000)).toEqual(items);
+    expect(downsampleEvenly(items, 0)).toEqual([]);
+  });
+
+  it("formats durations", () => {
+    expect(formatDurationS(3600)).toBe("1 h");
+    expect(formatDurationS(5400)).toBe("1 h 30 min");
+    expect(formatDurationS(900)).toBe("15 min");
+    expect(formatDurationS(20)).toBe("20 s");
+  });
+
+  it("builds the same fake input from the same options", () => {
+    expect(fakeReportInput({ seed: 3 })).toEqual(fakeReportInput({ seed: 3 }));
+  });
+});
+
+describe("loadRealRssiVsDistance", () => {
+  it("returns undefined when the rig's folder is absent", () => {
+    expect(loadRealRssiVsDistance("/nonexistent/herald-edison")).toBeUndefined();
+  });
+
+  it.skipIf(!HAVE_DATA)("samples the rig's readings evenly, the same every time", () => {
+    const points = loadRealRssiVsDistance(DATA_DIR, 500);
+    expect(points).toHaveLength(500);
+    for (const p of points ?? []) {
+      expect(p.distanceM).toBeGreaterThanOrEqual(0);
+      expect(p.distanceM).toBeLessThanOrEqual(3);
+      expect(p.rssiDbm).toBeLessThan(-20);
+      expect(p.rssiDbm).toBeGreaterThan(-110);
+    }
+    // Every placement keeps its share: many distances appear, 0 m (touching) among them.
+    expect(new Set(points?.map((p) => p.distanceM)).size).toBeGreaterThan(15);
+    expect(loadRealRssiVsDistance(DATA_DIR, 500)).toEqual(points);
+  });
+});
