@@ -8,6 +8,7 @@ import { hideBin } from "yargs/helpers";
 import { ConfigError, ProxkitError } from "../core/errors.js";
 import { advCommand } from "./commands/adv.js";
 import { benchCommand } from "./commands/bench.js";
+import { collectCommand } from "./commands/collect.js";
 import { demoCommand } from "./commands/demo.js";
 import { distanceCommand } from "./commands/distance.js";
 import { evaluateCommand } from "./commands/evaluate.js";
@@ -43,6 +44,7 @@ export async function main(argv: string[]): Promise<number> {
     .command(distanceCommand)
     .command(benchCommand)
     .command(demoCommand)
+    .command(collectCommand)
     .option("verbose", { type: "boolean", default: false, describe: "Show stack traces on errors" })
     .demandCommand(1, "a command is needed")
     .recommendCommands()
