@@ -58,6 +58,12 @@ export interface RotatingAdvertiserOptions {
   random: Random;
   txPowerDbm: number;
   rotation?: RotationPolicy;
+  /**
+   * For protocols that shuffle (DP-3T): the day's broadcast order (a permutation of the slots).
+   * Default: a fresh shuffle from `random` per day. A tool that computes one rotation at a time
+   * passes an order derived from the key, so that separate runs agree.
+   */
+  broadcastOrder?(key: DayKey): number[];
 }
 
 export class RotatingAdvertiser {
@@ -140,7 +146,9 @@ export class RotatingAdvertiser {
     if (this.broadcastOrder?.day !== key.day) {
       this.broadcastOrder = {
         day: key.day,
-        order: shuffledEpochOrder(this.options.random, this.scheme.slotsPerDay),
+        order:
+          this.options.broadcastOrder?.(key) ??
+          shuffledEpochOrder(this.options.random, this.scheme.slotsPerDay),
       };
     }
     const shuffled = this.scheme.idsForDay(key)[this.broadcastOrder.order[id.slot]];

@@ -4,10 +4,12 @@
  */
 import { ConfigError } from "../core/errors.js";
 import type { Radio } from "./radio.js";
+import type { ReplayRadioOptions } from "./replay/replay-radio.js";
 import type { SimRadioOptions } from "./sim/sim-radio.js";
 
 export interface RadioOptions {
   sim?: SimRadioOptions;
+  replay?: ReplayRadioOptions;
 }
 
 type Loader = (options: RadioOptions) => Promise<Radio>;
@@ -18,6 +20,15 @@ const BACKENDS: Record<string, Loader> = {
     if (!options.sim)
       throw new ConfigError("the sim radio needs a medium (options.sim.medium)", "E_RADIO_OPTIONS");
     return new SimRadio(options.sim);
+  },
+  replay: async (options) => {
+    const { ReplayRadio } = await import("./replay/replay-radio.js");
+    if (!options.replay)
+      throw new ConfigError(
+        "the replay radio needs a capture (options.replay.capture)",
+        "E_RADIO_OPTIONS",
+      );
+    return new ReplayRadio(options.replay);
   },
 };
 
