@@ -28,7 +28,7 @@ const PALETTE = [
   "#bab0ac",
 ];
 const TRUTH_COLOUR = "#333333";
-export const TRUTH_SERIES = "truth: close";
+export const TRUTH_SERIES = "truly close (ground truth)";
 const SIMULATED = "simulated";
 const REAL = "real (Herald rig)";
 
@@ -296,7 +296,8 @@ export function timelineSpec(run: ReportRun, pairs: readonly string[]): TopLevel
         type: "nominal",
         sort: [...pairs],
         title: "pair",
-        axis: { labelLimit: 160 },
+        // Grid lines between the pairs' rows, not through them.
+        axis: { labelLimit: 160, grid: true, tickBand: "extent" },
       },
       yOffset: {
         field: "series",

@@ -133,13 +133,17 @@ function fakeRun(scenario: string, options: Required<FakeReportOptions>, seed: n
     };
   });
 
-  const prCurves = detectors.map((detector, k) => ({
-    detector,
+  // Curves through each detector's operating point (the middle threshold): a stricter
+  // threshold trades recall for precision.
+  const prCurves = scores.map((d) => ({
+    detector: d.name,
     points: Array.from({ length: 15 }, (_, i) => {
-      const threshold = 45 + 3 * i; // attenuation threshold, dB
-      const recall = 1 / (1 + Math.exp(-(threshold - 60 - 3 * k) / 4));
-      const precision = Math.max(0, Math.min(1, 1.02 - 0.12 * (k + 1) * recall ** 3));
-      return { threshold, precision, recall };
+      const shift = Math.exp((i - 7) / 3);
+      return {
+        threshold: 45 + 3 * i, // attenuation threshold, dB
+        precision: d.precision ** shift,
+        recall: d.recall ** (1 / shift),
+      };
     }),
   }));
 
