@@ -8,6 +8,7 @@ import { hideBin } from "yargs/helpers";
 import { ConfigError, ProxkitError } from "../core/errors.js";
 import { advCommand } from "./commands/adv.js";
 import { benchCommand } from "./commands/bench.js";
+import { checkpointCommand } from "./commands/checkpoint.js";
 import { collectCommand } from "./commands/collect.js";
 import { demoCommand } from "./commands/demo.js";
 import { distanceCommand } from "./commands/distance.js";
@@ -15,6 +16,7 @@ import { evaluateCommand } from "./commands/evaluate.js";
 import { idsCommand } from "./commands/ids.js";
 import { keysCommand } from "./commands/keys.js";
 import { matchCommand } from "./commands/match.js";
+import { simulateCommand } from "./commands/simulate.js";
 
 const EXIT_FAILURE = 1;
 const EXIT_BAD_INPUT = 2;
@@ -41,10 +43,12 @@ export async function main(argv: string[]): Promise<number> {
     .command(keysCommand)
     .command(matchCommand)
     .command(evaluateCommand)
+    .command(simulateCommand)
     .command(distanceCommand)
     .command(benchCommand)
     .command(demoCommand)
     .command(collectCommand)
+    .command(checkpointCommand)
     .option("verbose", { type: "boolean", default: false, describe: "Show stack traces on errors" })
     .demandCommand(1, "a command is needed")
     .recommendCommands()

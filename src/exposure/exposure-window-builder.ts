@@ -123,6 +123,39 @@ export class ExposureWindowBuilder {
     }
   }
 
+  /**
+   * The open window of `handle` as it would be emitted now (its current scan included), or
+   * `undefined` when none is open; changes nothing. For stores that persist open windows.
+   */
+  snapshot(handle: number): ExposureWindow | undefined {
+    if (handle >= this.windowStartMs.length || Number.isNaN(this.windowStartMs[handle]))
+      return undefined;
+    const atMs = this.scanFirstMs[handle];
+    const previous = this.previousScanMs[handle];
+    const current: ScanInstance = {
+      atMs,
+      typicalAttenuationDb: Math.round(this.scanSumDb[handle] / this.scanCount[handle]),
+      minAttenuationDb: this.scanMinDb[handle],
+      secondsSinceLastScan: Number.isNaN(previous)
+        ? UNKNOWN_SECONDS_SINCE_LAST_SCAN
+        : 60 * Math.min(5, Math.floor((atMs - previous) / 60_000)),
+      sightings: this.scanCount[handle],
+    };
+    return {
+      handle,
+      startMs: this.windowStartMs[handle],
+      scanInstances: [...this.scans[handle]!, current],
+    };
+  }
+
+  /**
+   * Forgets `handle` (no window may be open for it) so the handle can be reused for another
+   * key: its next window starts with an unknown previous scan.
+   */
+  forget(handle: number): void {
+    if (handle < this.previousScanMs.length) this.previousScanMs[handle] = Number.NaN;
+  }
+
   /** Emits every open window (end of stream). */
   flush(): void {
     for (let i = this.openQueueHead; i < this.openQueue.length; i += 2) {

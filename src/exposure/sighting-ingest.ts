@@ -71,6 +71,17 @@ export class SightingIngest {
     this.windows.flush();
   }
 
+  /** The open window of `handle` so far (see `ExposureWindowBuilder.snapshot`). */
+  snapshot(handle: number): ExposureWindow | undefined {
+    return this.windows.snapshot(handle);
+  }
+
+  /** Forgets `handle` (window closed) so it can be reused for another ID. */
+  forget(handle: number): void {
+    if (handle < this.smoothedDb.length) this.smoothedDb[handle] = Number.NaN;
+    this.windows.forget(handle);
+  }
+
   /** Bytes of per-ID state. */
   get stateBytes(): number {
     return this.smoothedDb.byteLength + this.lastMs.byteLength + this.windows.stateBytes;

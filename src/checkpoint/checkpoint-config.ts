@@ -1,0 +1,136 @@
+/**
+ * The checkpoint's JSON configuration file (`--config FILE`); command-line options override it.
+ *
+ * {
+ *   "site": "library", "checkpoint": "entrance-1", "mqtt": "mqtt://collector:1883",
+ *   "protocols": ["gaen", "bluezone"],
+ *   "scan": {"windowMs": 4000, "intervalMs": 10000},     // omit for continuous scanning
+ *   "retentionDays": 14, "research": false, "storeAddresses": false,
+ *   "beacon": {"protocol": "gaen", "intervalMs": 250, "txPowerDbm": -8},
+ *   "hci": 0, "rxRssiCorrectionDb": 0
+ * }
+ */
+import { readFileSync } from "node:fs";
+import { ConfigError } from "../core/errors.js";
+import { PROTOCOLS, type Protocol } from "../protocols/rolling-id-scheme.js";
+
+export interface CheckpointConfig {
+  site?: string;
+  checkpoint?: string;
+  mqtt?: string;
+  protocols?: Protocol[];
+  scan?: { windowMs: number; intervalMs: number };
+  retentionDays?: number;
+  research?: boolean;
+  storeAddresses?: boolean;
+  beacon?: { protocol: Protocol; intervalMs?: number; txPowerDbm?: number };
+  hci?: number;
+  rxRssiCorrectionDb?: number;
+}
+
+const KEYS = [
+  "site",
+  "checkpoint",
+  "mqtt",
+  "protocols",
+  "scan",
+  "retentionDays",
+  "research",
+  "storeAddresses",
+  "beacon",
+  "hci",
+  "rxRssiCorrectionDb",
+];
+
+/** Validates a parsed configuration; `where` names it in errors. */
+export function validateCheckpointConfig(doc: unknown, where = "config"): CheckpointConfig {
+  const fail = (what: string): never => {
+    throw new ConfigError(`${where}: ${what}`, "E_CHECKPOINT_CONFIG");
+  };
+  if (typeof doc !== "object" || doc === null || Array.isArray(doc)) fail("must be a JSON object");
+  const o = doc as Record<string, unknown>;
+  for (const key of Object.keys(o))
+    if (!KEYS.includes(key)) fail(`unknown key "${key}" (known: ${KEYS.join(", ")})`);
+  const text = (key: string): string | undefined => {
+    if (o[key] === undefined) return undefined;
+    if (typeof o[key] !== "string" || o[key] === "") fail(`"${key}" must be a non-empty string`);
+    return o[key] as string;
+  };
+  const number = (v: unknown, what: string, min: number, max: number): number => {
+    if (typeof v !== "number" || !Number.isFinite(v) || v < min || v > max)
+      fail(`${what} must be a number in ${min}..${max}, got ${JSON.stringify(v)}`);
+    return v as number;
+  };
+  const bool = (key: string): boolean | undefined => {
+    if (o[key] === undefined) return undefined;
+    if (typeof o[key] !== "boolean") fail(`"${key}" must be true or false`);
+    return o[key] as boolean;
+  };
+  const protocol = (v: unknown, what: string): Protocol => {
+    if (!PROTOCOLS.includes(v as Protocol))
+      fail(`${what} must be one of ${PROTOCOLS.join(", ")}, got ${JSON.stringify(v)}`);
+    return v as Protocol;
+  };
+  const config: CheckpointConfig = {};
+  const site = text("site");
+  if (site !== undefined) config.site = site;
+  const checkpoint = text("checkpoint");
+  if (checkpoint !== undefined) config.checkpoint = checkpoint;
+  const mqtt = text("mqtt");
+  if (mqtt !== undefined) config.mqtt = mqtt;
+  if (o.protocols !== undefined) {
+    if (!Array.isArray(o.protocols) || o.protocols.length === 0)
+      fail(`"protocols" must be a non-empty list`);
+    config.protocols = (o.protocols as unknown[]).map((p, i) => protocol(p, `protocols[${i}]`));
+  }
+  if (o.scan !== undefined) {
+    const s = o.scan as Record<string, unknown>;
+    if (typeof s !== "object" || s === null) fail(`"scan" must be an object`);
+    const intervalMs = number(s.intervalMs, "scan.intervalMs", 1, 3_600_000);
+    const windowMs = number(s.windowMs, "scan.windowMs", 1, intervalMs);
+    config.scan = { windowMs, intervalMs };
+  }
+  if (o.retentionDays !== undefined)
+    config.retentionDays = number(o.retentionDays, "retentionDays", 1, 3650);
+  const research = bool("research");
+  if (research !== undefined) config.research = research;
+  const storeAddresses = bool("storeAddresses");
+  if (storeAddresses !== undefined) config.storeAddresses = storeAddresses;
+  if (o.beacon !== undefined) {
+    const b = o.beacon as Record<string, unknown>;
+    if (typeof b !== "object" || b === null) fail(`"beacon" must be an object`);
+    config.beacon = { protocol: protocol(b.protocol, "beacon.protocol") };
+    if (b.intervalMs !== undefined)
+      config.beacon.intervalMs = number(b.intervalMs, "beacon.intervalMs", 20, 10_240);
+    if (b.txPowerDbm !== undefined)
+      config.beacon.txPowerDbm = number(b.txPowerDbm, "beacon.txPowerDbm", -127, 20);
+  }
+  if (o.hci !== undefined) config.hci = number(o.hci, "hci", 0, 255);
+  if (o.rxRssiCorrectionDb !== undefined)
+    config.rxRssiCorrectionDb = number(o.rxRssiCorrectionDb, "rxRssiCorrectionDb", -50, 50);
+  return config;
+}
+
+/** Reads and validates `--config FILE`. */
+export function loadCheckpointConfig(path: string): CheckpointConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (cause) {
+    const code = (cause as NodeJS.ErrnoException).code;
+    throw new ConfigError(
+      `cannot read --config ${path}: ${code === "ENOENT" ? "no such file" : (cause as Error).message}`,
+      "E_CHECKPOINT_CONFIG",
+    );
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (cause) {
+    throw new ConfigError(
+      `--config ${path} is not valid JSON: ${(cause as Error).message}`,
+      "E_CHECKPOINT_CONFIG",
+    );
+  }
+  return validateCheckpointConfig(doc, `--config ${path}`);
+}

@@ -1,0 +1,384 @@
+/**
+ * The checkpoint's SQLite store (better-sqlite3): WAL journal, `synchronous = FULL` by default
+ * (each commit is on disk before the daemon goes on: a power cut loses at most the last
+ * flush), created with mode 0600, migrated on open. Every write the daemon makes in one flush
+ * is one transaction: open windows rewritten, closed windows stored and queued in the outbox,
+ * raw sightings (research mode), health counters.
+ */
+import { chmodSync, closeSync, existsSync, openSync, statSync } from "node:fs";
+import BetterSqlite3, { type Database } from "better-sqlite3";
+import { ConfigError, StoreError } from "../core/errors.js";
+import { toHex } from "../core/hex.js";
+import type { ScanInstance } from "../exposure/exposure-window-builder.js";
+import type { Protocol } from "../protocols/rolling-id-scheme.js";
+import { windowsTopic } from "./mqtt-forwarder.js";
+import { migrate, SCHEMA_VERSION } from "./schema.js";
+
+/** An exposure window as the checkpoint stores it. */
+export interface StoredWindow {
+  /** `<checkpoint>:<rolling ID hex>:<start ms>`: stable, so a collector can store idempotently. */
+  readonly id: string;
+  readonly protocol: Protocol;
+  readonly rollingId: Uint8Array;
+  /** First and last sighting, ms since the Unix epoch. */
+  readonly startMs: number;
+  readonly endMs: number;
+  readonly sightings: number;
+  readonly minAttenuationDb: number;
+  readonly scanInstances: readonly ScanInstance[];
+  /** False when a sighting of the window was stamped by a clock not yet trustworthy. */
+  readonly clockTrusted: boolean;
+}
+
+/** A closed window as published to `proxkit/<site>/<checkpoint>/windows` (JSON). */
+export interface WindowPayload {
+  readonly id: string;
+  readonly site: string;
+  readonly checkpoint: string;
+  readonly protocol: Protocol;
+  readonly rollingId: string;
+  readonly startMs: number;
+  readonly endMs: number;
+  readonly sightings: number;
+  readonly minAttenuationDb: number;
+  readonly clockTrusted: boolean;
+  readonly scanInstances: readonly ScanInstance[];
+}
+
+/** A raw sighting kept in research mode. */
+export interface RawSightingRow {
+  readonly atMs: number;
+  readonly protocol: Protocol;
+  readonly rollingId: Uint8Array;
+  readonly rssiDbm: number;
+  readonly txPowerDbm: number | undefined;
+  readonly channel: number | undefined;
+  /** Only when the operator asked to keep addresses. */
+  readonly address: Uint8Array | undefined;
+  readonly clockTrusted: boolean;
+}
+
+/** What one flush writes, in one transaction. */
+export interface FlushBatch {
+  readonly nowMs: number;
+  readonly open: readonly StoredWindow[];
+  readonly closed: readonly StoredWindow[];
+  readonly sightings: readonly RawSightingRow[];
+  /** Sightings heard per minute since the last flush: [minute start ms, count]. */
+  readonly minuteCounts: ReadonlyMap<number, number>;
+  readonly health: Readonly<Record<string, string | number>>;
+}
+
+export interface CheckpointStoreOptions {
+  /** `full` (default): durable at every commit; `normal`: survives a process kill, not a power cut. */
+  synchronous?: "full" | "normal";
+  readonly?: boolean;
+  site?: string;
+  checkpoint?: string;
+}
+
+/** The stable window id. */
+export function windowId(checkpoint: string, rollingId: Uint8Array, startMs: number): string {
+  return `${checkpoint}:${toHex(rollingId)}:${Math.round(startMs)}`;
+}
+
+interface WindowRow {
+  id: string;
+  protocol: string;
+  rolling_id: Buffer;
+  start_ms: number;
+  end_ms: number;
+  sightings: number;
+  min_attenuation_db: number;
+  scan_instances: string;
+  clock_trusted: number;
+}
+
+function rowToWindow(row: WindowRow): StoredWindow {
+  return {
+    id: row.id,
+    protocol: row.protocol as Protocol,
+    rollingId: new Uint8Array(row.rolling_id),
+    startMs: row.start_ms,
+    endMs: row.end_ms,
+    sightings: row.sightings,
+    minAttenuationDb: row.min_attenuation_db,
+    scanInstances: JSON.parse(row.scan_instances) as ScanInstance[],
+    clockTrusted: row.clock_trusted === 1,
+  };
+}
+
+export class CheckpointStore {
+  readonly db: Database;
+  readonly path: string;
+  readonly site: string;
+  readonly checkpoint: string;
+  /** `proxkit/<site>/<checkpoint>/windows`. */
+  readonly topic: string;
+  private readonly upsertWindow: BetterSqlite3.Statement;
+  private readonly insertOutbox: BetterSqlite3.Statement;
+  private readonly insertSighting: BetterSqlite3.Statement;
+  private readonly upsertHealth: BetterSqlite3.Statement;
+  private readonly addMinute: BetterSqlite3.Statement;
+  private readonly flushTx: (batch: FlushBatch) => void;
+
+  private constructor(db: Database, path: string, options: CheckpointStoreOptions) {
+    this.db = db;
+    this.path = path;
+    this.site = options.site ?? "site";
+    this.checkpoint = options.checkpoint ?? "checkpoint";
+    this.topic = windowsTopic(this.site, this.checkpoint);
+    if (options.readonly) {
+      // Statements that write are never prepared on a read-only connection.
+      this.upsertWindow = this.insertOutbox = this.insertSighting = undefined as never;
+      this.upsertHealth = this.addMinute = undefined as never;
+      this.flushTx = () => {
+        throw new StoreError("the store is open read-only", "E_STORE_READONLY");
+      };
+      return;
+    }
+    // A re-stored window (same id) replaces the old one only when it holds at least as much.
+    this.upsertWindow = db.prepare(`
+      INSERT INTO windows (id, protocol, rolling_id, start_ms, end_ms, sightings,
+        min_attenuation_db, scan_instances, clock_trusted, open, stored_ms)
+      VALUES (@id, @protocol, @rolling_id, @start_ms, @end_ms, @sightings,
+        @min_attenuation_db, @scan_instances, @clock_trusted, @open, @stored_ms)
+      ON CONFLICT (id) DO UPDATE SET end_ms = excluded.end_ms, sightings = excluded.sightings,
+        min_attenuation_db = excluded.min_attenuation_db, scan_instances = excluded.scan_instances,
+        clock_trusted = excluded.clock_trusted, open = excluded.open, stored_ms = excluded.stored_ms
+      WHERE excluded.sightings >= windows.sightings`);
+    this.insertOutbox = db.prepare(
+      "INSERT INTO outbox (topic, payload, created_ms) VALUES (?, ?, ?)",
+    );
+    this.insertSighting = db.prepare(
+      `INSERT INTO sightings (at_ms, protocol, rolling_id, rssi_dbm, tx_power_dbm, channel,
+        address, clock_trusted) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.upsertHealth = db.prepare(
+      `INSERT INTO health (key, value, updated_ms) VALUES (?, ?, ?)
+       ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_ms = excluded.updated_ms`,
+    );
+    this.addMinute = db.prepare(
+      `INSERT INTO health_minutes (minute_ms, sightings) VALUES (?, ?)
+       ON CONFLICT (minute_ms) DO UPDATE SET sightings = sightings + excluded.sightings`,
+    );
+    this.flushTx = db.transaction((batch: FlushBatch) => {
+      for (const w of batch.open) this.writeWindow(w, true, batch.nowMs);
+      for (const w of batch.closed) this.writeClosed(w, batch.nowMs);
+      for (const s of batch.sightings) {
+        this.insertSighting.run(
+          Math.round(s.atMs),
+          s.protocol,
+          s.rollingId,
+          s.rssiDbm,
+          s.txPowerDbm ?? null,
+          s.channel ?? null,
+          s.address ?? null,
+          s.clockTrusted ? 1 : 0,
+        );
+      }
+      for (const [minuteMs, count] of batch.minuteCounts) this.addMinute.run(minuteMs, count);
+      for (const [key, value] of Object.entries(batch.health))
+        this.upsertHealth.run(key, String(value), batch.nowMs);
+    });
+  }
+
+  /**
+   * Opens (creating with mode 0600 unless read-only) and migrates the database at `path`.
+   * A file that is not a proxkit checkpoint database is bad input (`ConfigError`) and is left
+   * untouched.
+   */
+  static open(path: string, options: CheckpointStoreOptions = {}): CheckpointStore {
+    const readonly = options.readonly ?? false;
+    windowsTopic(options.site ?? "site", options.checkpoint ?? "checkpoint");
+    if (readonly && !existsSync(path))
+      throw new ConfigError(`--db ${path}: no such file`, "E_DB_MISSING");
+    if (existsSync(path) && !statSync(path).isFile())
+      throw new ConfigError(`--db ${path} is not a file`, "E_DB");
+    if (!readonly && !existsSync(path)) {
+      try {
+        closeSync(openSync(path, "wx", 0o600));
+        chmodSync(path, 0o600);
+      } catch (cause) {
+        throw new ConfigError(
+          `cannot create --db ${path}: ${(cause as Error).message.replace(/^\w+: /, "")}`,
+          "E_DB",
+        );
+      }
+    }
+    let db: Database;
+    try {
+      db = new BetterSqlite3(path, { readonly, fileMustExist: true });
+    } catch (cause) {
+      throw new ConfigError(`cannot open --db ${path}: ${(cause as Error).message}`, "E_DB");
+    }
+    try {
+      db.pragma("busy_timeout = 5000");
+      if (!readonly) {
+        db.pragma("journal_mode = WAL");
+        db.pragma(`synchronous = ${options.synchronous === "normal" ? "NORMAL" : "FULL"}`);
+        const { newer } = migrate(db);
+        if (newer) {
+          const version = db.pragma("user_version", { simple: true });
+          throw new ConfigError(
+            `--db ${path} has schema version ${version}, newer than this proxkit (${SCHEMA_VERSION}); upgrade proxkit`,
+            "E_DB_VERSION",
+          );
+        }
+      } else {
+        const version = db.pragma("user_version", { simple: true }) as number;
+        const hasWindows = db
+          .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'windows'")
+          .get();
+        if (version < 1 || !hasWindows)
+          throw new ConfigError(`--db ${path} is not a proxkit checkpoint database`, "E_DB");
+      }
+    } catch (cause) {
+      if (db.open) db.close();
+      if (cause instanceof ConfigError) throw cause;
+      const message = (cause as Error).message;
+      if (/not a database|malformed|file is encrypted/i.test(message))
+        throw new ConfigError(`--db ${path} is not a SQLite database (${message})`, "E_DB");
+      throw new StoreError(`--db ${path}: ${message}`, "E_STORE", { cause });
+    }
+    return new CheckpointStore(db, path, options);
+  }
+
+  /** Writes one flush in one transaction. */
+  commit(batch: FlushBatch): void {
+    try {
+      this.flushTx(batch);
+    } catch (cause) {
+      throw new StoreError(`cannot write to ${this.path}: ${(cause as Error).message}`, "E_STORE", {
+        cause,
+      });
+    }
+  }
+
+  /** The payload a closed window is published with. */
+  payloadOf(w: StoredWindow): WindowPayload {
+    return {
+      id: w.id,
+      site: this.site,
+      checkpoint: this.checkpoint,
+      protocol: w.protocol,
+      rollingId: toHex(w.rollingId),
+      startMs: w.startMs,
+      endMs: w.endMs,
+      sightings: w.sightings,
+      minAttenuationDb: w.minAttenuationDb,
+      clockTrusted: w.clockTrusted,
+      scanInstances: w.scanInstances,
+    };
+  }
+
+  /**
+   * Closes the windows a previous run left open (it crashed or lost power): they end at their
+   * last flush and go to the outbox like any closed window. Returns how many.
+   */
+  recoverOpenWindows(nowMs: number): number {
+    const rows = this.db.prepare("SELECT * FROM windows WHERE open = 1").all() as WindowRow[];
+    if (rows.length === 0) return 0;
+    this.db.transaction(() => {
+      for (const row of rows) this.writeClosed(rowToWindow(row), nowMs);
+    })();
+    return rows.length;
+  }
+
+  /**
+   * Deletes what is older than `cutoffMs`: closed windows (by last sighting), raw sightings,
+   * per-minute counters, clock events, and own keys of days before `cutoffMs`'s day.
+   */
+  prune(cutoffMs: number): { windows: number; sightings: number; ownKeys: number } {
+    const cutoff = Math.floor(cutoffMs);
+    const day = Math.floor(cutoff / 86_400_000);
+    return this.db.transaction(() => ({
+      windows: this.db.prepare("DELETE FROM windows WHERE open = 0 AND end_ms < ?").run(cutoff)
+        .changes,
+      sightings: this.db.prepare("DELETE FROM sightings WHERE at_ms < ?").run(cutoff).changes,
+      ownKeys: this.db.prepare("DELETE FROM own_keys WHERE day < ?").run(day).changes,
+      minutes: this.db.prepare("DELETE FROM health_minutes WHERE minute_ms < ?").run(cutoff)
+        .changes,
+      events: this.db.prepare("DELETE FROM clock_events WHERE at_ms < ?").run(cutoff).changes,
+    }))();
+  }
+
+  /** Records a clock event (a jump, trust gained or lost). */
+  clockEvent(atMs: number, kind: string, jumpMs: number): void {
+    this.db
+      .prepare("INSERT INTO clock_events (at_ms, kind, jump_ms) VALUES (?, ?, ?)")
+      .run(Math.round(atMs), kind, Math.round(jumpMs));
+  }
+
+  /** The venue beacon's stored day keys for `protocol`. */
+  ownKeys(protocol: Protocol): { day: number; key: Uint8Array }[] {
+    const rows = this.db
+      .prepare("SELECT day, key FROM own_keys WHERE protocol = ? ORDER BY day")
+      .all(protocol) as { day: number; key: Buffer }[];
+    return rows.map((r) => ({ day: r.day, key: new Uint8Array(r.key) }));
+  }
+
+  saveOwnKey(protocol: Protocol, day: number, key: Uint8Array, nowMs: number): void {
+    this.db
+      .prepare(
+        "INSERT OR IGNORE INTO own_keys (protocol, day, key, created_ms) VALUES (?, ?, ?, ?)",
+      )
+      .run(protocol, day, key, Math.round(nowMs));
+  }
+
+  /** Windows whose last sighting is at or after `fromMs` and first before `toMs`, by start. */
+  windows(fromMs = Number.NEGATIVE_INFINITY, toMs = Number.POSITIVE_INFINITY): StoredWindow[] {
+    const rows = this.db
+      .prepare("SELECT * FROM windows WHERE end_ms >= ? AND start_ms < ? ORDER BY start_ms, id")
+      .all(
+        Number.isFinite(fromMs) ? fromMs : -1e18,
+        Number.isFinite(toMs) ? toMs : 1e18,
+      ) as WindowRow[];
+    return rows.map(rowToWindow);
+  }
+
+  health(): Record<string, { value: string; updatedMs: number }> {
+    const rows = this.db.prepare("SELECT key, value, updated_ms FROM health").all() as {
+      key: string;
+      value: string;
+      updated_ms: number;
+    }[];
+    return Object.fromEntries(
+      rows.map((r) => [r.key, { value: r.value, updatedMs: r.updated_ms }]),
+    );
+  }
+
+  /** Sets one health entry (outside a flush). */
+  setHealth(key: string, value: string | number, nowMs: number): void {
+    this.upsertHealth.run(key, String(value), Math.round(nowMs));
+  }
+
+  count(table: "windows" | "outbox" | "sightings" | "own_keys"): number {
+    return (this.db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  private writeWindow(w: StoredWindow, open: boolean, nowMs: number): number {
+    return this.upsertWindow.run({
+      id: w.id,
+      protocol: w.protocol,
+      rolling_id: w.rollingId,
+      start_ms: Math.round(w.startMs),
+      end_ms: Math.round(w.endMs),
+      sightings: w.sightings,
+      min_attenuation_db: Math.round(w.minAttenuationDb),
+      scan_instances: JSON.stringify(w.scanInstances),
+      clock_trusted: w.clockTrusted ? 1 : 0,
+      open: open ? 1 : 0,
+      stored_ms: Math.round(nowMs),
+    }).changes;
+  }
+
+  private writeClosed(w: StoredWindow, nowMs: number): void {
+    if (this.writeWindow(w, false, nowMs) > 0)
+      this.insertOutbox.run(this.topic, JSON.stringify(this.payloadOf(w)), Math.round(nowMs));
+  }
+}
