@@ -5,12 +5,10 @@
  */
 import { writeFileAtomic } from "../../src/io/atomic-write.js";
 import {
-  detectorNames,
   MAX_SCATTER_POINTS,
-  MAX_TIMELINE_PAIRS,
+  planTimeline,
   precisionRecallSpec,
   rssiScatterSpec,
-  selectTimelinePairs,
   timelineSpec,
 } from "./report-charts.js";
 import type { ReportDetectorScore, ReportInput, ReportRun } from "./report-input.js";
@@ -171,24 +169,23 @@ interface ChartSection {
 }
 
 async function chartHtml(section: ChartSection, render: Renderer): Promise<string> {
-  const body =
-    section.spec === undefined
-      ? `<p class="no-data">No data: ${escapeHtml(section.noData)}</p>`
-      : `<div class="chart" data-chart="${escapeHtml(section.id)}">${await render(section.spec)}</div>`;
-  return `<h3>${escapeHtml(section.title)}</h3>
-${body}
+  const title = `<h3>${escapeHtml(section.title)}</h3>`;
+  if (section.spec === undefined)
+    return `${title}\n<p class="no-data">No data: ${escapeHtml(section.noData)}</p>`;
+  return `${title}
+<div class="chart" data-chart="${escapeHtml(section.id)}">${await render(section.spec)}</div>
 <p class="explain">${escapeHtml(section.explain)}</p>`;
 }
 
 async function runHtml(run: ReportRun, index: number, render: Renderer): Promise<string> {
-  const pairs = selectTimelinePairs(run.timeline, MAX_TIMELINE_PAIRS);
-  const allPairs = new Set(run.timeline.map((t) => t.pair)).size;
+  const plan = planTimeline(run);
   const hasReal = (run.rssiVsDistance.real?.length ?? 0) > 0;
-  const detectors = detectorNames(run).length;
   const sections: ChartSection[] = [
     {
       id: "rssi-vs-distance",
-      title: "RSSI against distance: simulated and real",
+      title: hasReal
+        ? "RSSI against distance: simulated and real"
+        : "RSSI against distance: simulated",
       spec: rssiScatterSpec(run),
       explain: `Each dot is one received advertisement at its true distance (at most ${MAX_SCATTER_POINTS} per source, evenly sampled); the lines join the median RSSI of every 0.25 m. ${
         hasReal
@@ -201,17 +198,21 @@ async function runHtml(run: ReportRun, index: number, render: Renderer): Promise
       id: "precision-recall",
       title: "Precision and recall over thresholds",
       spec: precisionRecallSpec(run),
-      explain: `One line per detector (${detectors}), tracing precision against recall as its decision threshold moves; the diamonds are the operating points in the table above. Up and to the right is better.`,
+      explain: `One line per detector, tracing precision against recall as its decision threshold moves; the diamonds are the operating points in the table above. Up and to the right is better.`,
       noData: "no precision-recall curves were computed for this run.",
     },
     {
       id: "contact-timeline",
       title: "Contact timeline",
-      spec: timelineSpec(run, pairs),
+      spec: timelineSpec(run, plan),
       explain: `One row per pair of phones: dark bars are the times the pair was truly close, coloured bars the times each detector judged it close. ${
-        allPairs > pairs.length
-          ? `Shown: ${pairs.length} of ${allPairs} pairs, those where the detectors and the truth disagree longest first, then the longest true contacts.`
-          : `All ${allPairs} pairs, those where the detectors and the truth disagree longest first.`
+        plan.allPairs > plan.pairs.length
+          ? `Shown: ${plan.pairs.length} of ${plan.allPairs} pairs, those where the detectors and the truth disagree longest first, then the longest true contacts.`
+          : `All ${plan.allPairs} pairs, those where the detectors and the truth disagree longest first.`
+      }${
+        plan.allDetectors > plan.detectors.length
+          ? ` Detectors shown: ${plan.detectors.join(", ")} (the first in the table, then the best F1); the other ${plan.allDetectors - plan.detectors.length} are in the table and the precision-recall chart.`
+          : ""
       }`,
       noData: "no pair was close or detected in this run.",
     },

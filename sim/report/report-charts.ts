@@ -11,6 +11,8 @@ import type { ReportRun } from "./report-input.js";
 export const MAX_SCATTER_POINTS = 4000;
 /** Pairs in the contact timeline. */
 export const MAX_TIMELINE_PAIRS = 30;
+/** Detectors in the contact timeline (more make its rows unreadable). */
+export const MAX_TIMELINE_DETECTORS = 4;
 
 const WIDTH = 640;
 const FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif";
@@ -217,42 +219,57 @@ function overlap(a: readonly Interval[], b: readonly Interval[]): number {
   return sum;
 }
 
+const seriesOf = (t: ReportRun["timeline"][number]) =>
+  t.kind === "truth-close" ? TRUTH_SERIES : (t.detector ?? "detected");
+
 /**
- * The pairs worth showing: first those where the detectors and the truth disagree longest
- * (summed over detectors: time close but not detected plus time detected but not close),
- * then those with the longest true contact, then by name.
+ * The detectors worth a row in the timeline: the table's first (ours, by convention), then
+ * the others by F1, at most `max`; the rest are in the table and the precision-recall chart.
+ */
+export function selectTimelineDetectors(run: ReportRun, max = MAX_TIMELINE_DETECTORS): string[] {
+  const present = new Set(run.timeline.filter((t) => t.kind === "detected").map(seriesOf));
+  const order = detectorNames(run).filter((n) => present.has(n));
+  const f1 = new Map(run.detectors.map((d) => [d.name, Number.isFinite(d.f1) ? d.f1 : -1]));
+  const [first, ...rest] = order;
+  rest.sort((a, b) => (f1.get(b) ?? -1) - (f1.get(a) ?? -1) || order.indexOf(a) - order.indexOf(b));
+  return first === undefined ? [] : [first, ...rest].slice(0, Math.max(0, max));
+}
+
+/**
+ * The pairs worth showing: first those where `detectors` (default: every detector named in
+ * the timeline) and the truth disagree longest (summed over detectors: time close but not
+ * detected plus time detected but not close), then those with the longest true contact,
+ * then by name.
  */
 export function selectTimelinePairs(
   timeline: ReportRun["timeline"],
   max = MAX_TIMELINE_PAIRS,
+  detectors: readonly string[] = [
+    ...new Set(timeline.filter((t) => t.kind === "detected").map(seriesOf)),
+  ],
 ): string[] {
-  const byPair = new Map<string, { truth: Interval[]; detected: Map<string, Interval[]> }>();
+  const byPair = new Map<string, Map<string, Interval[]>>();
   for (const t of timeline) {
     let entry = byPair.get(t.pair);
     if (!entry) {
-      entry = { truth: [], detected: new Map() };
+      entry = new Map();
       byPair.set(t.pair, entry);
     }
-    if (t.kind === "truth-close") entry.truth.push(t);
-    else {
-      const key = t.detector ?? "detected";
-      const list = entry.detected.get(key) ?? [];
-      list.push(t);
-      entry.detected.set(key, list);
-    }
+    const series = seriesOf(t);
+    const list = entry.get(series) ?? [];
+    list.push(t);
+    entry.set(series, list);
   }
-  const detectors = [
-    ...new Set(timeline.filter((t) => t.kind === "detected").map((t) => t.detector ?? "detected")),
-  ];
   const scored = [...byPair].map(([pair, entry]) => {
-    const truth = merge(entry.truth);
+    const truth = merge(entry.get(TRUTH_SERIES) ?? []);
     const truthS = total(truth);
     let mismatchS = 0;
     for (const detector of detectors) {
-      const detected = merge(entry.detected.get(detector) ?? []);
+      const detected = merge(entry.get(detector) ?? []);
       mismatchS += truthS + total(detected) - 2 * overlap(truth, detected);
     }
-    return { pair, truthS, mismatchS };
+    const drawn = entry.has(TRUTH_SERIES) || detectors.some((d) => entry.has(d));
+    return { pair, truthS, mismatchS, drawn };
   });
   scored.sort(
     (a, b) =>
@@ -260,26 +277,53 @@ export function selectTimelinePairs(
       b.truthS - a.truthS ||
       (a.pair < b.pair ? -1 : a.pair > b.pair ? 1 : 0),
   );
-  return scored.slice(0, Math.max(0, max)).map((s) => s.pair);
+  return scored
+    .filter((s) => s.drawn)
+    .slice(0, Math.max(0, max))
+    .map((s) => s.pair);
 }
 
-/** Truth-close intervals and each detector's detections, one row of bars per pair. */
-export function timelineSpec(run: ReportRun, pairs: readonly string[]): TopLevelSpec | undefined {
+/** What the timeline shows: its detectors and pairs, and how many of each there were. */
+export interface TimelinePlan {
+  detectors: string[];
+  pairs: string[];
+  allDetectors: number;
+  allPairs: number;
+}
+
+export function planTimeline(run: ReportRun): TimelinePlan {
+  const detectors = selectTimelineDetectors(run);
+  return {
+    detectors,
+    pairs: selectTimelinePairs(run.timeline, MAX_TIMELINE_PAIRS, detectors),
+    allDetectors: new Set(run.timeline.filter((t) => t.kind === "detected").map(seriesOf)).size,
+    allPairs: new Set(run.timeline.map((t) => t.pair)).size,
+  };
+}
+
+/** Truth-close intervals and each shown detector's detections, one row of bars per pair. */
+export function timelineSpec(run: ReportRun, plan: TimelinePlan): TopLevelSpec | undefined {
+  const { pairs } = plan;
   if (pairs.length === 0) return undefined;
   const names = detectorNames(run);
   const shown = new Set(pairs);
-  const present = new Set(
-    run.timeline.map((t) => (t.kind === "truth-close" ? TRUTH_SERIES : (t.detector ?? "detected"))),
-  );
-  const series = [TRUTH_SERIES, ...names].filter((s) => present.has(s));
+  const hasTruth = run.timeline.some((t) => t.kind === "truth-close" && shown.has(t.pair));
+  const series = [...(hasTruth ? [TRUTH_SERIES] : []), ...plan.detectors];
+  const wanted = new Set(series);
   const lastS = Math.max(run.durationS, ...run.timeline.map((t) => t.endS).filter(Number.isFinite));
   // A zero-length interval (one detection instant) still gets a visible sliver.
   const minWidthS = lastS / 600;
   const values = run.timeline
-    .filter((t) => shown.has(t.pair) && finite(t.startS, t.endS) && t.endS >= t.startS)
+    .filter(
+      (t) =>
+        shown.has(t.pair) &&
+        wanted.has(seriesOf(t)) &&
+        finite(t.startS, t.endS) &&
+        t.endS >= t.startS,
+    )
     .map((t) => ({
       pair: t.pair,
-      series: t.kind === "truth-close" ? TRUTH_SERIES : (t.detector ?? "detected"),
+      series: seriesOf(t),
       startMin: t.startS / 60,
       endMin: Math.max(t.endS, t.startS + minWidthS) / 60,
     }));

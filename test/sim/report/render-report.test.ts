@@ -11,7 +11,12 @@ import {
   renderReport,
   writeReport,
 } from "../../../sim/report/render-report.js";
-import { MAX_TIMELINE_PAIRS, selectTimelinePairs } from "../../../sim/report/report-charts.js";
+import {
+  MAX_TIMELINE_DETECTORS,
+  MAX_TIMELINE_PAIRS,
+  selectTimelineDetectors,
+  selectTimelinePairs,
+} from "../../../sim/report/report-charts.js";
 import type { ReportInput, ReportRun } from "../../../sim/report/report-input.js";
 import { ConfigError } from "../../../src/core/errors.js";
 import { fakeReportInput } from "./fake-report-input.js";
@@ -189,6 +194,27 @@ describe("timeline pairs", () => {
     const many = fakeReportInput({ pairs: 200 }).runs[0].timeline;
     expect(new Set(many.map((t) => t.pair)).size).toBeGreaterThan(MAX_TIMELINE_PAIRS);
     expect(selectTimelinePairs(many)).toHaveLength(MAX_TIMELINE_PAIRS);
+  });
+
+  it("shows our detector and the best others, at most four, when there are many", async () => {
+    const names = ["ours", "p1", "p2", "p3", "p4", "p5", "p6", "p7"];
+    const input = fakeReportInput({ scenarios: ["tram"], detectors: names, pairs: 40 });
+    const run = input.runs[0];
+    const f1 = [0.5, 0.6, 0.9, 0.7, 0.8, 0.1, 0.2, 0.3];
+    run.detectors.forEach((d, i) => {
+      d.f1 = f1[i];
+    });
+    expect(selectTimelineDetectors(run)).toEqual(["ours", "p2", "p4", "p3"]);
+    expect(MAX_TIMELINE_DETECTORS).toBe(4);
+    const html = await renderReport(input);
+    const timeline = chartsOf(html)[2].html;
+    for (const shown of ["ours", "p2", "p4", "p3"]) expect(timeline).toContain(`>${shown}</text>`);
+    for (const hidden of ["p1", "p5", "p6", "p7"])
+      expect(timeline).not.toContain(`>${hidden}</text>`);
+    expect(html).toContain("Detectors shown: ours, p2, p4, p3");
+    expect(html).toContain("the other 4 are in the table");
+    // All eight are still in the precision-recall chart.
+    for (const name of names) expect(chartsOf(html)[1].html).toContain(`>${name}</text>`);
   });
 
   it("draws only the selected pairs", async () => {
