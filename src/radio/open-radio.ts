@@ -3,6 +3,7 @@
  * without the native Bluetooth libraries can still use the simulated radio.
  */
 import { ConfigError } from "../core/errors.js";
+import type { HciRadioOptions } from "./hci/hci-radio.js";
 import type { Radio } from "./radio.js";
 import type { ReplayRadioOptions } from "./replay/replay-radio.js";
 import type { SimRadioOptions } from "./sim/sim-radio.js";
@@ -10,6 +11,7 @@ import type { SimRadioOptions } from "./sim/sim-radio.js";
 export interface RadioOptions {
   sim?: SimRadioOptions;
   replay?: ReplayRadioOptions;
+  hci?: HciRadioOptions;
 }
 
 type Loader = (options: RadioOptions) => Promise<Radio>;
@@ -29,6 +31,10 @@ const BACKENDS: Record<string, Loader> = {
         "E_RADIO_OPTIONS",
       );
     return new ReplayRadio(options.replay);
+  },
+  hci: async (options) => {
+    const { HciRadio } = await import("./hci/hci-radio.js");
+    return new HciRadio(options.hci);
   },
 };
 

@@ -1,0 +1,197 @@
+import { describe, expect, it } from "vitest";
+import { toHex } from "../../src/core/hex.js";
+import { SeededRandom } from "../../src/core/random.js";
+import { KeyStore } from "../../src/protocols/key-store.js";
+import { RotatingAdvertiser } from "../../src/protocols/rotating-advertiser.js";
+import { schemeFor } from "../../src/protocols/schemes.js";
+import { OPCODE } from "../../src/radio/hci/hci-commands.js";
+import type { HciRadio } from "../../src/radio/hci/hci-radio.js";
+import type { HciRadioOptions } from "../../src/radio/hci/hci-settings.js";
+import { openRadio } from "../../src/radio/open-radio.js";
+import type { RadioSighting, RadioState } from "../../src/radio/radio.js";
+import { SimMedium } from "../../src/radio/sim/sim-medium.js";
+import {
+  FakeBlenoBindings,
+  FakeController,
+  FakeNobleBindings,
+  virtualTimers,
+} from "./hci-fakes.js";
+import { type RadioHarness, radioContract } from "./radio-contract.js";
+
+const START_MS = Date.UTC(2021, 0, 4, 9);
+/** Virtual time moves in steps, with the event loop run between them (noble/bleno callbacks). */
+const STEP_MS = 100;
+
+interface Node {
+  radio: HciRadio;
+  controller: FakeController;
+  noble: FakeNobleBindings[];
+}
+
+function world(options: { raw?: boolean; hci?: Partial<HciRadioOptions> } = {}) {
+  const medium = new SimMedium({ startMs: START_MS, seed: 3 });
+  const timers = virtualTimers(medium.scheduler);
+  const add = async (x: number): Promise<Node> => {
+    const node = medium.addNode(x, 0);
+    const controller = new FakeController(medium, node);
+    const noble: FakeNobleBindings[] = [];
+    const radio = (await openRadio("hci", {
+      hci: {
+        timers,
+        nobleBindings: () => {
+          const bindings = new FakeNobleBindings(medium, node, { raw: options.raw });
+          noble.push(bindings);
+          return bindings;
+        },
+        blenoBindings: () => new FakeBlenoBindings(controller),
+        ...options.hci,
+      },
+    })) as HciRadio;
+    return { radio, controller, noble };
+  };
+  const advance = async (ms: number) => {
+    const endMs = medium.scheduler.nowMs() + ms;
+    while (medium.scheduler.nowMs() < endMs) {
+      medium.scheduler.runUntil(Math.min(endMs, medium.scheduler.nowMs() + STEP_MS));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  };
+  return { medium, add, advance, nowMs: () => medium.scheduler.nowMs() };
+}
+
+function harness(raw: boolean): RadioHarness {
+  let current = world({ raw });
+  return {
+    async pair() {
+      current = world({ raw });
+      const a = await current.add(0);
+      const b = await current.add(1.5);
+      return { a: a.radio, b: b.radio, nowMs: current.nowMs };
+    },
+    advance: (ms) => current.advance(ms),
+  };
+}
+
+radioContract("hci (fake bindings, noble's parsed advertisements)", harness(false));
+radioContract("hci (fake bindings, raw HCI advertising reports)", harness(true));
+
+function source(protocol: "gaen" | "dp3t" | "bluezone", atMs: number, seed = 1) {
+  const random = new SeededRandom(seed);
+  const store = new KeyStore(protocol);
+  const advertiser = new RotatingAdvertiser({
+    scheme: schemeFor(protocol),
+    keyForDay: (_day, t) => store.ensureCurrent(t, random),
+    random,
+    txPowerDbm: -20,
+  });
+  advertiser.at(atMs);
+  return advertiser;
+}
+
+describe("hci advertiser privacy", () => {
+  it("sets a random non-resolvable address, non-connectable, before enabling, at every rotation", async () => {
+    const w = world();
+    const a = await w.add(0);
+    const src = source("bluezone", w.nowMs());
+    await a.radio.advertiser.start({ source: src, intervalMs: 250 });
+    expect(a.radio.advertiser.addressMode).toBe("random");
+    expect(a.controller.ownAddressType).toBe(1);
+    expect(a.controller.advertisingType).toBe(3);
+    expect(a.controller.intervalMs).toBe(250);
+    expect(toHex(a.controller.address())).toBe(toHex(src.at(w.nowMs()).address));
+    const rotations: number[] = [];
+    a.radio.advertiser.on("rotated", (r) => rotations.push(r.rotation));
+    await w.advance(3_600_000);
+    expect(rotations.length).toBeGreaterThanOrEqual(3);
+    expect(toHex(a.controller.address())).toBe(toHex(src.at(w.nowMs()).address));
+    // Each rotation: enable off, then the address, then the parameters, never the address while on.
+    const ops = a.controller.opcodes;
+    for (let i = 0; i < ops.length; i++) {
+      if (ops[i] !== OPCODE.leSetRandomAddress) continue;
+      const lastEnable = ops.lastIndexOf(OPCODE.leSetAdvertisingEnable, i);
+      expect(lastEnable).toBeGreaterThanOrEqual(0);
+    }
+    await a.radio.stop();
+    expect(a.controller.enabled).toBe(false);
+  });
+
+  it("refuses a library without HCI access unless static addresses are allowed, and says what that exposes", async () => {
+    const medium = new SimMedium({ startMs: START_MS });
+    const timers = virtualTimers(medium.scheduler);
+    const controller = new FakeController(medium, medium.addNode(0, 0));
+    const open = (allowStaticAddress: boolean) =>
+      openRadio("hci", {
+        hci: {
+          timers,
+          allowStaticAddress,
+          blenoBindings: () => new FakeBlenoBindings(controller, { exposeHci: false }),
+        },
+      });
+    const refused = await open(false);
+    await expect(refused.advertiser.start({ source: source("gaen", START_MS) })).rejects.toThrow(
+      /refusing.*link all of this device's IDs.*--allow-static-address/,
+    );
+    expect(refused.advertiser.state).toBe("unavailable");
+    const allowed = (await open(true)) as HciRadio;
+    await allowed.advertiser.start({ source: source("gaen", START_MS) });
+    expect(allowed.advertiser.addressMode).toBe("static");
+    expect(controller.enabled).toBe(true);
+    await allowed.stop();
+  });
+
+  it("refuses when the controller rejects LE Set Random Address", async () => {
+    const w = world();
+    const a = await w.add(0);
+    a.controller.rejectRandomAddress = true;
+    await expect(a.radio.advertiser.start({ source: source("dp3t", w.nowMs()) })).rejects.toThrow(
+      /rejected LE Set Random Address \(HCI status 0x01, unknown HCI command\)/,
+    );
+    expect(a.controller.enabled).toBe(false);
+  });
+});
+
+describe("hci scanner", () => {
+  it("goes unavailable when the adapter resets and resumes when it is back", async () => {
+    const w = world();
+    const a = await w.add(0);
+    const b = await w.add(1);
+    const states: RadioState[] = [];
+    const sightings: RadioSighting[] = [];
+    b.radio.scanner.on("state", (s) => states.push(s));
+    b.radio.scanner.on("sighting", (s) => sightings.push(s));
+    await b.radio.scanner.start();
+    await a.radio.advertiser.start({ source: source("gaen", w.nowMs()) });
+    await w.advance(2_000);
+    expect(sightings.length).toBeGreaterThan(3);
+    b.noble[0].setState("poweredOff");
+    await w.advance(1);
+    expect(b.radio.scanner.state).toBe("unavailable");
+    const during = sightings.length;
+    await w.advance(2_000);
+    expect(sightings.length).toBe(during);
+    b.noble[0].setState("poweredOn");
+    await w.advance(2_000);
+    expect(b.radio.scanner.state).toBe("running");
+    expect(sightings.length).toBeGreaterThan(during);
+    expect(states).toEqual(["starting", "running", "unavailable", "running"]);
+    await a.radio.stop();
+    await b.radio.stop();
+    expect(b.noble[0].stopped).toBe(true);
+  });
+
+  it("reopens noble with backoff when the adapter stays away", async () => {
+    const w = world();
+    const b = await w.add(1);
+    const states: RadioState[] = [];
+    b.radio.scanner.on("state", (s) => states.push(s));
+    await b.radio.scanner.start();
+    b.noble[0].setState("poweredOff");
+    // Backoff 1 s, 2 s, then a third attempt at +4 s reopens noble over fresh bindings.
+    await w.advance(8_000);
+    expect(b.noble.length).toBe(2);
+    expect(b.noble[0].stopped).toBe(true);
+    expect(b.radio.scanner.state).toBe("running");
+    expect(states.at(-1)).toBe("running");
+    await b.radio.stop();
+  });
+});
