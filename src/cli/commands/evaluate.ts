@@ -1,22 +1,25 @@
 import { statSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Argv, CommandModule } from "yargs";
+import { rerunFolder } from "../../../sim/pipeline/run-pipeline.js";
 import { ConfigError } from "../../core/errors.js";
 import { dublinTramSummary, evaluateDublinTram } from "../../exposure/evaluate-dublin-tram.js";
 import { PRESET_NAMES, presetFor } from "../../exposure/risk-preset.js";
 import { evaluateHeraldEdison } from "../../signal/evaluate-herald-edison.js";
 import { writeJson, writeRows } from "../output.js";
+import { EVALUATION_COLUMNS, evaluationRows } from "./simulate.js";
 
 interface EvaluateArgs {
-  dataset: string;
-  input: string[];
+  dataset?: string;
+  input?: string[];
+  run?: string;
   preset?: string[];
   format?: string;
 }
 
 const DATASETS = ["dublin-tram", "herald-edison"] as const;
 
-function evaluateTram(args: EvaluateArgs): void {
+function evaluateTram(args: EvaluateArgs & { input: string[] }): void {
   if (args.input.length !== 1)
     throw new ConfigError(
       "--dataset dublin-tram takes one --input: the folder with the dublintram_dataset_*.txt files",
@@ -57,6 +60,25 @@ function evaluateTram(args: EvaluateArgs): void {
     ]);
 }
 
+/** A simulated run: every detector (or the presets named) re-scored from the run folder's files. */
+function evaluateSimulatedRun(dir: string, args: EvaluateArgs): void {
+  const presets = args.preset?.flatMap((p) => p.split(","));
+  for (const name of presets ?? []) presetFor(name);
+  const { evaluation } = rerunFolder(dir, presets ?? PRESET_NAMES);
+  const format = args.format ?? (process.stdout.isTTY ? "table" : "json");
+  if (format === "json") {
+    writeJson({
+      run: evaluation.run,
+      pairs: evaluation.pairs,
+      closeContacts: evaluation.closeContacts,
+      detectors: evaluation.detectors,
+      prCurves: evaluation.prCurves,
+    });
+    return;
+  }
+  writeRows(evaluationRows(evaluation), "table", EVALUATION_COLUMNS);
+}
+
 function isFolder(path: string): boolean {
   try {
     return statSync(path).isDirectory();
@@ -66,7 +88,7 @@ function isFolder(path: string): boolean {
 }
 
 /** herald-edison: a folder (default split) or the CSV files to report on, fitted on the default training file. */
-function evaluateHerald(args: EvaluateArgs): void {
+function evaluateHerald(args: EvaluateArgs & { input: string[] }): void {
   if (args.preset)
     throw new ConfigError(
       "--preset is for dublin-tram; herald-edison compares distance estimators",
@@ -99,20 +121,24 @@ function evaluateHerald(args: EvaluateArgs): void {
 
 export const evaluateCommand: CommandModule<object, EvaluateArgs> = {
   command: "evaluate",
-  describe: "Score detectors against real measurements with known distances",
+  describe:
+    "Score detectors against real measurements with known distances, or against a simulated run's ground truth",
   builder: (yargs: Argv) =>
     yargs
       .option("dataset", {
         type: "string",
         choices: DATASETS,
-        demandOption: true,
         describe: "Which real dataset --input holds",
       })
       .option("input", {
         type: "string",
         array: true,
-        demandOption: true,
         describe: "The dataset's folder (dublin-tram) or files",
+      })
+      .option("run", {
+        type: "string",
+        describe:
+          "A proxkit simulate --out folder: redo matching and detection from its sightings.jsonl, keys.jsonl and truth.jsonl",
       })
       .option("preset", {
         type: "string",
@@ -126,6 +152,10 @@ export const evaluateCommand: CommandModule<object, EvaluateArgs> = {
         describe: "Output [default: table on a terminal, json otherwise]",
       })
       .example(
+        "$0 evaluate --run runs/classroom-s1 --format json",
+        '{"detectors": [{"name": "proxkit", "precision": ..., "recall": ..., "f1": ...}, ...]}',
+      )
+      .example(
         "$0 evaluate --dataset dublin-tram --input ../shared/data/dublin-tram",
         "Reproduce Leith & Farrell's tram study for every preset",
       )
@@ -137,7 +167,22 @@ export const evaluateCommand: CommandModule<object, EvaluateArgs> = {
         "dublin-tram: a pair is close when its handsets were at most 2 m apart; each pair's minutes per 2 dB attenuation bin are spread evenly over the bin's whole-dB values, so a bin straddling a threshold counts in proportion. Our detector (proxkit) is reported cross-validated, leave one handset out. herald-edison: estimators are fitted on test 5 (Pixel 2 / Galaxy A20) and reported on tests 7 and 8 (Note 8 / Pixel 2), read every 30 s, causally.",
       ) as unknown as Argv<EvaluateArgs>,
   handler: (args) => {
-    if (args.dataset === "dublin-tram") evaluateTram(args);
-    else evaluateHerald(args);
+    if (args.run !== undefined) {
+      if (args.dataset !== undefined || args.input !== undefined)
+        throw new ConfigError(
+          "--run evaluates a simulated run; drop --dataset and --input",
+          "E_USAGE",
+        );
+      evaluateSimulatedRun(args.run, args);
+      return;
+    }
+    if (args.dataset === undefined || args.input === undefined)
+      throw new ConfigError(
+        "give --run DIR (a simulated run) or --dataset NAME --input PATH (real data)",
+        "E_USAGE",
+      );
+    const withInput = { ...args, input: args.input };
+    if (args.dataset === "dublin-tram") evaluateTram(withInput);
+    else evaluateHerald(withInput);
   },
 };

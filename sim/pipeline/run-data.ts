@@ -1,0 +1,85 @@
+/**
+ * What one simulated run leaves behind, in the shapes the pipeline, the evaluation and the run
+ * folder share: each receiver's stored sightings (what its phone heard), the keys the index cases
+ * published, and the ground truth (every agent's own keys, every pair's close time).
+ */
+import type { PublishedDayKey } from "../../src/exposure/chained-key-matcher.js";
+import type { PublishedKey } from "../../src/exposure/gaen-matcher.js";
+import type { DayKey, Protocol } from "../../src/protocols/rolling-id-scheme.js";
+import type { Sighting } from "../../src/signal/sighting.js";
+
+export interface RunMeta {
+  readonly scenario: string;
+  /** The protocol the run was forced to, or "mixed" when the scenario's own mix was used. */
+  readonly protocol: string;
+  readonly agents: number;
+  readonly durationS: number;
+  readonly seed: number;
+  /** Wall-clock time of the world's time 0, ms since the Unix epoch. */
+  readonly startMs: number;
+  /** Share of agents who are index cases (publish their keys). */
+  readonly indexShare: number;
+  readonly closeDistanceM: number;
+  readonly closeMinutes: number;
+}
+
+/** An agent as the simulator knows it: its role, protocol and the day keys its phone advertised. */
+export interface TruthAgent {
+  readonly agent: number;
+  readonly role: string;
+  readonly protocol: Protocol;
+  readonly keys: readonly DayKey[];
+}
+
+/** A pair that was within the close distance at least once (a < b). */
+export interface TruthPair {
+  readonly a: number;
+  readonly b: number;
+  /** Cumulative seconds within the close distance. */
+  readonly closeS: number;
+  readonly minDistanceM: number;
+  /** Closeness as [startS, endS) intervals since the run's start. */
+  readonly closeIntervals: readonly (readonly [number, number])[];
+}
+
+export interface GroundTruthRecord {
+  readonly agents: readonly TruthAgent[];
+  readonly pairs: readonly TruthPair[];
+}
+
+/** The keys an index case published (GAEN diagnosis keys or Bluezone/DP-3T day keys). */
+export interface PublishedKeySet {
+  gaen: PublishedKey[];
+  dayKeys: PublishedDayKey[];
+}
+
+export interface RssiDistanceSample {
+  readonly distanceM: number;
+  readonly rssiDbm: number;
+}
+
+export interface RunData {
+  readonly meta: RunMeta;
+  /** Stored sightings by receiver index, in time order. */
+  readonly sightings: readonly (readonly Sighting[])[];
+  /** Agents who published their keys, ascending. */
+  readonly indexCases: readonly number[];
+  /** Every published key, as a key server would hand them to phones. */
+  readonly published: PublishedKeySet;
+  readonly truth: GroundTruthRecord;
+}
+
+/** Ordered pair key (index case, receiver) as one number (agents < 65 536). */
+export function pairKey(index: number, receiver: number): number {
+  return index * 65_536 + receiver;
+}
+
+/** Whether unordered pair {a, b} is a close contact: `closeMinutes` or more within the distance. */
+export function closeTruthSeconds(truth: GroundTruthRecord): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const p of truth.pairs) {
+    out.set(pairKey(p.a, p.b), p.closeS);
+    out.set(pairKey(p.b, p.a), p.closeS);
+  }
+  return out;
+}

@@ -1,0 +1,181 @@
+/**
+ * A simulated run on disk, so that `proxkit evaluate --run DIR` can redo the matching and the
+ * detection from what the phones stored and what the key server published:
+ *
+ * - `sightings.jsonl`: every stored sighting in the JSON-lines sighting form
+ *   (`src/signal/sighting.ts`) plus `"receiver"`, the agent whose phone heard it;
+ * - `keys.jsonl`: the index cases' published keys, as `proxkit match --keys` reads them;
+ * - `truth.jsonl`: a `"run"` line (scenario, seed, start, close distance and minutes, index
+ *   cases), one `"agent"` line per agent (role, protocol, the day keys its phone advertised) and
+ *   one `"pair"` line per pair ever within the close distance (close seconds, intervals);
+ * - `detections.jsonl`: each detector's decision per ordered pair that matched;
+ * - `summary.json`: the evaluation and the RSSI/distance sample of the report.
+ */
+import { closeSync, mkdirSync, openSync, readFileSync, statSync, writeSync } from "node:fs";
+import { join } from "node:path";
+import { ConfigError } from "../../src/core/errors.js";
+import { fromHex, toHex } from "../../src/core/hex.js";
+import { readPublishedKeys } from "../../src/io/published-keys-file.js";
+import { PROTOCOLS, type Protocol, utcDate } from "../../src/protocols/rolling-id-scheme.js";
+import { parseSighting, type Sighting, sightingToJson } from "../../src/signal/sighting.js";
+import type { PairDetection } from "./detect-contacts.js";
+import type { RunData, RunMeta, TruthAgent, TruthPair } from "./run-data.js";
+
+export const RUN_FILES = {
+  sightings: "sightings.jsonl",
+  keys: "keys.jsonl",
+  truth: "truth.jsonl",
+  detections: "detections.jsonl",
+  summary: "summary.json",
+  report: "report.html",
+} as const;
+
+/** Writes lines to a file in large chunks (runs can hold millions of sightings). */
+function writeLines(path: string, lines: Iterable<string>): void {
+  const fd = openSync(path, "w");
+  try {
+    let chunk: string[] = [];
+    let size = 0;
+    for (const line of lines) {
+      chunk.push(line);
+      size += line.length + 1;
+      if (size > 1 << 20) {
+        writeSync(fd, `${chunk.join("\n")}\n`);
+        chunk = [];
+        size = 0;
+      }
+    }
+    if (chunk.length > 0) writeSync(fd, `${chunk.join("\n")}\n`);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function* sightingLines(data: RunData): Generator<string> {
+  for (let r = 0; r < data.sightings.length; r++)
+    for (const s of data.sightings[r]) yield JSON.stringify({ receiver: r, ...sightingToJson(s) });
+}
+
+function* keyLines(data: RunData): Generator<string> {
+  for (const k of data.published.gaen)
+    yield JSON.stringify({
+      key: toHex(k.keyData),
+      rollingStartIntervalNumber: k.rollingStartIntervalNumber,
+      rollingPeriod: k.rollingPeriod,
+    });
+  for (const k of data.published.dayKeys)
+    yield JSON.stringify({
+      protocol: k.protocol,
+      key: toHex(k.key.key),
+      date: utcDate(k.key.day),
+      days: k.days ?? 1,
+    });
+}
+
+function* truthLines(data: RunData): Generator<string> {
+  yield JSON.stringify({ type: "run", ...data.meta, indexCases: data.indexCases });
+  for (const a of data.truth.agents)
+    yield JSON.stringify({
+      type: "agent",
+      agent: a.agent,
+      role: a.role,
+      protocol: a.protocol,
+      keys: a.keys.map((k) => ({ date: utcDate(k.day), key: toHex(k.key) })),
+    });
+  for (const p of data.truth.pairs) yield JSON.stringify({ type: "pair", ...p });
+}
+
+/** Writes the run's data files and detections into `dir` (created if missing). */
+export function writeRunFiles(
+  dir: string,
+  data: RunData,
+  detections: readonly PairDetection[],
+  summary: unknown,
+): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (cause) {
+    throw new ConfigError(`cannot create --out ${dir}: ${(cause as Error).message}`, "E_OUT");
+  }
+  writeLines(join(dir, RUN_FILES.sightings), sightingLines(data));
+  writeLines(join(dir, RUN_FILES.keys), keyLines(data));
+  writeLines(join(dir, RUN_FILES.truth), truthLines(data));
+  writeLines(
+    join(dir, RUN_FILES.detections),
+    detections.map((d) => JSON.stringify(d)),
+  );
+  writeLines(join(dir, RUN_FILES.summary), [JSON.stringify(summary, null, 2)]);
+}
+
+function readLines(path: string): { line: string; number: number }[] {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch {
+    throw new ConfigError(`${path} is missing: is this a proxkit simulate --out folder?`, "E_RUN");
+  }
+  const out: { line: string; number: number }[] = [];
+  text.split("\n").forEach((line, i) => {
+    const trimmed = line.trim();
+    if (trimmed !== "" && !trimmed.startsWith("#")) out.push({ line: trimmed, number: i + 1 });
+  });
+  return out;
+}
+
+function parseJson(line: string, where: string): Record<string, unknown> {
+  try {
+    const v = JSON.parse(line);
+    if (typeof v === "object" && v !== null && !Array.isArray(v)) return v;
+  } catch {}
+  throw new ConfigError(`${where}: not a JSON object`, "E_RUN");
+}
+
+/** Reads a run folder written by `writeRunFiles` (sightings, published keys, truth). */
+export function readRunFiles(dir: string): RunData {
+  try {
+    if (!statSync(dir).isDirectory()) throw new Error();
+  } catch {
+    throw new ConfigError(`--run ${dir} is not a folder`, "E_RUN");
+  }
+  const truthPath = join(dir, RUN_FILES.truth);
+  let meta: (RunMeta & { indexCases: number[] }) | undefined;
+  const agents: TruthAgent[] = [];
+  const pairs: TruthPair[] = [];
+  for (const { line, number } of readLines(truthPath)) {
+    const where = `${truthPath} line ${number}`;
+    const json = parseJson(line, where);
+    if (json.type === "run") {
+      const { type: _, ...rest } = json;
+      meta = rest as unknown as RunMeta & { indexCases: number[] };
+    } else if (json.type === "agent") {
+      const protocol = json.protocol as Protocol;
+      if (!PROTOCOLS.includes(protocol)) throw new ConfigError(`${where}: bad protocol`, "E_RUN");
+      const keys = (json.keys as { date: string; key: string }[]).map((k) => ({
+        day: Math.floor(Date.parse(`${k.date}T00:00:00Z`) / 86_400_000),
+        key: fromHex(k.key, `${where} key`),
+      }));
+      agents.push({ agent: json.agent as number, role: String(json.role), protocol, keys });
+    } else if (json.type === "pair") {
+      const { type: _, ...rest } = json;
+      pairs.push(rest as unknown as TruthPair);
+    }
+  }
+  if (!meta) throw new ConfigError(`${truthPath} has no "run" line`, "E_RUN");
+  const { indexCases, ...runMeta } = meta;
+
+  const sightings: Sighting[][] = agents.map(() => []);
+  const sightingsPath = join(dir, RUN_FILES.sightings);
+  for (const { line, number } of readLines(sightingsPath)) {
+    const where = `${sightingsPath} line ${number}`;
+    const receiver = parseJson(line, where).receiver;
+    if (
+      !Number.isInteger(receiver) ||
+      (receiver as number) < 0 ||
+      (receiver as number) >= agents.length
+    )
+      throw new ConfigError(`${where}: "receiver" must be an agent index`, "E_RUN");
+    sightings[receiver as number].push(parseSighting(line, where));
+  }
+  const published = readPublishedKeys(join(dir, RUN_FILES.keys));
+  return { meta: runMeta, sightings, indexCases, published, truth: { agents, pairs } };
+}

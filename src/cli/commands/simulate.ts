@@ -1,0 +1,313 @@
+import { existsSync } from "node:fs";
+import { join, resolve } from "node:path";
+import cliProgress from "cli-progress";
+import type { Argv, CommandModule } from "yargs";
+import { RUN_FILES } from "../../../sim/pipeline/run-files.js";
+import {
+  type PipelineResult,
+  pipelineReportRun,
+  runPipeline,
+  writePipelineRun,
+} from "../../../sim/pipeline/run-pipeline.js";
+import { loadRealRssiVsDistance, writeReport } from "../../../sim/report/render-report.js";
+import type { ReportRun } from "../../../sim/report/report-input.js";
+import {
+  BUILT_IN_SCENARIOS,
+  builtInScenario,
+  loadScenario,
+  PROTOCOL_NAMES,
+  type ProtocolName,
+  type Scenario,
+} from "../../../sim/world/scenario.js";
+import { ConfigError } from "../../core/errors.js";
+import { PRESET_NAMES, presetFor } from "../../exposure/risk-preset.js";
+import { writeJson, writeRows } from "../output.js";
+import { parseInteger } from "../parse.js";
+
+interface SimulateArgs {
+  scenario?: string;
+  agents?: string;
+  duration?: string;
+  seed?: string;
+  protocol?: string;
+  out?: string;
+  "index-share"?: number;
+  "close-distance"?: number;
+  "close-minutes"?: number;
+  preset?: string[];
+  format?: string;
+  "default-job"?: boolean;
+}
+
+/** The scenarios of `npm start` (`--default-job`), each with the scenario's own length. */
+export const DEFAULT_JOB_SCENARIOS = ["classroom", "tram"] as const;
+
+/** "1h", "90m", "45s", "1h30m" or plain seconds, as seconds. */
+export function parseDurationS(text: string, what = "--duration"): number {
+  const trimmed = text.trim();
+  if (/^\d+(\.\d+)?$/.test(trimmed)) return Number(trimmed);
+  const match = /^(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s)?$/.exec(trimmed);
+  if (!match || trimmed === "")
+    throw new ConfigError(
+      `${what} must be a duration like 1h, 30m, 90s or 1h30m, got ${JSON.stringify(text)}`,
+      "E_DURATION",
+    );
+  const [, h, m, s] = match;
+  return Number(h ?? 0) * 3600 + Number(m ?? 0) * 60 + Number(s ?? 0);
+}
+
+function scenarioOf(nameOrFile: string): Scenario {
+  if (BUILT_IN_SCENARIOS.includes(nameOrFile)) return builtInScenario(nameOrFile);
+  if (!existsSync(nameOrFile) && !nameOrFile.trimStart().startsWith("{"))
+    throw new ConfigError(
+      `--scenario ${nameOrFile} is neither a built-in scenario (${BUILT_IN_SCENARIOS.join(", ")}) nor a file`,
+      "E_SCENARIO",
+    );
+  return loadScenario(nameOrFile);
+}
+
+function fraction(value: unknown, what: string, min: number, max: number): number {
+  if (typeof value !== "number" || !Number.isFinite(value) || value < min || value > max)
+    throw new ConfigError(
+      `${what} must be a number in ${min}..${max}, got ${JSON.stringify(value)}`,
+      "E_RANGE",
+    );
+  return value;
+}
+
+/** The evaluation table rows (rates to 3 decimals). */
+export function evaluationRows(result: { detectors: readonly DetectorRow[] }, scenario?: string) {
+  const r3 = (x: number) => Math.round(x * 1000) / 1000;
+  return result.detectors.map((d) => ({
+    ...(scenario ? { scenario } : {}),
+    detector: d.name,
+    precision: r3(d.precision),
+    recall: r3(d.recall),
+    f1: r3(d.f1),
+    duration_error_min: Math.round(d.durationErrorMin * 10) / 10,
+    detection: r3(d.detection),
+    continuity: r3(d.continuity),
+  }));
+}
+
+interface DetectorRow {
+  name: string;
+  precision: number;
+  recall: number;
+  f1: number;
+  durationErrorMin: number;
+  detection: number;
+  continuity: number;
+}
+
+export const EVALUATION_COLUMNS = [
+  "detector",
+  "precision",
+  "recall",
+  "f1",
+  "duration_error_min",
+  "detection",
+  "continuity",
+];
+
+/** A progress bar on stderr when it is a terminal; nothing otherwise. */
+function progressBar(label: string) {
+  if (!process.stderr.isTTY) return { update: (_f: number) => {}, stop: () => {} };
+  const bar = new cliProgress.SingleBar(
+    {
+      format: `${label} [{bar}] {percentage}% | {eta_formatted} left`,
+      stream: process.stderr,
+      hideCursor: true,
+      clearOnComplete: true,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  bar.start(100, 0);
+  return {
+    update: (f: number) => bar.update(Math.round(f * 100)),
+    stop: () => bar.stop(),
+  };
+}
+
+function runOne(
+  scenario: Scenario,
+  dir: string,
+  options: Parameters<typeof runPipeline>[1],
+): PipelineResult {
+  const bar = progressBar(`simulating ${scenario.name}`);
+  let result: PipelineResult;
+  try {
+    result = runPipeline(scenario, { ...options, onProgress: bar.update });
+  } finally {
+    bar.stop();
+  }
+  writePipelineRun(dir, result);
+  const t = result.timings;
+  process.stderr.write(
+    `${scenario.name}: ${result.data.meta.agents} agents, ${result.data.sightingCount} sightings; simulated in ${(t.simulateMs / 1000).toFixed(1)} s, matched and detected in ${(t.detectMs / 1000).toFixed(1)} s -> ${dir}\n`,
+  );
+  return result;
+}
+
+export const simulateCommand: CommandModule<object, SimulateArgs> = {
+  command: "simulate",
+  describe:
+    "Simulate a crowd, run every phone's detection pipeline, and score detectors against the ground truth",
+  builder: (yargs: Argv) =>
+    yargs
+      .option("scenario", {
+        alias: "s",
+        type: "string",
+        describe: `Built-in scenario (${BUILT_IN_SCENARIOS.join(", ")}) or a scenario JSON file`,
+      })
+      .option("agents", {
+        alias: "n",
+        type: "string",
+        describe: "Agent count (groups scaled in proportion) [default: the scenario's]",
+      })
+      .option("duration", {
+        alias: "d",
+        type: "string",
+        describe: "Simulated time: 1h, 30m, 90s, 1h30m or seconds [default: the scenario's]",
+      })
+      .option("seed", { type: "string", describe: "Seed of every random draw [default: 1]" })
+      .option("protocol", {
+        alias: "p",
+        type: "string",
+        choices: PROTOCOL_NAMES,
+        describe:
+          "Every phone runs this protocol and scans on its duty cycle [default: the scenario's mix]",
+      })
+      .option("out", {
+        alias: "o",
+        type: "string",
+        describe: "Folder for the run's files [default: runs/SCENARIO-sSEED, or runs/default]",
+      })
+      .option("index-share", {
+        type: "number",
+        describe:
+          "Share of agents who are index cases and publish their keys, 0..1 [default: 1, every ordered pair is scored]",
+      })
+      .option("close-distance", {
+        type: "number",
+        describe: "Ground truth: a contact is close within this many metres [default: 2]",
+      })
+      .option("close-minutes", {
+        type: "number",
+        describe: "Ground truth: ... for this many cumulative minutes or more [default: 15]",
+      })
+      .option("preset", {
+        type: "string",
+        array: true,
+        describe: `Only these detectors: ${PRESET_NAMES.join(", ")} [default: all, ours first]`,
+      })
+      .option("format", {
+        alias: "f",
+        type: "string",
+        choices: ["json", "table"],
+        describe: "Evaluation on stdout [default: table on a terminal, json otherwise]",
+      })
+      .option("default-job", {
+        type: "boolean",
+        describe: `The job of npm start: ${DEFAULT_JOB_SCENARIOS.join(" and ")} with their defaults, one report`,
+      })
+      .example("$0 simulate --scenario classroom", "A 50-minute class, every detector scored")
+      .example(
+        "$0 simulate -s tram --protocol bluezone --seed 7 --out runs/tram-bz",
+        "Bluezone phones and their 40 s scans on the tram",
+      )
+      .example(
+        "$0 simulate -s plaza -n 2000 -d 10m --index-share 0.1",
+        "2,000 people for 10 minutes, one in ten publishing keys",
+      )
+      .example("$0 simulate --default-job", "What npm start runs: classroom and tram")
+      .epilogue(
+        `Writes into --out: ${Object.values(RUN_FILES).join(", ")}, and keys.jsonl (the published keys). The evaluation is over ordered (index case, receiver) pairs: precision, recall and F1 of "close contact" (within --close-distance for --close-minutes), the mean absolute error of the minutes each detector counts, and Herald-style detection (share of close pairs heard at all) and continuity (share of 30 s windows while close with a reading). proxkit evaluate --run DIR redoes it from the files.`,
+      ) as unknown as Argv<SimulateArgs>,
+  handler: async (args) => {
+    if (!args["default-job"] && args.scenario === undefined)
+      throw new ConfigError("--scenario is needed (or --default-job)", "E_USAGE");
+    if (args["default-job"] && args.scenario !== undefined)
+      throw new ConfigError("--default-job runs its own scenarios; drop --scenario", "E_USAGE");
+    const seed = args.seed === undefined ? 1 : parseInteger(args.seed, "--seed", 0, 2 ** 31 - 1);
+    const agents =
+      args.agents === undefined ? undefined : parseInteger(args.agents, "--agents", 1, 65_535);
+    const durationS = args.duration === undefined ? undefined : parseDurationS(args.duration);
+    if (durationS !== undefined && !(durationS >= 1 && durationS <= 7 * 86_400))
+      throw new ConfigError(`--duration must be 1 s to 7 days, got ${durationS} s`, "E_DURATION");
+    const presets = args.preset?.flatMap((p) => p.split(","));
+    for (const name of presets ?? []) presetFor(name);
+    const options = {
+      seed,
+      agents,
+      durationS,
+      protocol: args.protocol as ProtocolName | undefined,
+      indexShare:
+        args["index-share"] === undefined
+          ? undefined
+          : fraction(args["index-share"], "--index-share", 0, 1),
+      closeDistanceM:
+        args["close-distance"] === undefined
+          ? undefined
+          : fraction(args["close-distance"], "--close-distance", 0.1, 5),
+      closeMinutes:
+        args["close-minutes"] === undefined
+          ? undefined
+          : fraction(args["close-minutes"], "--close-minutes", 0.1, 10_080),
+      presets,
+    };
+    const jobs = args["default-job"]
+      ? DEFAULT_JOB_SCENARIOS.map((name) => builtInScenario(name))
+      : [scenarioOf(args.scenario!)];
+    const outDir = resolve(
+      args.out ??
+        (args["default-job"] ? join("runs", "default") : join("runs", `${jobs[0].name}-s${seed}`)),
+    );
+    const results: { result: PipelineResult; dir: string }[] = [];
+    for (const scenario of jobs) {
+      const dir = args["default-job"] ? join(outDir, scenario.name) : outDir;
+      results.push({ result: runOne(scenario, dir, options), dir });
+    }
+
+    const real = loadRealRssiVsDistance();
+    const runs: ReportRun[] = results.map(({ result }) => pipelineReportRun(result, real));
+    const reportPath = join(outDir, RUN_FILES.report);
+    await writeReport(reportPath, {
+      title:
+        jobs.length > 1
+          ? `proxkit simulate: ${jobs.map((s) => s.name).join(" and ")}`
+          : `proxkit simulate: ${jobs[0].name}`,
+      generatedAt: new Date().toISOString(),
+      runs,
+    });
+    if (args["default-job"]) {
+      // Each run folder gets its own single-run report too.
+      for (const [k, { dir }] of results.entries())
+        await writeReport(join(dir, RUN_FILES.report), {
+          title: `proxkit simulate: ${jobs[k].name}`,
+          generatedAt: new Date().toISOString(),
+          runs: [runs[k]],
+        });
+    }
+
+    const format = args.format ?? (process.stdout.isTTY ? "table" : "json");
+    if (format === "json") {
+      const detectors = results.flatMap(({ result }) =>
+        result.evaluation.detectors.map((d) => ({
+          ...(jobs.length > 1 ? { scenario: result.data.meta.scenario } : {}),
+          ...d,
+        })),
+      );
+      writeJson({ detectors, report: reportPath });
+      return;
+    }
+    for (const { result } of results) {
+      const e = result.evaluation;
+      process.stdout.write(
+        `\n${e.run.scenario}: ${e.run.agents} agents, ${Math.round(e.run.durationS / 60)} min, seed ${e.run.seed}, protocol ${e.run.protocol}; ${e.pairs} ordered pairs, ${e.closeContacts} close contacts (${e.run.closeDistanceM} m, ${e.run.closeMinutes} min)\n`,
+      );
+      writeRows(evaluationRows(e), "table", EVALUATION_COLUMNS);
+    }
+    process.stdout.write(`\nreport: ${reportPath}\n`);
+  },
+};
