@@ -17,7 +17,6 @@ import { idsCommand } from "./commands/ids.js";
 import { keysCommand } from "./commands/keys.js";
 import { matchCommand } from "./commands/match.js";
 import { simulateCommand } from "./commands/simulate.js";
-import { simulateCommand } from "./commands/simulate.js";
 
 const EXIT_FAILURE = 1;
 const EXIT_BAD_INPUT = 2;
@@ -44,7 +43,6 @@ export async function main(argv: string[]): Promise<number> {
     .command(keysCommand)
     .command(matchCommand)
     .command(evaluateCommand)
-    .command(simulateCommand)
     .command(simulateCommand)
     .command(distanceCommand)
     .command(benchCommand)
