@@ -310,7 +310,8 @@ export function timelineSpec(run: ReportRun, plan: TimelinePlan): TopLevelSpec |
   const hasTruth = run.timeline.some((t) => t.kind === "truth-close" && shown.has(t.pair));
   const series = [...(hasTruth ? [TRUTH_SERIES] : []), ...plan.detectors];
   const wanted = new Set(series);
-  const lastS = Math.max(run.durationS, ...run.timeline.map((t) => t.endS).filter(Number.isFinite));
+  const ends = run.timeline.map((t) => t.endS).filter(Number.isFinite);
+  const lastS = Math.max(1, Number.isFinite(run.durationS) ? run.durationS : 0, ...ends);
   // A zero-length interval (one detection instant) still gets a visible sliver.
   const minWidthS = lastS / 600;
   const values = run.timeline

@@ -144,6 +144,33 @@ describe("renderReport", () => {
     expect(html).toContain("no detector scores");
   });
 
+  it("draws sane charts from odd numbers (NaN, zero duration) without failing", async () => {
+    const html = await renderReport({
+      title: "odd",
+      generatedAt: "",
+      runs: [
+        emptyRun({
+          durationS: 0,
+          detectors: [{ name: "a", precision: Number.NaN, recall: 1, f1: Number.NaN }],
+          rssiVsDistance: {
+            simulated: [
+              { distanceM: Number.NaN, rssiDbm: -70 },
+              { distanceM: 2, rssiDbm: -80 },
+            ],
+          },
+          prCurves: [{ detector: "a", points: [{ threshold: 1, precision: 1, recall: 0 }] }],
+          timeline: [
+            { pair: "p", startS: 0, endS: 0, kind: "truth-close" },
+            { pair: "p", startS: 5, endS: 1, kind: "detected", detector: "a" },
+          ],
+        }),
+      ],
+    });
+    expect(html).not.toContain("NaN</text>");
+    expect(html).toContain("<td>—</td>");
+    for (const chart of chartsOf(html)) expect(chartMarks(chart.html)).toBeGreaterThan(0);
+  });
+
   it("is deterministic: the same input gives the same page", async () => {
     const a = await renderReport(fakeReportInput({ seed: 7 }));
     const b = await renderReport(fakeReportInput({ seed: 7 }));
