@@ -13,6 +13,8 @@ import { collectCommand } from "./commands/collect.js";
 import { demoCommand } from "./commands/demo.js";
 import { distanceCommand } from "./commands/distance.js";
 import { evaluateCommand } from "./commands/evaluate.js";
+import { firmwareCommand } from "./commands/firmware.js";
+import { hciCommand } from "./commands/hci.js";
 import { idsCommand } from "./commands/ids.js";
 import { keysCommand } from "./commands/keys.js";
 import { matchCommand } from "./commands/match.js";
@@ -49,6 +51,8 @@ export async function main(argv: string[]): Promise<number> {
     .command(demoCommand)
     .command(collectCommand)
     .command(checkpointCommand)
+    .command(hciCommand)
+    .command(firmwareCommand)
     .option("verbose", { type: "boolean", default: false, describe: "Show stack traces on errors" })
     .demandCommand(1, "a command is needed")
     .recommendCommands()
