@@ -14,7 +14,8 @@ export interface Random {
 /** The operating system's CSPRNG (node:crypto). */
 export const cryptoRandom: Random = {
   bytes: (n) => new Uint8Array(randomBytes(n)),
-  float: () => randomInt(0, 2 ** 48) / 2 ** 48,
+  // randomInt allows ranges below 2^48 only: 48 bits straight from randomBytes instead.
+  float: () => randomBytes(6).readUIntBE(0, 6) / 2 ** 48,
   int: (maxExclusive) => randomInt(0, maxExclusive),
 };
 
