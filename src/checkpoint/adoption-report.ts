@@ -6,7 +6,7 @@
  * A phone changes its rolling ID every 10-20 minutes, so counting IDs would count a visitor
  * who stayed an hour four times. IDs are linked into one device only by presence: the next ID
  * must appear within `linkGapMs` of the previous one's last sighting (or overlap it by at most
- * `maxOverlapMs`), with the same protocol; among candidates the closest in time and signal
+ * `maxOverlapMs`), with the same protocol and a signal level within `maxAttenuationStepDb`; among candidates the closest in time and signal
  * level wins, and each ID links to at most one successor and one predecessor. Nothing else is
  * used (no keys, no addresses, no payload fingerprints). A departure followed at once by an
  * arrival can be linked by mistake (an undercount); a swap between two rotating phones does
@@ -18,6 +18,8 @@ import type { StoredWindow } from "./checkpoint-store.js";
 
 export const DEFAULT_LINK_GAP_MS = 5_000;
 export const DEFAULT_MAX_OVERLAP_MS = 2_000;
+/** A phone that just changed ID is where it was: its signal level cannot have stepped much. */
+export const DEFAULT_MAX_ATTENUATION_STEP_DB = 12;
 /** Dwell histogram edges, s. */
 export const DWELL_BUCKETS_S = [60, 300, 900, 1800, 3600] as const;
 
@@ -37,6 +39,7 @@ export interface AdoptionReportOptions {
   per?: "hour" | "day";
   linkGapMs?: number;
   maxOverlapMs?: number;
+  maxAttenuationStepDb?: number;
 }
 
 export interface DwellSummary {
@@ -94,9 +97,10 @@ interface Segment {
 /** Merges each rolling ID's windows into one segment, then links segments into device tracks. */
 export function linkDeviceTracks(
   windows: readonly StoredWindow[],
-  options: { linkGapMs?: number; maxOverlapMs?: number } = {},
+  options: { linkGapMs?: number; maxOverlapMs?: number; maxAttenuationStepDb?: number } = {},
 ): DeviceTrack[] {
   const gapMs = options.linkGapMs ?? DEFAULT_LINK_GAP_MS;
+  const maxStepDb = options.maxAttenuationStepDb ?? DEFAULT_MAX_ATTENUATION_STEP_DB;
   const overlapMs = options.maxOverlapMs ?? DEFAULT_MAX_OVERLAP_MS;
   const byId = new Map<string, Segment>();
   for (const w of windows) {
@@ -142,9 +146,9 @@ export function linkDeviceTracks(
       for (; k < starts.length && starts[k] <= sa.lastMs + gapMs; k++) {
         const b = byStart[k];
         if (b === a || segments[b].firstMs <= sa.firstMs) continue;
-        const cost =
-          Math.abs(segments[b].firstMs - sa.lastMs) / 1000 +
-          Math.abs(segments[b].firstDb - sa.lastDb) / 10;
+        const stepDb = Math.abs(segments[b].firstDb - sa.lastDb);
+        if (stepDb > maxStepDb) continue;
+        const cost = Math.abs(segments[b].firstMs - sa.lastMs) / 1000 + stepDb / 10;
         candidates.push({ a, b, cost });
       }
     }

@@ -122,6 +122,8 @@ export class CheckpointDaemon extends EventEmitter<CheckpointDaemonEvents> {
   private startedMs = 0;
   private lastWallMs = 0;
   private lastMonoMs = 0;
+  /** Time of the previous sighting: a step in it prompts a clock check. */
+  private lastAtMs = 0;
   private lastJumpMono = Number.NEGATIVE_INFINITY;
   private trusted = false;
   private lastPruneMs = Number.NEGATIVE_INFINITY;
@@ -236,10 +238,11 @@ export class CheckpointDaemon extends EventEmitter<CheckpointDaemonEvents> {
   private onSighting(s: RadioSighting): void {
     if (!this.running || !this.protocols.has(s.protocol)) return;
     // A clock step shows first as sightings stamped out of order; check it at once then.
-    if (++this.sinceCheck >= 256 || s.atMs < this.lastWallMs - this.jumpThresholdMs) {
+    if (++this.sinceCheck >= 256 || Math.abs(s.atMs - this.lastAtMs) > this.jumpThresholdMs) {
       this.sinceCheck = 0;
       this.checkClock();
     }
+    this.lastAtMs = s.atMs;
     const key = idKey(s.protocol, s.id);
     let handle = this.handles.get(key);
     if (handle === undefined) {

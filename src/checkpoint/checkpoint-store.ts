@@ -137,7 +137,7 @@ export class CheckpointStore {
       };
       return;
     }
-    // A re-stored window (same id) replaces the old one only when it holds at least as much.
+    // A re-stored window (same id) replaces an open one, or a closed one only when it holds more.
     this.upsertWindow = db.prepare(`
       INSERT INTO windows (id, protocol, rolling_id, start_ms, end_ms, sightings,
         min_attenuation_db, scan_instances, clock_trusted, open, stored_ms)
@@ -146,7 +146,7 @@ export class CheckpointStore {
       ON CONFLICT (id) DO UPDATE SET end_ms = excluded.end_ms, sightings = excluded.sightings,
         min_attenuation_db = excluded.min_attenuation_db, scan_instances = excluded.scan_instances,
         clock_trusted = excluded.clock_trusted, open = excluded.open, stored_ms = excluded.stored_ms
-      WHERE excluded.sightings >= windows.sightings`);
+      WHERE windows.open = 1 OR excluded.sightings > windows.sightings`);
     this.insertOutbox = db.prepare(
       "INSERT INTO outbox (topic, payload, created_ms) VALUES (?, ?, ?)",
     );
