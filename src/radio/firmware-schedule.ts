@@ -247,7 +247,7 @@ export function scheduleToJson(schedule: FirmwareSchedule) {
     advertisingType: "ADV_NONCONN_IND",
     ownAddressType: "random",
     txPowerDbm: schedule.txPowerDbm,
-    warning: keyMaterialWarning(schedule.protocol),
+    warning: keyMaterialWarning(schedule.protocol).replace(/^warning: /, ""),
     entries: schedule.entries.map((e) => ({
       rotation: e.rotation,
       start: iso(e.startMs),

@@ -1,6 +1,8 @@
+import { existsSync } from "node:fs";
 import type { Argv, CommandModule } from "yargs";
 import { ConfigError } from "../../core/errors.js";
 import { cryptoRandom } from "../../core/random.js";
+import { writeFileAtomic } from "../../io/atomic-write.js";
 import { GAEN_DEFAULT_TX_POWER_DBM } from "../../protocols/gaen.js";
 import { PROTOCOLS, type Protocol } from "../../protocols/rolling-id-scheme.js";
 import {
@@ -22,6 +24,8 @@ interface ScheduleArgs {
   from?: string;
   format: string;
   "tx-power"?: string;
+  out?: string;
+  force?: boolean;
 }
 
 const scheduleCommand: CommandModule<object, ScheduleArgs> = {
@@ -66,13 +70,24 @@ const scheduleCommand: CommandModule<object, ScheduleArgs> = {
         type: "string",
         describe: `gaen: the beacon's TX power, written in the encrypted metadata, dBm [default: ${GAEN_DEFAULT_TX_POWER_DBM}]`,
       })
+      .option("out", {
+        alias: "o",
+        type: "string",
+        describe:
+          "Write the schedule to this file, mode 0600 (it is key material) [default: stdout]",
+      })
+      .option("force", {
+        type: "boolean",
+        default: false,
+        describe: "Replace --out if it exists",
+      })
       .epilogue(
         "Each entry is one rotation: at its start the beacon stops advertising, sets the entry's random address and advertising data, and starts again " +
           "(non-connectable, own address random), so ID and address change together. The schedule is KEY MATERIAL: anyone who has it can recognise and " +
           "link every ID the beacon will send (and, for GAEN, learns RPIs that stay secret until the keys are published). Keep it 0600, flash it, delete it.",
       )
       .example(
-        "$0 firmware schedule -p bluezone -k venue.keys.json --days 30 --from 2026-12-01 -f c > schedule.h",
+        "$0 firmware schedule -p bluezone -k venue.keys.json --days 30 --from 2026-12-01 -f c -o schedule.h",
         "A month of rotations as a C header for the beacon's firmware",
       )
       .example(
@@ -90,10 +105,22 @@ const scheduleCommand: CommandModule<object, ScheduleArgs> = {
       throw new ConfigError(`unknown format "${args.format}": use c or json`, "E_FORMAT");
     const store = loadProtocolKeyStore(args["key-store"], args.protocol);
     const result = buildSchedule({ store, fromMs, days, random: cryptoRandom, txPowerDbm });
+    // Check --out before the key store changes.
+    if (args.out !== undefined && !args.force && existsSync(args.out))
+      throw new ConfigError(`${args.out} already exists (use --force to replace it)`, "E_EXISTS");
     saveAddedKeys(args["key-store"], result);
     process.stderr.write(`proxkit: ${keyMaterialWarning(args.protocol as Protocol)}\n`);
-    if (args.format === "c") process.stdout.write(scheduleToC(result.schedule));
-    else process.stdout.write(`${JSON.stringify(scheduleToJson(result.schedule), null, 2)}\n`);
+    const text =
+      args.format === "c"
+        ? scheduleToC(result.schedule)
+        : `${JSON.stringify(scheduleToJson(result.schedule), null, 2)}\n`;
+    if (args.out === undefined) process.stdout.write(text);
+    else
+      writeFileAtomic(args.out, text, {
+        mode: 0o600,
+        overwrite: args.force ?? false,
+        what: "schedule",
+      });
     process.stderr.write(
       `${result.schedule.entries.length} rotations from ${new Date(result.schedule.fromMs).toISOString()} to ${new Date(result.schedule.toMs).toISOString()}\n`,
     );

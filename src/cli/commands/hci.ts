@@ -150,8 +150,8 @@ const commandsCommand: CommandModule<object, CommandsArgs> = {
     const txPowerDbm = parseTxPower(args["tx-power"]);
     const store = loadProtocolKeyStore(args["key-store"], args.protocol);
     const source = rotationSource(store, atMs, atMs + 1, cryptoRandom, txPowerDbm);
-    saveAddedKeys(args["key-store"], source);
     const broadcast = source.advertiser.at(atMs);
+    saveAddedKeys(args["key-store"], source);
     const protocol = args.protocol as Protocol;
     const commands = advertisingCommands(broadcast, ADVERTISING_INTERVALS[protocol]);
     const until = new Date(broadcast.untilMs).toISOString();
