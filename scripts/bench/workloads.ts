@@ -24,6 +24,7 @@ import {
   GAEN_ROLLING_PERIOD,
   GaenRpiBatchDeriver,
 } from "../../src/protocols/gaen.js";
+import { benchReplayParse } from "../../src/radio/replay/bench-replay.js";
 
 export interface Workload {
   readonly name: string;
@@ -274,6 +275,25 @@ export const WORKLOADS: readonly Workload[] = [
           received: r.received,
           ns_per_rssi: Math.round(r.nsPerRssi),
           bytes_per_agent: Math.round(r.bytesPerAgent),
+        },
+      };
+    },
+  },
+  {
+    name: "replay.parse",
+    describe:
+      "Replay radio decoding: stream a synthetic btmon capture of 1,000,000 LE advertising reports (300 devices, three protocols) into sightings (--quick: 100,000)",
+    unit: "sighting",
+    once(quick) {
+      const r = benchReplayParse(quick ? 100_000 : 1_000_000);
+      return {
+        ops: r.sightings,
+        seconds: r.seconds,
+        extra: {
+          file_mb: Math.round(r.fileBytes / 2 ** 20),
+          mb_per_s: Math.round(r.fileBytes / 2 ** 20 / r.seconds),
+          heap_growth_mb: Math.round(r.heapGrowthMb),
+          write_s: Math.round(r.writeSeconds * 10) / 10,
         },
       };
     },
