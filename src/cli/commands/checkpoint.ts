@@ -134,6 +134,18 @@ export async function runCheckpoint(args: RunArgs): Promise<void> {
       const health = store.health();
       const untilStored = health.sim_until_ms ? Number(health.sim_until_ms.value) : undefined;
       const heartbeat = health.heartbeat_ms ? Number(health.heartbeat_ms.value) : undefined;
+      if (
+        startOption === undefined &&
+        untilStored !== undefined &&
+        heartbeat !== undefined &&
+        heartbeat >= untilStored
+      ) {
+        store.close();
+        process.stderr.write(
+          `proxkit: checkpoint: ${args.db} already holds a simulated run up to ${new Date(untilStored).toISOString()}; give --start for another\n`,
+        );
+        return;
+      }
       let startMs = startOption ?? BUILD_DATE_MS;
       let untilMs = startMs + (forMs ?? 0);
       if (
