@@ -155,6 +155,28 @@ describe("replay radio", () => {
     }
   });
 
+  it("keeps a capture's leading silence at the recorded pace", async () => {
+    const path = join(dir, "silence.btsnoop");
+    const writer = new BtsnoopWriter(path, DATALINK_MONITOR);
+    writer.command(T0, commandPacket(leSetScanEnable(true)));
+    writer.event(
+      T0 + 300,
+      encodeAdvertisingReportEvent([
+        { address: fromHex("1a2b3c4d5e6f"), rssiDbm: -50, data: GAEN },
+      ]),
+    );
+    writer.close();
+    const radio = (await openRadio("replay", { replay: { capture: path } })) as ReplayRadio;
+    const started = performance.now();
+    let firstAfterMs = -1;
+    radio.scanner.on("sighting", () => {
+      firstAfterMs = performance.now() - started;
+    });
+    await radio.scanner.start();
+    await radio.scanner.stopped();
+    expect(firstAfterMs).toBeGreaterThanOrEqual(280);
+  });
+
   it("stop() ends a paced replay at once, with no sighting after it", async () => {
     const path = capture("long.btsnoop", 100, 1_000);
     const radio = (await openRadio("replay", {

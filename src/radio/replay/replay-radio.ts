@@ -142,7 +142,8 @@ class ReplayScanner extends EventEmitter<ScannerEvents> implements Scanner {
     );
     const buffer = new Uint8Array(READ_CHUNK_BYTES);
     let position = 0;
-    let wallStart: number | undefined;
+    // The wall-clock instant of the capture's first record: pacing keeps the gaps, the first included.
+    const wallStart = performance.now();
     const live = () => generation === this.generation;
     while (live()) {
       const seq = ++this.readSeq;
@@ -168,7 +169,6 @@ class ReplayScanner extends EventEmitter<ScannerEvents> implements Scanner {
           if (since >= windowMs) continue;
         }
         if (paced) {
-          wallStart ??= performance.now();
           const dueMs = wallStart + (s.atMs - anchorMs) / speed;
           // A wake-up (caughtUp, stop) may end the sleep early: wait again for what is left.
           for (let wait = dueMs - performance.now(); wait >= MIN_WAIT_MS; ) {
