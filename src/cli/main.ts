@@ -7,6 +7,7 @@ import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { ConfigError, ProxkitError } from "../core/errors.js";
 import { advCommand } from "./commands/adv.js";
+import { advertiseCommand } from "./commands/advertise.js";
 import { benchCommand } from "./commands/bench.js";
 import { checkpointCommand } from "./commands/checkpoint.js";
 import { collectCommand } from "./commands/collect.js";
@@ -18,6 +19,7 @@ import { hciCommand } from "./commands/hci.js";
 import { idsCommand } from "./commands/ids.js";
 import { keysCommand } from "./commands/keys.js";
 import { matchCommand } from "./commands/match.js";
+import { scanCommand } from "./commands/scan.js";
 import { simulateCommand } from "./commands/simulate.js";
 
 const EXIT_FAILURE = 1;
@@ -53,6 +55,8 @@ export async function main(argv: string[]): Promise<number> {
     .command(checkpointCommand)
     .command(hciCommand)
     .command(firmwareCommand)
+    .command(scanCommand)
+    .command(advertiseCommand)
     .option("verbose", { type: "boolean", default: false, describe: "Show stack traces on errors" })
     .demandCommand(1, "a command is needed")
     .recommendCommands()

@@ -99,7 +99,7 @@ export interface StatefulLibrary {
 
 /**
  * Waits until `library` is "poweredOn" and resolves with the last state seen: at once for
- * "unauthorized", `settleMs` after "unsupported" (noble reports it once before a retry), and
+ * "unauthorized", `settleMs` after the first "unsupported" (noble retries once, through "poweredOff"), and
  * at `timeoutMs` otherwise. `failed` resolves the wait early (an error from the library).
  */
 export function waitForPoweredOn(
@@ -125,10 +125,6 @@ export function waitForPoweredOn(
       if (state === "poweredOn" || state === "unauthorized") end(state);
       else if (state === "unsupported" && settle === undefined)
         settle = timers.setTimeout(() => end(last), settleMs);
-      else if (state !== "unsupported" && settle !== undefined) {
-        timers.clearTimeout(settle);
-        settle = undefined;
-      }
     };
     library.on("stateChange", listener);
     try {

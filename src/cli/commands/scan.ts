@@ -1,0 +1,494 @@
+/**
+ * `proxkit scan`: prints what a radio hears, live. JSON lines (one sighting a line) or a table
+ * redrawn every second with one row per rolling ID: smoothed RSSI and estimated distance.
+ * Radios: `hci` (a Bluetooth adapter), `replay` (a btsnoop capture) and `sim` (a small
+ * simulated scene, to try things without hardware).
+ */
+import type { Argv, CommandModule } from "yargs";
+import { formatAddress } from "../../ble/random-address.js";
+import { ConfigError } from "../../core/errors.js";
+import { toHex } from "../../core/hex.js";
+import { SeededRandom } from "../../core/random.js";
+import { KeyStore } from "../../protocols/key-store.js";
+import { PROTOCOLS, type Protocol } from "../../protocols/rolling-id-scheme.js";
+import { RotatingAdvertiser } from "../../protocols/rotating-advertiser.js";
+import { schemeFor } from "../../protocols/schemes.js";
+import type { HciRadioOptions } from "../../radio/hci/hci-settings.js";
+import { openRadio } from "../../radio/open-radio.js";
+import type { Radio, RadioSighting, RadioState } from "../../radio/radio.js";
+import { SimMedium } from "../../radio/sim/sim-medium.js";
+import type { DistanceEstimator } from "../../signal/distance/distance-estimator.js";
+import { ESTIMATOR_NAMES, estimatorFor } from "../../signal/distance/estimators.js";
+import { ExponentialMovingAverage } from "../../signal/filters/exponential-moving-average.js";
+import { sightingToJson } from "../../signal/sighting.js";
+import { writeRows } from "../output.js";
+import { parseDurationMs, parseInteger } from "../parse.js";
+
+export const SCAN_RADIOS = ["hci", "sim", "replay"] as const;
+export type ScanRadio = (typeof SCAN_RADIOS)[number];
+
+export interface ScanOptions {
+  readonly radio: ScanRadio;
+  readonly protocols?: readonly Protocol[];
+  /** Stop after this long (wall-clock for hci and replay, simulated time for sim). */
+  readonly durationMs?: number;
+  readonly format: "jsonl" | "table";
+  readonly deviceId?: number;
+  readonly capture?: string;
+  /** Replay and sim pace: 1 = real time, N = N times faster, Infinity = as fast as possible. */
+  readonly speed?: number;
+  readonly scanWindowMs?: number;
+  readonly scanIntervalMs?: number;
+  readonly estimator?: string;
+  /** Print the advertiser's address in JSON lines. */
+  readonly addresses?: boolean;
+  /** The sim scene: how many devices, and its seed. */
+  readonly simDevices?: number;
+  readonly seed?: number;
+  /** Extra HCI options (tests inject fake bindings). */
+  readonly hci?: HciRadioOptions;
+}
+
+export interface ScanIo {
+  write(text: string): void;
+  /** Redraw the table in place (a terminal) rather than print it once at the end. */
+  readonly live: boolean;
+  /** Aborting stops the scan cleanly (the CLI wires SIGINT and SIGTERM to it). */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * The table's estimator: a 60 s median through log-distance follows a walking phone. (The
+ * default of `proxkit distance`, a 5-minute peak, is better at detecting contacts but shows
+ * a phone that walked away as near for 5 minutes.)
+ */
+export const SCAN_ESTIMATOR = "log-distance";
+
+/** Rows older than this (scan time) leave the table: the ID has rotated or the device left. */
+const TABLE_FORGET_MS = 120_000;
+const REDRAW_MS = 1000;
+
+/** One row of the live table: an ID, its smoothed RSSI and its distance estimate. */
+class IdTrack {
+  count = 0;
+  lastRssiDbm = 0;
+  lastMs = 0;
+  private readonly smoothed = new ExponentialMovingAverage();
+
+  constructor(
+    readonly protocol: Protocol,
+    readonly idHex: string,
+    private readonly estimator: DistanceEstimator,
+  ) {}
+
+  push(s: RadioSighting): void {
+    this.count++;
+    this.lastRssiDbm = s.rssiDbm;
+    this.lastMs = s.atMs;
+    this.smoothed.push({ atMs: s.atMs, value: s.rssiDbm });
+    this.estimator.push(s.atMs, s.rssiDbm);
+  }
+
+  row(nowMs: number) {
+    const smoothed = this.smoothed.value();
+    const distanceM = this.estimator.distanceM();
+    return {
+      protocol: this.protocol,
+      id: this.idHex,
+      seen: this.count,
+      rssi: this.lastRssiDbm,
+      smoothed_rssi: smoothed === undefined ? undefined : Math.round(smoothed * 10) / 10,
+      distance_m: distanceM === undefined ? undefined : Math.round(distanceM * 100) / 100,
+      age_s: Math.max(0, Math.round((nowMs - this.lastMs) / 1000)),
+    };
+  }
+}
+
+const TABLE_COLUMNS = ["protocol", "id", "seen", "rssi", "smoothed_rssi", "distance_m", "age_s"];
+
+/**
+ * The sim scene: the scanner at the origin and `devices` phones (GAEN, DP-3T and Bluezone in
+ * turn) walking slow circles 0.5-8 m around it, each with its own key store and rotation, in
+ * the default log-distance propagation with 4 dB fading. Distances change over a minute or
+ * two; IDs rotate as the protocols do (GAEN every 10-20 min, DP-3T and Bluezone at slot ends).
+ */
+export class SimScanScene {
+  readonly medium: SimMedium;
+  readonly scanner: Promise<Radio>;
+  private readonly advertisers: Promise<Radio>[] = [];
+
+  constructor(startMs: number, devices: number, seed: number) {
+    this.medium = new SimMedium({ startMs, seed });
+    this.scanner = openRadio("sim", { sim: { medium: this.medium, x: 0, y: 0 } });
+    const random = new SeededRandom(seed);
+    for (let i = 0; i < devices; i++) {
+      const protocol = PROTOCOLS[i % PROTOCOLS.length];
+      const radiusM = 0.5 + (7.5 * i) / Math.max(1, devices - 1);
+      const periodMs = 60_000 + random.int(120_000);
+      const phase = random.float() * 2 * Math.PI;
+      const position = (atMs: number) => {
+        const angle = phase + (2 * Math.PI * (atMs - startMs)) / periodMs;
+        // An ellipse, so the distance to the scanner changes as the device walks.
+        return { x: radiusM * Math.cos(angle) + 0.6 * radiusM, y: 0.5 * radiusM * Math.sin(angle) };
+      };
+      const start = position(startMs);
+      const node = this.medium.addNode(start.x, start.y);
+      const deviceRandom = new SeededRandom(seed * 1000 + i + 1);
+      const store = new KeyStore(protocol);
+      const source = new RotatingAdvertiser({
+        scheme: schemeFor(protocol),
+        keyForDay: (_day, atMs) => store.ensureCurrent(atMs, deviceRandom),
+        random: deviceRandom,
+        // About -72 dBm at 1 m through the default propagation, as phones on the Herald rig,
+        // whose recordings the distance estimators were fitted on.
+        txPowerDbm: -32,
+      });
+      const radio = openRadio("sim", { sim: { medium: this.medium, node } }).then(async (r) => {
+        await r.advertiser.start({ source, intervalMs: 250 });
+        return r;
+      });
+      this.advertisers.push(radio);
+      const walk = () => {
+        const p = position(this.medium.scheduler.nowMs());
+        this.medium.moveNode(node, p.x, p.y);
+        this.medium.scheduler.at(this.medium.scheduler.nowMs() + 1000, walk);
+      };
+      this.medium.scheduler.at(startMs + 1000, walk);
+    }
+  }
+
+  async ready(): Promise<void> {
+    await Promise.all(this.advertisers);
+  }
+
+  async stop(): Promise<void> {
+    for (const r of await Promise.all([this.scanner, ...this.advertisers])) await r.stop();
+  }
+}
+
+function abortPromise(signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    if (!signal) return;
+    if (signal.aborted) resolve();
+    else signal.addEventListener("abort", () => resolve(), { once: true });
+  });
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Scans until the duration, the end of a replay, or the abort signal; returns the count. */
+export async function runScan(options: ScanOptions, io: ScanIo): Promise<{ sightings: number }> {
+  const estimatorName = options.estimator ?? SCAN_ESTIMATOR;
+  estimatorFor(estimatorName);
+  const speed = options.speed ?? 1;
+  if (options.radio === "replay" && !options.capture)
+    throw new ConfigError("--radio replay needs --capture FILE (a btsnoop capture)", "E_USAGE");
+  if (options.radio !== "replay" && options.capture)
+    throw new ConfigError("--capture is only for --radio replay", "E_USAGE");
+  if (options.radio === "sim" && speed === Number.POSITIVE_INFINITY && !options.durationMs)
+    throw new ConfigError("--speed max with --radio sim needs --duration", "E_USAGE");
+
+  let scene: SimScanScene | undefined;
+  let radio: Radio;
+  if (options.radio === "sim") {
+    scene = new SimScanScene(Date.now(), options.simDevices ?? 6, options.seed ?? 1);
+    radio = await scene.scanner;
+    await scene.ready();
+  } else if (options.radio === "replay") {
+    radio = await openRadio("replay", {
+      replay: {
+        capture: options.capture!,
+        speed: speed === Number.POSITIVE_INFINITY ? 0 : speed,
+      },
+    });
+  } else {
+    radio = await openRadio("hci", { hci: { deviceId: options.deviceId, ...options.hci } });
+  }
+
+  const tracks = new Map<string, IdTrack>();
+  let count = 0;
+  let latestMs = 0;
+  const onSighting = (s: RadioSighting) => {
+    count++;
+    latestMs = Math.max(latestMs, s.atMs);
+    if (options.format === "jsonl") {
+      const json: Record<string, string | number> = sightingToJson(s);
+      if (options.addresses) json.address = formatAddress(s.address);
+      io.write(`${JSON.stringify(json)}\n`);
+      return;
+    }
+    const idHex = toHex(s.id);
+    const key = `${s.protocol}:${idHex}`;
+    let track = tracks.get(key);
+    if (!track) {
+      track = new IdTrack(s.protocol, idHex, estimatorFor(estimatorName));
+      tracks.set(key, track);
+    }
+    track.push(s);
+  };
+  const table = () => {
+    const rows = [];
+    for (const [key, track] of tracks) {
+      if (latestMs - track.lastMs > TABLE_FORGET_MS) tracks.delete(key);
+      else rows.push(track.row(latestMs));
+    }
+    rows.sort((a, b) => (b.smoothed_rssi ?? -200) - (a.smoothed_rssi ?? -200));
+    let text = "";
+    writeRows(rows, "table", TABLE_COLUMNS, (t) => {
+      text += t;
+    });
+    return { text, ids: rows.length };
+  };
+
+  let ended: () => void = () => {};
+  const endedByRadio = new Promise<void>((resolve) => {
+    ended = resolve;
+  });
+  let stopping = false;
+  const onState = (state: RadioState) => {
+    if (state === "stopped" && !stopping) ended();
+  };
+  radio.scanner.on("sighting", onSighting);
+  radio.scanner.on("state", onState);
+  const abort = abortPromise(io.signal);
+  let redraw: NodeJS.Timeout | undefined;
+  const startedMs = Date.now();
+  try {
+    await radio.scanner.start({
+      protocols: options.protocols,
+      windowMs: options.scanWindowMs,
+      intervalMs: options.scanIntervalMs,
+    });
+    if (options.format === "table" && io.live) {
+      redraw = setInterval(() => {
+        const { text, ids } = table();
+        const elapsedS = Math.round((Date.now() - startedMs) / 1000);
+        io.write(
+          `\x1b[H\x1b[J proxkit scan --radio ${options.radio}: ${count} sightings, ${ids} IDs, ${elapsedS} s (Ctrl-C to stop)\n\n${text}`,
+        );
+      }, REDRAW_MS);
+    }
+    const waits: Promise<unknown>[] = [abort, endedByRadio];
+    if (scene) waits.push(runScene(scene, speed, options.durationMs, io.signal));
+    else if (options.durationMs !== undefined) waits.push(sleep(options.durationMs));
+    await Promise.race(waits);
+    stopping = true;
+    const replayDone = (radio.scanner as { stopped?: () => Promise<void> }).stopped;
+    if (options.radio === "replay" && replayDone) await replayDone.call(radio.scanner);
+  } finally {
+    stopping = true;
+    if (redraw) clearInterval(redraw);
+    radio.scanner.off("sighting", onSighting);
+    radio.scanner.off("state", onState);
+    await radio.stop();
+    await scene?.stop();
+  }
+  if (options.format === "table") {
+    const { text } = table();
+    if (io.live) io.write("\x1b[H\x1b[J");
+    io.write(text);
+    io.write(`${count} sightings\n`);
+  }
+  return { sightings: count };
+}
+
+/** Runs the sim scene's clock: paced at `speed` times real time, or flat out. */
+async function runScene(
+  scene: SimScanScene,
+  speed: number,
+  durationMs: number | undefined,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  const scheduler = scene.medium.scheduler;
+  const startMs = scheduler.nowMs();
+  const endMs = durationMs === undefined ? Number.POSITIVE_INFINITY : startMs + durationMs;
+  const wallStart = Date.now();
+  while (!signal?.aborted && scheduler.nowMs() < endMs) {
+    if (speed === Number.POSITIVE_INFINITY) {
+      scheduler.runUntil(Math.min(endMs, scheduler.nowMs() + 10_000));
+      await new Promise((resolve) => setImmediate(resolve));
+    } else {
+      await sleep(50);
+      scheduler.runUntil(Math.min(endMs, startMs + (Date.now() - wallStart) * speed));
+    }
+  }
+}
+
+export function parseSpeed(value: string | undefined): number {
+  if (value === undefined) return 1;
+  if (value === "max") return Number.POSITIVE_INFINITY;
+  const speed = Number(value);
+  if (!(speed > 0) || !Number.isFinite(speed))
+    throw new ConfigError(
+      `--speed must be a positive number or "max", got ${JSON.stringify(value)}`,
+      "E_RANGE",
+    );
+  return speed;
+}
+
+interface ScanArgs {
+  radio: string;
+  protocol?: string[];
+  duration?: string;
+  format?: string;
+  hci?: string;
+  capture?: string;
+  speed?: string;
+  "scan-window"?: string;
+  "scan-interval"?: string;
+  estimator?: string;
+  addresses?: boolean;
+  devices?: string;
+  seed?: string;
+}
+
+/** SIGINT/SIGTERM as an abort signal, for the commands that run until stopped. */
+export function stopSignal(): { signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  const onSignal = () => controller.abort();
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  return {
+    signal: controller.signal,
+    dispose() {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+    },
+  };
+}
+
+export const scanCommand: CommandModule<object, ScanArgs> = {
+  command: "scan",
+  describe: "Print what a radio hears, live: sightings as JSON lines, or a table per rolling ID",
+  builder: (yargs: Argv) =>
+    yargs
+      .option("radio", {
+        alias: "r",
+        type: "string",
+        choices: SCAN_RADIOS,
+        default: "hci",
+        describe:
+          "hci: a Bluetooth adapter (Linux; noble); replay: a btsnoop capture (--capture); sim: a simulated scene of phones walking around the scanner",
+      })
+      .option("protocol", {
+        alias: "p",
+        type: "string",
+        array: true,
+        choices: PROTOCOLS,
+        describe: "Report only these protocols [default: all]",
+      })
+      .option("duration", {
+        alias: "d",
+        type: "string",
+        describe:
+          "Stop after this long, e.g. 30s, 10m, 2h [default: until Ctrl-C; a replay stops at the end of its capture]; simulated time with --radio sim",
+      })
+      .option("format", {
+        alias: "f",
+        type: "string",
+        choices: ["jsonl", "table"],
+        describe:
+          "jsonl: one sighting a line as it arrives; table: one row per ID with smoothed RSSI and estimated distance, redrawn every second [default: table on a terminal, jsonl otherwise]",
+      })
+      .option("hci", {
+        type: "string",
+        describe:
+          "--radio hci: the adapter number (0 for hci0) [default: $NOBLE_HCI_DEVICE_ID, else the first adapter]",
+      })
+      .option("capture", {
+        type: "string",
+        describe: "--radio replay: the btsnoop capture (btmon -w, or Android's HCI snoop log)",
+      })
+      .option("speed", {
+        type: "string",
+        describe:
+          '--radio replay and sim: 1 = real time, N = N times faster, "max" = as fast as possible [default: 1]',
+      })
+      .option("scan-window", {
+        type: "string",
+        describe:
+          "Duty cycle: scan this long (e.g. 2s) every --scan-interval [default: continuous]",
+      })
+      .option("scan-interval", {
+        type: "string",
+        describe: "Duty cycle period, e.g. 10s (with --scan-window)",
+      })
+      .option("estimator", {
+        alias: "e",
+        type: "string",
+        choices: ESTIMATOR_NAMES,
+        describe: `Distance estimator of the table [default: ${SCAN_ESTIMATOR}, a 60 s median]; see proxkit distance --help`,
+      })
+      .option("addresses", {
+        type: "boolean",
+        default: false,
+        describe: "jsonl: add the advertiser's address (random and rotating for these protocols)",
+      })
+      .option("devices", {
+        type: "string",
+        describe: "--radio sim: how many simulated phones [default: 6]",
+      })
+      .option("seed", {
+        type: "string",
+        describe: "--radio sim: seed of the scene [default: 1]",
+      })
+      .example("$0 scan", "Scan with the first Bluetooth adapter, table on a terminal")
+      .example(
+        "$0 scan --hci 1 -p gaen -d 10m -f jsonl > gaen.jsonl",
+        "Ten minutes of GAEN sightings from hci1",
+      )
+      .example(
+        "$0 scan --radio replay --capture pi.btsnoop --speed max -f jsonl",
+        "Sightings of a recorded capture",
+      )
+      .example("$0 scan --radio sim", "Six simulated phones walking around the scanner, live")
+      .example(
+        "$0 scan --radio sim --speed max -d 1h -f table",
+        "An hour of the simulated scene, then the table",
+      )
+      .epilogue(
+        [
+          "The table shows, per rolling ID: sightings, last RSSI, smoothed RSSI (exponential average, 9.5 s time constant) and the distance estimate; an ID leaves the table 2 minutes after it was last heard (it rotated, or the phone left).",
+          "--radio hci needs a Bluetooth LE adapter, @stoprocent/noble (an optional dependency) and CAP_NET_RAW/CAP_NET_ADMIN; when something is missing it says which, and how to fix it. See README: Raspberry Pi.",
+          "--radio sim: the scanner at the origin, GAEN, DP-3T and Bluezone phones in turn on slow elliptical walks 0.5-8 m away, log-distance propagation with 4 dB fading; IDs and addresses rotate as each protocol does.",
+        ].join("\n\n"),
+      ) as unknown as Argv<ScanArgs>,
+  handler: async (args) => {
+    const format = (args.format ?? (process.stdout.isTTY ? "table" : "jsonl")) as "jsonl" | "table";
+    const options: ScanOptions = {
+      radio: args.radio as ScanRadio,
+      protocols: args.protocol as Protocol[] | undefined,
+      durationMs:
+        args.duration === undefined ? undefined : parseDurationMs(args.duration, "--duration"),
+      format,
+      deviceId: args.hci === undefined ? undefined : parseInteger(args.hci, "--hci", 0, 15),
+      capture: args.capture,
+      speed: parseSpeed(args.speed),
+      scanWindowMs:
+        args["scan-window"] === undefined
+          ? undefined
+          : parseDurationMs(args["scan-window"], "--scan-window"),
+      scanIntervalMs:
+        args["scan-interval"] === undefined
+          ? undefined
+          : parseDurationMs(args["scan-interval"], "--scan-interval"),
+      estimator: args.estimator,
+      addresses: args.addresses,
+      simDevices:
+        args.devices === undefined ? undefined : parseInteger(args.devices, "--devices", 1, 1000),
+      seed: args.seed === undefined ? undefined : parseInteger(args.seed, "--seed", 0, 2 ** 31 - 1),
+    };
+    if ((options.scanWindowMs === undefined) !== (options.scanIntervalMs === undefined))
+      throw new ConfigError("--scan-window and --scan-interval go together", "E_USAGE");
+    const stop = stopSignal();
+    try {
+      await runScan(options, {
+        write: (text) => process.stdout.write(text),
+        live: format === "table" && process.stdout.isTTY === true,
+        signal: stop.signal,
+      });
+    } finally {
+      stop.dispose();
+    }
+  },
+};
