@@ -12,10 +12,12 @@
 import { classifyAdvertisement, rollingIdOf } from "../../src/ble/classify-advertisement.js";
 import { SeededRandom } from "../../src/core/random.js";
 import { KeyStore } from "../../src/protocols/key-store.js";
+import type { Protocol } from "../../src/protocols/rolling-id-scheme.js";
 import type { Broadcast } from "../../src/protocols/rotating-advertiser.js";
 import { RotatingAdvertiser } from "../../src/protocols/rotating-advertiser.js";
 import { schemeFor } from "../../src/protocols/schemes.js";
 import type { Sighting } from "../../src/signal/sighting.js";
+import { DRAW_NONE } from "../world/reception.js";
 import { PROTOCOL_NAMES, type ScanningCadence } from "../world/scenario.js";
 import type { World } from "../world/world.js";
 
@@ -69,10 +71,16 @@ export class LinkLayer {
   private readonly random: SeededRandom;
   private readonly advertisers: RotatingAdvertiser[] = [];
   private readonly phaseMs: Float64Array;
+  private readonly firstEventMs: Float64Array;
   private readonly scanStartMs: Float64Array;
   private readonly scanEndMs: Float64Array;
   private readonly neighbours: Int32Array;
   private readonly broadcasts: (Broadcast | undefined)[];
+  /** What receivers decode from each sender's current broadcast (undefined: not a sighting). */
+  private readonly decoded: (
+    | { protocol: Protocol; id: Uint8Array; aem: Uint8Array | undefined }
+    | undefined
+  )[];
   private readonly txPowerDbm: number;
   private readonly onSighting: (receiver: number, sighting: Sighting) => void;
 
@@ -84,10 +92,12 @@ export class LinkLayer {
     this.onSighting = options.onSighting ?? (() => {});
     const n = world.agents.count;
     this.phaseMs = new Float64Array(n);
+    this.firstEventMs = new Float64Array(n);
     this.scanStartMs = new Float64Array(n);
     this.scanEndMs = new Float64Array(n);
     this.neighbours = new Int32Array(n);
     this.broadcasts = new Array(n);
+    this.decoded = new Array(n);
     const cadence = SCAN_CADENCES[world.scenario.scanning];
     for (let i = 0; i < n; i++) {
       const random = this.random.fork();
@@ -97,7 +107,13 @@ export class LinkLayer {
       this.advertisers.push(
         new RotatingAdvertiser({
           scheme: schemeFor(protocol),
-          keyForDay: (_day, atMs) => store.ensureCurrent(atMs, random),
+          // A fresh DayKey object per rotation: schemes cache a day's derived IDs per key
+          // object (2.3 KB for GAEN), which would otherwise live as long as the key store.
+          // Re-deriving them at each rotation (every 10-20 min) costs ~10 µs; same key, same IDs.
+          keyForDay: (_day, atMs) => {
+            const key = store.ensureCurrent(atMs, random);
+            return { day: key.day, key: key.key.slice() };
+          },
           random,
           txPowerDbm: this.txPowerDbm,
         }),
@@ -113,58 +129,117 @@ export class LinkLayer {
 
   /** Runs the link layer over the world's last step, `[world.atMs - dtMs, world.atMs)`. */
   hear(fromMs: number, toMs: number): void {
-    const { world } = this;
+    const { world, counts, random } = this;
     const agents = world.agents;
+    const present = agents.present;
+    const propagation = world.propagation;
+    const tables = propagation.reception;
     const cadence = SCAN_CADENCES[world.scenario.scanning];
     const rangeM = world.receptionRangeM;
-    const sensitivityDbm = world.propagation.params.sensitivityDbm;
+    const cullD2 = [0, 1, 2].map((c) => propagation.cullDistancesSquared(c, new Float64Array(3)));
+    const { sensitivityDbm, saturationDbm } = propagation.params;
+    const neighbours = this.neighbours;
+    const dwellMs = Number.isFinite(cadence.windowMs)
+      ? cadence.windowMs
+      : CONTINUOUS_CHANNEL_DWELL_MS;
+    // Each phone's first advertising event at or after `fromMs`, computed once for the step.
+    const firstFrom = this.firstEventMs;
+    let firstDone = false;
     for (let r = 0; r < agents.count; r++) {
-      if (!agents.present[r]) continue;
+      if (!present[r]) continue;
       // Advance this phone's scan schedule past `fromMs`.
       while (this.scanEndMs[r] <= fromMs) {
         const period =
-          cadence.minPeriodMs + this.random.float() * (cadence.maxPeriodMs - cadence.minPeriodMs);
+          cadence.minPeriodMs + random.float() * (cadence.maxPeriodMs - cadence.minPeriodMs);
         this.scanStartMs[r] += period;
         this.scanEndMs[r] = this.scanStartMs[r] + cadence.windowMs;
       }
       const a = Math.max(fromMs, this.scanStartMs[r]);
       const b = Math.min(toMs, this.scanEndMs[r]);
       if (a >= b) continue;
-      const count = world.radioGrid.neighboursOf(r, rangeM, this.neighbours);
+      const scanStartMs = this.scanStartMs[r];
+      if (!firstDone) {
+        firstDone = true;
+        for (let t = 0; t < agents.count; t++) {
+          firstFrom[t] =
+            fromMs +
+            ((((this.phaseMs[t] - fromMs) % ADVERTISING_INTERVAL_MS) + ADVERTISING_INTERVAL_MS) %
+              ADVERTISING_INTERVAL_MS);
+        }
+      }
+      // Neighbours that can be heard at all (by their carry position) come first; the others
+      // only count their events and, as advertisers on the air, towards collisions.
+      const count = world.radioGrid.neighboursByClass(
+        r,
+        rangeM,
+        agents.carry,
+        cullD2[agents.carry[r]],
+        neighbours,
+      );
+      const kept = world.radioGrid.kept;
+      for (let n = neighbours.length - (count - kept); n < neighbours.length; n++) {
+        const t = neighbours[n];
+        let firstMs = firstFrom[t];
+        if (firstMs < a)
+          firstMs += Math.ceil((a - firstMs) / ADVERTISING_INTERVAL_MS) * ADVERTISING_INTERVAL_MS;
+        if (firstMs >= b) continue;
+        const events = Math.ceil((b - firstMs) / ADVERTISING_INTERVAL_MS);
+        counts.advertisingEventsHeardAt += events;
+        counts.belowSensitivity += events;
+      }
       // Chance that another advertiser's PDU overlaps one on the same channel (pure ALOHA).
       const collisionP = 1 - Math.exp((-2 * count * PDU_AIRTIME_MS) / ADVERTISING_INTERVAL_MS);
-      const dwellMs = Number.isFinite(cadence.windowMs)
-        ? cadence.windowMs
-        : CONTINUOUS_CHANNEL_DWELL_MS;
-      for (let k = 0; k < count; k++) {
-        const t = this.neighbours[k];
-        if (!agents.present[t]) continue;
-        const phase = this.phaseMs[t];
-        let eventMs =
-          a +
-          ((((phase - a) % ADVERTISING_INTERVAL_MS) + ADVERTISING_INTERVAL_MS) %
-            ADVERTISING_INTERVAL_MS);
-        if (world.propagation.upperBoundRssiDbm(t, r) < sensitivityDbm) {
-          // Not even the strongest fade gets this pair over the receiver's cut during this step.
-          const events = eventMs < b ? Math.ceil((b - eventMs) / ADVERTISING_INTERVAL_MS) : 0;
-          this.counts.advertisingEventsHeardAt += events;
-          this.counts.belowSensitivity += events;
+      for (let n = 0; n < kept; n++) {
+        const t = neighbours[n];
+        let firstMs = firstFrom[t];
+        if (firstMs < a) {
+          // The scan began inside this step: its first event of this phone.
+          firstMs += Math.ceil((a - firstMs) / ADVERTISING_INTERVAL_MS) * ADVERTISING_INTERVAL_MS;
+        }
+        if (firstMs >= b) continue;
+        const events = Math.ceil((b - firstMs) / ADVERTISING_INTERVAL_MS);
+        counts.advertisingEventsHeardAt += events;
+        const meanDbm = propagation.linkMeanDbm(t, r);
+        const kind = propagation.drawKind;
+        // Each advertisement is received when its per-advertisement term reaches `cutDb`.
+        const cutDb = sensitivityDbm - meanDbm;
+        const p = kind === DRAW_NONE ? 0 : tables.probabilityAtLeast(kind, cutDb);
+        if (!(p > 0)) {
+          counts.belowSensitivity += events;
           continue;
         }
-        for (; eventMs < b; eventMs += ADVERTISING_INTERVAL_MS) {
-          this.counts.advertisingEventsHeardAt++;
-          const channel = 37 + (Math.floor((eventMs - this.scanStartMs[r]) / dwellMs) % 3);
-          const rssiDbm = world.propagation.rssiDbm(t, r, channel);
-          if (rssiDbm === undefined) {
-            this.counts.belowSensitivity++;
+        // Receptions are independent Bernoulli(p) events: draw the index of the next one by
+        // inverting its geometric law (one uniform per reception, plus one when none is left),
+        // and the received value from the term's law above the cut, with the same uniform.
+        const miss = 1 - p;
+        let received = 0;
+        for (let e = 0; e < events; ) {
+          const w = 1 - random.float(); // (0, 1]
+          let before = 1; // P(no reception among the first m events left)
+          let after = miss; // ... among the first m + 1
+          let m = 0;
+          const left = events - e;
+          while (m < left && after >= w) {
+            before = after;
+            after *= miss;
+            m++;
+          }
+          if (m === left) break;
+          e += m;
+          received++;
+          const v = (before - w) / (before - after);
+          const eventMs = firstMs + e * ADVERTISING_INTERVAL_MS;
+          e++;
+          if (collisionP > 0 && random.float() < collisionP) {
+            counts.collisions++;
             continue;
           }
-          if (collisionP > 0 && this.random.float() < collisionP) {
-            this.counts.collisions++;
-            continue;
-          }
+          const dbm = meanDbm + tables.drawAtLeast(kind, cutDb, v < 1 ? v : 0);
+          const rssiDbm = Math.min(Math.round(dbm), saturationDbm);
+          const channel = 37 + (Math.floor((eventMs - scanStartMs) / dwellMs) % 3);
           this.deliver(r, t, this.startMs + eventMs, rssiDbm, channel);
         }
+        counts.belowSensitivity += events - received;
       }
     }
   }
@@ -180,19 +255,23 @@ export class LinkLayer {
     if (!broadcast || atMs < broadcast.sinceMs || atMs >= broadcast.untilMs) {
       broadcast = this.advertisers[sender].at(atMs);
       this.broadcasts[sender] = broadcast;
+      // Decode the bytes on the air, as the receiving phone does: once per broadcast, since
+      // every receiver decodes the same bytes to the same fields.
+      const c = classifyAdvertisement(broadcast.payload);
+      const id = rollingIdOf(c);
+      this.decoded[sender] =
+        c.protocol === "unknown" || !id
+          ? undefined
+          : { protocol: c.protocol, id, aem: c.protocol === "gaen" ? c.aem : undefined };
     }
-    // Decode the bytes on the air, as the receiving phone does.
-    const c = classifyAdvertisement(broadcast.payload);
-    const id = rollingIdOf(c);
-    if (c.protocol === "unknown" || !id) return;
+    const d = this.decoded[sender];
+    if (!d) return;
     this.counts.sightings++;
-    this.onSighting(receiver, {
-      atMs,
-      protocol: c.protocol,
-      id,
-      ...(c.protocol === "gaen" ? { aem: c.aem } : {}),
-      rssiDbm,
-      channel,
-    });
+    this.onSighting(
+      receiver,
+      d.aem
+        ? { atMs, protocol: d.protocol, id: d.id, aem: d.aem, rssiDbm, channel }
+        : { atMs, protocol: d.protocol, id: d.id, rssiDbm, channel },
+    );
   }
 }

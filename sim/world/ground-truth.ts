@@ -4,8 +4,12 @@
  * `closeDistanceM` adds `sampleEveryS` to the pair's close time. A close contact is a pair with at
  * least `closeMinutes` of cumulative close time (ECDC/CDC: within 2 m for 15 minutes or more).
  *
- * Storage is a `PairCache` holding only pairs that have been close at least once (or are within
- * `rangeM` now): 4 + 12 bytes per slot.
+ * Storage: a small `PairCache` of the pairs within `rangeM` now (4 + 12 bytes per slot), and a
+ * compact append-only store of the close time of pairs that have left it (12 bytes per
+ * encounter, no hash-table slack): pairs never within `closeDistanceM` are forgotten once out of
+ * range. The hot table stays the size of the current crowd's neighbourhoods, so sampling stays
+ * cache-friendly however many contacts accumulate; the store is the run's output (what
+ * `truth.jsonl` lists) and is sorted and merged by pair when queried.
  */
 import { PairCache } from "./pair-cache.js";
 import type { SpatialGrid } from "./spatial-grid.js";
@@ -30,6 +34,9 @@ export interface CloseContact {
   readonly minDistanceM: number;
 }
 
+/** Virtual seconds between moves of out-of-range pairs from the hot table to the store. */
+const SWEEP_EVERY_S = 10;
+
 const CLOSE_S = 0;
 const MIN_DISTANCE_M = 1;
 const SEEN_AT_S = 2;
@@ -43,7 +50,10 @@ export class GroundTruth {
   /** Samples taken so far. */
   samples = 0;
   private readonly grid: SpatialGrid;
+  /** Pairs within `rangeM` at a recent sample. */
   private readonly cache: PairCache;
+  /** Close time of encounters that have ended. */
+  private readonly store = new EncounterStore();
   private readonly onSample: GroundTruthOptions["onSample"];
   private nextSampleMs = 0;
   private sampleAtMs = 0;
@@ -63,13 +73,18 @@ export class GroundTruth {
     this.cache = new PairCache(grid.agents.capacity, COLUMNS, 2 * grid.agents.capacity);
   }
 
-  /** Pairs stored, and the bytes their table holds. */
+  /** Pairs in range now plus encounters stored, and the bytes both hold. */
   get pairCount(): number {
-    return this.cache.size;
+    return this.cache.size + this.store.size;
   }
 
   get bytes(): number {
-    return this.cache.bytes;
+    return this.cache.bytes + this.store.bytes;
+  }
+
+  /** Bytes of the stored encounters alone (output: grows with contacts, not with the crowd). */
+  get storedBytes(): number {
+    return this.store.bytes;
   }
 
   /**
@@ -87,7 +102,7 @@ export class GroundTruth {
     this.samples++;
     this.grid.forEachPair(this.rangeM, this.record);
     const nowS = atMs / 1000;
-    if (nowS - this.lastSweepS >= 60) {
+    if (nowS - this.lastSweepS >= SWEEP_EVERY_S) {
       this.lastSweepS = nowS;
       this.cache.sweep(this.keepPair);
     }
@@ -105,36 +120,71 @@ export class GroundTruth {
     if (distanceM <= this.closeDistanceM) v[base + CLOSE_S] += this.weightS;
   };
 
-  /** Pairs never close are forgotten once out of range (they were only kept while near). */
-  private readonly keepPair = (slot: number): boolean => {
+  /**
+   * Pairs out of range at this sample leave the hot table: to the store when they were ever
+   * close, forgotten otherwise.
+   */
+  private readonly keepPair = (slot: number, low: number, high: number): boolean => {
     const base = slot * COLUMNS;
     const v = this.cache.values;
-    return v[base + CLOSE_S] > 0 || v[base + SEEN_AT_S] * 1000 >= this.sampleAtMs;
+    if (v[base + SEEN_AT_S] * 1000 >= this.sampleAtMs) return true;
+    if (v[base + CLOSE_S] > 0) {
+      this.store.push(this.cache.keyOf(low, high), v[base + CLOSE_S], v[base + MIN_DISTANCE_M]);
+    }
+    return false;
   };
 
   /** Cumulative seconds pair {a, b} spent within `closeDistanceM` (0 when never). */
   closeSeconds(a: number, b: number): number {
     const slot = this.cache.find(a, b);
-    return slot < 0 ? 0 : this.cache.values[slot * COLUMNS + CLOSE_S];
+    const hot = slot < 0 ? 0 : this.cache.values[slot * COLUMNS + CLOSE_S];
+    const at = this.store.indexOf(this.cache.keyOf(a, b));
+    return at < 0 ? hot : hot + this.store.closeS[at];
   }
 
   /** Smallest sampled distance of pair {a, b} within `rangeM`, or `undefined` when never that near. */
   minDistanceM(a: number, b: number): number | undefined {
     const slot = this.cache.find(a, b);
-    return slot < 0 ? undefined : this.cache.values[slot * COLUMNS + MIN_DISTANCE_M];
+    const hot = slot < 0 ? undefined : this.cache.values[slot * COLUMNS + MIN_DISTANCE_M];
+    const at = this.store.indexOf(this.cache.keyOf(a, b));
+    if (at < 0) return hot;
+    const stored = this.store.minDistanceM[at];
+    return hot === undefined || stored < hot ? stored : hot;
   }
 
-  /** Calls `callback` for every pair with some close time, in table order (no allocation). */
+  /**
+   * Calls `callback` for every pair with some close time: the stored pairs in (a, b) order,
+   * then pairs in range now that have no stored encounter (no allocation once the store is
+   * merged).
+   */
   forEachClosePair(
     callback: (a: number, b: number, closeS: number, minDistanceM: number) => void,
   ): void {
     const cache = this.cache;
+    const store = this.store;
+    store.merge();
+    const v = cache.values;
+    for (let i = 0; i < store.size; i++) {
+      const key = store.keys[i];
+      const low = Math.floor(key / cache.agentCapacity);
+      const high = key - low * cache.agentCapacity;
+      const slot = cache.find(low, high);
+      let closeS = store.closeS[i];
+      let minDistanceM = store.minDistanceM[i];
+      if (slot >= 0) {
+        closeS += v[slot * COLUMNS + CLOSE_S];
+        minDistanceM = Math.min(minDistanceM, v[slot * COLUMNS + MIN_DISTANCE_M]);
+      }
+      callback(low, high, closeS, minDistanceM);
+    }
     for (let s = 0; s < cache.slotCount; s++) {
       const low = cache.lowAt(s);
       if (low < 0) continue;
-      const closeS = cache.values[s * COLUMNS + CLOSE_S];
-      if (closeS > 0)
-        callback(low, cache.highAt(s), closeS, cache.values[s * COLUMNS + MIN_DISTANCE_M]);
+      const closeS = v[s * COLUMNS + CLOSE_S];
+      if (closeS <= 0) continue;
+      const high = cache.highAt(s);
+      if (store.indexOf(cache.keyOf(low, high)) >= 0) continue;
+      callback(low, high, closeS, v[s * COLUMNS + MIN_DISTANCE_M]);
     }
   }
 
@@ -145,5 +195,107 @@ export class GroundTruth {
       if (closeS >= closeMinutes * 60) out.push({ a, b, closeMinutes: closeS / 60, minDistanceM });
     });
     return out.sort((x, y) => x.a - y.a || x.b - y.b);
+  }
+}
+
+/**
+ * Ended encounters, as columns: pair key, close seconds, smallest distance. Appends are O(1);
+ * `merge` sorts by key (two 16-bit radix passes) and folds repeated encounters of a pair into one
+ * row, after which `indexOf` is a binary search.
+ */
+class EncounterStore {
+  keys = new Uint32Array(1024);
+  closeS = new Float32Array(1024);
+  minDistanceM = new Float32Array(1024);
+  size = 0;
+  private merged = true;
+
+  get bytes(): number {
+    return this.keys.byteLength + this.closeS.byteLength + this.minDistanceM.byteLength;
+  }
+
+  push(key: number, closeS: number, minDistanceM: number): void {
+    if (this.size === this.keys.length) this.grow(this.size * 2);
+    this.keys[this.size] = key;
+    this.closeS[this.size] = closeS;
+    this.minDistanceM[this.size] = minDistanceM;
+    this.size++;
+    this.merged = false;
+  }
+
+  /** The row of `key`, or -1 (merges first if needed). */
+  indexOf(key: number): number {
+    this.merge();
+    const keys = this.keys;
+    let lo = 0;
+    let hi = this.size - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const k = keys[mid];
+      if (k === key) return mid;
+      if (k < key) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return -1;
+  }
+
+  /** Sorts the rows by key and folds rows of the same pair together. */
+  merge(): void {
+    if (this.merged) return;
+    this.merged = true;
+    const n = this.size;
+    let keys = this.keys;
+    let closeS = this.closeS;
+    let minD = this.minDistanceM;
+    let keys2 = new Uint32Array(n);
+    let closeS2 = new Float32Array(n);
+    let minD2 = new Float32Array(n);
+    const counts = new Int32Array(65_537);
+    for (let shift = 0; shift <= 16; shift += 16) {
+      counts.fill(0);
+      for (let i = 0; i < n; i++) counts[((keys[i] >>> shift) & 0xffff) + 1]++;
+      for (let d = 0; d < 65_536; d++) counts[d + 1] += counts[d];
+      for (let i = 0; i < n; i++) {
+        const at = counts[(keys[i] >>> shift) & 0xffff]++;
+        keys2[at] = keys[i];
+        closeS2[at] = closeS[i];
+        minD2[at] = minD[i];
+      }
+      [keys, keys2] = [keys2, keys];
+      [closeS, closeS2] = [closeS2, closeS];
+      [minD, minD2] = [minD2, minD];
+    }
+    // After two passes the sorted rows are back in arrays of length n or the originals.
+    let out = 0;
+    for (let i = 0; i < n; i++) {
+      if (out > 0 && keys[out - 1] === keys[i]) {
+        closeS[out - 1] += closeS[i];
+        if (minD[i] < minD[out - 1]) minD[out - 1] = minD[i];
+      } else {
+        keys[out] = keys[i];
+        closeS[out] = closeS[i];
+        minD[out] = minD[i];
+        out++;
+      }
+    }
+    this.keys = keys;
+    this.closeS = closeS;
+    this.minDistanceM = minD;
+    this.size = out;
+    this.grow(Math.max(1024, out + (out >> 2)));
+  }
+
+  private grow(capacity: number): void {
+    if (capacity === this.keys.length) return;
+    const keys = new Uint32Array(capacity);
+    const closeS = new Float32Array(capacity);
+    const minD = new Float32Array(capacity);
+    const n = Math.min(this.size, capacity);
+    keys.set(this.keys.subarray(0, n));
+    closeS.set(this.closeS.subarray(0, n));
+    minD.set(this.minDistanceM.subarray(0, n));
+    this.keys = keys;
+    this.closeS = closeS;
+    this.minDistanceM = minD;
   }
 }

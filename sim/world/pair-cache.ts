@@ -12,7 +12,8 @@ const GOLDEN = 0x9e3779b1;
 
 export class PairCache {
   readonly columns: number;
-  private readonly agentCapacity: number;
+  /** Agent indices are below this; pair keys are `low * agentCapacity + high`. */
+  readonly agentCapacity: number;
   private bits: number;
   private keys: Uint32Array;
   /** Column `c` of the pair in `slot` is `values[slot * columns + c]`; re-read after inserts. */

@@ -25,6 +25,7 @@ import { SeededRandom } from "../../src/core/random.js";
 import type { Agents } from "./agents.js";
 import { PairCache } from "./pair-cache.js";
 import { randomNormal } from "./random-normal.js";
+import { DRAW_FAR, DRAW_MOVING, DRAW_NONE, DRAW_STILL, ReceptionTables } from "./reception.js";
 import type { SpatialGrid } from "./spatial-grid.js";
 
 export interface PropagationParams {
@@ -164,6 +165,20 @@ export function pathLossDb(distanceM: number, p: PropagationParams): number {
   );
 }
 
+/** `pathLossDb(sqrt(d2))` without the square root (the far pairs' hot path). */
+function farPathLossDb(d2: number, p: PropagationParams): number {
+  const min2 = p.minDistanceM * p.minDistanceM;
+  const bp2 = p.breakpointM * p.breakpointM;
+  const x = Math.max(d2, min2);
+  if (x <= bp2)
+    return p.refPathLossDb + 5 * p.exponentNear * Math.log10(x / (p.refDistanceM * p.refDistanceM));
+  return (
+    p.refPathLossDb +
+    10 * p.exponentNear * Math.log10(p.breakpointM / p.refDistanceM) +
+    5 * p.exponentFar * Math.log10(x / bp2)
+  );
+}
+
 /** The distance at which the mean path loss reaches `lossDb`, metres (inverse of `pathLossDb`). */
 export function distanceForPathLossM(lossDb: number, p: PropagationParams): number {
   const atBreak = pathLossDb(p.breakpointM, p);
@@ -225,6 +240,10 @@ export class Propagation {
   private readonly random: Random;
   private readonly cache: PairCache;
   private readonly fading: Float32Array;
+  /** The per-advertisement term's distributions, for drawing receptions by count. */
+  readonly reception: ReceptionTables;
+  /** The draw kind of the pair last given to `linkMeanDbm` (`DRAW_*` of `reception.ts`). */
+  drawKind: number = DRAW_NONE;
   private readonly txGainDb: Float32Array;
   private readonly rxOffsetDb: Float32Array;
   private readonly carryLossDb: Float32Array;
@@ -251,6 +270,11 @@ export class Propagation {
     this.fading = new Float32Array(2 * FADING_TABLE_SIZE);
     this.fading.set(ricianFadingTableDb(params.ricianKDb));
     this.fading.set(ricianFadingTableDb(params.movingRicianKDb), FADING_TABLE_SIZE);
+    this.reception = new ReceptionTables(
+      ricianFadingTableDb(params.ricianKDb),
+      ricianFadingTableDb(params.movingRicianKDb),
+      params.shadowingSigmaDb,
+    );
     this.txGainDb = new Float32Array(65_536);
     this.rxOffsetDb = new Float32Array(65_536);
     if (params.txGainDb) this.txGainDb.set(Array.from(params.txGainDb));
@@ -274,6 +298,16 @@ export class Propagation {
         this.memoryD2[t * 3 + r] = distanceForPathLossM(memory, params) ** 2;
       }
     }
+  }
+
+  /**
+   * Writes into `out[txCarry]` the squared distance beyond which a transmitter carried at
+   * `txCarry` is never heard by a receiver carried at `rxCarry` (where `linkMeanDbm` and
+   * `rssiDbm` cull the pair), m².
+   */
+  cullDistancesSquared(rxCarry: number, out: Float64Array): Float64Array {
+    for (let t = 0; t < 3; t++) out[t] = this.cullD2[t * 3 + rxCarry];
+    return out;
   }
 
   /** Pairs currently cached, and the bytes the cache holds. */
@@ -359,6 +393,46 @@ export class Propagation {
     if (dbm < p.sensitivityDbm) return undefined;
     const rounded = Math.round(dbm);
     return Math.min(rounded, p.saturationDbm);
+  }
+
+  /**
+   * The received power of one advertisement of `tx` at `rx` during the current step before its
+   * per-advertisement term, dBm (nominal transmit power, device offsets and carry losses
+   * included), or -Infinity when the pair cannot be heard; sets `drawKind` to how that term is
+   * distributed (`reception.ts`). `rssiDbm` is, in distribution, this plus one draw of the term,
+   * cut at the sensitivity, rounded and saturated; the link layer uses it to draw how many of a
+   * pair's advertisements are received instead of drawing each one.
+   */
+  linkMeanDbm(tx: number, rx: number): number {
+    const a = this.agents;
+    const p = this.params;
+    const dx = a.xM[tx] - a.xM[rx];
+    const dy = a.yM[tx] - a.yM[rx];
+    const d2 = dx * dx + dy * dy;
+    const combo = a.carry[tx] * 3 + a.carry[rx];
+    if (d2 > this.cullD2[combo]) {
+      this.drawKind = DRAW_NONE;
+      return Number.NEGATIVE_INFINITY;
+    }
+    let meanLossDb: number;
+    if (d2 > this.memoryD2[combo]) {
+      // As in `rssiDbm`: fresh shadowing and moving fading per advertisement.
+      meanLossDb = farPathLossDb(d2, p);
+      this.drawKind = p.shadowingSigmaDb > 0 ? DRAW_FAR : DRAW_MOVING;
+    } else {
+      const slot = this.pairSlot(tx, rx);
+      const v = this.cache.values;
+      meanLossDb = v[slot * COLUMNS + MEAN_LOSS_DB];
+      this.drawKind = v[slot * COLUMNS + FADING_OFFSET] === 0 ? DRAW_STILL : DRAW_MOVING;
+    }
+    return (
+      p.txPowerDbm +
+      this.txGainDb[a.deviceIndex[tx]] -
+      meanLossDb -
+      this.carryLossDb[a.carry[tx]] -
+      this.carryLossDb[a.carry[rx]] +
+      this.rxOffsetDb[a.deviceIndex[rx]]
+    );
   }
 
   /**

@@ -171,6 +171,55 @@ export class SpatialGrid {
     return n;
   }
 
+  /**
+   * `neighboursOf` with a class filter: of the present agents within `rangeM` of agent `i`,
+   * those `j` with squared distance at most `keepD2[classOf[j]]` are written to the front of
+   * `out` (their number is left in `kept`), the others to the back (`out[out.length - 1]`
+   * downwards). Returns how many are within `rangeM`; `out` must hold them all.
+   */
+  neighboursByClass(
+    i: number,
+    rangeM: number,
+    classOf: Uint8Array,
+    keepD2: Float64Array,
+    out: Int32Array,
+  ): number {
+    const { agents, cellStart, cellAgents, cols } = this;
+    const ax = agents.xM;
+    const ay = agents.yM;
+    const xM = ax[i];
+    const yM = ay[i];
+    const r2 = rangeM * rangeM;
+    const c0 = this.colOf(xM - rangeM);
+    const c1 = this.colOf(xM + rangeM);
+    const r0 = this.rowOf(yM - rangeM);
+    const r1 = this.rowOf(yM + rangeM);
+    let front = 0;
+    let back = out.length;
+    for (let r = r0; r <= r1; r++) {
+      for (let c = c0; c <= c1; c++) {
+        const cell = r * cols + c;
+        const end = cellStart[cell + 1];
+        for (let k = cellStart[cell]; k < end; k++) {
+          const j = cellAgents[k];
+          if (j === i) continue;
+          const dx = ax[j] - xM;
+          const dy = ay[j] - yM;
+          const d2 = dx * dx + dy * dy;
+          if (d2 <= r2) {
+            if (d2 <= keepD2[classOf[j]]) out[front++] = j;
+            else out[--back] = j;
+          }
+        }
+      }
+    }
+    this.kept = front;
+    return front + out.length - back;
+  }
+
+  /** How many agents the last `neighboursByClass` kept. */
+  kept = 0;
+
   /** Calls `callback(a, b, distanceM)` once for every unordered pair of present agents within `rangeM`. */
   forEachPair(rangeM: number, callback: PairCallback): number {
     const { agents, cellStart, cellAgents, cols } = this;

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { Agents } from "../../../sim/world/agents.js";
 import { GroundTruth } from "../../../sim/world/ground-truth.js";
 import { SpatialGrid } from "../../../sim/world/spatial-grid.js";
+import { SeededRandom } from "../../../src/core/random.js";
 
 describe("GroundTruth", () => {
   it("accumulates close time on a hand-made trajectory and flags close contacts", () => {
@@ -52,5 +53,48 @@ describe("GroundTruth", () => {
     const truth = new GroundTruth(grid, { sampleEveryS: 1, closeMinutes: 1 });
     for (let s = 0; s <= 120; s += 5) truth.observe(s * 1000);
     expect(truth.closeSeconds(0, 1)).toBe(121);
+  });
+
+  it("matches a brute-force count for random walkers who meet, part and meet again", () => {
+    const n = 40;
+    const agents = new Agents(n);
+    const random = new SeededRandom(21).fork();
+    for (let i = 0; i < n; i++) agents.add({ xM: random.float() * 30, yM: random.float() * 30 });
+    const grid = new SpatialGrid(agents, { xM: 0, yM: 0, widthM: 30, heightM: 30 }, 5);
+    const truth = new GroundTruth(grid, { closeDistanceM: 2, rangeM: 5 });
+    const close = new Float64Array(n * n);
+    const minD = new Float64Array(n * n).fill(Number.POSITIVE_INFINITY);
+    for (let s = 0; s < 1800; s++) {
+      for (let i = 0; i < n; i++) {
+        agents.xM[i] = Math.min(30, Math.max(0, agents.xM[i] + (random.float() - 0.5) * 2));
+        agents.yM[i] = Math.min(30, Math.max(0, agents.yM[i] + (random.float() - 0.5) * 2));
+      }
+      grid.rebuild();
+      truth.observe(s * 1000);
+      for (let a = 0; a < n; a++) {
+        for (let b = a + 1; b < n; b++) {
+          const d = agents.distanceM(a, b);
+          if (d <= 2) close[a * n + b] += 1;
+          if (d <= 5) minD[a * n + b] = Math.min(minD[a * n + b], d);
+        }
+      }
+    }
+    let closePairs = 0;
+    for (let a = 0; a < n; a++) {
+      for (let b = a + 1; b < n; b++) {
+        expect(truth.closeSeconds(a, b)).toBe(close[a * n + b]);
+        if (close[a * n + b] > 0) {
+          closePairs++;
+          expect(truth.minDistanceM(a, b)).toBeCloseTo(minD[a * n + b], 5);
+        }
+      }
+    }
+    expect(closePairs).toBeGreaterThan(100);
+    let visited = 0;
+    truth.forEachClosePair((a, b, closeS) => {
+      visited++;
+      expect(closeS).toBe(close[a * n + b]);
+    });
+    expect(visited).toBe(closePairs);
   });
 });
