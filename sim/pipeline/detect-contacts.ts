@@ -78,6 +78,7 @@ export function detectContacts(data: RunData, options: DetectOptions = {}): Pair
           attenuationDb: s.typicalAttenuationDb,
           seconds: s.secondsSinceLastScan,
         })),
+        scanAtMs: w.scanInstances.map((s) => Math.round(s.t * 1000)),
       });
       byIndex.set(index, list);
       const last = w.scanInstances[w.scanInstances.length - 1];

@@ -19,6 +19,12 @@ export interface ScoredWindow {
   readonly exposure: string;
   readonly startMs: number;
   readonly segments: readonly AttenuationSegment[];
+  /**
+   * When the segments are scan instances: each one's time, ms (parallel to `segments`). Our
+   * detector then credits scans with the real time between them and smooths attenuation over
+   * the exposure; the other models never look at it.
+   */
+  readonly scanAtMs?: readonly number[];
 }
 
 /** One UTC day's result, in the shape of the EN v2 DailySummary plus the decision. */
@@ -46,6 +52,7 @@ export function windowToScored(window: ExposureWindow, exposure: string): Scored
       attenuationDb: s.typicalAttenuationDb,
       seconds: s.secondsSinceLastScan,
     })),
+    scanAtMs: window.scanInstances.map((s) => s.atMs),
   };
 }
 
@@ -139,15 +146,82 @@ function windowScores(
     }
     case "proxkit-detector": {
       const closeDb = preset.closeAttenuationDb ?? 63;
+      const sampled = windows.filter((w) => w.scanAtMs?.length === w.segments.length);
+      const isSampled = new Set(sampled);
       for (const w of windows) {
+        if (isSampled.has(w)) continue;
+        // Measured time at each attenuation (no scan times): the minutes at or below closeDb.
         let close = 0;
         for (const s of w.segments) if (s.attenuationDb <= closeDb) close += s.seconds;
         out.push([dayOfMs(w.startMs), close, close]);
       }
+      for (const [day, seconds] of sampledCloseSeconds(sampled, closeDb))
+        out.push([day, seconds, seconds]);
       return out;
     }
   }
 }
+
+/** Longest time one scan instance stands for, s: the EN API's cap on secondsSinceLastScan. */
+export const MAX_SCAN_CREDIT_S = 300;
+
+/**
+ * Our detector on scan instances (sampled, not measured, time): per exposure and UTC day, each
+ * scan stands for the real time since the exposure's previous scan (at most 5 minutes; the first
+ * for the median of those gaps, 2 minutes when it is alone), which, unlike the EN API's
+ * secondsSinceLastScan (floored to whole minutes, 2 minutes for the first scan), adds up to the
+ * contact's duration on average. A scan's attenuation is mostly the pair's slowly varying
+ * shadowing and carry losses plus noise, so the exposure's time-weighted mean attenuation decides
+ * whether its whole time counts as close. Returns [day, close seconds] per exposure and day.
+ */
+function sampledCloseSeconds(
+  windows: readonly ScoredWindow[],
+  closeDb: number,
+): [string, number][] {
+  const scans = new Map<string, { day: string; atMs: number; attenuationDb: number }[]>();
+  for (const w of windows) {
+    w.segments.forEach((s, k) => {
+      const atMs = w.scanAtMs![k];
+      const day = dayOfMs(atMs);
+      const key = `${w.exposure}\u0000${day}`;
+      let list = scans.get(key);
+      if (!list) {
+        list = [];
+        scans.set(key, list);
+      }
+      list.push({ day, atMs, attenuationDb: s.attenuationDb });
+    });
+  }
+  const out: [string, number][] = [];
+  for (const list of scans.values()) {
+    list.sort((a, b) => a.atMs - b.atMs);
+    const credits = new Float64Array(list.length);
+    const gaps: number[] = [];
+    for (let k = 1; k < list.length; k++) {
+      const gapS = (list[k].atMs - list[k - 1].atMs) / 1000;
+      credits[k] = Math.min(gapS, MAX_SCAN_CREDIT_S);
+      if (gapS <= MAX_SCAN_CREDIT_S) gaps.push(gapS);
+    }
+    gaps.sort((a, b) => a - b);
+    credits[0] =
+      gaps.length === 0
+        ? UNKNOWN_SCAN_CREDIT_S
+        : gaps.length % 2 === 1
+          ? gaps[(gaps.length - 1) / 2]
+          : (gaps[gaps.length / 2 - 1] + gaps[gaps.length / 2]) / 2;
+    let totalS = 0;
+    let weightedDb = 0;
+    list.forEach((scan, k) => {
+      totalS += credits[k];
+      weightedDb += credits[k] * scan.attenuationDb;
+    });
+    out.push([list[0].day, totalS > 0 && weightedDb / totalS <= closeDb ? totalS : 0]);
+  }
+  return out;
+}
+
+/** Credit of a lone scan, s (the EN API's secondsSinceLastScan when the previous scan is unknown). */
+const UNKNOWN_SCAN_CREDIT_S = 120;
 
 /** Scores windows with `preset`: daily summaries and whether the preset notifies. */
 export function scoreExposure(preset: RiskPreset, windows: readonly ScoredWindow[]): ExposureScore {
