@@ -1,15 +1,15 @@
 /**
  * Ground truth: who was how close to whom, for how long. Every `sampleEveryS` seconds of virtual
- * time the true distance of every pair within `rangeM` is sampled; each sample within
- * `closeDistanceM` adds `sampleEveryS` to the pair's close time. A close contact is a pair with at
- * least `closeMinutes` of cumulative close time (ECDC/CDC: within 2 m for 15 minutes or more).
+ * time the true distance of every pair within `closeDistanceM` is sampled (within `rangeM` when
+ * an `onSample` trace is wanted); each sample within `closeDistanceM` adds `sampleEveryS` to the
+ * pair's close time. A close contact is a pair with at least `closeMinutes` of cumulative close
+ * time (ECDC/CDC: within 2 m for 15 minutes or more).
  *
- * Storage: a small `PairCache` of the pairs within `rangeM` now (4 + 12 bytes per slot), and a
- * compact append-only store of the close time of pairs that have left it (12 bytes per
- * encounter, no hash-table slack): pairs never within `closeDistanceM` are forgotten once out of
- * range. The hot table stays the size of the current crowd's neighbourhoods, so sampling stays
- * cache-friendly however many contacts accumulate; the store is the run's output (what
- * `truth.jsonl` lists) and is sorted and merged by pair when queried.
+ * Storage: a small `PairCache` of the pairs close at a recent sample (4 + 12 bytes per slot), and
+ * a compact append-only store of the close time of pairs that have left it (12 bytes per
+ * encounter, no hash-table slack, merged by pair when it fills and when queried). The hot table
+ * stays the size of the crowd's current close pairs, so sampling stays cache-friendly however
+ * many contacts accumulate; the store is the run's output (what `truth.jsonl` lists).
  */
 import { PairCache } from "./pair-cache.js";
 import type { SpatialGrid } from "./spatial-grid.js";
@@ -17,13 +17,14 @@ import type { SpatialGrid } from "./spatial-grid.js";
 export interface GroundTruthOptions {
   /** Sampling period, seconds. Default 1. */
   sampleEveryS?: number;
-  /** Pairs farther apart are not looked at, metres. Default 5. */
+  /** Range of the `onSample` trace, metres. Default 5. */
   rangeM?: number;
   /** Default 2 m (ECDC 2020, "Contact tracing: public health management of persons..."). */
   closeDistanceM?: number;
   /** Default 15 minutes (same source). */
   closeMinutes?: number;
-  /** Called for every sampled pair within `rangeM` (a distance trace, if one is wanted). */
+  /** Called for every sampled pair within `rangeM` (a distance trace, if one is wanted). Without
+   * it only pairs within `closeDistanceM` are looked at. */
   onSample?: (a: number, b: number, distanceM: number, atMs: number) => void;
 }
 
@@ -100,7 +101,7 @@ export class GroundTruth {
     this.nextSampleMs += periods * periodMs;
     this.sampleAtMs = atMs;
     this.samples++;
-    this.grid.forEachPair(this.rangeM, this.record);
+    this.grid.forEachPair(this.onSample ? this.rangeM : this.closeDistanceM, this.record);
     const nowS = atMs / 1000;
     if (nowS - this.lastSweepS >= SWEEP_EVERY_S) {
       this.lastSweepS = nowS;
@@ -111,19 +112,17 @@ export class GroundTruth {
 
   private readonly record = (a: number, b: number, distanceM: number): void => {
     this.onSample?.(a, b, distanceM, this.sampleAtMs);
+    if (distanceM > this.closeDistanceM) return;
     const slot = this.cache.findOrInsert(a, b);
     const v = this.cache.values;
     const base = slot * COLUMNS;
     if (this.cache.inserted) v[base + MIN_DISTANCE_M] = distanceM;
     else if (distanceM < v[base + MIN_DISTANCE_M]) v[base + MIN_DISTANCE_M] = distanceM;
     v[base + SEEN_AT_S] = this.sampleAtMs / 1000;
-    if (distanceM <= this.closeDistanceM) v[base + CLOSE_S] += this.weightS;
+    v[base + CLOSE_S] += this.weightS;
   };
 
-  /**
-   * Pairs out of range at this sample leave the hot table: to the store when they were ever
-   * close, forgotten otherwise.
-   */
+  /** Pairs not close at this sample leave the hot table for the store. */
   private readonly keepPair = (slot: number, low: number, high: number): boolean => {
     const base = slot * COLUMNS;
     const v = this.cache.values;
@@ -142,7 +141,7 @@ export class GroundTruth {
     return at < 0 ? hot : hot + this.store.closeS[at];
   }
 
-  /** Smallest sampled distance of pair {a, b} within `rangeM`, or `undefined` when never that near. */
+  /** Smallest sampled distance of pair {a, b}, or `undefined` when never within `closeDistanceM`. */
   minDistanceM(a: number, b: number): number | undefined {
     const slot = this.cache.find(a, b);
     const hot = slot < 0 ? undefined : this.cache.values[slot * COLUMNS + MIN_DISTANCE_M];
@@ -215,7 +214,11 @@ class EncounterStore {
   }
 
   push(key: number, closeS: number, minDistanceM: number): void {
-    if (this.size === this.keys.length) this.grow(this.size * 2);
+    if (this.size === this.keys.length) {
+      // Fold repeated encounters first; grow only when that leaves less than 30 % free.
+      this.merge();
+      if (this.size > 0.7 * this.keys.length) this.grow(Math.ceil(this.keys.length * 1.5));
+    }
     this.keys[this.size] = key;
     this.closeS[this.size] = closeS;
     this.minDistanceM[this.size] = minDistanceM;
@@ -265,7 +268,7 @@ class EncounterStore {
       [closeS, closeS2] = [closeS2, closeS];
       [minD, minD2] = [minD2, minD];
     }
-    // After two passes the sorted rows are back in arrays of length n or the originals.
+    // After the two passes the sorted rows are back in the original (full-capacity) arrays.
     let out = 0;
     for (let i = 0; i < n; i++) {
       if (out > 0 && keys[out - 1] === keys[i]) {
@@ -282,7 +285,6 @@ class EncounterStore {
     this.closeS = closeS;
     this.minDistanceM = minD;
     this.size = out;
-    this.grow(Math.max(1024, out + (out >> 2)));
   }
 
   private grow(capacity: number): void {

@@ -271,12 +271,29 @@ export class SpatialGrid {
     const len2 = dx * dx + dy * dy;
     if (len2 <= 4 * radiusM * radiusM) return 0;
     const r2 = radiusM * radiusM;
-    const c0 = this.colOf(Math.min(x0, x0 + dx) - radiusM);
-    const c1 = this.colOf(Math.max(x0, x0 + dx) + radiusM);
     const r0 = this.rowOf(Math.min(y0, y0 + dy) - radiusM);
     const r1 = this.rowOf(Math.max(y0, y0 + dy) + radiusM);
+    const size = this.cellSizeM;
     let n = 0;
+    // Row by row, only the columns the segment (widened by the radius) crosses in that row's
+    // band; edge rows reach to infinity, as agents outside the bounds sit in the edge cells.
     for (let r = r0; r <= r1; r++) {
+      const bandLo = r === 0 ? Number.NEGATIVE_INFINITY : this.originYM + r * size - radiusM;
+      const bandHi =
+        r === this.rows - 1 ? Number.POSITIVE_INFINITY : this.originYM + (r + 1) * size + radiusM;
+      let tLo = 0;
+      let tHi = 1;
+      if (dy !== 0) {
+        const ta = (bandLo - y0) / dy;
+        const tb = (bandHi - y0) / dy;
+        tLo = Math.max(0, Math.min(ta, tb));
+        tHi = Math.min(1, Math.max(ta, tb));
+        if (tLo > tHi) continue;
+      } else if (y0 < bandLo || y0 > bandHi) continue;
+      const xa = x0 + tLo * dx;
+      const xb = x0 + tHi * dx;
+      const c0 = this.colOf(Math.min(xa, xb) - radiusM);
+      const c1 = this.colOf(Math.max(xa, xb) + radiusM);
       for (let c = c0; c <= c1; c++) {
         const cell = r * cols + c;
         const end = cellStart[cell + 1];

@@ -133,7 +133,42 @@ describe("PairCache", () => {
           }
         },
       ),
-      { numRuns: 100 },
+      { numRuns: 400 },
+    );
+  });
+
+  it("splits neighbours by class: kept ones first, the others from the back, none lost", () => {
+    fc.assert(
+      fc.property(
+        positions,
+        fc.double({ min: 0.5, max: 30, noNaN: true }),
+        fc.double({ min: 0.5, max: 15, noNaN: true }),
+        fc.array(fc.double({ min: 0, max: 400, noNaN: true }), { minLength: 3, maxLength: 3 }),
+        (points, rangeM, cellM, limits) => {
+          const { agents, grid } = build(points, cellM);
+          const classOf = new Uint8Array(points.length).map((_, i) => i % 3);
+          const keepD2 = Float64Array.from(limits);
+          const all = new Int32Array(points.length);
+          const split = new Int32Array(points.length);
+          for (let i = 0; i < points.length; i++) {
+            if (!points[i].present) continue;
+            const n = grid.neighboursOf(i, rangeM, all);
+            expect(grid.neighboursByClass(i, rangeM, classOf, keepD2, split)).toBe(n);
+            const kept = [...split.subarray(0, grid.kept)];
+            const culled = [...split.subarray(split.length - (n - grid.kept))];
+            expect([...kept, ...culled].sort((x, y) => x - y)).toEqual(
+              [...all.subarray(0, n)].sort((x, y) => x - y),
+            );
+            for (const j of kept)
+              expect(agents.distanceM(i, j) ** 2).toBeLessThanOrEqual(
+                keepD2[classOf[j]] * (1 + 1e-12),
+              );
+            for (const j of culled)
+              expect(agents.distanceM(i, j) ** 2).toBeGreaterThan(keepD2[classOf[j]] * (1 - 1e-12));
+          }
+        },
+      ),
+      { numRuns: 40 },
     );
   });
 });
