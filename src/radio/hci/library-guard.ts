@@ -99,14 +99,14 @@ export interface StatefulLibrary {
 
 /**
  * Waits until `library` is "poweredOn" and resolves with the last state seen: at once for
- * "unauthorized", `settleMs` after the first "unsupported" (noble retries once, through "poweredOff"), and
+ * "unauthorized", "unsupported" `settleMs` after the first "unsupported" (noble retries through "poweredOff"), and
  * at `timeoutMs` otherwise. `failed` resolves the wait early (an error from the library).
  */
 export function waitForPoweredOn(
   library: StatefulLibrary,
   timers: Timers,
   timeoutMs: number,
-  settleMs = 1000,
+  settleMs = 500,
 ): { done: Promise<string>; fail(): void } {
   let finish: (state: string) => void = () => {};
   const done = new Promise<string>((resolve) => {
@@ -124,7 +124,10 @@ export function waitForPoweredOn(
       last = state;
       if (state === "poweredOn" || state === "unauthorized") end(state);
       else if (state === "unsupported" && settle === undefined)
-        settle = timers.setTimeout(() => end(last), settleMs);
+        settle = timers.setTimeout(
+          () => end(last === "poweredOn" ? last : "unsupported"),
+          settleMs,
+        );
     };
     library.on("stateChange", listener);
     try {
