@@ -274,7 +274,10 @@ export async function runScan(options: ScanOptions, io: ScanIo): Promise<{ sight
     await Promise.race(waits);
     stopping = true;
     const replayDone = (radio.scanner as { stopped?: () => Promise<void> }).stopped;
-    if (options.radio === "replay" && replayDone) await replayDone.call(radio.scanner);
+    // Only a replay that ended by itself has a result to wait for (a bad capture rejects);
+    // after --duration or Ctrl-C the capture may still be playing: radio.stop() ends it.
+    if (options.radio === "replay" && replayDone && radio.scanner.state !== "running")
+      await replayDone.call(radio.scanner);
   } finally {
     stopping = true;
     if (redraw) clearInterval(redraw);
