@@ -77,6 +77,12 @@ export function pickIndexCases(n: number, share: number, seed: number): number[]
   return all.slice(0, k).sort((x, y) => x - y);
 }
 
+/** The protocol every agent runs, or "mixed". */
+function protocolLabel(scenario: Scenario): string {
+  const used = Object.entries(scenario.protocolMix).filter(([, share]) => (share ?? 0) > 0);
+  return used.length === 1 ? used[0][0] : "mixed";
+}
+
 export function simulateRun(scenario: Scenario, options: SimulateRunOptions = {}): SimulatedRun {
   const seed = options.seed ?? 1;
   const startMs = options.startMs ?? DEFAULT_START_MS;
@@ -210,7 +216,7 @@ export function simulateRun(scenario: Scenario, options: SimulateRunOptions = {}
   return {
     meta: {
       scenario: scenario.name,
-      protocol: options.protocol ?? "mixed",
+      protocol: protocolLabel(sc),
       agents: n,
       durationS: run.durationS,
       seed,

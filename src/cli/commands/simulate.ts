@@ -225,6 +225,21 @@ export const simulateCommand: CommandModule<object, SimulateArgs> = {
         `Writes into --out: ${Object.values(RUN_FILES).join(", ")}, and keys.jsonl (the published keys). The evaluation is over ordered (index case, receiver) pairs: precision, recall and F1 of "close contact" (within --close-distance for --close-minutes), the mean absolute error of the minutes each detector counts, and Herald-style detection (share of close pairs heard at all) and continuity (share of 30 s windows while close with a reading). proxkit evaluate --run DIR redoes it from the files.`,
       ) as unknown as Argv<SimulateArgs>,
   handler: async (args) => {
+    for (const name of [
+      "scenario",
+      "agents",
+      "duration",
+      "seed",
+      "protocol",
+      "out",
+      "index-share",
+      "close-distance",
+      "close-minutes",
+      "format",
+    ] as const) {
+      if (Array.isArray(args[name]))
+        throw new ConfigError(`--${name} was given more than once`, "E_USAGE");
+    }
     if (!args["default-job"] && args.scenario === undefined)
       throw new ConfigError("--scenario is needed (or --default-job)", "E_USAGE");
     if (args["default-job"] && args.scenario !== undefined)

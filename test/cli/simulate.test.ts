@@ -1,0 +1,154 @@
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { parseDurationS } from "../../src/cli/commands/simulate.js";
+import { ensureBuilt, runCli } from "./run-cli.js";
+
+beforeAll(() => ensureBuilt(), 120_000);
+
+const dir = mkdtempSync(join(tmpdir(), "proxkit-simulate-"));
+const small = ["-s", "classroom", "-n", "8", "-d", "10m", "--seed", "3"];
+
+describe("proxkit simulate", () => {
+  it("writes the run folder and prints every detector's evaluation as JSON", () => {
+    const out = join(dir, "run");
+    const r = runCli(["simulate", ...small, "--out", out, "-f", "json"]);
+    expect(r.stderr).toMatch(/classroom: 8 agents/);
+    expect(r.code).toBe(0);
+    const result = JSON.parse(r.stdout);
+    expect(result.detectors.map((d: { name: string }) => d.name)).toEqual([
+      "proxkit",
+      "cwa-v1",
+      "cwa-v2",
+      "swiss-2020-05",
+      "swiss-2020-07",
+      "swiss-2020-09",
+      "immuni",
+      "nhs-v1",
+      "nhs-v2",
+    ]);
+    for (const d of result.detectors)
+      for (const field of [
+        "precision",
+        "recall",
+        "f1",
+        "durationErrorMin",
+        "detection",
+        "continuity",
+      ])
+        expect(typeof d[field]).toBe("number");
+    for (const f of [
+      "sightings.jsonl",
+      "keys.jsonl",
+      "truth.jsonl",
+      "detections.jsonl",
+      "summary.json",
+      "report.html",
+    ])
+      expect(existsSync(join(out, f))).toBe(true);
+    const sighting = JSON.parse(readFileSync(join(out, "sightings.jsonl"), "utf8").split("\n")[0]);
+    expect(sighting).toMatchObject({ protocol: "gaen" });
+    expect(typeof sighting.receiver).toBe("number");
+    expect(readFileSync(join(out, "report.html"), "utf8")).toMatch(/<svg/);
+    // No progress bar when stderr is not a terminal.
+    expect(r.stderr).not.toMatch(/\[[░█]+\]/);
+  });
+
+  it("evaluate --run redoes matching and detection from the files: the same figures", () => {
+    const out = join(dir, "run");
+    const simulated = JSON.parse(runCli(["simulate", ...small, "--out", out, "-f", "json"]).stdout);
+    const r = runCli(["evaluate", "--run", out, "-f", "json"]);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).detectors).toEqual(simulated.detectors);
+    const one = JSON.parse(
+      runCli(["evaluate", "--run", out, "--preset", "cwa-v2", "-f", "json"]).stdout,
+    );
+    expect(one.detectors.map((d: { name: string }) => d.name)).toEqual(["cwa-v2"]);
+    const table = runCli(["evaluate", "--run", out, "-f", "table"]);
+    expect(table.stdout).toMatch(/detector\s+precision\s+recall\s+f1/);
+  });
+
+  it("the same seed writes the same files", () => {
+    const a = join(dir, "a");
+    const b = join(dir, "b");
+    runCli(["simulate", ...small, "--out", a, "-f", "json"]);
+    runCli(["simulate", ...small, "--out", b, "-f", "json"]);
+    for (const f of [
+      "sightings.jsonl",
+      "keys.jsonl",
+      "truth.jsonl",
+      "detections.jsonl",
+      "summary.json",
+    ])
+      expect(readFileSync(join(a, f), "utf8")).toBe(readFileSync(join(b, f), "utf8"));
+  });
+
+  it("other protocols and index shares", () => {
+    const out = join(dir, "bz");
+    const r = runCli([
+      "simulate",
+      ...small,
+      "-p",
+      "bluezone",
+      "--index-share",
+      "0.5",
+      "--out",
+      out,
+      "-f",
+      "json",
+    ]);
+    expect(r.code).toBe(0);
+    const summary = JSON.parse(readFileSync(join(out, "summary.json"), "utf8"));
+    expect(summary.run.protocol).toBe("bluezone");
+    expect(summary.indexCases).toBe(4);
+    expect(readFileSync(join(out, "keys.jsonl"), "utf8")).toMatch(/"protocol":"bluezone"/);
+  });
+
+  it("bad input: one line, exit 2", () => {
+    for (const [args, message] of [
+      [["simulate", "-s", "nowhere"], /neither a built-in scenario .* nor a file/],
+      [["simulate", "-s", "classroom", "-d", "ten"], /--duration must be a duration/],
+      [["simulate", ...small, "-d", "5m"], /--duration was given more than once/],
+      [["simulate", ...small, "--index-share", "2"], /--index-share must be a number in 0..1/],
+      [["simulate", ...small, "--preset", "cwa-v9"], /unknown preset "cwa-v9"/],
+      [["simulate"], /--scenario is needed/],
+      [["evaluate", "--run", join(dir, "missing")], /is not a folder/],
+      [["evaluate", "--run", dir], /truth.jsonl is missing/],
+      [["evaluate"], /give --run DIR/],
+    ] as const) {
+      const r = runCli([...args]);
+      expect(r.code, args.join(" ")).toBe(2);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    }
+  });
+
+  it("--help teaches: options and examples", () => {
+    const r = runCli(["simulate", "--help"]);
+    for (const word of [
+      "--scenario",
+      "--agents",
+      "--duration",
+      "--seed",
+      "--protocol",
+      "--out",
+      "--index-share",
+      "--default-job",
+      "Examples",
+    ])
+      expect(r.stdout).toContain(word);
+  });
+});
+
+describe("parseDurationS", () => {
+  it("reads 1h, 30m, 90s, 1h30m and plain seconds", () => {
+    expect(parseDurationS("1h")).toBe(3600);
+    expect(parseDurationS("30m")).toBe(1800);
+    expect(parseDurationS("90s")).toBe(90);
+    expect(parseDurationS("1h30m")).toBe(5400);
+    expect(parseDurationS("600")).toBe(600);
+    expect(() => parseDurationS("")).toThrow(/duration/);
+    expect(() => parseDurationS("1d")).toThrow(/duration/);
+  });
+});

@@ -1,0 +1,133 @@
+import { describe, expect, it } from "vitest";
+import type { ExposureWindow } from "../../src/exposure/exposure-window-builder.js";
+import { presetFor } from "../../src/exposure/risk-preset.js";
+import {
+  type ScoredWindow,
+  scoreExposure,
+  windowToScored,
+} from "../../src/exposure/score-exposure.js";
+
+const DAY = Date.UTC(2021, 0, 4, 9);
+const proxkit = presetFor("proxkit");
+
+/** One exposure's scans: [seconds after DAY, typical attenuation]; EN credits as the API gives them. */
+function scans(list: [number, number][], exposure = "k"): ScoredWindow {
+  return {
+    exposure,
+    startMs: DAY + list[0][0] * 1000,
+    segments: list.map(([, attenuationDb], k) => ({
+      attenuationDb,
+      seconds: k === 0 ? 120 : 60 * Math.min(5, Math.floor((list[k][0] - list[k - 1][0]) / 60)),
+    })),
+    scanAtMs: list.map(([s]) => DAY + s * 1000),
+  };
+}
+
+const closeSeconds = (windows: ScoredWindow[]) =>
+  scoreExposure(proxkit, windows).dailySummaries[0]?.weightedDurationSum ?? 0;
+
+describe("our detector on scan instances", () => {
+  it("credits each scan with the real time since the previous one, the first with the median gap", () => {
+    // Five scans 250 s apart: EN's floored credits give 120 + 4 x 240 = 1080 s (18 min); the contact lasted ~5 x 250 s.
+    const w = scans([0, 250, 500, 750, 1000].map((s) => [s, 60]));
+    expect(closeSeconds([w])).toBe(1250);
+    expect(scoreExposure(proxkit, [w]).notified).toBe(true);
+  });
+
+  it("four scans 4 minutes apart (about 15 minutes of contact) notify; EN's 120 + 3 x 240 s would not", () => {
+    const w = scans([0, 240, 480, 720].map((s) => [s, 60]));
+    expect(w.segments.reduce((s, x) => s + x.seconds, 0)).toBe(840);
+    expect(closeSeconds([w])).toBe(960);
+    expect(scoreExposure(proxkit, [w]).notified).toBe(true);
+  });
+
+  it("caps a scan's credit at 5 minutes (the sender was away in between)", () => {
+    expect(
+      closeSeconds([
+        scans([
+          [0, 60],
+          [240, 60],
+          [1240, 60],
+        ]),
+      ]),
+    ).toBe(240 + 240 + 300);
+  });
+
+  it("decides on the exposure's time-weighted mean attenuation", () => {
+    expect(closeSeconds([scans([0, 250, 500, 750].map((s) => [s, 70]))])).toBe(0);
+    // One weak scan among strong ones does not cut the exposure short: mean 62.5 dB.
+    const mixed = scans([
+      [0, 60],
+      [250, 60],
+      [500, 60],
+      [750, 70],
+    ]);
+    expect(closeSeconds([mixed])).toBe(1000);
+    // At the threshold (66 dB) counts as close; above does not.
+    expect(
+      closeSeconds([
+        scans([
+          [0, 62],
+          [250, 70],
+        ]),
+      ]),
+    ).toBe(500);
+    expect(
+      closeSeconds([
+        scans([
+          [0, 62],
+          [250, 71],
+        ]),
+      ]),
+    ).toBe(0);
+  });
+
+  it("joins an exposure's windows (one key, one day) and keeps exposures apart", () => {
+    const first = scans([0, 250, 500].map((s) => [s, 60]));
+    const second = scans([750, 1000].map((s) => [s, 60]));
+    expect(closeSeconds([first, second])).toBe(1250);
+    const other = scans(
+      [0, 250].map((s) => [s, 60]),
+      "other",
+    );
+    // Daily sum over exposures: 750 s + 500 s.
+    expect(closeSeconds([first, other])).toBe(1250);
+  });
+
+  it("a lone scan stands for 2 minutes", () => {
+    expect(closeSeconds([scans([[0, 60]])])).toBe(120);
+  });
+
+  it("windowToScored carries the scan times; without them the measured-time rule applies", () => {
+    const window: ExposureWindow = {
+      handle: 0,
+      startMs: DAY,
+      scanInstances: [
+        {
+          atMs: DAY,
+          typicalAttenuationDb: 60,
+          minAttenuationDb: 58,
+          secondsSinceLastScan: 120,
+          sightings: 3,
+        },
+        {
+          atMs: DAY + 250_000,
+          typicalAttenuationDb: 60,
+          minAttenuationDb: 59,
+          secondsSinceLastScan: 240,
+          sightings: 4,
+        },
+      ],
+    };
+    expect(windowToScored(window, "k").scanAtMs).toEqual([DAY, DAY + 250_000]);
+    const measured: ScoredWindow = {
+      exposure: "k",
+      startMs: DAY,
+      segments: [
+        { attenuationDb: 60, seconds: 600 },
+        { attenuationDb: 70, seconds: 600 },
+      ],
+    };
+    expect(closeSeconds([measured])).toBe(600);
+  });
+});
