@@ -139,6 +139,36 @@ describe("proxkit scan", () => {
     expect(lines.every((l) => l.protocol === "dp3t" && typeof l.ephid === "string")).toBe(true);
   });
 
+  it("--radio hci: says when the adapter goes away and when it is back, and keeps scanning", async () => {
+    const medium = new SimMedium({ startMs: Date.UTC(2021, 0, 4, 9), seed: 5 });
+    const timers = virtualTimers(medium.scheduler);
+    const rx = medium.addNode(2, 0);
+    const bindings = new FakeNobleBindings(medium, rx);
+    const warnings: string[] = [];
+    const clock = setInterval(() => medium.scheduler.runFor(500), 5);
+    const flap = setTimeout(() => bindings.setState("poweredOff"), 100);
+    const back = setTimeout(() => bindings.setState("poweredOn"), 200);
+    try {
+      await runScan(
+        {
+          radio: "hci",
+          format: "jsonl",
+          durationMs: 400,
+          hci: { timers, nobleBindings: () => bindings },
+        },
+        { write: () => {}, warn: (t) => void warnings.push(t), live: false },
+      );
+    } finally {
+      clearInterval(clock);
+      clearTimeout(flap);
+      clearTimeout(back);
+    }
+    expect(warnings).toEqual([
+      "the adapter went away (reset, powered off or unplugged); retrying with backoff",
+      "the adapter is back; scanning again",
+    ]);
+  });
+
   it("--radio replay: a btsnoop capture plays back as sightings and the scan ends with it", async () => {
     const dir = mkdtempSync(join(tmpdir(), "proxkit-scan-"));
     const path = join(dir, "capture.btsnoop");

@@ -51,6 +51,8 @@ export interface ScanOptions {
 
 export interface ScanIo {
   write(text: string): void;
+  /** Notes on stderr (adapter lost and back). */
+  warn?(text: string): void;
   /** Redraw the table in place (a terminal) rather than print it once at the end. */
   readonly live: boolean;
   /** Aborting stops the scan cleanly (the CLI wires SIGINT and SIGTERM to it). */
@@ -245,8 +247,16 @@ export async function runScan(options: ScanOptions, io: ScanIo): Promise<{ sight
     ended = resolve;
   });
   let stopping = false;
+  let lost = false;
   const onState = (state: RadioState) => {
     if (state === "stopped" && !stopping) ended();
+    else if (state === "unavailable" && !lost) {
+      lost = true;
+      io.warn?.("the adapter went away (reset, powered off or unplugged); retrying with backoff");
+    } else if (state === "running" && lost) {
+      lost = false;
+      io.warn?.("the adapter is back; scanning again");
+    }
   };
   radio.scanner.on("sighting", onSighting);
   radio.scanner.on("state", onState);
@@ -487,6 +497,7 @@ export const scanCommand: CommandModule<object, ScanArgs> = {
     try {
       await runScan(options, {
         write: (text) => process.stdout.write(text),
+        warn: (text) => process.stderr.write(`proxkit: ${text}\n`),
         live: format === "table" && process.stdout.isTTY === true,
         signal: stop.signal,
       });

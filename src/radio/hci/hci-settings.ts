@@ -85,8 +85,11 @@ export async function openBleLibrary(
     settings.importModule,
   );
   const injected = role === "noble" ? settings.nobleBindings : settings.blenoBindings;
+  // The adapter the library will open: ours, or the one its environment variable names.
+  const envId = Number.parseInt(process.env[`${role.toUpperCase()}_HCI_DEVICE_ID`] ?? "", 10);
+  const deviceId = settings.deviceId ?? (Number.isInteger(envId) ? envId : undefined);
   if (!injected) {
-    const problem = checkAdapterPresent(settings.deviceId, settings.probe);
+    const problem = checkAdapterPresent(deviceId, settings.probe);
     if (problem) throw problem;
   }
   const library = await loaded.create(injected?.());
@@ -107,12 +110,12 @@ export async function openBleLibrary(
     guard.stop(() => library.stop());
     let error: RadioError = adapterNotReady(
       state,
-      settings.deviceId,
+      deviceId,
       settings.readyTimeoutMs,
       settings.probe,
     );
     if (startError && error.code === "E_RADIO_NOT_READY")
-      error = adapterNotReady("unsupported", settings.deviceId, 0, settings.probe);
+      error = adapterNotReady("unsupported", deviceId, 0, settings.probe);
     throw error;
   }
   return { packageName: loaded.packageName, library, guard };
