@@ -150,6 +150,26 @@ describe("hci advertiser privacy", () => {
   });
 });
 
+describe("hci radio", () => {
+  it("puts the advertisement back when its own scanner starts (noble resets the controller)", async () => {
+    const w = world();
+    const a = await w.add(0);
+    await a.radio.advertiser.start({ source: source("gaen", w.nowMs()) });
+    const addressesSet = () =>
+      a.controller.opcodes.filter((op) => op === OPCODE.leSetRandomAddress).length;
+    const before = addressesSet();
+    // What noble's HCI reset does to the controller.
+    a.controller.randomAddress = undefined;
+    a.controller.write(Uint8Array.from([0x01, 0x0a, 0x20, 0x01, 0x00]));
+    await a.radio.scanner.start();
+    await w.advance(100);
+    expect(addressesSet()).toBe(before + 1);
+    expect(a.controller.enabled).toBe(true);
+    expect(a.radio.advertiser.state).toBe("running");
+    await a.radio.stop();
+  });
+});
+
 describe("hci scanner", () => {
   it("goes unavailable when the adapter resets and resumes when it is back", async () => {
     const w = world();
