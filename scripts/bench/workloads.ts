@@ -2,7 +2,10 @@
  * Named benchmark workloads. Each prepares its input once, then `step()` does one batch of
  * work and returns how many operations it did (the unit is given by `unit`).
  */
+import { spawnSync } from "node:child_process";
 import { createCipheriv, hkdfSync } from "node:crypto";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { runSimulation } from "../../sim/engine/run-simulation.js";
 import { benchWorld } from "../../sim/world/bench-world.js";
 import { builtInScenario } from "../../sim/world/scenario.js";
@@ -312,6 +315,18 @@ export const WORKLOADS: readonly Workload[] = [
     [1_000, 3600],
     [200, 300],
   ),
+  checkpointBench(
+    "checkpoint.ingest",
+    "Checkpoint daemon: 2,000 devices in range advertising every 250 ms for 24 simulated hours, windows flushed to SQLite every second; CPU share of one core (target <= 25%) and RSS (target <= 150 MB, flat after the first hour) (--quick: 1 hour)",
+    "ingest",
+    "sighting",
+  ),
+  checkpointBench(
+    "checkpoint.kill",
+    "Checkpoint daemon as a child process SIGKILLed 100 times at random instants during a simulated day, then run to the end: corrupt databases and lost closed windows (target 0 and 0) (--quick: 10 kills, 4 hours)",
+    "kill",
+    "kill",
+  ),
 ];
 
 /** A whole simulated plaza run: [agents, simulated seconds] for a full and a quick run. */
@@ -343,6 +358,31 @@ function simRun(
           bytes_per_agent: Math.round(run.world.bytes / agents),
         },
       };
+    },
+  };
+}
+
+/** A checkpoint workload, run in a child process (scripts/bench/checkpoint-bench.ts). */
+function checkpointBench(
+  name: string,
+  describe: string,
+  mode: "ingest" | "kill",
+  unit: string,
+): Workload {
+  return {
+    name,
+    describe,
+    unit,
+    once(quick) {
+      const script = join(dirname(fileURLToPath(import.meta.url)), "checkpoint-bench.js");
+      const child = spawnSync(
+        process.execPath,
+        ["--expose-gc", script, mode, ...(quick ? ["--quick"] : [])],
+        { encoding: "utf8", maxBuffer: 16 * 2 ** 20 },
+      );
+      if (child.status !== 0) throw new Error(`${name} failed: ${child.stderr.trim()}`);
+      const { ops, seconds, ...extra } = JSON.parse(child.stdout.trim().split("\n").at(-1)!);
+      return { ops, seconds, extra };
     },
   };
 }

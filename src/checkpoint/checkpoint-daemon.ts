@@ -26,6 +26,7 @@ import { schemeFor } from "../protocols/schemes.js";
 import type { Radio, RadioSighting, RadioState } from "../radio/radio.js";
 import {
   type CheckpointStore,
+  type OpenWindow,
   type RawSightingRow,
   type StoredWindow,
   windowId,
@@ -112,7 +113,7 @@ export class CheckpointDaemon extends EventEmitter<CheckpointDaemonEvents> {
   private windowOpen = new Uint8Array(1024);
   private untrusted = new Uint8Array(1024);
   private dirty = new Set<number>();
-  private closedSinceFlush: StoredWindow[] = [];
+  private closedSinceFlush: (StoredWindow & { slot: number })[] = [];
   private toForget: number[] = [];
   private rawSightings: RawSightingRow[] = [];
   private minuteCounts = new Map<number, number>();
@@ -278,7 +279,7 @@ export class CheckpointDaemon extends EventEmitter<CheckpointDaemonEvents> {
 
   private onWindow(window: ExposureWindow): void {
     const handle = window.handle;
-    this.closedSinceFlush.push(this.toStored(window, this.lastSeenMs[handle]));
+    this.closedSinceFlush.push({ ...this.toStored(window, this.lastSeenMs[handle]), slot: handle });
     this.windowOpen[handle] = 0;
     this.toForget.push(handle);
   }
@@ -312,11 +313,12 @@ export class CheckpointDaemon extends EventEmitter<CheckpointDaemonEvents> {
   /** Writes the open windows touched since the last flush and every closed one, in one transaction. */
   private flush(): void {
     const nowMs = this.clock.nowMs();
-    const open: StoredWindow[] = [];
+    const open: OpenWindow[] = [];
     for (const handle of this.dirty) {
       if (!this.windowOpen[handle]) continue;
       const snapshot = this.ingest.snapshot(handle);
-      if (snapshot) open.push(this.toStored(snapshot, this.lastSeenMs[handle]));
+      if (snapshot)
+        open.push({ ...this.toStored(snapshot, this.lastSeenMs[handle]), slot: handle });
     }
     const closed = this.closedSinceFlush;
     this.store.commit({

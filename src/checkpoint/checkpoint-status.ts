@@ -85,8 +85,8 @@ export function checkpointStatus(store: CheckpointStore, nowMs: number): Checkpo
         ? 0
         : Math.round((sumMinutes(lastFull - 9 * 60_000, lastFull) / 10) * 10) / 10,
     sightingsLastMinute: heartbeatMs === undefined ? 0 : sumMinutes(lastFull, lastFull),
-    windowsStored: count("SELECT count(*) AS n FROM windows WHERE open = 0"),
-    windowsOpen: count("SELECT count(*) AS n FROM windows WHERE open = 1"),
+    windowsStored: count("SELECT count(*) AS n FROM windows"),
+    windowsOpen: count("SELECT count(*) AS n FROM open_windows"),
     outboxDepth: count("SELECT count(*) AS n FROM outbox"),
     rawSightings: count("SELECT count(*) AS n FROM sightings"),
     dbBytes,

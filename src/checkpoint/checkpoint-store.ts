@@ -58,11 +58,18 @@ export interface RawSightingRow {
   readonly clockTrusted: boolean;
 }
 
+/** A window still open, with the daemon's slot for it. */
+export interface OpenWindow extends StoredWindow {
+  readonly slot: number;
+}
+
 /** What one flush writes, in one transaction. */
 export interface FlushBatch {
   readonly nowMs: number;
-  readonly open: readonly StoredWindow[];
-  readonly closed: readonly StoredWindow[];
+  /** Open windows touched since the last flush (rewritten by slot). */
+  readonly open: readonly OpenWindow[];
+  /** Closed windows; those that were open under `slot` leave `open_windows`. */
+  readonly closed: readonly (StoredWindow & { readonly slot?: number })[];
   readonly sightings: readonly RawSightingRow[];
   /** Sightings heard per minute since the last flush: [minute start ms, count]. */
   readonly minuteCounts: ReadonlyMap<number, number>;
@@ -116,6 +123,8 @@ export class CheckpointStore {
   /** `proxkit/<site>/<checkpoint>/windows`. */
   readonly topic: string;
   private readonly upsertWindow: BetterSqlite3.Statement;
+  private readonly putOpen: { run(params: Record<string, unknown>): void };
+  private readonly dropOpen: BetterSqlite3.Statement;
   private readonly insertOutbox: BetterSqlite3.Statement;
   private readonly insertSighting: BetterSqlite3.Statement;
   private readonly upsertHealth: BetterSqlite3.Statement;
@@ -131,22 +140,41 @@ export class CheckpointStore {
     if (options.readonly) {
       // Statements that write are never prepared on a read-only connection.
       this.upsertWindow = this.insertOutbox = this.insertSighting = undefined as never;
+      this.putOpen = this.dropOpen = undefined as never;
       this.upsertHealth = this.addMinute = undefined as never;
       this.flushTx = () => {
         throw new StoreError("the store is open read-only", "E_STORE_READONLY");
       };
       return;
     }
-    // A re-stored window (same id) replaces an open one, or a closed one only when it holds more.
+    // A re-stored window (same id) replaces the stored one only when it holds more.
     this.upsertWindow = db.prepare(`
       INSERT INTO windows (id, protocol, rolling_id, start_ms, end_ms, sightings,
-        min_attenuation_db, scan_instances, clock_trusted, open, stored_ms)
+        min_attenuation_db, scan_instances, clock_trusted, stored_ms)
       VALUES (@id, @protocol, @rolling_id, @start_ms, @end_ms, @sightings,
-        @min_attenuation_db, @scan_instances, @clock_trusted, @open, @stored_ms)
+        @min_attenuation_db, @scan_instances, @clock_trusted, @stored_ms)
       ON CONFLICT (id) DO UPDATE SET end_ms = excluded.end_ms, sightings = excluded.sightings,
         min_attenuation_db = excluded.min_attenuation_db, scan_instances = excluded.scan_instances,
-        clock_trusted = excluded.clock_trusted, open = excluded.open, stored_ms = excluded.stored_ms
-      WHERE windows.open = 1 OR excluded.sightings > windows.sightings`);
+        clock_trusted = excluded.clock_trusted, stored_ms = excluded.stored_ms
+      WHERE excluded.sightings > windows.sightings`);
+    // Rewriting an open window by its integer slot is the cheapest write SQLite offers.
+    const updateOpen = db.prepare(`
+      UPDATE open_windows SET id = @id, protocol = @protocol, rolling_id = @rolling_id,
+        start_ms = @start_ms, end_ms = @end_ms, sightings = @sightings,
+        min_attenuation_db = @min_attenuation_db, scan_instances = @scan_instances,
+        clock_trusted = @clock_trusted, stored_ms = @stored_ms
+      WHERE slot = @slot`);
+    const insertOpen = db.prepare(`
+      INSERT INTO open_windows (slot, id, protocol, rolling_id, start_ms, end_ms,
+        sightings, min_attenuation_db, scan_instances, clock_trusted, stored_ms)
+      VALUES (@slot, @id, @protocol, @rolling_id, @start_ms, @end_ms, @sightings,
+        @min_attenuation_db, @scan_instances, @clock_trusted, @stored_ms)`);
+    this.putOpen = {
+      run: (params: Record<string, unknown>) => {
+        if (updateOpen.run(params).changes === 0) insertOpen.run(params);
+      },
+    };
+    this.dropOpen = db.prepare("DELETE FROM open_windows WHERE slot = ? AND id = ?");
     this.insertOutbox = db.prepare(
       "INSERT INTO outbox (topic, payload, created_ms) VALUES (?, ?, ?)",
     );
@@ -163,8 +191,11 @@ export class CheckpointStore {
        ON CONFLICT (minute_ms) DO UPDATE SET sightings = sightings + excluded.sightings`,
     );
     this.flushTx = db.transaction((batch: FlushBatch) => {
-      for (const w of batch.open) this.writeWindow(w, true, batch.nowMs);
-      for (const w of batch.closed) this.writeClosed(w, batch.nowMs);
+      for (const w of batch.closed) {
+        this.writeClosed(w, batch.nowMs);
+        if (w.slot !== undefined) this.dropOpen.run(w.slot, w.id);
+      }
+      for (const w of batch.open) this.putOpen.run(this.params(w, batch.nowMs, w.slot));
       for (const s of batch.sightings) {
         this.insertSighting.run(
           Math.round(s.atMs),
@@ -277,10 +308,11 @@ export class CheckpointStore {
    * last flush and go to the outbox like any closed window. Returns how many.
    */
   recoverOpenWindows(nowMs: number): number {
-    const rows = this.db.prepare("SELECT * FROM windows WHERE open = 1").all() as WindowRow[];
+    const rows = this.db.prepare("SELECT * FROM open_windows").all() as WindowRow[];
     if (rows.length === 0) return 0;
     this.db.transaction(() => {
       for (const row of rows) this.writeClosed(rowToWindow(row), nowMs);
+      this.db.prepare("DELETE FROM open_windows").run();
     })();
     return rows.length;
   }
@@ -293,8 +325,7 @@ export class CheckpointStore {
     const cutoff = Math.floor(cutoffMs);
     const day = Math.floor(cutoff / 86_400_000);
     return this.db.transaction(() => ({
-      windows: this.db.prepare("DELETE FROM windows WHERE open = 0 AND end_ms < ?").run(cutoff)
-        .changes,
+      windows: this.db.prepare("DELETE FROM windows WHERE end_ms < ?").run(cutoff).changes,
       sightings: this.db.prepare("DELETE FROM sightings WHERE at_ms < ?").run(cutoff).changes,
       ownKeys: this.db.prepare("DELETE FROM own_keys WHERE day < ?").run(day).changes,
       minutes: this.db.prepare("DELETE FROM health_minutes WHERE minute_ms < ?").run(cutoff)
@@ -326,14 +357,23 @@ export class CheckpointStore {
       .run(protocol, day, key, Math.round(nowMs));
   }
 
-  /** Windows whose last sighting is at or after `fromMs` and first before `toMs`, by start. */
+  /**
+   * Windows (closed, and those still open as of the last flush) whose last sighting is at or
+   * after `fromMs` and first before `toMs`, by start.
+   */
   windows(fromMs = Number.NEGATIVE_INFINITY, toMs = Number.POSITIVE_INFINITY): StoredWindow[] {
+    const columns =
+      "id, protocol, rolling_id, start_ms, end_ms, sightings, min_attenuation_db, scan_instances, clock_trusted";
     const rows = this.db
-      .prepare("SELECT * FROM windows WHERE end_ms >= ? AND start_ms < ? ORDER BY start_ms, id")
-      .all(
-        Number.isFinite(fromMs) ? fromMs : -1e18,
-        Number.isFinite(toMs) ? toMs : 1e18,
-      ) as WindowRow[];
+      .prepare(
+        `SELECT ${columns} FROM windows WHERE end_ms >= @from AND start_ms < @to
+         UNION ALL SELECT ${columns} FROM open_windows WHERE end_ms >= @from AND start_ms < @to
+         ORDER BY start_ms, id`,
+      )
+      .all({
+        from: Number.isFinite(fromMs) ? fromMs : -1e18,
+        to: Number.isFinite(toMs) ? toMs : 1e18,
+      }) as WindowRow[];
     return rows.map(rowToWindow);
   }
 
@@ -353,7 +393,7 @@ export class CheckpointStore {
     this.upsertHealth.run(key, String(value), Math.round(nowMs));
   }
 
-  count(table: "windows" | "outbox" | "sightings" | "own_keys"): number {
+  count(table: "windows" | "open_windows" | "outbox" | "sightings" | "own_keys"): number {
     return (this.db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
   }
 
@@ -361,8 +401,9 @@ export class CheckpointStore {
     if (this.db.open) this.db.close();
   }
 
-  private writeWindow(w: StoredWindow, open: boolean, nowMs: number): number {
-    return this.upsertWindow.run({
+  private params(w: StoredWindow, nowMs: number, slot?: number): Record<string, unknown> {
+    return {
+      ...(slot === undefined ? {} : { slot }),
       id: w.id,
       protocol: w.protocol,
       rolling_id: w.rollingId,
@@ -372,13 +413,12 @@ export class CheckpointStore {
       min_attenuation_db: Math.round(w.minAttenuationDb),
       scan_instances: JSON.stringify(w.scanInstances),
       clock_trusted: w.clockTrusted ? 1 : 0,
-      open: open ? 1 : 0,
       stored_ms: Math.round(nowMs),
-    }).changes;
+    };
   }
 
   private writeClosed(w: StoredWindow, nowMs: number): void {
-    if (this.writeWindow(w, false, nowMs) > 0)
+    if (this.upsertWindow.run(this.params(w, nowMs)).changes > 0)
       this.insertOutbox.run(this.topic, JSON.stringify(this.payloadOf(w)), Math.round(nowMs));
   }
 }

@@ -4,10 +4,11 @@
  * database is always at a whole version. Never edit a released migration: append a new one.
  *
  * Tables:
- * - `windows`: exposure windows, one per rolling ID and at most 30 minutes (GAEN v2), with their
- *   scan instances as JSON. `open = 1` while the daemon still accumulates it (rewritten every
- *   flush, so a crash loses at most the last second); `clock_trusted = 0` when any of its
- *   sightings was stamped by a clock not yet trustworthy.
+ * - `windows`: closed exposure windows, one per rolling ID and at most 30 minutes (GAEN v2),
+ *   with their scan instances as JSON; `clock_trusted = 0` when any of its sightings was stamped
+ *   by a clock not yet trustworthy.
+ * - `open_windows`: the windows the daemon still accumulates, by its integer slot (cheap to
+ *   rewrite every flush, so a crash loses at most the last second); moved to `windows` on close.
  * - `sightings`: raw sightings, research mode only; `address` stays NULL unless asked for.
  * - `own_keys`: the venue beacon's daily keys (deleted with the rest after the retention period).
  * - `health`: the daemon's heartbeat, adapter state and counters (key/value).
@@ -30,11 +31,22 @@ export const MIGRATIONS: readonly string[] = [
     min_attenuation_db INTEGER NOT NULL,
     scan_instances TEXT NOT NULL,
     clock_trusted INTEGER NOT NULL,
-    open INTEGER NOT NULL,
     stored_ms INTEGER NOT NULL
   );
   CREATE INDEX windows_by_start ON windows (start_ms);
-  CREATE INDEX windows_open ON windows (open) WHERE open = 1;
+  CREATE TABLE open_windows (
+    slot INTEGER PRIMARY KEY,
+    id TEXT NOT NULL,
+    protocol TEXT NOT NULL,
+    rolling_id BLOB NOT NULL,
+    start_ms INTEGER NOT NULL,
+    end_ms INTEGER NOT NULL,
+    sightings INTEGER NOT NULL,
+    min_attenuation_db INTEGER NOT NULL,
+    scan_instances TEXT NOT NULL,
+    clock_trusted INTEGER NOT NULL,
+    stored_ms INTEGER NOT NULL
+  );
   CREATE TABLE sightings (
     at_ms INTEGER NOT NULL,
     protocol TEXT NOT NULL,

@@ -79,13 +79,9 @@ function inspect(db: string): { integrity: string; ids: Set<string>; open: numbe
   try {
     const integrity = d.pragma("integrity_check", { simple: true }) as string;
     const ids = new Set(
-      (d.prepare("SELECT id FROM windows WHERE open = 0").all() as { id: string }[]).map(
-        (r) => r.id,
-      ),
+      (d.prepare("SELECT id FROM windows").all() as { id: string }[]).map((r) => r.id),
     );
-    const open = (
-      d.prepare("SELECT count(*) AS n FROM windows WHERE open = 1").get() as { n: number }
-    ).n;
+    const open = (d.prepare("SELECT count(*) AS n FROM open_windows").get() as { n: number }).n;
     return { integrity, ids, open };
   } finally {
     d.close();

@@ -35,7 +35,7 @@ const window = (id: string, startMs: number, sightings = 3, open = false): Store
 
 const batch = (open: StoredWindow[], closed: StoredWindow[]) => ({
   nowMs: 1000,
-  open,
+  open: open.map((w, slot) => ({ ...w, slot })),
   closed,
   sightings: [],
   minuteCounts: new Map([[0, 5]]),
@@ -91,11 +91,14 @@ describe("CheckpointStore", () => {
     const store = CheckpointStore.open(join(dir, "cp.sqlite"), { site: "s", checkpoint: "c" });
     store.commit(batch([window("a", 0, 2, true)], [window("b", 5)]));
     store.commit(batch([window("a", 0, 9, true)], []));
-    expect(store.count("windows")).toBe(2);
+    expect(store.count("windows")).toBe(1);
+    expect(store.count("open_windows")).toBe(1);
     expect(store.count("outbox")).toBe(1);
-    const a = store.db.prepare("SELECT sightings, open FROM windows WHERE id = 'a'").get();
-    expect(a).toEqual({ sightings: 9, open: 1 });
+    const a = store.db.prepare("SELECT sightings FROM open_windows WHERE id = 'a'").get();
+    expect(a).toEqual({ sightings: 9 });
+    expect(store.windows().map((w) => w.id)).toEqual(["a", "b"]);
     expect(store.recoverOpenWindows(2000)).toBe(1);
+    expect(store.count("open_windows")).toBe(0);
     expect(store.count("outbox")).toBe(2);
     const payloads = (
       store.db.prepare("SELECT payload FROM outbox ORDER BY id").all() as {
