@@ -142,6 +142,9 @@ export class LinkLayer {
     const dwellMs = Number.isFinite(cadence.windowMs)
       ? cadence.windowMs
       : CONTINUOUS_CHANNEL_DWELL_MS;
+    let heardAt = 0;
+    let below = 0;
+    let collisions = 0;
     // Each phone's first advertising event at or after `fromMs`, computed once for the step.
     const firstFrom = this.firstEventMs;
     let firstDone = false;
@@ -184,8 +187,8 @@ export class LinkLayer {
           firstMs += Math.ceil((a - firstMs) / ADVERTISING_INTERVAL_MS) * ADVERTISING_INTERVAL_MS;
         if (firstMs >= b) continue;
         const events = Math.ceil((b - firstMs) / ADVERTISING_INTERVAL_MS);
-        counts.advertisingEventsHeardAt += events;
-        counts.belowSensitivity += events;
+        heardAt += events;
+        below += events;
       }
       // Chance that another advertiser's PDU overlaps one on the same channel (pure ALOHA).
       const collisionP = 1 - Math.exp((-2 * count * PDU_AIRTIME_MS) / ADVERTISING_INTERVAL_MS);
@@ -198,23 +201,35 @@ export class LinkLayer {
         }
         if (firstMs >= b) continue;
         const events = Math.ceil((b - firstMs) / ADVERTISING_INTERVAL_MS);
-        counts.advertisingEventsHeardAt += events;
+        heardAt += events;
+        // Receptions are independent Bernoulli(p) events. The first uniform decides whether
+        // any happens at all (none iff w <= (1 - p)^events); for far pairs a tabulated bound on
+        // p settles most of those before the path loss is even computed.
+        const bound = propagation.receptionBound(t, r);
+        let w = 0;
+        if (bound < 1) {
+          w = 1 - random.float(); // (0, 1]
+          if (w <= 1 - events * bound) {
+            below += events;
+            continue;
+          }
+        }
         const meanDbm = propagation.linkMeanDbm(t, r);
         const kind = propagation.drawKind;
         // Each advertisement is received when its per-advertisement term reaches `cutDb`.
         const cutDb = sensitivityDbm - meanDbm;
         const p = kind === DRAW_NONE ? 0 : tables.probabilityAtLeast(kind, cutDb);
         if (!(p > 0)) {
-          counts.belowSensitivity += events;
+          below += events;
           continue;
         }
-        // Receptions are independent Bernoulli(p) events: draw the index of the next one by
-        // inverting its geometric law (one uniform per reception, plus one when none is left),
-        // and the received value from the term's law above the cut, with the same uniform.
+        // Draw the index of the next reception by inverting its geometric law (one uniform per
+        // reception, plus one when none is left), and the received value from the term's law
+        // above the cut, with the same uniform.
         const miss = 1 - p;
         let received = 0;
         for (let e = 0; e < events; ) {
-          const w = 1 - random.float(); // (0, 1]
+          if (w === 0) w = 1 - random.float();
           let before = 1; // P(no reception among the first m events left)
           let after = miss; // ... among the first m + 1
           let m = 0;
@@ -228,10 +243,11 @@ export class LinkLayer {
           e += m;
           received++;
           const v = (before - w) / (before - after);
+          w = 0;
           const eventMs = firstMs + e * ADVERTISING_INTERVAL_MS;
           e++;
           if (collisionP > 0 && random.float() < collisionP) {
-            counts.collisions++;
+            collisions++;
             continue;
           }
           const dbm = meanDbm + tables.drawAtLeast(kind, cutDb, v < 1 ? v : 0);
@@ -239,9 +255,12 @@ export class LinkLayer {
           const channel = 37 + (Math.floor((eventMs - scanStartMs) / dwellMs) % 3);
           this.deliver(r, t, this.startMs + eventMs, rssiDbm, channel);
         }
-        counts.belowSensitivity += events - received;
+        below += events - received;
       }
     }
+    counts.advertisingEventsHeardAt += heardAt;
+    counts.belowSensitivity += below;
+    counts.collisions += collisions;
   }
 
   private deliver(

@@ -230,6 +230,9 @@ const MEAN_LOSS_DB = 4;
 const FADING_OFFSET = 5;
 const COLUMNS = 6;
 
+/** Buckets of squared distance in the far pairs' reception bound. */
+const FAR_BOUND_BUCKETS = 1024;
+
 /** Pairs whose shadowing correlation has fallen below e^-3 (5 %) are forgotten. */
 const FORGET_AFTER_DECORRELATIONS = 3;
 
@@ -250,6 +253,9 @@ export class Propagation {
   /** Squared distances beyond which a pair is not heard / not cached, by txCarry * 3 + rxCarry. */
   private readonly cullD2 = new Float64Array(9);
   private readonly memoryD2 = new Float64Array(9);
+  /** `receptionBound` tables: FAR_BOUND_BUCKETS per carry combination. */
+  private readonly farBound = new Float64Array(9 * FAR_BOUND_BUCKETS);
+  private readonly farBoundScale = new Float64Array(9);
   private stepIndex = 1;
   private nowS = 0;
   private lastSweepS = 0;
@@ -298,6 +304,46 @@ export class Propagation {
         this.memoryD2[t * 3 + r] = distanceForPathLossM(memory, params) ** 2;
       }
     }
+    // Far pairs: the chance of one advertisement being heard at the near end of each bucket of
+    // squared distance, with the strongest device offsets, bounds it over the whole bucket.
+    const farKind = params.shadowingSigmaDb > 0 ? DRAW_FAR : DRAW_MOVING;
+    for (let combo = 0; combo < 9; combo++) {
+      const lo = this.memoryD2[combo];
+      const span = this.cullD2[combo] - lo;
+      this.farBoundScale[combo] = span > 0 ? FAR_BOUND_BUCKETS / span : 0;
+      const carry = this.carryLossDb[Math.floor(combo / 3)] + this.carryLossDb[combo % 3];
+      for (let i = 0; i < FAR_BOUND_BUCKETS; i++) {
+        const d2 = lo + (i * span) / FAR_BOUND_BUCKETS;
+        const strongestDbm = budgetDb + params.sensitivityDbm - farPathLossDb(d2, params) - carry;
+        this.farBound[combo * FAR_BOUND_BUCKETS + i] = Math.min(
+          1,
+          this.reception.probabilityAtLeast(farKind, params.sensitivityDbm - strongestDbm) *
+            (1 + 1e-9),
+        );
+      }
+    }
+  }
+
+  /**
+   * An upper bound on the chance that one advertisement of `tx` is received by `rx` during the
+   * current step, from a squared distance and a table read: 0 when the pair is culled, 1 (no
+   * bound) when its shadowing is cached, and for far pairs the chance at the near end of a
+   * 1/1024 slice of their distance span. The link layer skips a far pair's step on it without
+   * computing the path loss when a uniform draw already says "nothing received".
+   */
+  receptionBound(tx: number, rx: number): number {
+    const a = this.agents;
+    const dx = a.xM[tx] - a.xM[rx];
+    const dy = a.yM[tx] - a.yM[rx];
+    const d2 = dx * dx + dy * dy;
+    const combo = a.carry[tx] * 3 + a.carry[rx];
+    if (d2 > this.cullD2[combo]) return 0;
+    const lo = this.memoryD2[combo];
+    if (d2 <= lo) return 1;
+    const i = Math.floor((d2 - lo) * this.farBoundScale[combo]);
+    return this.farBound[
+      combo * FAR_BOUND_BUCKETS + (i < FAR_BOUND_BUCKETS ? i : FAR_BOUND_BUCKETS - 1)
+    ];
   }
 
   /**

@@ -37,6 +37,10 @@ export class ReceptionTables {
   /** P(term ≥ x0 + i·STEP_DB) for the far kind. */
   private readonly tail: Float64Array;
   private readonly x0: number;
+  /** The last cached-shadowing tail asked for, and where its cut falls in the table. */
+  private lastKind = DRAW_NONE;
+  private lastCutDb = Number.NaN;
+  private lastLowerBound = 0;
 
   /** `still` and `moving` are sorted fading quantile tables (equal lengths), dB. */
   constructor(still: Float32Array, moving: Float32Array, shadowingSigmaDb: number) {
@@ -66,7 +70,11 @@ export class ReceptionTables {
     }
     if (kind === DRAW_NONE) return 0;
     const table = kind === DRAW_STILL ? this.still : this.moving;
-    return (table.length - lowerBound(table, cDb)) / table.length;
+    const lb = lowerBound(table, cDb);
+    this.lastKind = kind;
+    this.lastCutDb = cDb;
+    this.lastLowerBound = lb;
+    return (table.length - lb) / table.length;
   }
 
   /**
@@ -92,7 +100,11 @@ export class ReceptionTables {
       return Math.max(x, cDb);
     }
     const table = kind === DRAW_STILL ? this.still : this.moving;
-    const lb = lowerBound(table, cDb);
+    // The link layer asks for the tail first, then draws: reuse its table position.
+    const lb =
+      kind === this.lastKind && cDb === this.lastCutDb
+        ? this.lastLowerBound
+        : lowerBound(table, cDb);
     return table[lb + Math.floor(v * (table.length - lb))];
   }
 }

@@ -222,6 +222,7 @@ export class SpatialGrid {
 
   /** Calls `callback(a, b, distanceM)` once for every unordered pair of present agents within `rangeM`. */
   forEachPair(rangeM: number, callback: PairCallback): number {
+    if (rangeM <= this.cellSizeM) return this.forEachPairByCells(rangeM, callback);
     const { agents, cellStart, cellAgents, cols } = this;
     const ax = agents.xM;
     const ay = agents.yM;
@@ -250,6 +251,69 @@ export class SpatialGrid {
               callback(a, b, Math.sqrt(d2));
             }
           }
+        }
+      }
+    }
+    return found;
+  }
+
+  /**
+   * `forEachPair` for a range within one cell: each cell is paired with itself and its four
+   * forward neighbours (east, and the three below), so every cell pair is visited once and no
+   * per-agent cell arithmetic is needed.
+   */
+  private forEachPairByCells(rangeM: number, callback: PairCallback): number {
+    const { agents, cellStart, cellAgents, cols, rows } = this;
+    const ax = agents.xM;
+    const ay = agents.yM;
+    const r2 = rangeM * rangeM;
+    let found = 0;
+    const visit = (k0: number, k1: number, other: number): void => {
+      const start = cellStart[other];
+      const end = cellStart[other + 1];
+      for (let k = k0; k < k1; k++) {
+        const i = cellAgents[k];
+        const xM = ax[i];
+        const yM = ay[i];
+        for (let m = start; m < end; m++) {
+          const j = cellAgents[m];
+          const dx = ax[j] - xM;
+          const dy = ay[j] - yM;
+          const d2 = dx * dx + dy * dy;
+          if (d2 <= r2) {
+            found++;
+            if (i < j) callback(i, j, Math.sqrt(d2));
+            else callback(j, i, Math.sqrt(d2));
+          }
+        }
+      }
+    };
+    for (let r = 0; r < rows; r++) {
+      for (let c = 0; c < cols; c++) {
+        const cell = r * cols + c;
+        const k0 = cellStart[cell];
+        const k1 = cellStart[cell + 1];
+        if (k0 === k1) continue;
+        // Pairs inside the cell.
+        for (let k = k0; k < k1; k++) {
+          const i = cellAgents[k];
+          for (let m = k + 1; m < k1; m++) {
+            const j = cellAgents[m];
+            const dx = ax[j] - ax[i];
+            const dy = ay[j] - ay[i];
+            const d2 = dx * dx + dy * dy;
+            if (d2 <= r2) {
+              found++;
+              if (i < j) callback(i, j, Math.sqrt(d2));
+              else callback(j, i, Math.sqrt(d2));
+            }
+          }
+        }
+        if (c + 1 < cols) visit(k0, k1, cell + 1);
+        if (r + 1 < rows) {
+          if (c > 0) visit(k0, k1, cell + cols - 1);
+          visit(k0, k1, cell + cols);
+          if (c + 1 < cols) visit(k0, k1, cell + cols + 1);
         }
       }
     }
