@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runAdvertise } from "../../src/cli/commands/advertise.js";
 import { toHex } from "../../src/core/hex.js";
@@ -116,6 +116,40 @@ describe("proxkit advertise", () => {
       .join(":");
     expect(lines.at(-1).address).toBe(address);
     expect(toHex(controller.data).length).toBeGreaterThan(0);
+  });
+
+  it("--radio hci: a key store that cannot be saved stops advertising and the command, with the error", async () => {
+    const medium = new SimMedium({ startMs: DAY_MS + MS_PER_DAY - 1_800_000 });
+    const timers = virtualTimers(medium.scheduler);
+    const controller = new FakeController(medium, medium.addNode(0, 0));
+    const keys = keyStoreFile("gaen", DAY_MS);
+    let clock: NodeJS.Timeout | undefined;
+    const run = runAdvertise(
+      {
+        radio: "hci",
+        protocol: "gaen",
+        keyStore: keys,
+        durationMs: 5000,
+        hci: { timers, blenoBindings: () => new FakeBlenoBindings(controller) },
+      },
+      collect().io,
+    );
+    // Once on the air, the key store's folder goes away; midnight needs a new key saved.
+    const started = setInterval(() => {
+      if (!controller.enabled) return;
+      clearInterval(started);
+      rmSync(dirname(keys), { recursive: true });
+      clock = setInterval(() => medium.scheduler.runFor(60_000), 2);
+    }, 2);
+    try {
+      await expect(run).rejects.toThrow(
+        /cannot create .*gaen\.keys\.json: folder .* does not exist/,
+      );
+    } finally {
+      clearInterval(started);
+      clearInterval(clock);
+    }
+    expect(controller.enabled).toBe(false);
   });
 
   it("--radio hci without a way to set a random address: refuses, or warns with --allow-static-address", async () => {

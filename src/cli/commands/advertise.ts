@@ -5,7 +5,7 @@
  */
 import type { Argv, CommandModule } from "yargs";
 import { formatAddress } from "../../ble/random-address.js";
-import { ConfigError } from "../../core/errors.js";
+import { ConfigError, RadioError } from "../../core/errors.js";
 import { toHex } from "../../core/hex.js";
 import { cryptoRandom, type Random } from "../../core/random.js";
 import { loadKeyStore, saveKeyStore } from "../../io/key-store-file.js";
@@ -137,6 +137,32 @@ export async function runAdvertise(
       })}\n`,
     );
   });
+  // A failure the advertiser cannot retry (the key store cannot be saved) ends the command;
+  // adapter trouble is retried by the radio and only noted.
+  let fatal: Error | undefined;
+  let endFatal: () => void = () => {};
+  const fatalPromise = new Promise<void>((resolve) => {
+    endFatal = resolve;
+  });
+  let lost = false;
+  let wasRunning = false;
+  radio.advertiser.on("error", (error) => {
+    if (error instanceof RadioError) io.warn(error.message);
+    else {
+      fatal = error;
+      endFatal();
+    }
+  });
+  radio.advertiser.on("state", (state) => {
+    if (state === "unavailable" && wasRunning && !lost && !fatal) {
+      lost = true;
+      io.warn("the adapter went away (reset, powered off or unplugged); retrying with backoff");
+    } else if (state === "running") {
+      wasRunning = true;
+      if (lost) io.warn("the adapter is back; advertising again");
+      lost = false;
+    }
+  });
   try {
     await radio.advertiser.start({ source, intervalMs: options.intervalMs });
     const advertiser = radio.advertiser as { addressMode?: string; currentAddress?: string };
@@ -145,7 +171,7 @@ export async function runAdvertise(
         `warning: advertising from the adapter's fixed address ${advertiser.currentAddress ?? ""} (--allow-static-address): ${STATIC_ADDRESS_EXPOSURE}`,
       );
     }
-    const waits: Promise<unknown>[] = [abortPromise(io.signal)];
+    const waits: Promise<unknown>[] = [abortPromise(io.signal), fatalPromise];
     if (medium) waits.push(runMedium(medium, speed, options.durationMs, io.signal));
     else if (options.durationMs !== undefined) waits.push(sleep(options.durationMs));
     await Promise.race(waits);
@@ -153,6 +179,7 @@ export async function runAdvertise(
     await radio.stop();
     await listener?.stop();
   }
+  if (fatal) throw fatal;
   io.warn(
     `stopped after ${rotations} rotation${rotations === 1 ? "" : "s"} at ${new Date(nowMs()).toISOString()}${listener ? `; a simulated phone 1 m away heard ${heard} advertisements` : ""}`,
   );

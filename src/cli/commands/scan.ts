@@ -248,14 +248,16 @@ export async function runScan(options: ScanOptions, io: ScanIo): Promise<{ sight
   });
   let stopping = false;
   let lost = false;
+  let wasRunning = false;
   const onState = (state: RadioState) => {
     if (state === "stopped" && !stopping) ended();
-    else if (state === "unavailable" && !lost) {
+    else if (state === "unavailable" && wasRunning && !lost) {
       lost = true;
       io.warn?.("the adapter went away (reset, powered off or unplugged); retrying with backoff");
-    } else if (state === "running" && lost) {
+    } else if (state === "running") {
+      wasRunning = true;
+      if (lost) io.warn?.("the adapter is back; scanning again");
       lost = false;
-      io.warn?.("the adapter is back; scanning again");
     }
   };
   radio.scanner.on("sighting", onSighting);

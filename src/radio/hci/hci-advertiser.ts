@@ -65,6 +65,9 @@ export class HciAdvertiser extends EventEmitter<AdvertiserEvents> implements Adv
   private generation = 0;
   private active = false;
   private backoffMs = FIRST_BACKOFF_MS;
+  private recovering = false;
+  /** The source failed: nothing goes back on the air until the next start(). */
+  private failed = false;
   private queue: Promise<void> = Promise.resolve();
   private readonly handles = new Set<unknown>();
 
@@ -85,6 +88,7 @@ export class HciAdvertiser extends EventEmitter<AdvertiserEvents> implements Adv
     this.intervalMs = intervalMs;
     this.source = options.source;
     this.rotation = -1;
+    this.failed = false;
     const generation = ++this.generation;
     this.setState("starting");
     try {
@@ -117,7 +121,8 @@ export class HciAdvertiser extends EventEmitter<AdvertiserEvents> implements Adv
   /** Puts the current broadcast on the air again (after another user of the adapter reset it). */
   reapply(): void {
     if (this.state !== "running" || !this.source) return;
-    this.enqueue(this.source.at(this.settings.timers.nowMs())).catch(() => this.lost());
+    const broadcast = this.broadcastAt(this.source);
+    if (broadcast) this.enqueue(broadcast).catch((error) => this.lost(error));
   }
 
   private async open(): Promise<void> {
@@ -268,9 +273,10 @@ export class HciAdvertiser extends EventEmitter<AdvertiserEvents> implements Adv
     const source = this.source;
     if (!source) return;
     const { timers } = this.settings;
-    const untilMs = source.at(timers.nowMs()).untilMs;
+    const current = this.broadcastAt(source);
+    if (!current) return;
     const generation = this.generation;
-    this.after(untilMs - timers.nowMs(), () => {
+    this.after(current.untilMs - timers.nowMs(), () => {
       if (generation !== this.generation) return;
       this.scheduleRotation();
       if (this.state !== "running") return;
@@ -280,12 +286,42 @@ export class HciAdvertiser extends EventEmitter<AdvertiserEvents> implements Adv
       } catch {
         // Reported by the apply below.
       }
-      const broadcast = source.at(timers.nowMs());
+      const broadcast = this.broadcastAt(source);
+      if (!broadcast) return;
       this.enqueue(broadcast).then(
         () => this.noteRotation(broadcast),
         (error) => this.lost(error),
       );
     });
+  }
+
+  /** The broadcast due now, or `undefined` after `fail` when the source cannot give one. */
+  private broadcastAt(source: RotatingAdvertiser): Broadcast | undefined {
+    try {
+      return source.at(this.settings.timers.nowMs());
+    } catch (error) {
+      this.fail(error);
+      return undefined;
+    }
+  }
+
+  /**
+   * The source failed (its key store cannot be written, say): retrying cannot help, and the
+   * old ID must not stay on the air past its time, so advertising stops until `stop()`.
+   */
+  private fail(error: unknown): void {
+    this.generation++;
+    this.failed = true;
+    const bleno = this.bleno;
+    try {
+      this.control?.write(leSetAdvertisingEnable(false));
+      bleno?.stopAdvertising();
+    } catch {
+      // Off the air or gone: either way nothing is advertised.
+    }
+    if (this.state === "running") this.setState("unavailable");
+    if (this.listenerCount("error") > 0)
+      this.emit("error", error instanceof Error ? error : new Error(String(error)));
   }
 
   private readonly onAdapterState = (adapterState: string): void => {
@@ -300,6 +336,10 @@ export class HciAdvertiser extends EventEmitter<AdvertiserEvents> implements Adv
     if (error && this.listenerCount("error") > 0) this.emit("error", error);
     if (this.state !== "running") return;
     this.setState("unavailable");
+    this.scheduleRecovery();
+  }
+
+  private scheduleRecovery(): void {
     const generation = this.generation;
     this.after(this.backoffMs, () => {
       if (generation === this.generation && this.state === "unavailable") this.recover();
@@ -310,20 +350,23 @@ export class HciAdvertiser extends EventEmitter<AdvertiserEvents> implements Adv
   /** Puts the current broadcast back on the air after the adapter returned. */
   private recover(): void {
     const source = this.source;
-    if (!source || !this.bleno) return;
-    const broadcast = source.at(this.settings.timers.nowMs());
+    if (!source || !this.bleno || this.recovering || this.failed) return;
+    const broadcast = this.broadcastAt(source);
+    if (!broadcast) return;
+    const generation = this.generation;
+    this.recovering = true;
     this.enqueue(broadcast).then(
       () => {
-        if (this.state !== "unavailable") return;
+        this.recovering = false;
+        if (generation !== this.generation || this.state !== "unavailable") return;
         this.backoffMs = FIRST_BACKOFF_MS;
         this.setState("running");
         this.noteRotation(broadcast);
       },
       (error) => {
-        if (this.state === "unavailable") {
-          this.setState("running");
-          this.lost(error);
-        }
+        this.recovering = false;
+        if (error && this.listenerCount("error") > 0) this.emit("error", error);
+        if (generation === this.generation && this.state === "unavailable") this.scheduleRecovery();
       },
     );
   }
