@@ -4,11 +4,13 @@
  */
 import { spawnSync } from "node:child_process";
 import { createCipheriv, hkdfSync } from "node:crypto";
+import { loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { runSimulation } from "../../sim/engine/run-simulation.js";
 import { benchWorld } from "../../sim/world/bench-world.js";
 import { builtInScenario } from "../../sim/world/scenario.js";
+import type { World } from "../../sim/world/world.js";
 import { encodeBluezoneAdvertisement } from "../../src/ble/bluezone-advertisement.js";
 import { classifyAdvertisement } from "../../src/ble/classify-advertisement.js";
 import { encodeDp3tAdvertisement } from "../../src/ble/dp3t-advertisement.js";
@@ -329,7 +331,17 @@ export const WORKLOADS: readonly Workload[] = [
   ),
 ];
 
-/** A whole simulated plaza run: [agents, simulated seconds] for a full and a quick run. */
+/**
+ * A whole simulated plaza run: [agents, simulated seconds] for a full and a quick run.
+ *
+ * Memory: every 10 simulated minutes (and at the end) the heap is collected (the runner passes
+ * --expose-gc) and `heapUsed + arrayBuffers` is compared with the figure before the world was
+ * built; the peak, minus the ground-truth encounter store at that moment (the run's output: it
+ * grows with contacts, not with the crowd), divided by the agent count, is `bytes_per_agent`.
+ * It covers the world's typed arrays and caches and every phone's keys, advertiser and current
+ * broadcast. The collections are not timed. `state_bytes_per_agent` is the world's own typed
+ * arrays and caches without the store; `truth_bytes_per_agent` the store.
+ */
 function simRun(
   name: string,
   describe: string,
@@ -343,19 +355,51 @@ function simRun(
     unit: "sighting",
     once(quick) {
       const [agents, durationS] = quick ? quickRun : full;
+      const gc = (globalThis as { gc?: () => void }).gc;
+      const heapBytes = () => {
+        gc?.();
+        const m = process.memoryUsage();
+        return m.heapUsed + m.arrayBuffers;
+      };
+      const loadBefore = loadavg()[0];
+      const baseBytes = heapBytes();
+      let peakBytes = 0;
+      let measureMs = 0;
+      const measureMemory = (world: World) => {
+        const t0 = performance.now();
+        const truth = world.groundTruth?.storedBytes ?? 0;
+        peakBytes = Math.max(peakBytes, heapBytes() - baseBytes - truth);
+        measureMs += performance.now() - t0;
+      };
+      const cpuBefore = process.cpuUsage();
       const run = runSimulation(
         { ...builtInScenario("plaza"), scanning },
-        { seed: 1, agents, durationS },
+        {
+          seed: 1,
+          agents,
+          durationS,
+          onProgress: (fraction, world) => {
+            if (Math.round(fraction * (durationS / 60)) % 10 === 0) measureMemory(world);
+          },
+        },
       );
+      const cpu = process.cpuUsage(cpuBefore);
+      measureMemory(run.world);
+      const seconds = (run.wallMs - measureMs) / 1000;
+      const truthBytes = run.world.groundTruth?.storedBytes ?? 0;
       return {
         ops: run.counts.sightings,
-        seconds: run.wallMs / 1000,
+        seconds,
         extra: {
           agents,
           sim_seconds: durationS,
-          wall_s: Math.round(run.wallMs / 100) / 10,
+          wall_s: Math.round(seconds * 10) / 10,
+          cpu_s: Math.round((cpu.user + cpu.system) / 1e5) / 10,
+          load_avg_1m: [Math.round(loadBefore * 100) / 100, Math.round(loadavg()[0] * 100) / 100],
           ...run.counts,
-          bytes_per_agent: Math.round(run.world.bytes / agents),
+          bytes_per_agent: gc ? Math.round(peakBytes / agents) : null,
+          state_bytes_per_agent: Math.round((run.world.bytes - truthBytes) / agents),
+          truth_bytes_per_agent: Math.round(truthBytes / agents),
         },
       };
     },

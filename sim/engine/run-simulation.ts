@@ -22,8 +22,8 @@ export interface SimulationOptions {
   /** Ground-truth options (close distance and minutes, a per-sample callback), passed to the world. */
   groundTruth?: GroundTruthOptions;
   onSighting?: (receiver: number, sighting: Sighting) => void;
-  /** Called after every simulated minute with the fraction done. */
-  onProgress?: (fraction: number) => void;
+  /** Called after every simulated minute with the fraction done (and the world, to look at). */
+  onProgress?: (fraction: number, world: World) => void;
 }
 
 export interface SimulationRun {
@@ -55,7 +55,7 @@ export function runSimulation(scenario: Scenario, options: SimulationOptions = {
     const fromMs = world.atMs;
     world.step(STEP_MS);
     link.hear(fromMs, world.atMs);
-    if (options.onProgress && (s + 1) % 60 === 0) options.onProgress((s + 1) / steps);
+    if (options.onProgress && (s + 1) % 60 === 0) options.onProgress((s + 1) / steps, world);
   }
   return {
     world,
