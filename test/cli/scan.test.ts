@@ -202,6 +202,9 @@ describe("proxkit scan", () => {
     expect(runCli(["scan", "--radio", "sim", "--speed", "max"]).stderr).toMatch(/needs --duration/);
     expect(runCli(["scan", "--radio", "sim", "--duration", "soon"]).code).toBe(2);
     expect(runCli(["scan", "--radio", "sim", "--scan-window", "2s"]).stderr).toMatch(/go together/);
+    expect(runCli(["scan", "--radio", "sim", "--hci", "1"]).stderr).toMatch(
+      /--hci is only for --radio hci/,
+    );
     const help = runCli(["scan", "--help"]);
     for (const option of [
       "--radio",

@@ -310,6 +310,10 @@ export const advertiseCommand: CommandModule<object, AdvertiseArgs> = {
           : parseInteger(args["tx-power"], "--tx-power", -127, 20),
       speed: parseSpeed(args.speed),
     };
+    if (args.hci !== undefined && options.radio !== "hci")
+      throw new ConfigError("--hci is only for --radio hci", "E_USAGE");
+    if (args.speed !== undefined && options.radio !== "sim")
+      throw new ConfigError("--speed is only for --radio sim", "E_USAGE");
     const stop = stopSignal();
     try {
       await runAdvertise(options, {

@@ -493,6 +493,10 @@ export const scanCommand: CommandModule<object, ScanArgs> = {
         args.devices === undefined ? undefined : parseInteger(args.devices, "--devices", 1, 1000),
       seed: args.seed === undefined ? undefined : parseInteger(args.seed, "--seed", 0, 2 ** 31 - 1),
     };
+    if (args.hci !== undefined && options.radio !== "hci")
+      throw new ConfigError("--hci is only for --radio hci", "E_USAGE");
+    if (args.speed !== undefined && options.radio === "hci")
+      throw new ConfigError("--speed is only for --radio replay and sim", "E_USAGE");
     if ((options.scanWindowMs === undefined) !== (options.scanIntervalMs === undefined))
       throw new ConfigError("--scan-window and --scan-interval go together", "E_USAGE");
     const stop = stopSignal();
