@@ -28,7 +28,6 @@ import type {
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const CLI = join(HERE, "../../src/cli/main.js");
-const HOUR_MS = 3_600_000;
 
 class NullAdvertiser extends EventEmitter<AdvertiserEvents> implements Advertiser {
   state: RadioState = "idle";
