@@ -96,9 +96,13 @@ export async function loadBleLibrary<T>(
             } catch (error) {
               throw nativeLoadError(packageName, error);
             }
-            bindings = new Bindings(
-              options.deviceId === undefined ? {} : { deviceId: options.deviceId },
-            );
+            bindings = new Bindings({
+              ...(options.deviceId === undefined ? {} : { deviceId: options.deviceId }),
+              // A Bluetooth 5 controller refuses legacy advertising commands (bleno's) once
+              // extended scanning commands were used, and the reverse (Core spec v5.3 Vol 4
+              // Part E §3.1.1): keep noble on the legacy ones too.
+              ...(role === "noble" ? { extended: false } : {}),
+            });
           }
           return new Class(bindings);
         },
