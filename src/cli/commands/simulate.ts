@@ -222,7 +222,7 @@ export const simulateCommand: CommandModule<object, SimulateArgs> = {
       )
       .example("$0 simulate --default-job", "What npm start runs: classroom and tram")
       .epilogue(
-        `Writes into --out: ${Object.values(RUN_FILES).join(", ")}, and keys.jsonl (the published keys). The evaluation is over ordered (index case, receiver) pairs: precision, recall and F1 of "close contact" (within --close-distance for --close-minutes), the mean absolute error of the minutes each detector counts, and Herald-style detection (share of close pairs heard at all) and continuity (share of 30 s windows while close with a reading). proxkit evaluate --run DIR redoes it from the files.`,
+        `Writes into --out: sightings.jsonl (what each phone heard, with "receiver"), keys.jsonl (the index cases' published keys), truth.jsonl (every agent's keys and every pair's close intervals), detections.jsonl, summary.json and report.html. The evaluation is over ordered (index case, receiver) pairs: precision, recall and F1 of "close contact" (within --close-distance for --close-minutes), the mean absolute error of the minutes each detector counts, and Herald-style detection (share of close pairs heard at all) and continuity (share of 30 s windows while close with a reading). proxkit evaluate --run DIR redoes it from the files.`,
       ) as unknown as Argv<SimulateArgs>,
   handler: async (args) => {
     for (const name of [
