@@ -33,6 +33,8 @@ export interface DetectOptions {
   presets?: readonly RiskPreset[];
   /** TX power assumed for protocols that do not carry one, dBm (what the simulated phones write). */
   defaultTxPowerDbm?: number;
+  /** Called after each receiver with the fraction of receivers done. */
+  onProgress?: (fraction: number) => void;
 }
 
 /** The score a preset thresholds, from its daily summaries. */
@@ -59,7 +61,9 @@ export function detectContacts(data: RunData, options: DetectOptions = {}): Pair
   const out: PairDetection[] = [];
   if (data.published.gaen.length === 0 && data.published.dayKeys.length === 0) return out;
   const startMs = data.meta.startMs;
+  const receivers = data.sightings.length;
   data.sightings.forEach((sightings, receiver) => {
+    if (options.onProgress && receiver % 16 === 15) options.onProgress((receiver + 1) / receivers);
     if (sightings.length === 0) return;
     const result = matchExposures(data.published, sightings, {
       preset: presets[0],

@@ -43,13 +43,20 @@ export function runSummary(
 
 export function runPipeline(
   scenario: Scenario,
-  options: SimulateRunOptions & { presets?: readonly string[] } = {},
+  options: SimulateRunOptions & {
+    presets?: readonly string[];
+    /** Progress of the matching and detection, per receiver. */
+    onMatchProgress?: (fraction: number) => void;
+  } = {},
 ): PipelineResult {
   const t0 = performance.now();
   const data = simulateRun(scenario, options);
   const t1 = performance.now();
   const detectors = defaultDetectors(options.presets ?? PRESET_NAMES);
-  const detections = detectContacts(data, { presets: detectors });
+  const detections = detectContacts(data, {
+    presets: detectors,
+    onProgress: options.onMatchProgress,
+  });
   const t2 = performance.now();
   const evaluation = evaluateRun(
     data,

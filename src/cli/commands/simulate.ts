@@ -112,19 +112,19 @@ export const EVALUATION_COLUMNS = [
 
 /** A progress bar on stderr when it is a terminal; nothing otherwise. */
 function progressBar(label: string) {
-  if (!process.stderr.isTTY) return { update: (_f: number) => {}, stop: () => {} };
+  if (!process.stderr.isTTY) return { update: (_f: number, _stage?: string) => {}, stop: () => {} };
   const bar = new cliProgress.SingleBar(
     {
-      format: `${label} [{bar}] {percentage}% | {eta_formatted} left`,
+      format: `${label}: {stage} [{bar}] {percentage}% | {eta_formatted} left`,
       stream: process.stderr,
       hideCursor: true,
       clearOnComplete: true,
     },
     cliProgress.Presets.shades_classic,
   );
-  bar.start(100, 0);
+  bar.start(100, 0, { stage: "simulating" });
   return {
-    update: (f: number) => bar.update(Math.round(f * 100)),
+    update: (f: number, stage = "simulating") => bar.update(Math.round(f * 100), { stage }),
     stop: () => bar.stop(),
   };
 }
@@ -134,10 +134,14 @@ function runOne(
   dir: string,
   options: Parameters<typeof runPipeline>[1],
 ): PipelineResult {
-  const bar = progressBar(`simulating ${scenario.name}`);
+  const bar = progressBar(scenario.name);
   let result: PipelineResult;
   try {
-    result = runPipeline(scenario, { ...options, onProgress: bar.update });
+    result = runPipeline(scenario, {
+      ...options,
+      onProgress: (f) => bar.update(f),
+      onMatchProgress: (f) => bar.update(f, "matching"),
+    });
   } finally {
     bar.stop();
   }
