@@ -16,6 +16,8 @@ import { parseDurationMs, parseInteger, parseIsoTimeMs } from "../parse.js";
 const RADIOS = ["hci", "sim", "replay"] as const;
 /** SIGTERM must end the process within 2 s; this leaves room for the last flush. */
 const TERM_DEADLINE_MS = 1_800;
+/** How long a finished simulated run waits for the MQTT outbox to drain. */
+const DRAIN_TIMEOUT_MS = 30_000;
 
 interface RunArgs {
   radio: string;
@@ -276,6 +278,14 @@ export async function runCheckpoint(args: RunArgs): Promise<void> {
     );
     if (runVirtual) {
       await runVirtual(() => stopping);
+      if (forwarder && !stopping) {
+        // A simulated run ends in seconds: give the forwarder time to empty the outbox (what it
+        // cannot send stays queued in the database for the next run).
+        await daemon.stop();
+        const until = Date.now() + DRAIN_TIMEOUT_MS;
+        while (!stopping && forwarder.depth > 0 && Date.now() < until)
+          await new Promise((r) => setTimeout(r, 100));
+      }
       await shutdown();
     } else if (forMs !== undefined) {
       const timer = setTimeout(() => void shutdown(), forMs);
