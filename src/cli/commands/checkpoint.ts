@@ -129,6 +129,8 @@ export async function runCheckpoint(args: RunArgs): Promise<void> {
   let clock: Clock | undefined;
   let runVirtual: ((stop: () => boolean) => Promise<void>) | undefined;
   let every: ((everyMs: number, task: () => void) => () => void) | undefined;
+  /** The radio stops at the end of its input (a replayed capture). */
+  let endsByItself = false;
   try {
     if (args.radio === "sim") {
       const { WorldRadio } = await import("../../../sim/engine/world-radio.js");
@@ -191,6 +193,17 @@ export async function runCheckpoint(args: RunArgs): Promise<void> {
         replay: { capture: args.capture, speed: args.speed ?? 1 },
       };
       radio = await openRadio(args.radio, options as never);
+      if (args.radio === "replay") {
+        // A capture keeps its recorded times: the daemon's clock is the time of the latest
+        // sighting (registered before the daemon's listener, so it is current when it runs).
+        let captureNowMs = Date.now();
+        radio.scanner.on("sighting", (s) => {
+          if (s.atMs > captureNowMs || captureNowMs > s.atMs + 60_000) captureNowMs = s.atMs;
+        });
+        const captureClock: Clock = { nowMs: () => captureNowMs };
+        clock = captureClock;
+        endsByItself = true;
+      }
     }
   } catch (error) {
     store.close();
@@ -270,6 +283,10 @@ export async function runCheckpoint(args: RunArgs): Promise<void> {
   };
   process.once("SIGTERM", onSignal);
   process.once("SIGINT", onSignal);
+  if (endsByItself)
+    radio.scanner.on("state", (state) => {
+      if (state === "stopped") void shutdown();
+    });
   try {
     await daemon.start();
     await forwarder?.start();
