@@ -6,10 +6,13 @@
  * grouped by the index case whose key they matched and scored per detector.
  */
 import { toHex } from "../../src/core/hex.js";
+import { matchDayKeys } from "../../src/exposure/chained-key-matcher.js";
+import { GaenMatcher, toGaenColumns } from "../../src/exposure/gaen-matcher.js";
 import { matchExposures } from "../../src/exposure/match-exposures.js";
 import { PRESET_NAMES, presetFor, type RiskPreset } from "../../src/exposure/risk-preset.js";
 import { type ScoredWindow, scoreExposure } from "../../src/exposure/score-exposure.js";
-import type { RunData } from "./run-data.js";
+import type { Sighting } from "../../src/signal/sighting.js";
+import type { PublishedKeySet, RunData } from "./run-data.js";
 
 /** One detector's decision on one ordered pair (index case, receiver) that matched at least once. */
 export interface PairDetection {
@@ -33,6 +36,11 @@ export interface DetectOptions {
   presets?: readonly RiskPreset[];
   /** TX power assumed for protocols that do not carry one, dBm (what the simulated phones write). */
   defaultTxPowerDbm?: number;
+  /**
+   * Skip the keys a phone heard nothing of (found by one pass over everyone's sightings) before
+   * its own matching: the same result, far fewer derivations. Default true.
+   */
+  prefilter?: boolean;
   /** Called after each receiver with the fraction of receivers done. */
   onProgress?: (fraction: number) => void;
 }
@@ -62,10 +70,13 @@ export function detectContacts(data: RunData, options: DetectOptions = {}): Pair
   if (data.published.gaen.length === 0 && data.published.dayKeys.length === 0) return out;
   const startMs = data.meta.startMs;
   const receivers = data.sightings.length;
+  const heard = options.prefilter === false ? undefined : keysHeard(data);
   data.sightings.forEach((sightings, receiver) => {
     if (options.onProgress && receiver % 16 === 15) options.onProgress((receiver + 1) / receivers);
     if (sightings.length === 0) return;
-    const result = matchExposures(data.published, sightings, {
+    const published = heard ? heard(receiver) : data.published;
+    if (published.gaen.length === 0 && published.dayKeys.length === 0) return;
+    const result = matchExposures(published, sightings, {
       preset: presets[0],
       defaultTxPowerDbm: options.defaultTxPowerDbm ?? -24,
     });
@@ -108,6 +119,42 @@ export function detectContacts(data: RunData, options: DetectOptions = {}): Pair
     }
   });
   return out;
+}
+
+/**
+ * Which published keys each receiver heard at all: one GAEN matcher and one day-key pass over
+ * everyone's sightings. Matching is per sighting (its ID, time and metadata against one key),
+ * so a key that matches none of a phone's sightings adds nothing to its windows; leaving it out
+ * of that phone's own matching changes nothing but the time spent deriving its IDs.
+ */
+function keysHeard(data: RunData): (receiver: number) => PublishedKeySet {
+  const all: Sighting[] = [];
+  const receiverOf: number[] = [];
+  data.sightings.forEach((list, r) => {
+    for (const s of list) {
+      all.push(s);
+      receiverOf.push(r);
+    }
+  });
+  const gaenKeys = data.sightings.map(() => new Set<number>());
+  const dayKeys = data.sightings.map(() => new Set<number>());
+  if (data.published.gaen.length > 0) {
+    const gaenAt: number[] = [];
+    const gaen = all.filter((s, i) => s.protocol === "gaen" && gaenAt.push(i) > 0);
+    if (gaen.length > 0)
+      for (const m of new GaenMatcher(toGaenColumns(gaen)).match(data.published.gaen))
+        gaenKeys[receiverOf[gaenAt[m.sighting]]].add(m.keyIndex);
+  }
+  // A day key matched anywhere is offered whole to the phones that heard it (its tolerance is
+  // the phone's own matching's business).
+  if (data.published.dayKeys.length > 0)
+    for (const m of matchDayKeys(data.published.dayKeys, all, { toleranceMs: 60 * 60_000 }))
+      dayKeys[receiverOf[m.sighting]].add(m.keyIndex);
+  const sorted = (set: Set<number>) => [...set].sort((a, b) => a - b);
+  return (receiver) => ({
+    gaen: sorted(gaenKeys[receiver]).map((k) => data.published.gaen[k]),
+    dayKeys: sorted(dayKeys[receiver]).map((k) => data.published.dayKeys[k]),
+  });
 }
 
 /** Our detector first, then every shipped preset (or the ones named). */

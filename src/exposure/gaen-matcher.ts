@@ -168,7 +168,8 @@ export class GaenMatcher {
     keys: readonly PublishedKey[],
     options: { batchKeys?: number; counts?: MatchCounts } = {},
   ): KeyMatch[] {
-    const batchKeys = options.batchKeys ?? 4096;
+    // No bigger buffers than the keys need (a phone matching a few keys allocates little).
+    const batchKeys = Math.max(1, Math.min(options.batchKeys ?? 4096, keys.length));
     const counts = options.counts;
     const stride = GAEN_ROLLING_PERIOD * 16;
     const teks = new Uint8Array(16 * batchKeys);

@@ -98,6 +98,17 @@ describe("detectContacts", () => {
     }
   });
 
+  it("skipping the keys a phone heard nothing of changes no decision", () => {
+    for (const protocol of ["gaen", "bluezone"] as const) {
+      const run = simulateRun(builtInScenario("classroom"), {
+        ...small,
+        protocol,
+        indexShare: 0.6,
+      });
+      expect(detectContacts(run)).toEqual(detectContacts(run, { prefilter: false }));
+    }
+  });
+
   for (const protocol of ["dp3t", "bluezone"] as const) {
     it(`${protocol}: published day keys are matched by the chained-key matcher`, () => {
       const run = simulateRun(builtInScenario("classroom"), { ...small, protocol });
