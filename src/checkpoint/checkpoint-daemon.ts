@@ -161,11 +161,6 @@ export class CheckpointDaemon extends EventEmitter<CheckpointDaemonEvents> {
     return this.trusted;
   }
 
-  /** Windows open now. */
-  get openWindows(): number {
-    return this.handles.size - this.toForget.length;
-  }
-
   /** Recovers what a previous run left open, starts the scanner (and beacon), starts flushing. */
   async start(): Promise<void> {
     if (this.running) return;

@@ -139,6 +139,7 @@ export async function runCheckpoint(args: RunArgs): Promise<void> {
       const untilStored = health.sim_until_ms ? Number(health.sim_until_ms.value) : undefined;
       const heartbeat = health.heartbeat_ms ? Number(health.heartbeat_ms.value) : undefined;
       if (
+        virtual &&
         startOption === undefined &&
         untilStored !== undefined &&
         heartbeat !== undefined &&
@@ -150,9 +151,11 @@ export async function runCheckpoint(args: RunArgs): Promise<void> {
         );
         return;
       }
-      let startMs = startOption ?? BUILD_DATE_MS;
+      // Paced (--clock real) runs keep simulated time on the wall clock, so status reads right.
+      let startMs = startOption ?? (virtual ? BUILD_DATE_MS : Math.floor(Date.now() / 1000) * 1000);
       let untilMs = startMs + (forMs ?? 0);
       if (
+        virtual &&
         startOption === undefined &&
         untilStored !== undefined &&
         heartbeat !== undefined &&
