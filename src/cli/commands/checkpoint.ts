@@ -591,7 +591,7 @@ export const checkpointCommand: CommandModule = {
             .option("start", {
               type: "string",
               describe:
-                "--radio sim: simulated start (ISO date-time) [default: 2026-11-27T00:00Z, or resume after the last heartbeat of an unfinished run]",
+                "--radio sim: simulated start (ISO date-time) [default: with --clock virtual 2026-11-27T00:00Z, or just after the last heartbeat of an unfinished run in --db; with --clock real, now]",
             })
             .option("seed", { type: "number", describe: "--radio sim: world seed" })
             .option("agents", { type: "number", describe: "--radio sim: agent count override" })
