@@ -6,7 +6,8 @@
  * crash loses at most the last second), closed ones are stored and queued in the outbox.
  *
  * Time: a Raspberry Pi has no real-time clock. The wall clock is trusted only once it is past
- * `earliestTrustedMs` (the build date) and has not jumped for `settleMs`; a jump is a
+ * `earliestTrustedMs` (the build date), the system does not say it is unsynchronised (systemd-
+ * timesyncd), and it has not jumped for `settleMs`; a jump is a
  * difference between wall-clock and monotonic progress of more than `jumpThresholdMs`. On a
  * jump every open window is closed as it stood, and accumulation starts afresh (new handles),
  * so a jump of hours either way neither duplicates nor loses windows. While untrusted, the
@@ -14,6 +15,7 @@
  * retention does not delete anything.
  */
 import { EventEmitter } from "node:events";
+import { existsSync } from "node:fs";
 import type { Clock } from "../core/clock.js";
 import { systemClock } from "../core/clock.js";
 import { cryptoRandom, type Random } from "../core/random.js";
@@ -72,6 +74,20 @@ export interface CheckpointDaemonOptions {
   settleMs?: number;
   /** Receiver RSSI correction, dB (calibration table). */
   rxRssiCorrectionDb?: number;
+  /**
+   * Whether the system says its clock is synchronised (`undefined`: it cannot tell). On Linux
+   * with systemd-timesyncd, `timesyncSynchronized`.
+   */
+  clockSynchronized?: () => boolean | undefined;
+}
+
+/**
+ * systemd-timesyncd creates /run/systemd/timesync/synchronized once it has set the clock from
+ * NTP (systemd 239+); where timesyncd is not in use this says nothing.
+ */
+export function timesyncSynchronized(): boolean | undefined {
+  if (!existsSync("/run/systemd/timesync")) return undefined;
+  return existsSync("/run/systemd/timesync/synchronized");
 }
 
 export interface CheckpointDaemonEvents {
@@ -169,7 +185,7 @@ export class CheckpointDaemon extends EventEmitter<CheckpointDaemonEvents> {
     this.startedMs = nowMs;
     this.lastWallMs = nowMs;
     this.lastMonoMs = this.monotonicMs();
-    this.trusted = nowMs >= this.earliestTrustedMs;
+    this.trusted = nowMs >= this.earliestTrustedMs && this.options.clockSynchronized?.() !== false;
     if (!this.trusted) {
       this.store.clockEvent(nowMs, "untrusted", 0);
       this.emit("clock", { atMs: nowMs, kind: "untrusted", jumpMs: 0 });
@@ -378,7 +394,10 @@ export class CheckpointDaemon extends EventEmitter<CheckpointDaemonEvents> {
       this.flush();
       this.newEpoch();
     }
-    const trusted = wall >= this.earliestTrustedMs && mono - this.lastJumpMono >= this.settleMs;
+    const trusted =
+      wall >= this.earliestTrustedMs &&
+      mono - this.lastJumpMono >= this.settleMs &&
+      this.options.clockSynchronized?.() !== false;
     if (trusted !== this.trusted) {
       this.trusted = trusted;
       const kind = trusted ? "trusted" : "untrusted";

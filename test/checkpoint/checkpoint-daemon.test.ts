@@ -178,6 +178,31 @@ describe("CheckpointDaemon", () => {
     r.store.close();
   });
 
+  it("does not trust a clock the system says is not synchronised yet", async () => {
+    let synced = false;
+    const path = join(dir, "sync.sqlite");
+    const store = CheckpointStore.open(path);
+    const radio = new FakeRadio();
+    const timer = new ManualTimer();
+    const wall = new ManualClock(T0);
+    const daemon = new CheckpointDaemon({
+      radio,
+      store,
+      clock: wall,
+      monotonicMs: () => wall.nowMs(),
+      every: timer.every,
+      clockSynchronized: () => synced,
+    });
+    await daemon.start();
+    expect(daemon.clockTrusted).toBe(false);
+    synced = true;
+    wall.advance(1000);
+    timer.fire();
+    expect(daemon.clockTrusted).toBe(true);
+    await daemon.stop();
+    store.close();
+  });
+
   it("deletes windows, sightings and own keys older than the retention period", async () => {
     const r = rig({ retentionDays: 3 });
     const old = T0 - 5 * 86_400_000;

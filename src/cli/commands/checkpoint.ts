@@ -119,7 +119,9 @@ export async function runCheckpoint(args: RunArgs): Promise<void> {
 
   // SQLite, MQTT and the simulator load only for this command.
   const { CheckpointStore } = await import("../../checkpoint/checkpoint-store.js");
-  const { BUILD_DATE_MS, CheckpointDaemon } = await import("../../checkpoint/checkpoint-daemon.js");
+  const { BUILD_DATE_MS, CheckpointDaemon, timesyncSynchronized } = await import(
+    "../../checkpoint/checkpoint-daemon.js"
+  );
   const store = CheckpointStore.open(args.db, {
     synchronous: virtual ? "normal" : "full",
     site: args.site ?? config.site ?? "site",
@@ -218,6 +220,8 @@ export async function runCheckpoint(args: RunArgs): Promise<void> {
     store,
     ...(clock ? { clock, monotonicMs: () => clock.nowMs(), earliestTrustedMs: 0 } : {}),
     ...(every ? { every } : {}),
+    // A live radio runs on the system clock: trust it only once NTP has set it.
+    ...(args.radio === "hci" ? { clockSynchronized: timesyncSynchronized } : {}),
     protocols,
     scanWindowMs: config.scan?.windowMs,
     scanIntervalMs: config.scan?.intervalMs,
