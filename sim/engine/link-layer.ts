@@ -8,7 +8,18 @@
  *
  * Cost grows with (scanning receivers x neighbours in range x advertising events heard), not
  * with the square of the crowd; nothing is allocated per advertising event.
+ *
+ * Receptions are drawn by count: a pair's advertisements in a step are independent Bernoulli
+ * trials with the per-advertisement probability of reaching the receiver's cut (`reception.ts`),
+ * so the index of the next reception is drawn by inverting its geometric law and only received
+ * advertisements get a value, drawn from the per-advertisement law above the cut. Per receiver
+ * and step, near pairs (cached shadowing, `Propagation`'s state) are heard first, with the link
+ * layer's stream; then far pairs (fresh shadowing per advertisement, no state), with a stream of
+ * their own per (receiver, step). Far pairs, most of the work, can run in a worker thread
+ * (`workers: 1`): it reads positions from shared memory and hands back its receptions, and the
+ * sightings are byte-identical either way.
  */
+import { isMainThread, Worker, workerData } from "node:worker_threads";
 import { classifyAdvertisement, rollingIdOf } from "../../src/ble/classify-advertisement.js";
 import { SeededRandom } from "../../src/core/random.js";
 import { KeyStore } from "../../src/protocols/key-store.js";
@@ -17,8 +28,12 @@ import type { Broadcast } from "../../src/protocols/rotating-advertiser.js";
 import { RotatingAdvertiser } from "../../src/protocols/rotating-advertiser.js";
 import { schemeFor } from "../../src/protocols/schemes.js";
 import type { Sighting } from "../../src/signal/sighting.js";
+import { Agents } from "../world/agents.js";
+import type { Rect } from "../world/geometry.js";
+import { Propagation, type PropagationParams } from "../world/propagation.js";
 import { DRAW_NONE } from "../world/reception.js";
 import { PROTOCOL_NAMES, type ScanningCadence } from "../world/scenario.js";
+import { SpatialGrid } from "../world/spatial-grid.js";
 import type { World } from "../world/world.js";
 
 /** Mean advertising interval (GAEN BT spec v1.2 recommends 200-270 ms) plus the 0-10 ms advDelay mean. */
@@ -48,6 +63,11 @@ export interface LinkLayerOptions {
   txPowerDbm?: number;
   /** Receives every decoded sighting, with the receiving agent's index. */
   onSighting?: (receiver: number, sighting: Sighting) => void;
+  /**
+   * 1: hear far pairs in a worker thread while this thread hears near pairs, decodes and
+   * delivers (call `close()` when done). 0 (default): all in this thread. Same sightings.
+   */
+  workers?: 0 | 1;
 }
 
 export interface LinkLayerCounts {
@@ -75,6 +95,17 @@ export class LinkLayer {
   private readonly scanStartMs: Float64Array;
   private readonly scanEndMs: Float64Array;
   private readonly neighbours: Int32Array;
+  /** This step's scan interval per phone (`scanA` NaN when not scanning). */
+  private readonly scanA: Float64Array;
+  private readonly scanB: Float64Array;
+  private stepIndex = 0;
+  private readonly dwellMs: number;
+  /** Near pairs: squared distance limit by the transmitter's carry, per receiver carry. */
+  private readonly nearD2: Float64Array[];
+  private readonly nearRangeM: number[];
+  private readonly far: FarPairPass;
+  private readonly local = new FarReceptions(1024);
+  private remote: FarPairWorker | undefined;
   private readonly broadcasts: (Broadcast | undefined)[];
   /** What receivers decode from each sender's current broadcast (undefined: not a sighting). */
   private readonly decoded: (
@@ -96,6 +127,8 @@ export class LinkLayer {
     this.scanStartMs = new Float64Array(n);
     this.scanEndMs = new Float64Array(n);
     this.neighbours = new Int32Array(n);
+    this.scanA = new Float64Array(n);
+    this.scanB = new Float64Array(n);
     this.broadcasts = new Array(n);
     this.decoded = new Array(n);
     const cadence = SCAN_CADENCES[world.scenario.scanning];
@@ -125,6 +158,30 @@ export class LinkLayer {
         : 0;
       this.scanEndMs[i] = this.scanStartMs[i] + cadence.windowMs;
     }
+    this.dwellMs = Number.isFinite(cadence.windowMs)
+      ? cadence.windowMs
+      : CONTINUOUS_CHANNEL_DWELL_MS;
+    const propagation = world.propagation;
+    this.nearD2 = [0, 1, 2].map((c) => propagation.nearDistancesSquared(c, new Float64Array(3)));
+    this.nearRangeM = this.nearD2.map((d2) =>
+      Math.min(world.receptionRangeM, Math.sqrt(Math.max(...d2))),
+    );
+    const farSeed = this.random.int(2 ** 31);
+    this.far = new FarPairPass(
+      world.agents,
+      world.radioGrid,
+      propagation,
+      world.receptionRangeM,
+      this.dwellMs,
+      farSeed,
+    );
+    if (options.workers === 1) {
+      this.remote = new FarPairWorker(world, this.dwellMs, farSeed, this.firstEventMs, [
+        this.scanA,
+        this.scanB,
+        this.scanStartMs,
+      ]);
+    }
   }
 
   /** Runs the link layer over the world's last step, `[world.atMs - dtMs, world.atMs)`. */
@@ -135,20 +192,16 @@ export class LinkLayer {
     const propagation = world.propagation;
     const tables = propagation.reception;
     const cadence = SCAN_CADENCES[world.scenario.scanning];
-    const rangeM = world.receptionRangeM;
-    const cullD2 = [0, 1, 2].map((c) => propagation.cullDistancesSquared(c, new Float64Array(3)));
     const { sensitivityDbm, saturationDbm } = propagation.params;
     const neighbours = this.neighbours;
-    const dwellMs = Number.isFinite(cadence.windowMs)
-      ? cadence.windowMs
-      : CONTINUOUS_CHANNEL_DWELL_MS;
-    let heardAt = 0;
-    let below = 0;
-    let collisions = 0;
-    // Each phone's first advertising event at or after `fromMs`, computed once for the step.
-    const firstFrom = this.firstEventMs;
-    let firstDone = false;
-    for (let r = 0; r < agents.count; r++) {
+    const n = agents.count;
+    const scanA = this.scanA;
+    const scanB = this.scanB;
+    const stepIndex = this.stepIndex++;
+    // Which phones scan during this step, and over which part of it (NaN: not scanning).
+    let scanning = 0;
+    for (let r = 0; r < n; r++) {
+      scanA[r] = Number.NaN;
       if (!present[r]) continue;
       // Advance this phone's scan schedule past `fromMs`.
       while (this.scanEndMs[r] <= fromMs) {
@@ -160,40 +213,47 @@ export class LinkLayer {
       const a = Math.max(fromMs, this.scanStartMs[r]);
       const b = Math.min(toMs, this.scanEndMs[r]);
       if (a >= b) continue;
+      scanA[r] = a;
+      scanB[r] = b;
+      scanning++;
+    }
+    if (scanning === 0) return;
+    // Each phone's first advertising event at or after `fromMs`, computed once for the step.
+    const firstFrom = this.firstEventMs;
+    for (let t = 0; t < n; t++) {
+      firstFrom[t] =
+        fromMs +
+        ((((this.phaseMs[t] - fromMs) % ADVERTISING_INTERVAL_MS) + ADVERTISING_INTERVAL_MS) %
+          ADVERTISING_INTERVAL_MS);
+    }
+    const remote = this.remote;
+    const useRemote =
+      remote !== undefined && toMs - fromMs <= remote.maxStepMs && remote.start(stepIndex);
+    let heardAt = 0;
+    let below = 0;
+    let collisions = 0;
+    for (let r = 0; r < n; r++) {
+      const a = scanA[r];
+      if (Number.isNaN(a)) continue; // not scanning
+      const b = scanB[r];
       const scanStartMs = this.scanStartMs[r];
-      if (!firstDone) {
-        firstDone = true;
-        for (let t = 0; t < agents.count; t++) {
-          firstFrom[t] =
-            fromMs +
-            ((((this.phaseMs[t] - fromMs) % ADVERTISING_INTERVAL_MS) + ADVERTISING_INTERVAL_MS) %
-              ADVERTISING_INTERVAL_MS);
-        }
-      }
-      // Neighbours that can be heard at all (by their carry position) come first; the others
-      // only count their events and, as advertisers on the air, towards collisions.
-      const count = world.radioGrid.neighboursByClass(
-        r,
-        rangeM,
-        agents.carry,
-        cullD2[agents.carry[r]],
-        neighbours,
-      );
-      const kept = world.radioGrid.kept;
-      for (let n = neighbours.length - (count - kept); n < neighbours.length; n++) {
-        const t = neighbours[n];
-        let firstMs = firstFrom[t];
-        if (firstMs < a)
-          firstMs += Math.ceil((a - firstMs) / ADVERTISING_INTERVAL_MS) * ADVERTISING_INTERVAL_MS;
-        if (firstMs >= b) continue;
-        const events = Math.ceil((b - firstMs) / ADVERTISING_INTERVAL_MS);
-        heardAt += events;
-        below += events;
-      }
+      // Far pairs first (here or in the worker): they also count the advertisers on the air.
+      const count = useRemote
+        ? remote.countFor(r)
+        : this.far.run(r, a, b, scanStartMs, firstFrom, stepIndex, this.local);
       // Chance that another advertiser's PDU overlaps one on the same channel (pure ALOHA).
       const collisionP = 1 - Math.exp((-2 * count * PDU_AIRTIME_MS) / ADVERTISING_INTERVAL_MS);
-      for (let n = 0; n < kept; n++) {
-        const t = neighbours[n];
+      const rxCarry = agents.carry[r];
+      world.radioGrid.neighboursByClass(
+        r,
+        this.nearRangeM[rxCarry],
+        agents.carry,
+        this.nearD2[rxCarry],
+        neighbours,
+      );
+      const near = world.radioGrid.kept;
+      for (let k = 0; k < near; k++) {
+        const t = neighbours[k];
         let firstMs = firstFrom[t];
         if (firstMs < a) {
           // The scan began inside this step: its first event of this phone.
@@ -202,18 +262,6 @@ export class LinkLayer {
         if (firstMs >= b) continue;
         const events = Math.ceil((b - firstMs) / ADVERTISING_INTERVAL_MS);
         heardAt += events;
-        // Receptions are independent Bernoulli(p) events. The first uniform decides whether
-        // any happens at all (none iff w <= (1 - p)^events); for far pairs a tabulated bound on
-        // p settles most of those before the path loss is even computed.
-        const bound = propagation.receptionBound(t, r);
-        let w = 0;
-        if (bound < 1) {
-          w = 1 - random.float(); // (0, 1]
-          if (w <= 1 - events * bound) {
-            below += events;
-            continue;
-          }
-        }
         const meanDbm = propagation.linkMeanDbm(t, r);
         const kind = propagation.drawKind;
         // Each advertisement is received when its per-advertisement term reaches `cutDb`.
@@ -223,13 +271,12 @@ export class LinkLayer {
           below += events;
           continue;
         }
-        // Draw the index of the next reception by inverting its geometric law (one uniform per
-        // reception, plus one when none is left), and the received value from the term's law
-        // above the cut, with the same uniform.
         const miss = 1 - p;
         let received = 0;
         for (let e = 0; e < events; ) {
-          if (w === 0) w = 1 - random.float();
+          // Index of the next reception: invert its geometric law with one uniform, whose
+          // position inside the winning interval is the uniform of the received value.
+          const w = 1 - random.float(); // (0, 1]
           let before = 1; // P(no reception among the first m events left)
           let after = miss; // ... among the first m + 1
           let m = 0;
@@ -243,7 +290,6 @@ export class LinkLayer {
           e += m;
           received++;
           const v = (before - w) / (before - after);
-          w = 0;
           const eventMs = firstMs + e * ADVERTISING_INTERVAL_MS;
           e++;
           if (collisionP > 0 && random.float() < collisionP) {
@@ -252,16 +298,36 @@ export class LinkLayer {
           }
           const dbm = meanDbm + tables.drawAtLeast(kind, cutDb, v < 1 ? v : 0);
           const rssiDbm = Math.min(Math.round(dbm), saturationDbm);
-          const channel = 37 + (Math.floor((eventMs - scanStartMs) / dwellMs) % 3);
+          const channel = 37 + (Math.floor((eventMs - scanStartMs) / this.dwellMs) % 3);
           this.deliver(r, t, this.startMs + eventMs, rssiDbm, channel);
         }
         below += events - received;
       }
+      // Then what the far pairs brought.
+      if (useRemote) remote.deliverFor(r, this.deliverFar);
+      else this.local.drain(this.deliverFar);
     }
-    counts.advertisingEventsHeardAt += heardAt;
-    counts.belowSensitivity += below;
-    counts.collisions += collisions;
+    const far = useRemote ? remote.finish() : this.far.takeCounts();
+    counts.advertisingEventsHeardAt += heardAt + far[0];
+    counts.belowSensitivity += below + far[1];
+    counts.collisions += collisions + far[2];
   }
+
+  /** Stops the far-pair worker, if any (the link layer then hears everything in this thread). */
+  close(): void {
+    this.remote?.close();
+    this.remote = undefined;
+  }
+
+  private readonly deliverFar = (
+    receiver: number,
+    sender: number,
+    eventMs: number,
+    rssiDbm: number,
+    channel: number,
+  ): void => {
+    this.deliver(receiver, sender, this.startMs + eventMs, rssiDbm, channel);
+  };
 
   private deliver(
     receiver: number,
@@ -293,4 +359,556 @@ export class LinkLayer {
         : { atMs, protocol: d.protocol, id: d.id, rssiDbm, channel },
     );
   }
+}
+
+/**
+ * xoshiro128** (Blackman & Vigna), reseeded per (receiver, step) from splitmix32: the far
+ * pairs' draws depend on neither the thread that hears them nor the order receivers are heard in.
+ */
+class StreamRandom {
+  private s0 = 0;
+  private s1 = 0;
+  private s2 = 0;
+  private s3 = 0;
+
+  reseed(seed: number, receiver: number, step: number): void {
+    let z = (seed ^ Math.imul(receiver + 1, 0x9e3779b1) ^ Math.imul(step + 1, 0x632be5ab)) | 0;
+    z = splitmix32(z);
+    this.s0 = z = splitmix32(z + 0x9e3779b9);
+    this.s1 = z = splitmix32(z + 0x9e3779b9);
+    this.s2 = z = splitmix32(z + 0x9e3779b9);
+    this.s3 = splitmix32(z + 0x9e3779b9) | 1;
+  }
+
+  private next(): number {
+    const result = Math.imul(rotl(Math.imul(this.s1, 5), 7), 9) >>> 0;
+    const t = this.s1 << 9;
+    this.s2 ^= this.s0;
+    this.s3 ^= this.s1;
+    this.s1 ^= this.s2;
+    this.s0 ^= this.s3;
+    this.s2 ^= t;
+    this.s3 = rotl(this.s3, 11);
+    return result;
+  }
+
+  /** A float in [0, 1) with 53 random bits. */
+  float(): number {
+    return ((this.next() >>> 5) * 67108864 + (this.next() >>> 6)) / 9007199254740992;
+  }
+}
+
+function rotl(x: number, k: number): number {
+  return (x << k) | (x >>> (32 - k));
+}
+
+function splitmix32(seed: number): number {
+  let z = seed | 0;
+  z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+  z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+  return (z ^ (z >>> 16)) | 0;
+}
+
+/** Where far-pair receptions go: (receiver, sender, virtual ms, RSSI, channel). */
+interface ReceptionSink {
+  push(receiver: number, sender: number, eventMs: number, rssiDbm: number, channel: number): void;
+}
+
+type DeliverFar = (
+  receiver: number,
+  sender: number,
+  eventMs: number,
+  rssiDbm: number,
+  channel: number,
+) => void;
+
+/** Receptions as columns, growing as needed (the in-thread sink). */
+class FarReceptions implements ReceptionSink {
+  private receiver: Int32Array;
+  private sender: Int32Array;
+  private atMs: Float64Array;
+  private rssi: Int16Array;
+  private channel: Uint8Array;
+  private size = 0;
+
+  constructor(capacity: number) {
+    this.receiver = new Int32Array(capacity);
+    this.sender = new Int32Array(capacity);
+    this.atMs = new Float64Array(capacity);
+    this.rssi = new Int16Array(capacity);
+    this.channel = new Uint8Array(capacity);
+  }
+
+  push(receiver: number, sender: number, eventMs: number, rssiDbm: number, channel: number): void {
+    if (this.size === this.receiver.length) this.grow();
+    const i = this.size++;
+    this.receiver[i] = receiver;
+    this.sender[i] = sender;
+    this.atMs[i] = eventMs;
+    this.rssi[i] = rssiDbm;
+    this.channel[i] = channel;
+  }
+
+  drain(deliver: DeliverFar): void {
+    for (let i = 0; i < this.size; i++) {
+      deliver(this.receiver[i], this.sender[i], this.atMs[i], this.rssi[i], this.channel[i]);
+    }
+    this.size = 0;
+  }
+
+  private grow(): void {
+    const grown = (a: Int32Array | Float64Array | Int16Array | Uint8Array) => {
+      const b = new (a.constructor as new (n: number) => typeof a)(a.length * 2);
+      b.set(a as never);
+      return b;
+    };
+    this.receiver = grown(this.receiver) as Int32Array;
+    this.sender = grown(this.sender) as Int32Array;
+    this.atMs = grown(this.atMs) as Float64Array;
+    this.rssi = grown(this.rssi) as Int16Array;
+    this.channel = grown(this.channel) as Uint8Array;
+  }
+}
+
+/**
+ * One receiver's far pairs for one step: the neighbour query over the whole reception range
+ * (which also counts the advertisers on the air), the events of culled neighbours, and the
+ * receptions of far ones drawn by count. Near pairs are skipped (the link layer's own loop).
+ * Touches no shared state but its counters: safe to run in another thread over a copy of the
+ * positions.
+ */
+class FarPairPass {
+  private readonly agents: Agents;
+  private readonly grid: SpatialGrid;
+  private readonly propagation: Propagation;
+  private readonly rangeM: number;
+  private readonly dwellMs: number;
+  private readonly seed: number;
+  private readonly random = new StreamRandom();
+  private readonly neighbours: Int32Array;
+  private readonly cullD2: Float64Array[];
+  private heardAt = 0;
+  private below = 0;
+  private collisions = 0;
+
+  constructor(
+    agents: Agents,
+    grid: SpatialGrid,
+    propagation: Propagation,
+    rangeM: number,
+    dwellMs: number,
+    seed: number,
+  ) {
+    this.agents = agents;
+    this.grid = grid;
+    this.propagation = propagation;
+    this.rangeM = rangeM;
+    this.dwellMs = dwellMs;
+    this.seed = seed;
+    this.neighbours = new Int32Array(agents.capacity);
+    this.cullD2 = [0, 1, 2].map((c) => propagation.cullDistancesSquared(c, new Float64Array(3)));
+  }
+
+  /** Events, events below sensitivity and collisions since the last call. */
+  takeCounts(): [number, number, number] {
+    const out: [number, number, number] = [this.heardAt, this.below, this.collisions];
+    this.heardAt = 0;
+    this.below = 0;
+    this.collisions = 0;
+    return out;
+  }
+
+  /** Hears receiver `r`'s far pairs over `[a, b)`; returns the advertisers within range. */
+  run(
+    r: number,
+    a: number,
+    b: number,
+    scanStartMs: number,
+    firstFrom: Float64Array,
+    step: number,
+    sink: ReceptionSink,
+  ): number {
+    const { agents, grid, propagation, neighbours, random } = this;
+    const tables = propagation.reception;
+    const { sensitivityDbm, saturationDbm } = propagation.params;
+    const count = grid.neighboursByClass(
+      r,
+      this.rangeM,
+      agents.carry,
+      this.cullD2[agents.carry[r]],
+      neighbours,
+    );
+    const kept = grid.kept;
+    let heardAt = 0;
+    let below = 0;
+    let collisions = 0;
+    // Neighbours that cannot be heard at all (by their carry position): only their events.
+    for (let n = neighbours.length - (count - kept); n < neighbours.length; n++) {
+      let firstMs = firstFrom[neighbours[n]];
+      if (firstMs < a)
+        firstMs += Math.ceil((a - firstMs) / ADVERTISING_INTERVAL_MS) * ADVERTISING_INTERVAL_MS;
+      if (firstMs >= b) continue;
+      const events = Math.ceil((b - firstMs) / ADVERTISING_INTERVAL_MS);
+      heardAt += events;
+      below += events;
+    }
+    random.reseed(this.seed, r, step);
+    const collisionP = 1 - Math.exp((-2 * count * PDU_AIRTIME_MS) / ADVERTISING_INTERVAL_MS);
+    for (let n = 0; n < kept; n++) {
+      const t = neighbours[n];
+      const bound = propagation.receptionBound(t, r);
+      if (bound === Number.POSITIVE_INFINITY) continue; // a near pair
+      let firstMs = firstFrom[t];
+      if (firstMs < a)
+        firstMs += Math.ceil((a - firstMs) / ADVERTISING_INTERVAL_MS) * ADVERTISING_INTERVAL_MS;
+      if (firstMs >= b) continue;
+      const events = Math.ceil((b - firstMs) / ADVERTISING_INTERVAL_MS);
+      heardAt += events;
+      // The first uniform decides whether anything is received at all (nothing iff
+      // w <= (1 - p)^events, and (1 - p)^events >= 1 - events * bound): most far pairs stop
+      // here, before their path loss is computed.
+      let w = 1 - random.float(); // (0, 1]
+      if (w <= 1 - events * bound) {
+        below += events;
+        continue;
+      }
+      const meanDbm = propagation.linkMeanDbm(t, r);
+      const kind = propagation.drawKind;
+      const cutDb = sensitivityDbm - meanDbm;
+      const p = kind === DRAW_NONE ? 0 : tables.probabilityAtLeast(kind, cutDb);
+      if (!(p > 0)) {
+        below += events;
+        continue;
+      }
+      const miss = 1 - p;
+      let received = 0;
+      for (let e = 0; e < events; ) {
+        if (w === 0) w = 1 - random.float();
+        let before = 1;
+        let after = miss;
+        let m = 0;
+        const left = events - e;
+        while (m < left && after >= w) {
+          before = after;
+          after *= miss;
+          m++;
+        }
+        if (m === left) break;
+        e += m;
+        received++;
+        const v = (before - w) / (before - after);
+        w = 0;
+        const eventMs = firstMs + e * ADVERTISING_INTERVAL_MS;
+        e++;
+        if (collisionP > 0 && random.float() < collisionP) {
+          collisions++;
+          continue;
+        }
+        const dbm = meanDbm + tables.drawAtLeast(kind, cutDb, v < 1 ? v : 0);
+        const rssiDbm = Math.min(Math.round(dbm), saturationDbm);
+        const channel = 37 + (Math.floor((eventMs - scanStartMs) / this.dwellMs) % 3);
+        sink.push(r, t, eventMs, rssiDbm, channel);
+      }
+      below += events - received;
+    }
+    this.heardAt += heardAt;
+    this.below += below;
+    this.collisions += collisions;
+    return count;
+  }
+}
+
+// Control words shared with the far-pair worker.
+const SEQ = 0;
+const PROGRESS = 1;
+const DONE = 2;
+const WRITTEN = 3;
+const CONSUMED = 4;
+const MAIN_WAITING = 5;
+const WORKER_WAITING = 6;
+const READY = 7;
+const CONTROL_WORDS = 8;
+/** A worker silent this long is taken as dead (its error event cannot arrive while we block). */
+const WORKER_TIMEOUT_MS = 60_000;
+
+interface FarWorkerData {
+  proxkitFarPairs: true;
+  count: number;
+  capacity: number;
+  ringSize: number;
+  carry: Uint8Array;
+  deviceIndex: Uint16Array;
+  bounds: Rect;
+  cellSizeM: number;
+  params: PropagationParams;
+  rangeM: number;
+  dwellMs: number;
+  seed: number;
+  buffers: {
+    control: SharedArrayBuffer;
+    header: SharedArrayBuffer;
+    xM: SharedArrayBuffer;
+    yM: SharedArrayBuffer;
+    present: SharedArrayBuffer;
+    firstFrom: SharedArrayBuffer;
+    scanA: SharedArrayBuffer;
+    scanB: SharedArrayBuffer;
+    scanStart: SharedArrayBuffer;
+    counts: SharedArrayBuffer;
+    farCounts: SharedArrayBuffer;
+    receiver: SharedArrayBuffer;
+    sender: SharedArrayBuffer;
+    atMs: SharedArrayBuffer;
+    rssi: SharedArrayBuffer;
+    channel: SharedArrayBuffer;
+  };
+}
+
+/** Typed views over a worker's shared buffers. */
+function views(data: FarWorkerData) {
+  const b = data.buffers;
+  return {
+    control: new Int32Array(b.control),
+    header: new Float64Array(b.header),
+    xM: new Float64Array(b.xM),
+    yM: new Float64Array(b.yM),
+    present: new Uint8Array(b.present),
+    firstFrom: new Float64Array(b.firstFrom),
+    scanA: new Float64Array(b.scanA),
+    scanB: new Float64Array(b.scanB),
+    scanStart: new Float64Array(b.scanStart),
+    counts: new Int32Array(b.counts),
+    farCounts: new Float64Array(b.farCounts),
+    receiver: new Int32Array(b.receiver),
+    sender: new Int32Array(b.sender),
+    atMs: new Float64Array(b.atMs),
+    rssi: new Int16Array(b.rssi),
+    channel: new Uint8Array(b.channel),
+  };
+}
+
+/** Blocks until `control[index]` satisfies `done`, flagging `flag` so the other side notifies. */
+function waitFor(control: Int32Array, index: number, flag: number, done: (v: number) => boolean) {
+  const started = Date.now();
+  for (;;) {
+    const v = Atomics.load(control, index);
+    if (done(v)) return v;
+    Atomics.store(control, flag, 1);
+    const again = Atomics.load(control, index);
+    if (done(again)) return again;
+    Atomics.wait(control, index, again, 200);
+    if (Date.now() - started > WORKER_TIMEOUT_MS) {
+      throw new Error("link layer: the far-pair worker stopped answering");
+    }
+  }
+}
+
+/** The main thread's side of the far-pair worker. */
+class FarPairWorker {
+  readonly maxStepMs: number;
+  private readonly worker: Worker;
+  private readonly v: ReturnType<typeof views>;
+  private readonly world: World;
+  private readonly firstFrom: Float64Array;
+  private readonly scans: [Float64Array, Float64Array, Float64Array];
+  private readonly mask: number;
+  private seq = 0;
+  private consumed = 0;
+
+  constructor(
+    world: World,
+    dwellMs: number,
+    seed: number,
+    firstFrom: Float64Array,
+    scans: [Float64Array, Float64Array, Float64Array],
+  ) {
+    const agents = world.agents;
+    const n = agents.count;
+    let ringSize = 65_536;
+    while (ringSize < 6 * n) ringSize *= 2;
+    const sab = (bytes: number) => new SharedArrayBuffer(Math.max(8, bytes));
+    const data: FarWorkerData = {
+      proxkitFarPairs: true,
+      count: n,
+      capacity: agents.capacity,
+      ringSize,
+      carry: agents.carry.slice(0, n),
+      deviceIndex: agents.deviceIndex.slice(0, n),
+      bounds: world.radioGrid.bounds,
+      cellSizeM: world.radioGrid.requestedCellSizeM,
+      params: world.propagation.params,
+      rangeM: world.receptionRangeM,
+      dwellMs,
+      seed,
+      buffers: {
+        control: sab(4 * CONTROL_WORDS),
+        header: sab(8 * 4),
+        xM: sab(8 * n),
+        yM: sab(8 * n),
+        present: sab(n),
+        firstFrom: sab(8 * n),
+        scanA: sab(8 * n),
+        scanB: sab(8 * n),
+        scanStart: sab(8 * n),
+        counts: sab(4 * n),
+        farCounts: sab(8 * 3),
+        receiver: sab(4 * ringSize),
+        sender: sab(4 * ringSize),
+        atMs: sab(8 * ringSize),
+        rssi: sab(2 * ringSize),
+        channel: sab(ringSize),
+      },
+    };
+    this.v = views(data);
+    this.world = world;
+    this.firstFrom = firstFrom;
+    this.scans = scans;
+    this.mask = ringSize - 1;
+    // A pair has at most ceil(step / interval) + 1 events per step: keep a receiver's worst case
+    // inside the ring (it is drained receiver by receiver).
+    this.maxStepMs = (Math.floor(ringSize / Math.max(1, n)) - 1) * ADVERTISING_INTERVAL_MS;
+    // No inherited flags: `--input-type`, `--eval` and the like would stop a file worker.
+    this.worker = new Worker(workerUrl(), { workerData: data, execArgv: [] });
+    this.worker.unref();
+    const started = Date.now();
+    while (Atomics.load(this.v.control, READY) === 0) {
+      Atomics.wait(this.v.control, READY, 0, 100);
+      if (Date.now() - started > 20_000) {
+        void this.worker.terminate();
+        throw new Error(`link layer: the far-pair worker did not start (${workerUrl().href})`);
+      }
+    }
+  }
+
+  /** Hands the step to the worker. */
+  start(step: number): boolean {
+    const { v, world } = this;
+    const n = world.agents.count;
+    v.xM.set(world.agents.xM.subarray(0, n));
+    v.yM.set(world.agents.yM.subarray(0, n));
+    v.present.set(world.agents.present.subarray(0, n));
+    v.firstFrom.set(this.firstFrom);
+    v.scanA.set(this.scans[0]);
+    v.scanB.set(this.scans[1]);
+    v.scanStart.set(this.scans[2]);
+    v.header[0] = step;
+    Atomics.store(v.control, PROGRESS, 0);
+    this.seq++;
+    Atomics.store(v.control, SEQ, this.seq);
+    Atomics.notify(v.control, SEQ);
+    return true;
+  }
+
+  /** The advertisers within range of receiver `r` (waits until the worker is past it). */
+  countFor(r: number): number {
+    waitFor(this.v.control, PROGRESS, MAIN_WAITING, (p) => p > r);
+    return this.v.counts[r];
+  }
+
+  /** Delivers the worker's receptions for receiver `r` (call after `countFor(r)`). */
+  deliverFor(r: number, deliver: DeliverFar): void {
+    const { v, mask } = this;
+    const written = Atomics.load(v.control, WRITTEN);
+    let c = this.consumed;
+    while (c !== written && v.receiver[c & mask] === r) {
+      const i = c & mask;
+      deliver(r, v.sender[i], v.atMs[i], v.rssi[i], v.channel[i]);
+      c = (c + 1) | 0;
+    }
+    this.consumed = c;
+    Atomics.store(v.control, CONSUMED, c);
+    if (Atomics.load(v.control, WORKER_WAITING) === 1) {
+      Atomics.store(v.control, WORKER_WAITING, 0);
+      Atomics.notify(v.control, CONSUMED);
+    }
+  }
+
+  /** Waits for the end of the step; returns its far-pair counts. */
+  finish(): [number, number, number] {
+    const seq = this.seq;
+    waitFor(this.v.control, DONE, MAIN_WAITING, (d) => d === seq);
+    const c = this.v.farCounts;
+    return [c[0], c[1], c[2]];
+  }
+
+  close(): void {
+    Atomics.store(this.v.control, SEQ, -1);
+    Atomics.notify(this.v.control, SEQ);
+    void this.worker.terminate();
+  }
+}
+
+/** This module as a worker script (the compiled one when running from TypeScript sources). */
+function workerUrl(): URL {
+  const here = new URL(import.meta.url);
+  if (!here.pathname.endsWith(".ts")) return here;
+  return new URL("../../dist/sim/engine/link-layer.js", here);
+}
+
+/** The worker: hears far pairs step by step over the shared positions. */
+function runFarPairWorker(data: FarWorkerData): void {
+  const v = views(data);
+  const n = data.count;
+  const agents = new Agents(data.capacity);
+  for (let i = 0; i < n; i++) {
+    agents.add({
+      xM: 0,
+      yM: 0,
+      carry: data.carry[i] as 0 | 1 | 2,
+      deviceIndex: data.deviceIndex[i],
+    });
+  }
+  const grid = new SpatialGrid(agents, data.bounds, data.cellSizeM);
+  const propagation = new Propagation(agents, grid, new SeededRandom(1), data.params);
+  const pass = new FarPairPass(agents, grid, propagation, data.rangeM, data.dwellMs, data.seed);
+  const mask = data.ringSize - 1;
+  let written = Atomics.load(v.control, WRITTEN);
+  const sink: ReceptionSink = {
+    push(receiver, sender, eventMs, rssiDbm, channel) {
+      waitFor(v.control, CONSUMED, WORKER_WAITING, (c) => ((written - c) | 0) < data.ringSize);
+      const i = written & mask;
+      v.receiver[i] = receiver;
+      v.sender[i] = sender;
+      v.atMs[i] = eventMs;
+      v.rssi[i] = rssiDbm;
+      v.channel[i] = channel;
+      written = (written + 1) | 0;
+    },
+  };
+  let seen = 0;
+  Atomics.store(v.control, READY, 1);
+  Atomics.notify(v.control, READY);
+  for (;;) {
+    Atomics.wait(v.control, SEQ, seen);
+    const seq = Atomics.load(v.control, SEQ);
+    if (seq < 0) return;
+    if (seq === seen) continue;
+    seen = seq;
+    agents.xM.set(v.xM);
+    agents.yM.set(v.yM);
+    agents.present.set(v.present);
+    grid.rebuild();
+    const step = v.header[0];
+    for (let r = 0; r < n; r++) {
+      const a = v.scanA[r];
+      if (Number.isNaN(a)) continue;
+      v.counts[r] = pass.run(r, a, v.scanB[r], v.scanStart[r], v.firstFrom, step, sink);
+      Atomics.store(v.control, WRITTEN, written);
+      Atomics.store(v.control, PROGRESS, r + 1);
+      if (Atomics.load(v.control, MAIN_WAITING) === 1) {
+        Atomics.store(v.control, MAIN_WAITING, 0);
+        Atomics.notify(v.control, PROGRESS);
+      }
+    }
+    v.farCounts.set(pass.takeCounts());
+    Atomics.store(v.control, PROGRESS, n);
+    Atomics.store(v.control, DONE, seq);
+    Atomics.store(v.control, MAIN_WAITING, 0);
+    Atomics.notify(v.control, DONE);
+    Atomics.notify(v.control, PROGRESS);
+  }
+}
+
+if (!isMainThread && (workerData as { proxkitFarPairs?: boolean } | null)?.proxkitFarPairs) {
+  runFarPairWorker(workerData as FarWorkerData);
 }

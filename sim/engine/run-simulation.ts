@@ -22,6 +22,11 @@ export interface SimulationOptions {
   /** Ground-truth options (close distance and minutes, a per-sample callback), passed to the world. */
   groundTruth?: GroundTruthOptions;
   onSighting?: (receiver: number, sighting: Sighting) => void;
+  /**
+   * 1: the link layer hears far pairs in a worker thread (see `LinkLayerOptions.workers`);
+   * same sightings as 0, the default.
+   */
+  workers?: 0 | 1;
   /** Called after every simulated minute with the fraction done (and the world, to look at). */
   onProgress?: (fraction: number, world: World) => void;
 }
@@ -49,13 +54,18 @@ export function runSimulation(scenario: Scenario, options: SimulationOptions = {
     seed: options.seed,
     startMs: options.startMs,
     onSighting: options.onSighting,
+    workers: options.workers,
   });
   const steps = Math.ceil((durationS * 1000) / STEP_MS);
-  for (let s = 0; s < steps; s++) {
-    const fromMs = world.atMs;
-    world.step(STEP_MS);
-    link.hear(fromMs, world.atMs);
-    if (options.onProgress && (s + 1) % 60 === 0) options.onProgress((s + 1) / steps, world);
+  try {
+    for (let s = 0; s < steps; s++) {
+      const fromMs = world.atMs;
+      world.step(STEP_MS);
+      link.hear(fromMs, world.atMs);
+      if (options.onProgress && (s + 1) % 60 === 0) options.onProgress((s + 1) / steps, world);
+    }
+  } finally {
+    link.close();
   }
   return {
     world,

@@ -325,10 +325,20 @@ export class Propagation {
   }
 
   /**
+   * Writes into `out[txCarry]` the squared distance up to which a pair with a receiver carried
+   * at `rxCarry` keeps cached shadowing (a "near" pair; beyond it, up to the cull distance, a
+   * "far" pair with fresh shadowing per advertisement), m².
+   */
+  nearDistancesSquared(rxCarry: number, out: Float64Array): Float64Array {
+    for (let t = 0; t < 3; t++) out[t] = this.memoryD2[t * 3 + rxCarry];
+    return out;
+  }
+
+  /**
    * An upper bound on the chance that one advertisement of `tx` is received by `rx` during the
-   * current step, from a squared distance and a table read: 0 when the pair is culled, 1 (no
-   * bound) when its shadowing is cached, and for far pairs the chance at the near end of a
-   * 1/1024 slice of their distance span. The link layer skips a far pair's step on it without
+   * current step, from a squared distance and a table read: 0 when the pair is culled, Infinity
+   * (no bound) for a near pair (cached shadowing), and for far pairs the chance at the near end
+   * of a 1/1024 slice of their distance span. The link layer skips a far pair's step on it without
    * computing the path loss when a uniform draw already says "nothing received".
    */
   receptionBound(tx: number, rx: number): number {
@@ -339,7 +349,7 @@ export class Propagation {
     const combo = a.carry[tx] * 3 + a.carry[rx];
     if (d2 > this.cullD2[combo]) return 0;
     const lo = this.memoryD2[combo];
-    if (d2 <= lo) return 1;
+    if (d2 <= lo) return Number.POSITIVE_INFINITY;
     const i = Math.floor((d2 - lo) * this.farBoundScale[combo]);
     return this.farBound[
       combo * FAR_BOUND_BUCKETS + (i < FAR_BOUND_BUCKETS ? i : FAR_BOUND_BUCKETS - 1)

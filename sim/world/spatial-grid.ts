@@ -28,8 +28,14 @@ export class SpatialGrid {
    * `bounds` is where agents usually are (those outside fall into the edge cells, which stays
    * correct, only slower). The cell size grows if the grid would have more than ~4 cells per agent.
    */
+  /** The constructor's arguments (a grid built from them over the same agents is this grid). */
+  readonly bounds: Rect;
+  readonly requestedCellSizeM: number;
+
   constructor(agents: Agents, bounds: Rect, cellSizeM: number) {
     if (!(cellSizeM > 0)) throw new RangeError(`cell size must be positive, got ${cellSizeM}`);
+    this.bounds = { ...bounds };
+    this.requestedCellSizeM = cellSizeM;
     const maxCells = 4 * agents.capacity + 1024;
     let size = cellSizeM;
     while (

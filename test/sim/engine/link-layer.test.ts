@@ -1,3 +1,6 @@
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { ADVERTISING_INTERVAL_MS, PDU_AIRTIME_MS } from "../../../sim/engine/link-layer.js";
 import { runSimulation } from "../../../sim/engine/run-simulation.js";
@@ -109,3 +112,39 @@ function builtPlaza() {
     scanning: "continuous",
   });
 }
+
+// The worker runs compiled JavaScript, so this compares both modes in a child process on dist/.
+const dist = fileURLToPath(new URL("../../../dist/sim/engine/run-simulation.js", import.meta.url));
+
+describe("link layer: far pairs in a worker thread", () => {
+  it.skipIf(!existsSync(dist))(
+    "gives byte-identical sightings and counts to hearing everything in one thread (needs npm run build)",
+    () => {
+      const scenarioUrl = new URL("../../../dist/sim/world/scenario.js", import.meta.url).href;
+      const script = `
+        import { createHash } from "node:crypto";
+        import { runSimulation } from ${JSON.stringify(new URL(`file://${dist}`).href)};
+        import { builtInScenario } from ${JSON.stringify(scenarioUrl)};
+        const out = [];
+        for (const [scanning, workers] of [["continuous", 0], ["continuous", 1], ["gaen", 0], ["gaen", 1]]) {
+          const hash = createHash("sha256");
+          const run = runSimulation({ ...builtInScenario("plaza"), scanning }, {
+            seed: 3, agents: scanning === "gaen" ? 1500 : 250, durationS: 400, workers,
+            onSighting: (r, s) => hash.update(r + " " + s.atMs + " " + Buffer.from(s.id).toString("hex") + " " + s.rssiDbm + " " + s.channel + "\\n"),
+          });
+          out.push({ scanning, workers, hash: hash.digest("hex"), ...run.counts });
+        }
+        console.log(JSON.stringify(out));`;
+      const child = spawnSync(process.execPath, ["--input-type=module", "-e", script], {
+        encoding: "utf8",
+      });
+      expect(child.stderr).toBe("");
+      const [c0, c1, g0, g1] = JSON.parse(child.stdout);
+      expect(c0.sightings).toBeGreaterThan(1000);
+      expect(g0.sightings).toBeGreaterThan(100);
+      expect({ ...c1, workers: 0 }).toEqual(c0);
+      expect({ ...g1, workers: 0 }).toEqual(g0);
+    },
+    60_000,
+  );
+});
