@@ -11,7 +11,7 @@ import Database from "better-sqlite3";
 import { connect, type IPublishPacket, type MqttClient } from "mqtt";
 import { type Clock, systemClock } from "../core/clock.js";
 import { ConfigError, StoreError } from "../core/errors.js";
-import { parseMqttUrl, parseWindowsTopic } from "./mqtt-forwarder.js";
+import { parseMqttUrl, parseWindowsTopic, ReconnectBackoff } from "./mqtt-forwarder.js";
 
 /** Every checkpoint of every site. */
 export const DEFAULT_COLLECT_TOPIC = "proxkit/+/+/windows";
@@ -220,7 +220,12 @@ export type CollectorState =
   | { readonly state: "connecting"; readonly atMs: number }
   | { readonly state: "connected"; readonly atMs: number; readonly sessionPresent: boolean }
   | { readonly state: "subscribed"; readonly atMs: number; readonly topic: string }
-  | { readonly state: "disconnected"; readonly atMs: number; readonly reason: string }
+  | {
+      readonly state: "disconnected";
+      readonly atMs: number;
+      readonly reason: string;
+      readonly retryInMs: number;
+    }
   | { readonly state: "stopped"; readonly atMs: number };
 
 export interface CollectorOptions {
@@ -233,8 +238,10 @@ export interface CollectorOptions {
   /** Names the broker session that queues windows while the collector is away. Default `proxkit-collector-<host>`. */
   readonly clientId?: string;
   readonly clock?: Clock;
-  /** Wait between reconnect attempts. Default 2 s. */
-  readonly reconnectMs?: number;
+  /** First reconnect delay (then doubling, jittered). Default 0.5 s. */
+  readonly minBackoffMs?: number;
+  /** Reconnect delay cap. Default 30 s. */
+  readonly maxBackoffMs?: number;
   /** One line per malformed message. Default stderr. */
   readonly warn?: (line: string) => void;
   readonly onState?: (state: CollectorState) => void;
@@ -258,8 +265,12 @@ export class Collector {
   private readonly clock: Clock;
   private readonly warn: (line: string) => void;
   private readonly onState: (state: CollectorState) => void;
+  private readonly backoff: ReconnectBackoff;
   private store: CollectorStore | undefined;
   private client: MqttClient | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private running = false;
+  /** Between a lost connection and the next success: one `disconnected` state per outage. */
   private down = false;
 
   constructor(options: CollectorOptions) {
@@ -272,6 +283,10 @@ export class Collector {
     this.clock = options.clock ?? systemClock;
     this.warn = options.warn ?? ((line) => process.stderr.write(`proxkit collect: ${line}\n`));
     this.onState = options.onState ?? (() => {});
+    this.backoff = new ReconnectBackoff(
+      options.minBackoffMs ?? 500,
+      options.maxBackoffMs ?? 30_000,
+    );
   }
 
   /** Windows in the database. */
@@ -281,29 +296,66 @@ export class Collector {
 
   /** Opens the database and starts connecting; an unreachable broker is retried, not fatal. */
   async start(): Promise<void> {
-    if (this.client) return;
+    if (this.running) return;
     this.store = new CollectorStore(this.options.dbPath, this.clock);
+    this.running = true;
+    this.down = false;
+    this.backoff.reset();
     this.onState({ state: "connecting", atMs: this.clock.nowMs() });
+    this.connectNow();
+  }
+
+  /** Disconnects (the broker keeps the session and queues for us) and closes the database. */
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    const client = this.client;
+    this.client = undefined;
+    if (client) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          client.end(true);
+          resolve();
+        }, 2000);
+        client.end(!client.connected, {}, () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+    this.store?.close();
+    this.store = undefined;
+    this.onState({ state: "stopped", atMs: this.clock.nowMs() });
+  }
+
+  /**
+   * One MQTT.js client per connection, reconnected by us with backoff: a dead client keeps
+   * storing the messages it had already read while its successor connects.
+   */
+  private connectNow(): void {
+    this.retryTimer = undefined;
+    if (!this.running) return;
     const client = connect(this.options.url, {
       clientId: this.clientId,
       clean: false,
       resubscribe: false,
-      reconnectPeriod: this.options.reconnectMs ?? 2000,
+      reconnectPeriod: 0,
       connectTimeout: 15_000,
       keepalive: 30,
     });
     this.client = client;
     let lastError = "connection closed";
-    client.handleMessage = (packet, callback) => this.handle(packet, callback);
-    client.on("message", (_topic, _payload, packet) => {
-      // QoS 0 messages (a publisher that did not use QoS 1) bypass handleMessage.
-      if (packet.qos === 0) this.handle(packet, () => {});
-    });
+    // Called for every PUBLISH (QoS 0 too); the PUBACK leaves only when `callback` is called.
+    client.handleMessage = (packet, callback) => this.handle(client, packet, callback);
     client.on("error", (error) => {
       lastError = (error as NodeJS.ErrnoException).code ?? error.message;
     });
     client.on("connect", (connack) => {
+      if (this.client !== client) return;
       this.down = false;
+      this.backoff.reset();
       this.onState({
         state: "connected",
         atMs: this.clock.nowMs(),
@@ -325,36 +377,33 @@ export class Collector {
       });
     });
     client.on("close", () => {
-      if (this.client !== client || this.down) return;
+      // A PUBACK written as the socket died waits for a 'drain' that never comes, and holds
+      // up the messages read after it; release it so they are stored too.
+      client.stream?.emit("drain");
+      if (this.client !== client) return;
+      this.client = undefined;
+      client.end(true);
+      if (!this.running) return;
+      const retryInMs = this.backoff.nextDelayMs();
+      if (!this.down)
+        this.onState({
+          state: "disconnected",
+          atMs: this.clock.nowMs(),
+          reason: lastError,
+          retryInMs,
+        });
       this.down = true;
-      this.onState({ state: "disconnected", atMs: this.clock.nowMs(), reason: lastError });
+      this.retryTimer = setTimeout(() => this.connectNow(), retryInMs);
     });
   }
 
-  /** Disconnects (the broker keeps the session and queues for us) and closes the database. */
-  async stop(): Promise<void> {
-    const client = this.client;
-    this.client = undefined;
-    if (client) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => {
-          client.end(true);
-          resolve();
-        }, 2000);
-        client.end(!client.connected, {}, () => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-    }
-    this.store?.close();
-    this.store = undefined;
-    if (client) this.onState({ state: "stopped", atMs: this.clock.nowMs() });
-  }
-
-  private handle(packet: IPublishPacket, callback: (error?: Error) => void): void {
+  private handle(
+    client: MqttClient,
+    packet: IPublishPacket,
+    callback: (error?: Error) => void,
+  ): void {
     const store = this.store;
-    if (!store || this.client === undefined) return; // stopping: unacknowledged, sent again later
+    if (!store) return; // closed: unacknowledged, the broker sends it again
     let outcome: StoreOutcome;
     try {
       const payload =
@@ -370,7 +419,11 @@ export class Collector {
       this.counts.rejected++;
       this.warn(`ignored a message on ${JSON.stringify(packet.topic)}: ${outcome.reason}`);
     }
-    callback();
+    // On a dead connection MQTT.js would queue the PUBACK for a next connection (where its id
+    // means another message) and stall; an error skips the PUBACK and moves on to the next
+    // message read before the crash. The broker resends what was not acknowledged.
+    if (client.connected) callback();
+    else callback(new Error("connection lost: no PUBACK"));
   }
 
   private fail(error: Error): void {

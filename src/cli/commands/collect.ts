@@ -26,7 +26,7 @@ function describeState(state: CollectorState, url: string): string | undefined {
     case "subscribed":
       return `subscribed to ${state.topic}`;
     case "disconnected":
-      return `no connection to ${url} (${state.reason}); retrying every 2 s`;
+      return `no connection to ${url} (${state.reason}); retrying in ${(state.retryInMs / 1000).toFixed(1)} s, then less and less often while it lasts`;
     default:
       return undefined;
   }
@@ -107,7 +107,7 @@ export const collectCommand: CommandModule<object, CollectArgs> = {
         "One site only",
       )
       .epilogue(
-        "Runs until Ctrl-C or SIGTERM. Each window is committed to the database before the broker is told it arrived (QoS 1), and a window received twice is stored once, so a restart of the collector, the broker or a checkpoint loses and duplicates nothing. Query with sqlite3: SELECT site, checkpoint, count(*) FROM collected_windows GROUP BY 1, 2;",
+        "Runs until Ctrl-C or SIGTERM. Each window is committed to the database before the broker is told it arrived (QoS 1), and a window received twice is stored once: restarts of the collector or of a checkpoint lose and duplicate nothing, nor does a broker crash when the broker saves its state as the README describes. Query with sqlite3: SELECT site, checkpoint, count(*) FROM collected_windows GROUP BY 1, 2;",
       ) as unknown as Argv<CollectArgs>,
   handler: async (args) => {
     await runCollect({

@@ -1,0 +1,223 @@
+/**
+ * A real Mosquitto broker for tests: 127.0.0.1 on a free port, a temporary config and
+ * persistence folder, killable and restartable on the same port. `MOSQUITTO` is undefined
+ * where Debian's `mosquitto` is not installed (tests skip with a message).
+ */
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { createConnection, createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+
+function findMosquitto(): string | undefined {
+  if (existsSync("/usr/sbin/mosquitto")) return "/usr/sbin/mosquitto";
+  try {
+    return (
+      execFileSync("sh", ["-c", "command -v mosquitto"], { encoding: "utf8" }).trim() || undefined
+    );
+  } catch {
+    return undefined;
+  }
+}
+
+export const MOSQUITTO = findMosquitto();
+export const NO_MOSQUITTO_MESSAGE =
+  "mosquitto is not installed (Debian: apt-get install mosquitto; .ci/run installs it): skipping the MQTT tests";
+
+/** The checkpoint's outbox, as the checkpoint schema creates it. */
+export const OUTBOX_DDL =
+  "CREATE TABLE outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, topic TEXT NOT NULL, payload TEXT NOT NULL, created_ms INTEGER NOT NULL);";
+
+/** A checkpoint-like database with just the outbox, in WAL mode. */
+export function openOutboxDb(path: string): Database.Database {
+  const db = new Database(path);
+  db.pragma("journal_mode = WAL");
+  db.exec(OUTBOX_DDL.replace("CREATE TABLE", "CREATE TABLE IF NOT EXISTS"));
+  return db;
+}
+
+/** Adds closed windows to the outbox like the daemon does; returns their ids. */
+export function enqueueWindows(
+  db: Database.Database,
+  checkpoint: string,
+  from: number,
+  count: number,
+  site = "venue-a",
+): string[] {
+  const insert = db.prepare("INSERT INTO outbox (topic, payload, created_ms) VALUES (?, ?, ?)");
+  const ids: string[] = [];
+  db.transaction(() => {
+    for (let i = from; i < from + count; i++) {
+      const startMs = 1_790_000_000_000 + i * 60_000;
+      const id = `${checkpoint}:${i.toString(16).padStart(32, "0")}:${startMs}`;
+      ids.push(id);
+      const window = { id, protocol: "gaen", startMs, durationS: 300, scanInstances: [] };
+      insert.run(`proxkit/${site}/${checkpoint}/windows`, JSON.stringify(window), startMs);
+    }
+  })();
+  return ids;
+}
+
+export function outboxDepth(db: Database.Database): number {
+  return (db.prepare("SELECT count(*) AS n FROM outbox").get() as { n: number }).n;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: "127.0.0.1", port });
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls `condition` every 50 ms until it holds; throws with `what` after `timeoutMs`. */
+export async function waitFor(
+  condition: () => boolean,
+  what: string | (() => string),
+  timeoutMs = 60_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${typeof what === "function" ? what() : what}`,
+      );
+    await sleep(50);
+  }
+}
+
+export class Mosquitto {
+  readonly dir: string;
+  readonly port: number;
+  private process: ChildProcess | undefined;
+  private exited: Promise<void> = Promise.resolve();
+
+  private constructor(dir: string, port: number) {
+    this.dir = dir;
+    this.port = port;
+  }
+
+  /** A free port on 127.0.0.1 (for a broker started later). */
+  static freePort = freePort;
+
+  /** Starts a broker; `autosaveS` is how often it snapshots its persistence file. */
+  static async start(
+    options: { autosaveS?: number; autosaveOnChanges?: boolean; port?: number } = {},
+  ): Promise<Mosquitto> {
+    if (!MOSQUITTO) throw new Error(NO_MOSQUITTO_MESSAGE);
+    const dir = mkdtempSync(join(tmpdir(), "proxkit-mosquitto-"));
+    const broker = new Mosquitto(dir, options.port ?? (await freePort()));
+    const config = [
+      `listener ${broker.port} 127.0.0.1`,
+      "allow_anonymous true",
+      "persistence true",
+      `persistence_location ${dir}/`,
+      ...(options.autosaveOnChanges
+        ? ["autosave_on_changes true", "autosave_interval 1"]
+        : [`autosave_interval ${options.autosaveS ?? 1}`]),
+      // Deliver at once (no in-flight cap) and queue without limit for an absent collector.
+      "max_inflight_messages 0",
+      "max_queued_messages 0",
+      `log_dest file ${join(dir, "mosquitto.log")}`,
+      "log_type all",
+      // As root, mosquitto would switch to its own user, which cannot write our temp folder.
+      ...(process.getuid?.() === 0 ? ["user root"] : []),
+    ];
+    writeFileSync(join(dir, "mosquitto.conf"), `${config.join("\n")}\n`);
+    await broker.launch();
+    return broker;
+  }
+
+  get url(): string {
+    return `mqtt://127.0.0.1:${this.port}`;
+  }
+
+  get persistenceFile(): string {
+    return join(this.dir, "mosquitto.db");
+  }
+
+  get log(): string {
+    try {
+      return readFileSync(join(this.dir, "mosquitto.log"), "utf8");
+    } catch {
+      return "";
+    }
+  }
+
+  private async launch(): Promise<void> {
+    const child = spawn(MOSQUITTO!, ["-c", join(this.dir, "mosquitto.conf")], {
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    let stderr = "";
+    child.stderr?.on("data", (chunk) => {
+      stderr += chunk;
+    });
+    this.process = child;
+    this.exited = new Promise((resolve) => child.once("exit", () => resolve()));
+    const deadline = Date.now() + 15_000;
+    while (!(await canConnect(this.port))) {
+      if (child.exitCode !== null || Date.now() > deadline)
+        throw new Error(`mosquitto did not start on port ${this.port}: ${stderr}${this.log}`);
+      await sleep(50);
+    }
+  }
+
+  /** Forces a snapshot of the persistence file (SIGUSR1) and waits until it is written. */
+  async save(): Promise<void> {
+    const before = existsSync(this.persistenceFile) ? statSync(this.persistenceFile).mtimeMs : 0;
+    const saves = this.log.split("Saving in-memory database").length;
+    this.process?.kill("SIGUSR1");
+    await waitFor(
+      () =>
+        this.log.split("Saving in-memory database").length > saves &&
+        existsSync(this.persistenceFile) &&
+        !existsSync(`${this.persistenceFile}.new`) &&
+        statSync(this.persistenceFile).mtimeMs >= before,
+      "mosquitto to save its persistence file",
+      15_000,
+    );
+  }
+
+  /** A crash: SIGKILL, nothing saved beyond the last snapshot. */
+  async kill(): Promise<void> {
+    this.process?.kill("SIGKILL");
+    await this.exited;
+    this.process = undefined;
+  }
+
+  /** A clean shutdown (SIGTERM): mosquitto saves its state first. */
+  async stop(): Promise<void> {
+    this.process?.kill("SIGTERM");
+    await this.exited;
+    this.process = undefined;
+  }
+
+  /** Starts again on the same port with the same persistence folder. */
+  async restart(): Promise<void> {
+    if (this.process) await this.stop();
+    await this.launch();
+  }
+
+  /** Stops the broker and removes its folder. */
+  async dispose(): Promise<void> {
+    await this.kill();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
