@@ -117,7 +117,10 @@ export class Mosquitto {
   /** A free port on 127.0.0.1 (for a broker started later). */
   static freePort = freePort;
 
-  /** Starts a broker; `autosaveS` is how often it snapshots its persistence file. */
+  /**
+   * Starts a broker; `autosaveS` is how often it snapshots its persistence file, or with
+   * `autosaveOnChanges` it snapshots after every change.
+   */
   static async start(
     options: { autosaveS?: number; autosaveOnChanges?: boolean; port?: number } = {},
   ): Promise<Mosquitto> {

@@ -33,6 +33,9 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 describe.skipIf(!MOSQUITTO)("broker killed mid-stream", () => {
   it("the collector ends with exactly the windows sent, once each, and the outbox is empty", async () => {
+    // Saving after every change, as the README asks of a collector's broker: Mosquitto 2.0
+    // keeps snapshots, not a journal, and with a snapshot a second old a SIGKILL loses the
+    // windows it had acknowledged to the checkpoint but not yet handed to the collector.
     const broker = await Mosquitto.start({ autosaveOnChanges: true });
     const collectorPath = join(dir, "fleet.sqlite");
     const collectorStates: CollectorState[] = [];
@@ -109,10 +112,9 @@ describe.skipIf(!MOSQUITTO)("broker killed mid-stream", () => {
           );
           db.close();
           const missing = sent.map((id, i) => (have.has(id) ? -1 : i)).filter((i) => i >= 0);
-          require("node:fs").copyFileSync(join(broker.dir, "mosquitto.log"), "/tmp/kill-debug.log");
-          return `every window (stored ${collector.storedCount} of ${WINDOWS}, outbox ${forwarder.depth}) missing ${missing} kills ${JSON.stringify(atKills)}`;
+          return `every window (stored ${collector.storedCount} of ${WINDOWS}, outbox ${forwarder.depth}) missing #${missing.join(", #")}; at the kills ${JSON.stringify(atKills)}`;
         },
-        20_000,
+        90_000,
       );
       // Duplicates may still be arriving; none may add a row.
       await new Promise((resolve) => setTimeout(resolve, 500));

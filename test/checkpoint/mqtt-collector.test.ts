@@ -26,6 +26,13 @@ if (!MOSQUITTO) console.warn(NO_MOSQUITTO_MESSAGE);
 const TOPIC = "proxkit/venue-a/door-1/windows";
 const bytes = (text: string) => new TextEncoder().encode(text);
 
+/** Sockets and timers alive in this process: a stopped collector must leave none behind. */
+function liveHandles(): number {
+  return process
+    .getActiveResourcesInfo()
+    .filter((kind) => kind === "TCPSocketWrap" || kind === "Timeout").length;
+}
+
 function storedIds(path: string): string[] {
   const db = new Database(path, { readonly: true });
   try {
@@ -135,10 +142,12 @@ describe.skipIf(!MOSQUITTO)("Collector against Mosquitto", () => {
       onState: (state) => states.push(state),
     });
     const publisher = connect(broker.url, { clientId: "publisher", reconnectPeriod: 0 });
+    let handlesBefore = 0;
     try {
+      await waitFor(() => publisher.connected, "the publisher to connect");
+      handlesBefore = liveHandles();
       await collector.start();
       await waitFor(() => states.some((s) => s.state === "subscribed"), "the subscription");
-      await waitFor(() => publisher.connected, "the publisher to connect");
       const window = JSON.stringify({ id: "door-1:aa:1" });
       await publisher.publishAsync(TOPIC, window, { qos: 1 });
       await publisher.publishAsync(TOPIC, window, { qos: 1 });
@@ -155,8 +164,9 @@ describe.skipIf(!MOSQUITTO)("Collector against Mosquitto", () => {
         /^ignored a message on "proxkit\/venue-a\/door-1\/windows": .*not JSON/,
       );
     } finally {
-      await publisher.endAsync();
       await collector.stop();
+      expect(liveHandles()).toBeLessThanOrEqual(handlesBefore);
+      await publisher.endAsync();
       await broker.dispose();
     }
     expect(storedIds(path)).toEqual(["door-1:aa:1", "door-1:bb:2"]);
