@@ -49,6 +49,16 @@ export function windowsTopic(site: string, checkpoint: string): string {
   return `proxkit/${site}/${checkpoint}/windows`;
 }
 
+/** A topic a client may publish to (MQTT 3.1.1 §4.7): non-empty, no wildcards, no NUL, ≤ 65535 bytes. */
+function isPublishTopic(topic: string): boolean {
+  return (
+    topic !== "" &&
+    !/[+#]/.test(topic) &&
+    !topic.includes("\u0000") &&
+    Buffer.byteLength(topic) <= 65_535
+  );
+}
+
 /** Site and checkpoint of a `proxkit/<site>/<checkpoint>/windows` topic, or `undefined`. */
 export function parseWindowsTopic(topic: string): { site: string; checkpoint: string } | undefined {
   const levels = topic.split("/");
@@ -99,7 +109,7 @@ export type ForwarderState =
       readonly reason: string;
       readonly retryInMs: number;
     }
-  /** The broker refused a row outright (a bad topic); it stays in the outbox and is retried on the next connection. */
+  /** A row that cannot be published (a wildcard topic): skipped, left in the outbox, reported once per connection. */
   | {
       readonly state: "rejected";
       readonly atMs: number;
@@ -334,6 +344,17 @@ export class MqttForwarder {
         if (rows.length === 0) break;
         for (const row of rows) {
           this.cursorId = row.id;
+          if (!isPublishTopic(row.topic)) {
+            // A broker disconnects a client that publishes to a wildcard: skip the row rather
+            // than lose the connection over it again and again. It stays in the outbox.
+            this.onState({
+              state: "rejected",
+              atMs: this.clock.nowMs(),
+              rowId: row.id,
+              reason: `${JSON.stringify(row.topic)} is not a topic one can publish to`,
+            });
+            continue;
+          }
           this.inflight++;
           client.publish(row.topic, row.payload, { qos: 1 }, (error) =>
             this.published(session, row.id, error),

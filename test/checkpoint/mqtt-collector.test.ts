@@ -173,6 +173,44 @@ describe.skipIf(!MOSQUITTO)("Collector against Mosquitto", () => {
     expect(states.at(-1)?.state).toBe("stopped");
   }, 120_000);
 
+  it("a database failure stops the collector without acknowledging: the window comes again after a restart", async () => {
+    const broker = await Mosquitto.start();
+    const path = join(dir, "fleet.sqlite");
+    const states: CollectorState[] = [];
+    const fatal: Error[] = [];
+    const options = {
+      url: broker.url,
+      dbPath: path,
+      clientId: "collector-c",
+      onState: (state: CollectorState) => states.push(state),
+      onFatal: (error: Error) => fatal.push(error),
+    };
+    const publisher = connect(broker.url, { clientId: "publisher-c", reconnectPeriod: 0 });
+    try {
+      const first = new Collector(options);
+      await first.start();
+      await waitFor(() => states.some((s) => s.state === "subscribed"), "the subscription");
+      // The disk fails: every write is refused from now on.
+      (first as unknown as { store: CollectorStore }).store.db.pragma("query_only = 1");
+      await waitFor(() => publisher.connected, "the publisher");
+      await publisher.publishAsync(TOPIC, '{"id":"door-1:cc:3"}', { qos: 1 });
+      await waitFor(() => states.at(-1)?.state === "stopped", "the collector to stop itself");
+      expect(fatal).toHaveLength(1);
+      expect(fatal[0]).toBeInstanceOf(StoreError);
+      expect(fatal[0].message).toMatch(/cannot store window door-1:cc:3/);
+      expect(storedIds(path)).toEqual([]);
+
+      const second = new Collector(options);
+      await second.start();
+      await waitFor(() => second.storedCount === 1, "the window, sent again by the broker");
+      await second.stop();
+      expect(storedIds(path)).toEqual(["door-1:cc:3"]);
+    } finally {
+      await publisher.endAsync();
+      await broker.dispose();
+    }
+  }, 60_000);
+
   it("a collector that was away receives what was published meanwhile (persistent session), even across a broker restart", async () => {
     const broker = await Mosquitto.start();
     const path = join(dir, "fleet.sqlite");

@@ -129,6 +129,37 @@ describe.skipIf(!MOSQUITTO)("MqttForwarder against Mosquitto", () => {
     db.close();
   }, 120_000);
 
+  it("skips a row whose topic has a wildcard (a broker would drop the connection), reports it and keeps it", async () => {
+    const broker = await Mosquitto.start();
+    const { client, ids } = await subscriber(broker.url);
+    const db = openOutboxDb(join(dir, "cp.sqlite"));
+    const [first] = enqueueWindows(db, "door-1", 0, 1);
+    db.prepare("INSERT INTO outbox (topic, payload, created_ms) VALUES (?, ?, 0)").run(
+      "proxkit/+/door-1/windows",
+      '{"id":"bad"}',
+    );
+    const [last] = enqueueWindows(db, "door-1", 1, 1);
+    const states: ForwarderState[] = [];
+    const forwarder = new MqttForwarder(db, {
+      url: broker.url,
+      onState: (state) => states.push(state),
+    });
+    try {
+      await forwarder.start();
+      await waitFor(() => ids.length === 2 && forwarder.depth === 1, "the two good rows");
+      expect(ids).toEqual([first, last]);
+      expect(states.filter((s) => s.state === "rejected")).toMatchObject([
+        { rowId: 2, reason: expect.stringMatching(/not a topic one can publish to/) },
+      ]);
+      expect(forwarder.connected).toBe(true);
+    } finally {
+      await forwarder.stop();
+      await client.endAsync();
+      await broker.dispose();
+      db.close();
+    }
+  }, 60_000);
+
   it("retries an absent broker with backoff, keeps every row, and a restarted process delivers them", async () => {
     const port = await Mosquitto.freePort();
     const path = join(dir, "cp.sqlite");
