@@ -91,7 +91,7 @@ export class LinkLayer {
   private readonly random: SeededRandom;
   private readonly advertisers: RotatingAdvertiser[] = [];
   private readonly phaseMs: Float64Array;
-  private readonly firstEventMs: Float64Array;
+  private readonly firstEvents: FirstEvents;
   private readonly scanStartMs: Float64Array;
   private readonly scanEndMs: Float64Array;
   private readonly neighbours: Int32Array;
@@ -123,7 +123,6 @@ export class LinkLayer {
     this.onSighting = options.onSighting ?? (() => {});
     const n = world.agents.count;
     this.phaseMs = new Float64Array(n);
-    this.firstEventMs = new Float64Array(n);
     this.scanStartMs = new Float64Array(n);
     this.scanEndMs = new Float64Array(n);
     this.neighbours = new Int32Array(n);
@@ -158,6 +157,7 @@ export class LinkLayer {
         : 0;
       this.scanEndMs[i] = this.scanStartMs[i] + cadence.windowMs;
     }
+    this.firstEvents = new FirstEvents(this.phaseMs);
     this.dwellMs = Number.isFinite(cadence.windowMs)
       ? cadence.windowMs
       : CONTINUOUS_CHANNEL_DWELL_MS;
@@ -176,7 +176,7 @@ export class LinkLayer {
       farSeed,
     );
     if (options.workers === 1) {
-      this.remote = new FarPairWorker(world, this.dwellMs, farSeed, this.firstEventMs, [
+      this.remote = new FarPairWorker(world, this.dwellMs, farSeed, this.phaseMs, [
         this.scanA,
         this.scanB,
         this.scanStartMs,
@@ -218,17 +218,11 @@ export class LinkLayer {
       scanning++;
     }
     if (scanning === 0) return;
-    // Each phone's first advertising event at or after `fromMs`, computed once for the step.
-    const firstFrom = this.firstEventMs;
-    for (let t = 0; t < n; t++) {
-      firstFrom[t] =
-        fromMs +
-        ((((this.phaseMs[t] - fromMs) % ADVERTISING_INTERVAL_MS) + ADVERTISING_INTERVAL_MS) %
-          ADVERTISING_INTERVAL_MS);
-    }
+    const firstEvents = this.firstEvents;
+    firstEvents.begin(stepIndex, fromMs);
     const remote = this.remote;
     const useRemote =
-      remote !== undefined && toMs - fromMs <= remote.maxStepMs && remote.start(stepIndex);
+      remote !== undefined && toMs - fromMs <= remote.maxStepMs && remote.start(stepIndex, fromMs);
     let heardAt = 0;
     let below = 0;
     let collisions = 0;
@@ -240,25 +234,36 @@ export class LinkLayer {
       // Far pairs first (here or in the worker): they also count the advertisers on the air.
       const count = useRemote
         ? remote.countFor(r)
-        : this.far.run(r, a, b, scanStartMs, firstFrom, stepIndex, this.local);
+        : this.far.run(r, a, b, scanStartMs, firstEvents, stepIndex, this.local);
       // Chance that another advertiser's PDU overlaps one on the same channel (pure ALOHA).
       const collisionP = 1 - Math.exp((-2 * count * PDU_AIRTIME_MS) / ADVERTISING_INTERVAL_MS);
+      // Near pairs: here, the far pass's neighbour list (in grid order, so the near ones come
+      // in the order a query of their own would give); with a worker, a query of their own.
       const rxCarry = agents.carry[r];
-      world.radioGrid.neighboursByClass(
-        r,
-        this.nearRangeM[rxCarry],
-        agents.carry,
-        this.nearD2[rxCarry],
-        neighbours,
-      );
-      const near = world.radioGrid.kept;
-      for (let k = 0; k < near; k++) {
-        const t = neighbours[k];
-        let firstMs = firstFrom[t];
-        if (firstMs < a) {
-          // The scan began inside this step: its first event of this phone.
-          firstMs += Math.ceil((a - firstMs) / ADVERTISING_INTERVAL_MS) * ADVERTISING_INTERVAL_MS;
+      const nearD2 = this.nearD2[rxCarry];
+      let list = this.far.neighbours;
+      let listed = this.far.kept;
+      if (useRemote) {
+        world.radioGrid.neighboursByClass(
+          r,
+          this.nearRangeM[rxCarry],
+          agents.carry,
+          nearD2,
+          neighbours,
+        );
+        list = neighbours;
+        listed = world.radioGrid.kept;
+      }
+      const xM = agents.xM;
+      const yM = agents.yM;
+      for (let k = 0; k < listed; k++) {
+        const t = list[k];
+        if (!useRemote) {
+          const dx = xM[t] - xM[r];
+          const dy = yM[t] - yM[r];
+          if (dx * dx + dy * dy > nearD2[agents.carry[t]]) continue;
         }
+        const firstMs = firstEvents.at(t, a);
         if (firstMs >= b) continue;
         const events = Math.ceil((b - firstMs) / ADVERTISING_INTERVAL_MS);
         heardAt += events;
@@ -358,6 +363,46 @@ export class LinkLayer {
         ? { atMs, protocol: d.protocol, id: d.id, aem: d.aem, rssiDbm, channel }
         : { atMs, protocol: d.protocol, id: d.id, rssiDbm, channel },
     );
+  }
+}
+
+/**
+ * Each phone's first advertising event of the step, computed when first asked for (a step of
+ * GAEN scanning looks at the neighbours of 2 % of the phones, not at all of them).
+ */
+class FirstEvents {
+  private readonly phaseMs: Float64Array;
+  private readonly firstMs: Float64Array;
+  private readonly stamp: Int32Array;
+  private step = -1;
+  private fromMs = 0;
+
+  constructor(phaseMs: Float64Array) {
+    this.phaseMs = phaseMs;
+    this.firstMs = new Float64Array(phaseMs.length);
+    this.stamp = new Int32Array(phaseMs.length).fill(-1);
+  }
+
+  begin(step: number, fromMs: number): void {
+    this.step = step;
+    this.fromMs = fromMs;
+  }
+
+  /** Phone `t`'s first advertising event at or after `a` (not before the step's start). */
+  at(t: number, a: number): number {
+    if (this.stamp[t] !== this.step) {
+      this.stamp[t] = this.step;
+      const from = this.fromMs;
+      this.firstMs[t] =
+        from +
+        ((((this.phaseMs[t] - from) % ADVERTISING_INTERVAL_MS) + ADVERTISING_INTERVAL_MS) %
+          ADVERTISING_INTERVAL_MS);
+    }
+    const first = this.firstMs[t];
+    // A scan that began inside the step: its first event of this phone.
+    return first >= a
+      ? first
+      : first + Math.ceil((a - first) / ADVERTISING_INTERVAL_MS) * ADVERTISING_INTERVAL_MS;
   }
 }
 
@@ -485,7 +530,9 @@ class FarPairPass {
   private readonly dwellMs: number;
   private readonly seed: number;
   private readonly random = new StreamRandom();
-  private readonly neighbours: Int32Array;
+  /** The last `run`'s neighbours that can be heard (near and far), in grid order: `kept` of them. */
+  readonly neighbours: Int32Array;
+  kept = 0;
   private readonly cullD2: Float64Array[];
   private heardAt = 0;
   private below = 0;
@@ -524,7 +571,7 @@ class FarPairPass {
     a: number,
     b: number,
     scanStartMs: number,
-    firstFrom: Float64Array,
+    firstEvents: FirstEvents,
     step: number,
     sink: ReceptionSink,
   ): number {
@@ -539,14 +586,13 @@ class FarPairPass {
       neighbours,
     );
     const kept = grid.kept;
+    this.kept = kept;
     let heardAt = 0;
     let below = 0;
     let collisions = 0;
     // Neighbours that cannot be heard at all (by their carry position): only their events.
     for (let n = neighbours.length - (count - kept); n < neighbours.length; n++) {
-      let firstMs = firstFrom[neighbours[n]];
-      if (firstMs < a)
-        firstMs += Math.ceil((a - firstMs) / ADVERTISING_INTERVAL_MS) * ADVERTISING_INTERVAL_MS;
+      const firstMs = firstEvents.at(neighbours[n], a);
       if (firstMs >= b) continue;
       const events = Math.ceil((b - firstMs) / ADVERTISING_INTERVAL_MS);
       heardAt += events;
@@ -558,9 +604,7 @@ class FarPairPass {
       const t = neighbours[n];
       const bound = propagation.receptionBound(t, r);
       if (bound === Number.POSITIVE_INFINITY) continue; // a near pair
-      let firstMs = firstFrom[t];
-      if (firstMs < a)
-        firstMs += Math.ceil((a - firstMs) / ADVERTISING_INTERVAL_MS) * ADVERTISING_INTERVAL_MS;
+      const firstMs = firstEvents.at(t, a);
       if (firstMs >= b) continue;
       const events = Math.ceil((b - firstMs) / ADVERTISING_INTERVAL_MS);
       heardAt += events;
@@ -644,13 +688,13 @@ interface FarWorkerData {
   rangeM: number;
   dwellMs: number;
   seed: number;
+  phaseMs: Float64Array;
   buffers: {
     control: SharedArrayBuffer;
     header: SharedArrayBuffer;
     xM: SharedArrayBuffer;
     yM: SharedArrayBuffer;
     present: SharedArrayBuffer;
-    firstFrom: SharedArrayBuffer;
     scanA: SharedArrayBuffer;
     scanB: SharedArrayBuffer;
     scanStart: SharedArrayBuffer;
@@ -673,7 +717,6 @@ function views(data: FarWorkerData) {
     xM: new Float64Array(b.xM),
     yM: new Float64Array(b.yM),
     present: new Uint8Array(b.present),
-    firstFrom: new Float64Array(b.firstFrom),
     scanA: new Float64Array(b.scanA),
     scanB: new Float64Array(b.scanB),
     scanStart: new Float64Array(b.scanStart),
@@ -709,7 +752,6 @@ class FarPairWorker {
   private readonly worker: Worker;
   private readonly v: ReturnType<typeof views>;
   private readonly world: World;
-  private readonly firstFrom: Float64Array;
   private readonly scans: [Float64Array, Float64Array, Float64Array];
   private readonly mask: number;
   private seq = 0;
@@ -719,7 +761,7 @@ class FarPairWorker {
     world: World,
     dwellMs: number,
     seed: number,
-    firstFrom: Float64Array,
+    phaseMs: Float64Array,
     scans: [Float64Array, Float64Array, Float64Array],
   ) {
     const agents = world.agents;
@@ -740,13 +782,13 @@ class FarPairWorker {
       rangeM: world.receptionRangeM,
       dwellMs,
       seed,
+      phaseMs,
       buffers: {
         control: sab(4 * CONTROL_WORDS),
         header: sab(8 * 4),
         xM: sab(8 * n),
         yM: sab(8 * n),
         present: sab(n),
-        firstFrom: sab(8 * n),
         scanA: sab(8 * n),
         scanB: sab(8 * n),
         scanStart: sab(8 * n),
@@ -761,7 +803,6 @@ class FarPairWorker {
     };
     this.v = views(data);
     this.world = world;
-    this.firstFrom = firstFrom;
     this.scans = scans;
     this.mask = ringSize - 1;
     // A pair has at most ceil(step / interval) + 1 events per step: keep a receiver's worst case
@@ -781,17 +822,17 @@ class FarPairWorker {
   }
 
   /** Hands the step to the worker. */
-  start(step: number): boolean {
+  start(step: number, fromMs: number): boolean {
     const { v, world } = this;
     const n = world.agents.count;
     v.xM.set(world.agents.xM.subarray(0, n));
     v.yM.set(world.agents.yM.subarray(0, n));
     v.present.set(world.agents.present.subarray(0, n));
-    v.firstFrom.set(this.firstFrom);
     v.scanA.set(this.scans[0]);
     v.scanB.set(this.scans[1]);
     v.scanStart.set(this.scans[2]);
     v.header[0] = step;
+    v.header[1] = fromMs;
     Atomics.store(v.control, PROGRESS, 0);
     this.seq++;
     Atomics.store(v.control, SEQ, this.seq);
@@ -861,6 +902,7 @@ function runFarPairWorker(data: FarWorkerData): void {
   const grid = new SpatialGrid(agents, data.bounds, data.cellSizeM);
   const propagation = new Propagation(agents, grid, new SeededRandom(1), data.params);
   const pass = new FarPairPass(agents, grid, propagation, data.rangeM, data.dwellMs, data.seed);
+  const firstEvents = new FirstEvents(data.phaseMs);
   const mask = data.ringSize - 1;
   let written = Atomics.load(v.control, WRITTEN);
   const sink: ReceptionSink = {
@@ -889,10 +931,11 @@ function runFarPairWorker(data: FarWorkerData): void {
     agents.present.set(v.present);
     grid.rebuild();
     const step = v.header[0];
+    firstEvents.begin(step, v.header[1]);
     for (let r = 0; r < n; r++) {
       const a = v.scanA[r];
       if (Number.isNaN(a)) continue;
-      v.counts[r] = pass.run(r, a, v.scanB[r], v.scanStart[r], v.firstFrom, step, sink);
+      v.counts[r] = pass.run(r, a, v.scanB[r], v.scanStart[r], firstEvents, step, sink);
       Atomics.store(v.control, WRITTEN, written);
       Atomics.store(v.control, PROGRESS, r + 1);
       if (Atomics.load(v.control, MAIN_WAITING) === 1) {
