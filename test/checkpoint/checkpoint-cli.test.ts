@@ -1,4 +1,4 @@
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -240,6 +240,54 @@ describe("proxkit checkpoint (CLI)", () => {
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/already holds a simulated run up to 2026-11-28T09:30:00.000Z/);
   }, 120_000);
+
+  it("refuses to run a second daemon on a database another one is writing to", async () => {
+    const live = join(dir, "live.sqlite");
+    const first = spawn(
+      process.execPath,
+      [
+        CLI,
+        "checkpoint",
+        "--radio",
+        "sim",
+        "--scenario",
+        "checkpoint-queue",
+        "--clock",
+        "real",
+        "--for",
+        "1h",
+        "--db",
+        live,
+      ],
+      { stdio: ["ignore", "ignore", "pipe"] },
+    );
+    await new Promise<void>((resolve) => {
+      let err = "";
+      first.stderr!.on("data", (chunk: Buffer) => {
+        err += chunk.toString();
+        if (err.includes("storing in")) resolve();
+      });
+    });
+    await new Promise((r) => setTimeout(r, 1500));
+    const second = cli([
+      "checkpoint",
+      "--radio",
+      "sim",
+      "--scenario",
+      "checkpoint-queue",
+      "--clock",
+      "real",
+      "--for",
+      "1h",
+      "--db",
+      live,
+    ]);
+    const exited = new Promise((r) => first.on("exit", r));
+    first.kill("SIGTERM");
+    await exited;
+    expect(second.code).toBe(2);
+    expect(second.stderr).toMatch(/another checkpoint daemon is writing to --db/);
+  }, 60_000);
 
   it("--help teaches the options with examples", () => {
     const help = cli(["checkpoint", "--help"]);

@@ -18,6 +18,8 @@ const RADIOS = ["hci", "sim", "replay"] as const;
 const TERM_DEADLINE_MS = 1_800;
 /** How long a finished simulated run waits for the MQTT outbox to drain. */
 const DRAIN_TIMEOUT_MS = 30_000;
+/** A heartbeat younger than this (the daemon beats every second) means a daemon is running. */
+const LIVE_HEARTBEAT_MS = 3_000;
 
 interface RunArgs {
   radio: string;
@@ -127,6 +129,18 @@ export async function runCheckpoint(args: RunArgs): Promise<void> {
     site: args.site ?? config.site ?? "site",
     checkpoint: args.checkpoint ?? config.checkpoint ?? hostname(),
   });
+  if (!virtual && args.radio !== "replay") {
+    // Two daemons on one database would overwrite each other's open windows.
+    const beat = store.health();
+    const ageMs = beat.heartbeat_ms ? Date.now() - beat.heartbeat_ms.updatedMs : Infinity;
+    if (beat.running?.value === "1" && Math.abs(ageMs) < LIVE_HEARTBEAT_MS) {
+      store.close();
+      throw new ConfigError(
+        `another checkpoint daemon is writing to --db ${args.db} (heartbeat ${Math.round(ageMs / 1000)} s ago); stop it first`,
+        "E_DB_BUSY",
+      );
+    }
+  }
   let radio: Radio;
   let clock: Clock | undefined;
   let runVirtual: ((stop: () => boolean) => Promise<void>) | undefined;
