@@ -111,11 +111,12 @@ function evaluateHerald(args: EvaluateArgs & { input: string[] }): void {
       estimator: e.name,
       mae_m: round(e.maeM),
       auc: round(e.auc),
+      auc_within_pair: round(e.aucWithinRecording),
       balanced_accuracy: round(e.balancedAccuracy),
       instants: e.samples,
     })),
     "table",
-    ["estimator", "mae_m", "auc", "balanced_accuracy", "instants"],
+    ["estimator", "mae_m", "auc", "auc_within_pair", "balanced_accuracy", "instants"],
   );
 }
 
