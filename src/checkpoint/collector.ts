@@ -2,7 +2,8 @@
  * The fleet collector: subscribes to the checkpoints' window topics with a persistent session
  * (QoS 1, clean=false, a fixed client id: the broker queues windows while the collector is
  * away) and stores each window once, keyed by its id. A window is committed to SQLite before
- * its PUBACK leaves, so the broker forgets only what is on disk.
+ * its PUBACK leaves, so the broker forgets only what is on disk; then a receipt naming it goes
+ * to `proxkit/<site>/<checkpoint>/receipts`, and only then does the checkpoint delete it.
  */
 import { chmodSync, closeSync, openSync, statSync } from "node:fs";
 import { hostname } from "node:os";
@@ -11,11 +12,20 @@ import Database from "better-sqlite3";
 import { connect, type IPublishPacket, type MqttClient } from "mqtt";
 import { type Clock, systemClock } from "../core/clock.js";
 import { ConfigError, StoreError } from "../core/errors.js";
-import { parseMqttUrl, parseWindowsTopic, ReconnectBackoff } from "./mqtt-forwarder.js";
+import {
+  parseMqttUrl,
+  parseWindowsTopic,
+  ReconnectBackoff,
+  receiptsTopic,
+} from "./mqtt-forwarder.js";
 
 /** Every checkpoint of every site. */
 export const DEFAULT_COLLECT_TOPIC = "proxkit/+/+/windows";
 
+/** Window ids per receipt message. */
+const RECEIPT_IDS = 500;
+/** Receipts are gathered this long, then sent as one message per checkpoint. */
+const RECEIPT_DELAY_MS = 20;
 /** Larger payloads are not windows. */
 const MAX_PAYLOAD_BYTES = 1 << 20;
 const MAX_WINDOW_ID_CHARS = 512;
@@ -245,6 +255,12 @@ export interface CollectorOptions {
   /** One line per malformed message. Default stderr. */
   readonly warn?: (line: string) => void;
   readonly onState?: (state: CollectorState) => void;
+  /**
+   * Confirm stored windows to their checkpoint on `.../receipts` (default true): a checkpoint
+   * deletes a window from its outbox only on a receipt, unless it forwards with
+   * `confirm: "puback"`.
+   */
+  readonly receipts?: boolean;
   /** The database failed or the broker refused the subscription; the collector stops itself. */
   readonly onFatal?: (error: Error) => void;
 }
@@ -270,6 +286,10 @@ export class Collector {
   private client: MqttClient | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private running = false;
+  /** Receipt topic → ids stored and not yet confirmed. */
+  private pendingReceipts = new Map<string, string[]>();
+  private unackedReceipts = new Map<MqttClient, Set<{ topic: string; ids: string[] }>>();
+  private receiptTimer: NodeJS.Timeout | undefined;
   /** Between a lost connection and the next success: one `disconnected` state per outage. */
   private down = false;
 
@@ -311,6 +331,9 @@ export class Collector {
     this.running = false;
     clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
+    this.flushReceipts();
+    clearTimeout(this.receiptTimer);
+    this.receiptTimer = undefined;
     const client = this.client;
     this.client = undefined;
     if (client) {
@@ -356,6 +379,7 @@ export class Collector {
       if (this.client !== client) return;
       this.down = false;
       this.backoff.reset();
+      this.flushReceipts();
       this.onState({
         state: "connected",
         atMs: this.clock.nowMs(),
@@ -380,6 +404,7 @@ export class Collector {
       // A PUBACK written as the socket died waits for a 'drain' that never comes, and holds
       // up the messages read after it; release it so they are stored too.
       client.stream?.emit("drain");
+      this.requeueReceipts(client);
       if (this.client !== client) return;
       this.client = undefined;
       client.end(true);
@@ -415,6 +440,7 @@ export class Collector {
     }
     if (outcome.kind === "stored") this.counts.stored++;
     else if (outcome.kind === "duplicate") this.counts.duplicates++;
+    if (outcome.kind !== "rejected") this.queueReceipt(packet.topic, outcome.id);
     else {
       this.counts.rejected++;
       this.warn(`ignored a message on ${JSON.stringify(packet.topic)}: ${outcome.reason}`);
@@ -424,6 +450,55 @@ export class Collector {
     // message read before the crash. The broker resends what was not acknowledged.
     if (client.connected) callback();
     else callback(new Error("connection lost: no PUBACK"));
+  }
+
+  /** A duplicate is confirmed again: its checkpoint sent it again because it is still waiting. */
+  private queueReceipt(windowsTopicName: string, windowId: string): void {
+    if (this.options.receipts === false) return;
+    const topic = receiptsTopic(windowsTopicName);
+    if (topic === undefined) return;
+    const ids = this.pendingReceipts.get(topic);
+    if (ids) ids.push(windowId);
+    else this.pendingReceipts.set(topic, [windowId]);
+    this.receiptTimer ??= setTimeout(() => {
+      this.receiptTimer = undefined;
+      this.flushReceipts();
+    }, RECEIPT_DELAY_MS);
+  }
+
+  /**
+   * Sends the gathered receipts (QoS 1) if connected; otherwise they wait for the next
+   * connection. Receipts the broker has not acknowledged when a connection dies are sent again
+   * on the next: a checkpoint that never hears of a window would hold it in its outbox.
+   */
+  private flushReceipts(): void {
+    const client = this.client;
+    if (!client?.connected || this.pendingReceipts.size === 0) return;
+    let unacked = this.unackedReceipts.get(client);
+    if (!unacked) {
+      unacked = new Set();
+      this.unackedReceipts.set(client, unacked);
+    }
+    for (const [topic, ids] of this.pendingReceipts)
+      for (let i = 0; i < ids.length; i += RECEIPT_IDS) {
+        const receipt = { topic, ids: ids.slice(i, i + RECEIPT_IDS) };
+        unacked.add(receipt);
+        client.publish(topic, JSON.stringify({ ids: receipt.ids }), { qos: 1 }, (error) => {
+          if (!error) unacked.delete(receipt);
+        });
+      }
+    this.pendingReceipts.clear();
+  }
+
+  /** Puts the receipts a dead connection did not get acknowledged back in the queue. */
+  private requeueReceipts(client: MqttClient): void {
+    const unacked = this.unackedReceipts.get(client);
+    this.unackedReceipts.delete(client);
+    for (const receipt of unacked ?? []) {
+      const ids = this.pendingReceipts.get(receipt.topic);
+      if (ids) ids.push(...receipt.ids);
+      else this.pendingReceipts.set(receipt.topic, [...receipt.ids]);
+    }
   }
 
   private fail(error: Error): void {

@@ -1,14 +1,18 @@
 /**
- * Forwards the checkpoint's outbox to an MQTT broker: QoS 1, in id order, a row deleted only
- * after its PUBACK. The outbox table is the whole state, so a broker outage of any length or a
- * process restart loses nothing; a crash between PUBACK and delete re-sends a window, which the
- * collector stores once.
+ * Forwards the checkpoint's outbox to an MQTT broker: QoS 1, in id order. By default a row is
+ * deleted only once the collector's receipt says the window is in its database (which comes
+ * after the broker's PUBACK); with `confirm: "puback"` at the PUBACK. The outbox table is the
+ * whole state, so a broker outage of any length, a broker crash or a process restart loses
+ * nothing; what was in doubt is sent again, and the collector stores each window once.
  */
 import type Database from "better-sqlite3";
 import { connect, type MqttClient } from "mqtt";
 import { type Clock, systemClock } from "../core/clock.js";
 import { ConfigError, StoreError } from "../core/errors.js";
 import { cryptoRandom, type Random } from "../core/random.js";
+
+/** The longest wait for receipts before unconfirmed windows are sent again. */
+const MAX_RESEND_DELAY_MS = 3_600_000;
 
 /** The URL schemes MQTT.js can connect with. */
 export const MQTT_URL_PROTOCOLS = ["mqtt:", "mqtts:", "tcp:", "ssl:", "ws:", "wss:"] as const;
@@ -57,6 +61,13 @@ function isPublishTopic(topic: string): boolean {
     !topic.includes("\u0000") &&
     Buffer.byteLength(topic) <= 65_535
   );
+}
+
+/** Where the collector confirms the windows of a `.../windows` topic: `.../receipts`. */
+export function receiptsTopic(windowsTopicName: string): string | undefined {
+  return windowsTopicName.endsWith("/windows")
+    ? `${windowsTopicName.slice(0, -"/windows".length)}/receipts`
+    : undefined;
 }
 
 /** Site and checkpoint of a `proxkit/<site>/<checkpoint>/windows` topic, or `undefined`. */
@@ -139,6 +150,20 @@ export interface MqttForwarderOptions {
   readonly pollMs?: number;
   /** How long `stop()` waits for outstanding PUBACKs. Default 1 s. */
   readonly drainMs?: number;
+  /**
+   * When a row may leave the outbox. `"receipt"` (default): when the collector (`proxkit
+   * collect`) reports the window stored, so a broker crash that loses acknowledged messages
+   * loses no window. `"puback"`: at the broker's PUBACK, for a consumer that sends no receipts.
+   */
+  readonly confirm?: "receipt" | "puback";
+  /** With receipts: windows published and not yet confirmed, at most. Default 1000. */
+  readonly maxUnconfirmed?: number;
+  /**
+   * With receipts: when no receipt at all has come for this long, the unconfirmed windows are
+   * sent again (they may have reached a broker before any collector subscribed); the wait
+   * doubles each time, up to an hour. Default 60 s.
+   */
+  readonly receiptTimeoutMs?: number;
   readonly onState?: (state: ForwarderState) => void;
 }
 
@@ -165,10 +190,14 @@ export class MqttForwarder {
   private readonly maxInflight: number;
   private readonly pollMs: number;
   private readonly drainMs: number;
+  private readonly confirm: "receipt" | "puback";
+  private readonly maxUnconfirmed: number;
+  private readonly receiptTimeoutMs: number;
   private readonly backoff: ReconnectBackoff;
   private readonly onState: (state: ForwarderState) => void;
   private readonly selectAfter: Database.Statement<[number, number], OutboxRow>;
   private readonly countRows: Database.Statement<[], { n: number }>;
+  private readonly distinctTopics: Database.Statement<[], { topic: string }>;
   private readonly deleteAcked: (ids: readonly number[]) => void;
 
   private client: MqttClient | undefined;
@@ -179,6 +208,13 @@ export class MqttForwarder {
   private cursorId = 0;
   private inflight = 0;
   private acked: number[] = [];
+  /** With receipts: window id → outbox rows published on this connection, awaiting the receipt. */
+  private unconfirmed = new Map<string, number[]>();
+  /** Receipt topics subscribed on this connection. */
+  private receiptTopics = new Set<string>();
+  private resendTimer: NodeJS.Timeout | undefined;
+  private resendDelayMs: number;
+  private receiptSinceArmed = false;
   private pumping = false;
   private retryTimer: NodeJS.Timeout | undefined;
   private pollTimer: NodeJS.Timeout | undefined;
@@ -196,6 +232,12 @@ export class MqttForwarder {
     this.maxInflight = positiveInteger(options.maxInflight, 100, "maxInflight");
     this.pollMs = positiveInteger(options.pollMs, 1000, "pollMs");
     this.drainMs = options.drainMs ?? 1000;
+    this.confirm = options.confirm ?? "receipt";
+    if (this.confirm !== "receipt" && this.confirm !== "puback")
+      throw new ConfigError(`confirm must be "receipt" or "puback", got ${this.confirm}`);
+    this.maxUnconfirmed = positiveInteger(options.maxUnconfirmed, 1000, "maxUnconfirmed");
+    this.receiptTimeoutMs = positiveInteger(options.receiptTimeoutMs, 60_000, "receiptTimeoutMs");
+    this.resendDelayMs = this.receiptTimeoutMs;
     this.backoff = new ReconnectBackoff(
       positiveInteger(options.minBackoffMs, 1000, "minBackoffMs"),
       positiveInteger(options.maxBackoffMs, 60_000, "maxBackoffMs"),
@@ -207,6 +249,7 @@ export class MqttForwarder {
         "SELECT id, topic, payload FROM outbox WHERE id > ? ORDER BY id LIMIT ?",
       );
       this.countRows = db.prepare<[], { n: number }>("SELECT count(*) AS n FROM outbox");
+      this.distinctTopics = db.prepare<[], { topic: string }>("SELECT DISTINCT topic FROM outbox");
       const remove = db.prepare<[number]>("DELETE FROM outbox WHERE id = ?");
       this.deleteAcked = db.transaction((ids: readonly number[]) => {
         for (const id of ids) remove.run(id);
@@ -252,8 +295,10 @@ export class MqttForwarder {
     this.running = false;
     clearTimeout(this.retryTimer);
     clearTimeout(this.pollTimer);
+    clearTimeout(this.resendTimer);
     this.retryTimer = undefined;
     this.pollTimer = undefined;
+    this.resendTimer = undefined;
     const client = this.client;
     if (client?.connected && this.inflight > 0) {
       await new Promise<void>((resolve) => {
@@ -298,15 +343,35 @@ export class MqttForwarder {
     client.on("error", (error) => {
       lastError = (error as NodeJS.ErrnoException).code ?? error.message;
     });
+    client.on("message", (topic, payload) => {
+      if (session === this.session) this.receipt(topic, payload);
+    });
     client.on("connect", () => {
       if (session !== this.session) return;
       this.backoff.reset();
-      // Rows acknowledged on the last connection go first, or they would be sent again.
+      // Rows confirmed on the last connection go first, or they would be sent again. The
+      // rest is sent again from the start: receipts may have been lost with the connection.
       this.flushDeletes();
       this.cursorId = 0;
       this.inflight = 0;
+      this.unconfirmed.clear();
+      this.receiptTopics.clear();
       this.onState({ state: "connected", atMs: this.clock.nowMs() });
-      this.pump();
+      if (this.confirm === "puback") {
+        this.pump();
+        return;
+      }
+      // Listen for receipts before publishing what they would confirm.
+      const topics = this.distinctTopics
+        .all()
+        .map((row) => receiptsTopic(row.topic))
+        .filter((topic): topic is string => topic !== undefined && isPublishTopic(topic));
+      for (const topic of topics) this.receiptTopics.add(topic);
+      if (topics.length === 0) this.pump();
+      else
+        client.subscribe(topics, { qos: 1 }, () => {
+          if (session === this.session) this.pump();
+        });
     });
     client.on("close", () => {
       if (session !== this.session) return;
@@ -314,7 +379,9 @@ export class MqttForwarder {
       this.client = undefined;
       this.inflight = 0;
       clearTimeout(this.pollTimer);
+      clearTimeout(this.resendTimer);
       this.pollTimer = undefined;
+      this.resendTimer = undefined;
       // Fails the callbacks of unacknowledged publishes; their rows are sent again next time.
       client.end(true);
       if (!this.running) return;
@@ -336,10 +403,10 @@ export class MqttForwarder {
     this.pumping = true;
     const session = this.session;
     try {
-      while (this.inflight < this.maxInflight) {
+      while (this.inflight < this.maxInflight && this.unconfirmedRoom() > 0) {
         const rows = this.selectAfter.all(
           this.cursorId,
-          Math.min(this.batch, this.maxInflight - this.inflight),
+          Math.min(this.batch, this.maxInflight - this.inflight, this.unconfirmedRoom()),
         );
         if (rows.length === 0) break;
         for (const row of rows) {
@@ -355,6 +422,15 @@ export class MqttForwarder {
             });
             continue;
           }
+          if (this.confirm === "receipt") {
+            const ready = this.awaitReceipt(client, row);
+            if (ready === "skip") continue;
+            if (ready === "subscribing") {
+              // Its receipts topic is new: publish once the broker has the subscription.
+              this.cursorId = row.id - 1;
+              return;
+            }
+          }
           this.inflight++;
           client.publish(row.topic, row.payload, { qos: 1 }, (error) =>
             this.published(session, row.id, error),
@@ -364,6 +440,7 @@ export class MqttForwarder {
     } finally {
       this.pumping = false;
     }
+    this.armResend();
     if (this.inflight === 0 && this.pollTimer === undefined && this.running)
       this.pollTimer = setTimeout(() => {
         this.pollTimer = undefined;
@@ -371,13 +448,102 @@ export class MqttForwarder {
       }, this.pollMs);
   }
 
-  private published(session: number, rowId: number, error: Error | undefined): void {
-    if (!error) {
-      this.acked.push(rowId);
-      this.deleteScheduled ??= setImmediate(() => {
-        this.deleteScheduled = undefined;
-        this.flushDeletes();
+  /** Publishes still allowed before receipts must come back. */
+  private unconfirmedRoom(): number {
+    return this.confirm === "receipt"
+      ? this.maxUnconfirmed - this.unconfirmed.size
+      : Number.POSITIVE_INFINITY;
+  }
+
+  /** Registers a row as awaiting its receipt: "skip" (and a `rejected` state) if it never could. */
+  private awaitReceipt(client: MqttClient, row: OutboxRow): "ready" | "skip" | "subscribing" {
+    let windowId: unknown;
+    try {
+      windowId = (JSON.parse(row.payload) as { id?: unknown }).id;
+    } catch {
+      windowId = undefined;
+    }
+    const topic = receiptsTopic(row.topic);
+    if (typeof windowId !== "string" || windowId === "" || topic === undefined) {
+      this.onState({
+        state: "rejected",
+        atMs: this.clock.nowMs(),
+        rowId: row.id,
+        reason:
+          topic === undefined
+            ? `${JSON.stringify(row.topic)} is not a .../windows topic, so no receipt can confirm it`
+            : 'the payload has no "id" for a receipt to name',
       });
+      return "skip";
+    }
+    if (!this.receiptTopics.has(topic)) {
+      this.receiptTopics.add(topic);
+      const session = this.session;
+      client.subscribe(topic, { qos: 1 }, () => {
+        if (session === this.session) this.pump();
+      });
+      return "subscribing";
+    }
+    const rows = this.unconfirmed.get(windowId);
+    if (rows) rows.push(row.id);
+    else this.unconfirmed.set(windowId, [row.id]);
+    return "ready";
+  }
+
+  /** A collector's receipt `{"ids": [...]}`: the rows of those windows may go. */
+  private receipt(topic: string, payload: Buffer): void {
+    if (!this.receiptTopics.has(topic)) return;
+    let ids: unknown;
+    try {
+      ids = (JSON.parse(payload.toString("utf8")) as { ids?: unknown }).ids;
+    } catch {
+      return;
+    }
+    if (!Array.isArray(ids)) return;
+    for (const id of ids) {
+      const rows = typeof id === "string" ? this.unconfirmed.get(id) : undefined;
+      if (!rows) continue;
+      this.unconfirmed.delete(id);
+      this.acked.push(...rows);
+    }
+    this.receiptSinceArmed = true;
+    this.resendDelayMs = this.receiptTimeoutMs;
+    this.scheduleDeletes();
+    if (this.unconfirmed.size <= this.maxUnconfirmed / 2) queueMicrotask(() => this.pump());
+  }
+
+  /**
+   * Watches for receipts while windows await them. A whole timeout without any means the
+   * windows may have gone where no collector listened: send them again, waiting longer each
+   * time so an absent collector does not fill the broker's queue with copies.
+   */
+  private armResend(): void {
+    if (this.resendTimer || this.unconfirmed.size === 0 || !this.running) return;
+    this.receiptSinceArmed = false;
+    this.resendTimer = setTimeout(() => {
+      this.resendTimer = undefined;
+      if (!this.client?.connected || this.unconfirmed.size === 0) return;
+      if (!this.receiptSinceArmed) {
+        this.resendDelayMs = Math.min(this.resendDelayMs * 2, MAX_RESEND_DELAY_MS);
+        this.unconfirmed.clear();
+        this.cursorId = 0;
+      }
+      this.pump();
+    }, this.resendDelayMs);
+  }
+
+  private scheduleDeletes(): void {
+    if (this.acked.length === 0) return;
+    this.deleteScheduled ??= setImmediate(() => {
+      this.deleteScheduled = undefined;
+      this.flushDeletes();
+    });
+  }
+
+  private published(session: number, rowId: number, error: Error | undefined): void {
+    if (!error && this.confirm === "puback") {
+      this.acked.push(rowId);
+      this.scheduleDeletes();
     }
     if (session !== this.session) return;
     this.inflight--;
@@ -388,7 +554,7 @@ export class MqttForwarder {
     if (this.inflight <= this.maxInflight / 2) queueMicrotask(() => this.pump());
   }
 
-  /** Deletes acknowledged rows in one transaction. */
+  /** Deletes confirmed rows in one transaction. */
   private flushDeletes(): void {
     if (this.acked.length === 0 || !this.db.open) return;
     const ids = this.acked;

@@ -33,10 +33,9 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 describe.skipIf(!MOSQUITTO)("broker killed mid-stream", () => {
   it("the collector ends with exactly the windows sent, once each, and the outbox is empty", async () => {
-    // Saving after every change, as the README asks of a collector's broker: Mosquitto 2.0
-    // keeps snapshots, not a journal, and with a snapshot a second old a SIGKILL loses the
-    // windows it had acknowledged to the checkpoint but not yet handed to the collector.
-    const broker = await Mosquitto.start({ autosaveOnChanges: true });
+    // A snapshot every second, so a SIGKILL loses what the broker acknowledged since: the
+    // checkpoint holds those windows until the collector's receipts name them.
+    const broker = await Mosquitto.start({ autosaveS: 1 });
     const collectorPath = join(dir, "fleet.sqlite");
     const collectorStates: CollectorState[] = [];
     const collector = new Collector({
@@ -54,6 +53,7 @@ describe.skipIf(!MOSQUITTO)("broker killed mid-stream", () => {
       minBackoffMs: 100,
       maxBackoffMs: 1000,
       pollMs: 50,
+      receiptTimeoutMs: 2000,
       onState: (state) => forwarderStates.push(state),
     });
     const sent: string[] = [];

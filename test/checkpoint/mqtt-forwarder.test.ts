@@ -4,6 +4,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { connect, type MqttClient } from "mqtt";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { Collector } from "../../src/checkpoint/collector.js";
 import {
   type ForwarderState,
   MqttForwarder,
@@ -95,7 +96,7 @@ describe("MqttForwarder: bad input", () => {
 });
 
 describe.skipIf(!MOSQUITTO)("MqttForwarder against Mosquitto", () => {
-  it("publishes the outbox in id order with QoS 1, deletes rows after their PUBACK, and stops cleanly", async () => {
+  it("confirm: puback: publishes the outbox in id order with QoS 1, deletes rows after their PUBACK, and stops cleanly", async () => {
     const broker = await Mosquitto.start();
     const { client, ids } = await subscriber(broker.url);
     const db = openOutboxDb(join(dir, "cp.sqlite"));
@@ -104,6 +105,7 @@ describe.skipIf(!MOSQUITTO)("MqttForwarder against Mosquitto", () => {
     const states: ForwarderState[] = [];
     const forwarder = new MqttForwarder(db, {
       url: broker.url,
+      confirm: "puback",
       batch: 20,
       maxInflight: 50,
       pollMs: 100,
@@ -142,6 +144,7 @@ describe.skipIf(!MOSQUITTO)("MqttForwarder against Mosquitto", () => {
     const states: ForwarderState[] = [];
     const forwarder = new MqttForwarder(db, {
       url: broker.url,
+      confirm: "puback",
       onState: (state) => states.push(state),
     });
     try {
@@ -192,7 +195,7 @@ describe.skipIf(!MOSQUITTO)("MqttForwarder against Mosquitto", () => {
     const broker = await Mosquitto.start({ port });
     const { client, ids } = await subscriber(broker.url);
     const reopened = openOutboxDb(path);
-    const second = new MqttForwarder(reopened, { url: broker.url });
+    const second = new MqttForwarder(reopened, { url: broker.url, confirm: "puback" });
     try {
       await second.start();
       await waitFor(() => second.depth === 0 && ids.length === 120, "the outbox after a restart");
@@ -204,4 +207,38 @@ describe.skipIf(!MOSQUITTO)("MqttForwarder against Mosquitto", () => {
       reopened.close();
     }
   }, 120_000);
+
+  it("with receipts (the default) a row stays until a collector confirms it; windows sent before any collector listened are sent again", async () => {
+    const broker = await Mosquitto.start();
+    const { client, ids } = await subscriber(broker.url);
+    const db = openOutboxDb(join(dir, "cp.sqlite"));
+    const sent = enqueueWindows(db, "door-1", 0, 50);
+    const forwarder = new MqttForwarder(db, { url: broker.url, receiptTimeoutMs: 500 });
+    const collector = new Collector({
+      url: broker.url,
+      dbPath: join(dir, "fleet.sqlite"),
+      clientId: "late-collector",
+    });
+    try {
+      await forwarder.start();
+      await waitFor(() => ids.length === 50, "the first 50 windows at the plain subscriber");
+      // The broker has them all (PUBACK), but nothing has said they are stored anywhere.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(forwarder.depth).toBe(50);
+
+      await collector.start();
+      await waitFor(
+        () => forwarder.depth === 0 && collector.storedCount === 50,
+        () => `the resend to reach the collector (outbox ${forwarder.depth})`,
+      );
+      expect(ids.length).toBeGreaterThanOrEqual(100);
+      expect(new Set(ids)).toEqual(new Set(sent));
+    } finally {
+      await forwarder.stop();
+      await collector.stop();
+      await client.endAsync();
+      await broker.dispose();
+      db.close();
+    }
+  }, 60_000);
 });
