@@ -46,7 +46,7 @@ describe("proxkit collect: bad options", () => {
   it("--help describes every option with examples", () => {
     const { code, stdout } = runCli(["collect", "--help"]);
     expect(code).toBe(0);
-    for (const option of ["--mqtt", "--db", "--topic", "--client-id", "Examples:"])
+    for (const option of ["--mqtt", "--db", "--topic", "--client-id", "--receipts", "Examples:"])
       expect(stdout).toContain(option);
   });
 });

@@ -10,6 +10,7 @@ interface CollectArgs {
   db: string;
   topic: string;
   "client-id"?: string;
+  receipts: boolean;
 }
 
 export interface CollectOptions {
@@ -17,6 +18,7 @@ export interface CollectOptions {
   readonly db: string;
   readonly topic?: string;
   readonly clientId?: string;
+  readonly receipts?: boolean;
 }
 
 function describeState(state: CollectorState, url: string): string | undefined {
@@ -47,6 +49,7 @@ export async function runCollect(
     dbPath: options.db,
     topic: options.topic,
     clientId: options.clientId,
+    receipts: options.receipts,
     warn: log,
     onState: (state) => {
       const line = describeState(state, options.mqtt);
@@ -101,13 +104,19 @@ export const collectCommand: CommandModule<object, CollectArgs> = {
         describe:
           "The broker session's name (clean=false: the broker queues windows while the collector is away, under this name) [default: proxkit-collector-<hostname>]",
       })
+      .option("receipts", {
+        type: "boolean",
+        default: true,
+        describe:
+          "Confirm each stored window to its checkpoint on proxkit/<site>/<checkpoint>/receipts; checkpoints delete a window from their outbox only then (--no-receipts for a second, read-only collector)",
+      })
       .example("$0 collect --mqtt mqtt://localhost:1883 --db fleet.sqlite", "Collect every site")
       .example(
         "$0 collect --mqtt mqtt://broker.lan --db venue-a.sqlite --topic 'proxkit/venue-a/+/windows'",
         "One site only",
       )
       .epilogue(
-        "Runs until Ctrl-C or SIGTERM. Each window is committed to the database before the broker is told it arrived (QoS 1), and a window received twice is stored once: restarts of the collector or of a checkpoint lose and duplicate nothing, nor does a broker crash when the broker saves its state as the README describes. Query with sqlite3: SELECT site, checkpoint, count(*) FROM collected_windows GROUP BY 1, 2;",
+        "Runs until Ctrl-C or SIGTERM. Each window is committed to the database before the broker is told it arrived (QoS 1) and before its checkpoint gets the receipt that lets it delete the window; a window received twice is stored once. So restarts or crashes of the collector, the broker or a checkpoint lose and duplicate nothing. Query with sqlite3: SELECT site, checkpoint, count(*) FROM collected_windows GROUP BY 1, 2;",
       ) as unknown as Argv<CollectArgs>,
   handler: async (args) => {
     await runCollect({
@@ -115,6 +124,7 @@ export const collectCommand: CommandModule<object, CollectArgs> = {
       db: args.db,
       topic: args.topic,
       clientId: args["client-id"],
+      receipts: args.receipts,
     });
   },
 };
