@@ -263,9 +263,14 @@ export class MqttForwarder {
     }
   }
 
-  /** Rows waiting in the outbox, published or not. */
+  /** Rows in the outbox: not yet confirmed, whether published or not. */
   get depth(): number {
     return this.countRows.get()!.n;
+  }
+
+  /** Windows published on this connection and awaiting their receipt. */
+  get awaitingReceipt(): number {
+    return this.unconfirmed.size;
   }
 
   /** True while a connection to the broker is up. */
