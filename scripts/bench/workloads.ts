@@ -375,6 +375,8 @@ function simRun(
       const [agents, durationS] = quick ? quickRun : full;
       const gc = (globalThis as { gc?: () => void }).gc;
       const heapBytes = () => {
+        // Twice: array buffers whose wrappers the first collection freed are released by then.
+        gc?.();
         gc?.();
         const m = process.memoryUsage();
         return m.heapUsed + m.arrayBuffers;
