@@ -85,6 +85,14 @@ function canConnect(port: number): Promise<boolean> {
   });
 }
 
+/** Brokers started in this process and not yet disposed. */
+const live = new Set<Mosquitto>();
+
+/** For `afterAll`: disposes the brokers a test left behind (it timed out before its `finally`). */
+export async function disposeBrokers(): Promise<void> {
+  await Promise.all([...live].map((broker) => broker.dispose()));
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Polls `condition` every 50 ms until it holds; throws with `what` after `timeoutMs`. */
@@ -173,6 +181,7 @@ export class Mosquitto {
       stderr += chunk;
     });
     this.process = child;
+    live.add(this);
     this.exited = new Promise((resolve) => child.once("exit", () => resolve()));
     const deadline = Date.now() + 15_000;
     while (!(await canConnect(this.port))) {
@@ -220,6 +229,7 @@ export class Mosquitto {
 
   /** Stops the broker and removes its folder. */
   async dispose(): Promise<void> {
+    live.delete(this);
     await this.kill();
     rmSync(this.dir, { recursive: true, force: true });
   }

@@ -7,10 +7,11 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Collector, type CollectorState } from "../../src/checkpoint/collector.js";
 import { type ForwarderState, MqttForwarder } from "../../src/checkpoint/mqtt-forwarder.js";
 import {
+  disposeBrokers,
   enqueueWindows,
   MOSQUITTO,
   Mosquitto,
@@ -20,6 +21,7 @@ import {
 } from "./mosquitto.js";
 
 if (!MOSQUITTO) console.warn(NO_MOSQUITTO_MESSAGE);
+afterAll(disposeBrokers);
 
 const WINDOWS = 1500;
 const CHUNK = 10;

@@ -4,11 +4,18 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { connect } from "mqtt";
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { CLI, ensureBuilt, runCli } from "../cli/run-cli.js";
-import { MOSQUITTO, Mosquitto, NO_MOSQUITTO_MESSAGE, waitFor } from "./mosquitto.js";
+import {
+  disposeBrokers,
+  MOSQUITTO,
+  Mosquitto,
+  NO_MOSQUITTO_MESSAGE,
+  waitFor,
+} from "./mosquitto.js";
 
 if (!MOSQUITTO) console.warn(NO_MOSQUITTO_MESSAGE);
+afterAll(disposeBrokers);
 
 beforeAll(() => ensureBuilt(), 180_000);
 

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { connect } from "mqtt";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   Collector,
   type CollectorState,
@@ -13,6 +13,7 @@ import {
 import { MqttForwarder } from "../../src/checkpoint/mqtt-forwarder.js";
 import { ConfigError, StoreError } from "../../src/core/errors.js";
 import {
+  disposeBrokers,
   enqueueWindows,
   MOSQUITTO,
   Mosquitto,
@@ -22,6 +23,7 @@ import {
 } from "./mosquitto.js";
 
 if (!MOSQUITTO) console.warn(NO_MOSQUITTO_MESSAGE);
+afterAll(disposeBrokers);
 
 const TOPIC = "proxkit/venue-a/door-1/windows";
 const bytes = (text: string) => new TextEncoder().encode(text);

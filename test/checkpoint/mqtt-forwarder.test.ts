@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { connect, type MqttClient } from "mqtt";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Collector } from "../../src/checkpoint/collector.js";
 import {
   type ForwarderState,
@@ -15,6 +15,7 @@ import {
 import { ConfigError, StoreError } from "../../src/core/errors.js";
 import { SeededRandom } from "../../src/core/random.js";
 import {
+  disposeBrokers,
   enqueueWindows,
   MOSQUITTO,
   Mosquitto,
@@ -25,6 +26,7 @@ import {
 } from "./mosquitto.js";
 
 if (!MOSQUITTO) console.warn(NO_MOSQUITTO_MESSAGE);
+afterAll(disposeBrokers);
 
 /** Sockets and timers alive in this process: a stopped forwarder must add none. */
 function liveHandles(): number {
