@@ -267,6 +267,13 @@ export class LinkLayer {
         if (firstMs >= b) continue;
         const events = Math.ceil((b - firstMs) / ADVERTISING_INTERVAL_MS);
         heardAt += events;
+        // People in between only weaken the signal: when even without them no advertisement
+        // can reach the cut, they need not be counted (and nothing is drawn either way).
+        const upperDbm = propagation.linkMeanUpperDbm(t, r);
+        if (!(tables.probabilityAtLeast(propagation.drawKind, sensitivityDbm - upperDbm) > 0)) {
+          below += events;
+          continue;
+        }
         const meanDbm = propagation.linkMeanDbm(t, r);
         const kind = propagation.drawKind;
         // Each advertisement is received when its per-advertisement term reaches `cutDb`.

@@ -228,7 +228,9 @@ const STEP = 3;
 const MEAN_LOSS_DB = 4;
 /** 0 for a still link, FADING_TABLE_SIZE for a moving one: offset into `fading`. */
 const FADING_OFFSET = 5;
-const COLUMNS = 6;
+/** People between the two phones this step, or -1 until counted (`MEAN_LOSS_DB` excludes them). */
+const BODIES = 6;
+const COLUMNS = 7;
 
 /** Buckets of squared distance in the far pairs' reception bound. */
 const FAR_BOUND_BUCKETS = 1024;
@@ -395,10 +397,9 @@ export class Propagation {
   meanRssiDbm(tx: number, rx: number): number {
     const slot = this.pairSlot(tx, rx);
     const a = this.agents;
-    const v = this.cache.values;
     return (
       this.params.txPowerDbm -
-      v[slot * COLUMNS + MEAN_LOSS_DB] -
+      this.meanLossAt(slot) -
       this.carryLossDb[a.carry[tx]] -
       this.carryLossDb[a.carry[rx]]
     );
@@ -434,7 +435,7 @@ export class Propagation {
     } else {
       const slot = this.pairSlot(tx, rx);
       const v = this.cache.values;
-      meanLossDb = v[slot * COLUMNS + MEAN_LOSS_DB];
+      meanLossDb = this.meanLossAt(slot);
       fadingOffset = v[slot * COLUMNS + FADING_OFFSET];
     }
     const fading = this.fading[fadingOffset + ((this.random.float() * FADING_TABLE_SIZE) | 0)];
@@ -460,6 +461,18 @@ export class Propagation {
    * pair's advertisements are received instead of drawing each one.
    */
   linkMeanDbm(tx: number, rx: number): number {
+    return this.linkMean(tx, rx, true);
+  }
+
+  /**
+   * `linkMeanDbm` without the loss through people in between for a near pair (they are then not
+   * counted): an upper bound on it, dBm, that costs no segment query. Sets `drawKind`.
+   */
+  linkMeanUpperDbm(tx: number, rx: number): number {
+    return this.linkMean(tx, rx, false);
+  }
+
+  private linkMean(tx: number, rx: number, withBodies: boolean): number {
     const a = this.agents;
     const p = this.params;
     const dx = a.xM[tx] - a.xM[rx];
@@ -476,9 +489,9 @@ export class Propagation {
       meanLossDb = farPathLossDb(d2, p);
       this.drawKind = p.shadowingSigmaDb > 0 ? DRAW_FAR : DRAW_MOVING;
     } else {
-      const slot = this.pairSlot(tx, rx);
+      const slot = withBodies ? this.pairSlot(tx, rx) : this.stateSlot(tx, rx);
       const v = this.cache.values;
-      meanLossDb = v[slot * COLUMNS + MEAN_LOSS_DB];
+      meanLossDb = withBodies ? this.meanLossAt(slot) : v[slot * COLUMNS + MEAN_LOSS_DB];
       this.drawKind = v[slot * COLUMNS + FADING_OFFSET] === 0 ? DRAW_STILL : DRAW_MOVING;
     }
     return (
@@ -512,7 +525,7 @@ export class Propagation {
       fadingOffset = FADING_TABLE_SIZE;
     } else {
       const slot = this.pairSlot(tx, rx);
-      meanLossDb = this.cache.values[slot * COLUMNS + MEAN_LOSS_DB];
+      meanLossDb = this.meanLossAt(slot);
       fadingOffset = this.cache.values[slot * COLUMNS + FADING_OFFSET];
     }
     const strongestFadeDb = Math.max(this.fading[fadingOffset + FADING_TABLE_SIZE - 1], 0);
@@ -537,8 +550,36 @@ export class Propagation {
     this.cache.clear();
   }
 
-  /** The pair's cache slot, its per-step values brought up to date. */
+  /**
+   * The pair's cache slot with its per-step values up to date, people in between included:
+   * its mean loss is `meanLossAt(slot)`.
+   */
   private pairSlot(a: number, b: number): number {
+    const slot = this.stateSlot(a, b);
+    const v = this.cache.values;
+    const base = slot * COLUMNS;
+    if (v[base + BODIES] < 0) {
+      const p = this.params;
+      v[base + BODIES] =
+        p.bodyLossDb > 0 && this.grid.contains(a) && this.grid.contains(b)
+          ? this.grid.countNearSegment(a, b, p.bodyRadiusM, p.maxBodies)
+          : 0;
+    }
+    return slot;
+  }
+
+  /** The pair's mean loss this step, dB (after `pairSlot`). */
+  private meanLossAt(slot: number): number {
+    const v = this.cache.values;
+    return v[slot * COLUMNS + MEAN_LOSS_DB] + v[slot * COLUMNS + BODIES] * this.params.bodyLossDb;
+  }
+
+  /**
+   * The pair's cache slot with distance, shadowing and fading kind up to date for this step,
+   * the people in between not yet counted (`BODIES` -1): they only lower the signal, so a
+   * bound from this slot lets the link layer skip counting them for pairs nobody can hear.
+   */
+  private stateSlot(a: number, b: number): number {
     const cache = this.cache;
     const slot = cache.findOrInsert(a, b);
     const v = cache.values;
@@ -560,15 +601,12 @@ export class Propagation {
         rho * v[base + SHADOW_DB] +
         p.shadowingSigmaDb * Math.sqrt(1 - rho * rho) * randomNormal(this.random);
     }
-    const bodies =
-      p.bodyLossDb > 0 && this.grid.contains(a) && this.grid.contains(b)
-        ? this.grid.countNearSegment(a, b, p.bodyRadiusM, p.maxBodies)
-        : 0;
     v[base + SHADOW_DB] = shadow;
     v[base + UPDATED_AT_S] = this.nowS;
     v[base + DISTANCE_M] = d;
     v[base + STEP] = this.stepIndex;
-    v[base + MEAN_LOSS_DB] = pathLossDb(d, p) + shadow + bodies * p.bodyLossDb;
+    v[base + MEAN_LOSS_DB] = pathLossDb(d, p) + shadow;
+    v[base + BODIES] = -1;
     const still2 = p.movingSpeedMps * p.movingSpeedMps;
     const moving =
       ag.vxMps[a] * ag.vxMps[a] + ag.vyMps[a] * ag.vyMps[a] > still2 ||
