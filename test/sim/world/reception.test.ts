@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_PROPAGATION, ricianFadingTableDb } from "../../../sim/world/propagation.js";
+import { Agents } from "../../../sim/world/agents.js";
+import {
+  DEFAULT_PROPAGATION,
+  Propagation,
+  ricianFadingTableDb,
+} from "../../../sim/world/propagation.js";
 import { randomNormal } from "../../../sim/world/random-normal.js";
 import {
   DRAW_FAR,
@@ -8,6 +13,7 @@ import {
   erfc,
   ReceptionTables,
 } from "../../../sim/world/reception.js";
+import { SpatialGrid } from "../../../sim/world/spatial-grid.js";
 import { SeededRandom } from "../../../src/core/random.js";
 
 const p = DEFAULT_PROPAGATION;
@@ -81,5 +87,54 @@ describe("reception tables", () => {
     }
     expect(tables.probabilityAtLeast(DRAW_FAR, 200)).toBe(0);
     expect(tables.probabilityAtLeast(DRAW_FAR, -200)).toBeCloseTo(1, 12);
+  });
+});
+
+describe("reception bounds used to skip work", () => {
+  it("the far-pair bound is never below the exact chance, and leaving out bodies never lowers the mean", () => {
+    const random = new SeededRandom(17).fork();
+    const n = 400;
+    const agents = new Agents(n);
+    for (let i = 0; i < n; i++) {
+      agents.add({
+        xM: random.float() * 120,
+        yM: random.float() * 120,
+        carry: random.int(3) as 0 | 1 | 2,
+        deviceIndex: random.int(3),
+      });
+    }
+    const grid = new SpatialGrid(agents, { xM: 0, yM: 0, widthM: 120, heightM: 120 }, 5);
+    grid.rebuild();
+    const propagation = new Propagation(agents, grid, new SeededRandom(2).fork(), {
+      ...p,
+      txGainDb: [0, 2, -3],
+      rxOffsetDb: [1.5, 0, -2],
+    });
+    propagation.onStep(1000);
+    let far = 0;
+    let near = 0;
+    for (let k = 0; k < 20_000; k++) {
+      const tx = random.int(n);
+      const rx = random.int(n);
+      if (tx === rx) continue;
+      const bound = propagation.receptionBound(tx, rx);
+      const upper = propagation.linkMeanUpperDbm(tx, rx);
+      const mean = propagation.linkMeanDbm(tx, rx);
+      const kind = propagation.drawKind;
+      expect(upper).toBeGreaterThanOrEqual(mean);
+      if (mean === Number.NEGATIVE_INFINITY) {
+        expect(bound).toBe(0);
+        continue;
+      }
+      const exact = tables.probabilityAtLeast(kind, p.sensitivityDbm - mean);
+      if (bound === Number.POSITIVE_INFINITY) near++;
+      else {
+        far++;
+        expect(kind).toBe(DRAW_FAR);
+        expect(bound).toBeGreaterThanOrEqual(exact);
+      }
+    }
+    expect(far).toBeGreaterThan(1000);
+    expect(near).toBeGreaterThan(100);
   });
 });
