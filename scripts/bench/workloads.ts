@@ -356,7 +356,9 @@ export const WORKLOADS: readonly Workload[] = [
  * grows with contacts, not with the crowd), divided by the agent count, is `bytes_per_agent`.
  * It covers the world's typed arrays and caches and every phone's keys, advertiser and current
  * broadcast. The collections are not timed. `state_bytes_per_agent` is the world's own typed
- * arrays and caches without the store; `truth_bytes_per_agent` the store.
+ * arrays and caches without the store; `phone_bytes_per_agent` the link layer's per-phone
+ * columns (keys, rotation state, current broadcast, scan schedule); `truth_bytes_per_agent`
+ * the store.
  */
 function simRun(
   name: string,
@@ -421,6 +423,7 @@ function simRun(
           ...run.counts,
           bytes_per_agent: gc ? Math.round(peakBytes / agents) : null,
           state_bytes_per_agent: Math.round((run.world.bytes - truthBytes) / agents),
+          phone_bytes_per_agent: Math.round(run.linkBytes / agents),
           truth_bytes_per_agent: Math.round(truthBytes / agents),
         },
       };

@@ -20,21 +20,17 @@
  * sightings are byte-identical either way.
  */
 import { isMainThread, Worker, workerData } from "node:worker_threads";
-import { classifyAdvertisement, rollingIdOf } from "../../src/ble/classify-advertisement.js";
 import { SeededRandom } from "../../src/core/random.js";
-import { KeyStore } from "../../src/protocols/key-store.js";
-import type { Protocol } from "../../src/protocols/rolling-id-scheme.js";
-import type { Broadcast } from "../../src/protocols/rotating-advertiser.js";
-import { RotatingAdvertiser } from "../../src/protocols/rotating-advertiser.js";
-import { schemeFor } from "../../src/protocols/schemes.js";
+import type { KeyStore } from "../../src/protocols/key-store.js";
 import type { Sighting } from "../../src/signal/sighting.js";
 import { Agents } from "../world/agents.js";
 import type { Rect } from "../world/geometry.js";
 import { Propagation, type PropagationParams } from "../world/propagation.js";
 import { DRAW_NONE } from "../world/reception.js";
-import { PROTOCOL_NAMES, type ScanningCadence } from "../world/scenario.js";
+import type { ScanningCadence } from "../world/scenario.js";
 import { SpatialGrid } from "../world/spatial-grid.js";
 import type { World } from "../world/world.js";
+import { Phones } from "./phones.js";
 
 /** Mean advertising interval (GAEN BT spec v1.2 recommends 200-270 ms) plus the 0-10 ms advDelay mean. */
 export const ADVERTISING_INTERVAL_MS = 255;
@@ -84,12 +80,11 @@ export class LinkLayer {
     collisions: 0,
     sightings: 0,
   };
-  /** Each agent's own key store (the keys its advertiser rotates through), by agent index. */
-  readonly keyStores: KeyStore[] = [];
+  /** Every phone's keys, rotation state and current broadcast, as columns. */
+  readonly phones: Phones;
   private readonly world: World;
   private readonly startMs: number;
   private readonly random: SeededRandom;
-  private readonly advertisers: RotatingAdvertiser[] = [];
   private readonly phaseMs: Float64Array;
   private readonly firstEvents: FirstEvents;
   private readonly scanStartMs: Float64Array;
@@ -106,12 +101,6 @@ export class LinkLayer {
   private readonly far: FarPairPass;
   private readonly local = new FarReceptions(1024);
   private remote: FarPairWorker | undefined;
-  private readonly broadcasts: (Broadcast | undefined)[];
-  /** What receivers decode from each sender's current broadcast (undefined: not a sighting). */
-  private readonly decoded: (
-    | { protocol: Protocol; id: Uint8Array; aem: Uint8Array | undefined }
-    | undefined
-  )[];
   private readonly txPowerDbm: number;
   private readonly onSighting: (receiver: number, sighting: Sighting) => void;
 
@@ -128,34 +117,19 @@ export class LinkLayer {
     this.neighbours = new Int32Array(n);
     this.scanA = new Float64Array(n);
     this.scanB = new Float64Array(n);
-    this.broadcasts = new Array(n);
-    this.decoded = new Array(n);
+    this.phones = new Phones(world.agents.protocolIndex, n, this.txPowerDbm);
     const cadence = SCAN_CADENCES[world.scenario.scanning];
     for (let i = 0; i < n; i++) {
+      // Each phone's own stream: its advertising phase and first scan, then its keys,
+      // rotation periods and addresses (kept as four words in `phones`, not as an object).
       const random = this.random.fork();
-      const protocol = PROTOCOL_NAMES[world.agents.protocolIndex[i]];
-      const store = new KeyStore(protocol);
-      this.keyStores.push(store);
-      this.advertisers.push(
-        new RotatingAdvertiser({
-          scheme: schemeFor(protocol),
-          // A fresh DayKey object per rotation: schemes cache a day's derived IDs per key
-          // object (2.3 KB for GAEN), which would otherwise live as long as the key store.
-          // Re-deriving them at each rotation (every 10-20 min) costs ~10 µs; same key, same IDs.
-          keyForDay: (_day, atMs) => {
-            const key = store.ensureCurrent(atMs, random);
-            return { day: key.day, key: key.key.slice() };
-          },
-          random,
-          txPowerDbm: this.txPowerDbm,
-        }),
-      );
       this.phaseMs[i] = random.float() * ADVERTISING_INTERVAL_MS;
       // Phones do not scan in step: each starts at a random point of its first period.
       this.scanStartMs[i] = Number.isFinite(cadence.windowMs)
         ? random.float() * cadence.maxPeriodMs
         : 0;
       this.scanEndMs[i] = this.scanStartMs[i] + cadence.windowMs;
+      this.phones.setStream(i, random);
     }
     this.firstEvents = new FirstEvents(this.phaseMs);
     this.dwellMs = Number.isFinite(cadence.windowMs)
@@ -325,6 +299,29 @@ export class LinkLayer {
     counts.collisions += collisions + far[2];
   }
 
+  /**
+   * Each agent's own key store (the keys its broadcasts used so far), by agent index: built
+   * from the phones' columns at each call, so read it once after the run.
+   */
+  get keyStores(): KeyStore[] {
+    return this.phones.keyStores();
+  }
+
+  /** Bytes of the link layer's per-phone state (typed arrays; the phones' columns included). */
+  get bytes(): number {
+    return (
+      this.phones.bytes +
+      this.phaseMs.byteLength +
+      this.scanStartMs.byteLength +
+      this.scanEndMs.byteLength +
+      this.neighbours.byteLength +
+      this.scanA.byteLength +
+      this.scanB.byteLength +
+      this.firstEvents.bytes +
+      this.far.neighbours.byteLength
+    );
+  }
+
   /** Stops the far-pair worker, if any (the link layer then hears everything in this thread). */
   close(): void {
     this.remote?.close();
@@ -348,20 +345,8 @@ export class LinkLayer {
     rssiDbm: number,
     channel: number,
   ): void {
-    let broadcast = this.broadcasts[sender];
-    if (!broadcast || atMs < broadcast.sinceMs || atMs >= broadcast.untilMs) {
-      broadcast = this.advertisers[sender].at(atMs);
-      this.broadcasts[sender] = broadcast;
-      // Decode the bytes on the air, as the receiving phone does: once per broadcast, since
-      // every receiver decodes the same bytes to the same fields.
-      const c = classifyAdvertisement(broadcast.payload);
-      const id = rollingIdOf(c);
-      this.decoded[sender] =
-        c.protocol === "unknown" || !id
-          ? undefined
-          : { protocol: c.protocol, id, aem: c.protocol === "gaen" ? c.aem : undefined };
-    }
-    const d = this.decoded[sender];
+    // The sender's broadcast at that instant (rotating it if due), decoded from its bytes.
+    const d = this.phones.decodedAt(sender, atMs);
     if (!d) return;
     this.counts.sightings++;
     this.onSighting(
@@ -388,6 +373,10 @@ class FirstEvents {
     this.phaseMs = phaseMs;
     this.firstMs = new Float64Array(phaseMs.length);
     this.stamp = new Int32Array(phaseMs.length).fill(-1);
+  }
+
+  get bytes(): number {
+    return this.firstMs.byteLength + this.stamp.byteLength;
   }
 
   begin(step: number, fromMs: number): void {

@@ -34,8 +34,13 @@ export interface SimulationOptions {
 export interface SimulationRun {
   readonly world: World;
   readonly counts: LinkLayerCounts;
-  /** Each agent's key store, by agent index (what an index case publishes). */
+  /**
+   * Each agent's key store, by agent index (what an index case publishes). Built from the
+   * phones' compact state when first read.
+   */
   readonly keyStores: readonly KeyStore[];
+  /** Bytes of the link layer's per-phone state (the world's are `world.bytes`). */
+  readonly linkBytes: number;
   readonly durationS: number;
   readonly wallMs: number;
 }
@@ -67,10 +72,15 @@ export function runSimulation(scenario: Scenario, options: SimulationOptions = {
   } finally {
     link.close();
   }
+  let keyStores: KeyStore[] | undefined;
   return {
     world,
     counts: link.counts,
-    keyStores: link.keyStores,
+    get keyStores() {
+      keyStores ??= link.keyStores;
+      return keyStores;
+    },
+    linkBytes: link.bytes,
     durationS,
     wallMs: performance.now() - started,
   };

@@ -58,6 +58,27 @@ export class SeededRandom implements Random {
     return prand.unsafeUniformIntDistribution(0, maxExclusive - 1, this.rng);
   }
 
+  /**
+   * Writes the generator's state (four 32-bit words) to `out` at `offset`, so that many
+   * streams can be kept in one typed array and resumed with `SeededRandom.fromState`.
+   */
+  saveState(out: Int32Array, offset = 0): void {
+    const state = this.rng.getState();
+    for (let i = 0; i < 4; i++) out[offset + i] = state[i];
+  }
+
+  /** The stream whose state `saveState` wrote at `offset`: it continues exactly where that one was. */
+  static fromState(words: Int32Array, offset = 0): SeededRandom {
+    const resumed = Object.create(SeededRandom.prototype) as SeededRandom;
+    (resumed as unknown as { rng: prand.RandomGenerator }).rng = prand.xoroshiro128plus.fromState([
+      words[offset],
+      words[offset + 1],
+      words[offset + 2],
+      words[offset + 3],
+    ]);
+    return resumed;
+  }
+
   /** An independent stream 2^64 draws away (for a sub-simulation or a device). */
   fork(): SeededRandom {
     const child = Object.create(SeededRandom.prototype) as SeededRandom;
