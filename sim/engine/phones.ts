@@ -36,6 +36,8 @@ const NONE = -0x80000000;
 const ID_STRIDE = 16;
 const AEM_STRIDE = 4;
 const ADDRESS_STRIDE = 6;
+/** Bytes of each chunk of the arena that decoded IDs and AEMs are views into. */
+const ARENA_CHUNK = 65_536;
 
 /** What receivers decode from a phone's current broadcast; shared by its sightings. */
 export interface DecodedBroadcast {
@@ -76,16 +78,17 @@ export class Phones {
   private readonly idBytes: Uint8Array;
   private readonly aemBytes: Uint8Array;
   private readonly address: Uint8Array;
-  /** A number per rotation, unique over all phones (0: none yet): names a broadcast in the cache. */
-  private readonly serial: Int32Array;
-  private rotations = 0;
   /** DP-3T's broadcast order: the day it was shuffled for, and the stream just before shuffling. */
   private orderDay: Int32Array | undefined;
   private orderStream: Int32Array | undefined;
-  /** Recently decoded broadcasts, direct-mapped by phone: their sightings share ID arrays. */
-  private readonly cacheSerial: Int32Array;
-  private readonly cache: (DecodedBroadcast | undefined)[];
-  private readonly cacheMask: number;
+  /**
+   * Each phone's decoded broadcast, made when it is first heard and dropped at its rotation: all
+   * the sightings of one broadcast share its ID and AEM arrays (a consumer that keeps sightings
+   * pays ~90 bytes each, not ~500). The arrays are views into `arena`, 20 bytes per broadcast.
+   */
+  private readonly shared: (DecodedBroadcast | undefined)[];
+  private arena = new Uint8Array(ARENA_CHUNK);
+  private arenaUsed = 0;
 
   /**
    * @param protocolIndex each phone's protocol (`PROTOCOL_NAMES` order); read, not copied.
@@ -114,16 +117,11 @@ export class Phones {
     this.idBytes = new Uint8Array(ID_STRIDE * count);
     this.aemBytes = new Uint8Array(AEM_STRIDE * count);
     this.address = new Uint8Array(ADDRESS_STRIDE * count);
-    this.serial = new Int32Array(count);
     if (shuffles) {
       this.orderDay = new Int32Array(count).fill(NONE);
       this.orderStream = new Int32Array(4 * count);
     }
-    let cacheSize = 64;
-    while (cacheSize < 1024 && cacheSize * 8 < count) cacheSize *= 2;
-    this.cacheSerial = new Int32Array(cacheSize);
-    this.cache = new Array(cacheSize).fill(undefined);
-    this.cacheMask = cacheSize - 1;
+    this.shared = new Array(count).fill(undefined);
   }
 
   /** Phone `i` draws from `random` from now on (its state is copied; `random` is not kept). */
@@ -133,20 +131,15 @@ export class Phones {
 
   /**
    * What receivers decode from phone `i`'s broadcast at `atMs` (after rotating as needed), or
-   * `undefined` when it carries no rolling ID. The object is shared by the broadcast's sightings
-   * while it stays in a small cache; do not modify it.
+   * `undefined` when it carries no rolling ID. The same object for every call during one
+   * broadcast (its sightings share the arrays); do not modify it.
    */
   decodedAt(i: number, atMs: number): DecodedBroadcast | undefined {
     if (!(atMs >= this.sinceMs[i] && atMs < this.untilMs[i])) this.advance(i, atMs);
-    const code = this.decodedProtocol[i];
-    if (code === 0) return undefined;
-    const slot = i & this.cacheMask;
-    const serial = this.serial[i];
-    if (this.cacheSerial[slot] === serial) return this.cache[slot];
-    const decoded = this.decoded(i);
-    this.cacheSerial[slot] = serial;
-    this.cache[slot] = decoded;
-    return decoded;
+    const decoded = this.shared[i];
+    if (decoded !== undefined || this.decodedProtocol[i] === 0) return decoded;
+    this.shared[i] = this.decoded(i);
+    return this.shared[i];
   }
 
   /** Phone `i`'s broadcast at `atMs` (rotating as needed), copied out. */
@@ -188,10 +181,14 @@ export class Phones {
       this.idBytes.byteLength +
       this.aemBytes.byteLength +
       this.address.byteLength +
-      this.serial.byteLength +
       (this.orderDay?.byteLength ?? 0) +
       (this.orderStream?.byteLength ?? 0) +
-      this.cacheSerial.byteLength;
+      this.arena.byteLength;
+    // Decoded broadcasts: a reference, an object and one or two array views each.
+    for (let i = 0; i < this.count; i++) {
+      const d = this.shared[i];
+      bytes += d === undefined ? 8 : d.aem === undefined ? 152 : 248;
+    }
     for (const keys of this.olderKeys.values()) bytes += keys.length * (this.keyStride + 64);
     return bytes;
   }
@@ -202,14 +199,25 @@ export class Phones {
     return this.keyBytes.slice(from, from + length);
   }
 
+  /** Phone `i`'s decoded broadcast, its bytes copied to the arena (never overwritten). */
   private decoded(i: number): DecodedBroadcast {
     const protocol = PROTOCOL_NAMES[this.decodedProtocol[i] - 1];
     const idLength = this.schemes[this.decodedProtocol[i] - 1].idBytes;
+    const aemLength = protocol === "gaen" ? AEM_STRIDE : 0;
+    if (this.arenaUsed + idLength + aemLength > this.arena.length) {
+      // Views keep a full chunk alive; a new one for what follows.
+      this.arena = new Uint8Array(ARENA_CHUNK);
+      this.arenaUsed = 0;
+    }
+    const arena = this.arena;
+    const at = this.arenaUsed;
+    arena.set(this.idBytes.subarray(ID_STRIDE * i, ID_STRIDE * i + idLength), at);
+    arena.set(this.aemBytes.subarray(AEM_STRIDE * i, AEM_STRIDE * i + aemLength), at + idLength);
+    this.arenaUsed = at + idLength + aemLength;
     return {
       protocol,
-      id: this.idBytes.slice(ID_STRIDE * i, ID_STRIDE * i + idLength),
-      aem:
-        protocol === "gaen" ? this.aemBytes.slice(AEM_STRIDE * i, AEM_STRIDE * (i + 1)) : undefined,
+      id: arena.subarray(at, at + idLength),
+      aem: aemLength > 0 ? arena.subarray(at + idLength, at + idLength + aemLength) : undefined,
     };
   }
 
@@ -242,7 +250,7 @@ export class Phones {
     const payload = scheme.payload(key, id, { txPowerDbm: this.txPowerDbm });
     this.address.set(randomNonResolvableAddress(random), ADDRESS_STRIDE * i);
     random.int(2 ** 32); // the advertising-delay seed: unused here, drawn to keep the stream in step
-    this.serial[i] = ++this.rotations;
+    this.shared[i] = undefined;
     // Decode the bytes on the air, as a receiving phone does (every receiver gets the same fields).
     const classified = classifyAdvertisement(payload);
     const rollingId = rollingIdOf(classified);

@@ -2,12 +2,13 @@
  * Per-pair state for the pairs that matter now (in radio range, or ever close): an open-addressing
  * hash table (linear probing, Fibonacci hashing) keyed by the unordered pair, with a fixed number
  * of float32 columns per pair in one typed array. 4 bytes of key + 4 per column per slot; the table
- * doubles past 70 % load (it never shrinks), and `sweep` drops pairs no longer worth keeping.
+ * doubles past its maximum load (70 % unless given; it never shrinks), and `sweep` drops pairs
+ * no longer worth keeping.
  */
 import { MAX_AGENTS } from "./agents.js";
 
 const EMPTY = 0xffffffff;
-const MAX_LOAD = 0.7;
+const DEFAULT_MAX_LOAD = 0.7;
 const GOLDEN = 0x9e3779b1;
 
 export class PairCache {
@@ -22,9 +23,18 @@ export class PairCache {
   size = 0;
   /** Whether the last `findOrInsert` inserted the pair (its columns are then zero). */
   inserted = false;
+  private readonly maxLoad: number;
 
-  constructor(agentCapacity: number, columns: number, initialSlots = 1024) {
+  constructor(
+    agentCapacity: number,
+    columns: number,
+    initialSlots = 1024,
+    maxLoad = DEFAULT_MAX_LOAD,
+  ) {
     if (agentCapacity > MAX_AGENTS) throw new RangeError(`at most ${MAX_AGENTS} agents`);
+    if (!(maxLoad > 0 && maxLoad < 1))
+      throw new RangeError(`load must be in (0, 1), got ${maxLoad}`);
+    this.maxLoad = maxLoad;
     this.agentCapacity = agentCapacity;
     this.columns = columns;
     this.bits = Math.max(4, Math.ceil(Math.log2(initialSlots)));
@@ -85,7 +95,7 @@ export class PairCache {
       if (k === EMPTY) break;
       slot = (slot + 1) & mask;
     }
-    if (this.size + 1 > this.keys.length * MAX_LOAD) {
+    if (this.size + 1 > this.keys.length * this.maxLoad) {
       this.resize(this.bits + 1);
       mask = this.keys.length - 1;
       slot = Math.imul(key, GOLDEN) >>> (32 - this.bits);

@@ -231,6 +231,8 @@ const FADING_OFFSET = 5;
 /** People between the two phones this step, or -1 until counted (`MEAN_LOSS_DB` excludes them). */
 const BODIES = 6;
 const COLUMNS = 7;
+/** Maximum load of the pair cache (linear probing stays short up to ~0.8). */
+const PAIR_CACHE_MAX_LOAD = 0.8;
 
 /** Buckets of squared distance in the far pairs' reception bound. */
 const FAR_BOUND_BUCKETS = 1024;
@@ -274,7 +276,9 @@ export class Propagation {
     this.agents = agents;
     this.grid = grid;
     this.random = random;
-    this.cache = new PairCache(agents.capacity, COLUMNS, 4 * agents.capacity);
+    // Pairs peak just before each sweep (every 10 s) at several times their mean: a fuller table
+    // (lookups are by key, nothing depends on slot order) spares a doubling at those peaks.
+    this.cache = new PairCache(agents.capacity, COLUMNS, 4 * agents.capacity, PAIR_CACHE_MAX_LOAD);
     this.fading = new Float32Array(2 * FADING_TABLE_SIZE);
     this.fading.set(ricianFadingTableDb(params.ricianKDb));
     this.fading.set(ricianFadingTableDb(params.movingRicianKDb), FADING_TABLE_SIZE);
@@ -283,8 +287,12 @@ export class Propagation {
       ricianFadingTableDb(params.movingRicianKDb),
       params.shadowingSigmaDb,
     );
-    this.txGainDb = new Float32Array(65_536);
-    this.rxOffsetDb = new Float32Array(65_536);
+    // Device tables as long as the calibration table or the largest device index now in use
+    // (not 65,536 entries: 512 KB a world); indices set later must stay within the tables.
+    let devices = Math.max(1, params.txGainDb?.length ?? 0, params.rxOffsetDb?.length ?? 0);
+    for (let i = 0; i < agents.count; i++) devices = Math.max(devices, agents.deviceIndex[i] + 1);
+    this.txGainDb = new Float32Array(devices);
+    this.rxOffsetDb = new Float32Array(devices);
     if (params.txGainDb) this.txGainDb.set(Array.from(params.txGainDb));
     if (params.rxOffsetDb) this.rxOffsetDb.set(Array.from(params.rxOffsetDb));
     this.carryLossDb = Float32Array.from(params.carryLossDb);
