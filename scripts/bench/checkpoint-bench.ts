@@ -5,7 +5,6 @@
  *   node checkpoint-bench.js ingest [--quick]   2,000 devices advertising every 250 ms
  *   node checkpoint-bench.js kill [--quick]     SIGKILLs of a child daemon during a simulated day
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { EventEmitter } from "node:events";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -25,6 +24,11 @@ import type {
   Scanner,
   ScannerEvents,
 } from "../../src/radio/radio.js";
+import {
+  type CheckpointChild,
+  simCheckpointArgs,
+  spawnCheckpointDaemon,
+} from "./checkpoint-child.js";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const CLI = join(HERE, "../../src/cli/main.js");
@@ -190,46 +194,11 @@ async function benchIngest(quick: boolean): Promise<Record<string, unknown>> {
   }
 }
 
-interface KillRun {
-  child: ChildProcess;
-  committed: string[];
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-function spawnDaemon(db: string, forArg: string): KillRun {
-  const child = spawn(
-    process.execPath,
-    [
-      CLI,
-      "checkpoint",
-      "--radio",
-      "sim",
-      "--scenario",
-      "checkpoint-queue",
-      "--for",
-      forArg,
-      "--db",
-      db,
-      "--site",
-      "bench",
-      "--checkpoint",
-      "kill",
-      "--echo-windows",
-    ],
-    { stdio: ["ignore", "pipe", "ignore"] },
+function spawnDaemon(db: string, forArg: string): CheckpointChild {
+  return spawnCheckpointDaemon(
+    CLI,
+    simCheckpointArgs(forArg, db, "--site", "bench", "--checkpoint", "kill", "--echo-windows"),
   );
-  const committed: string[] = [];
-  let buffer = "";
-  child.stdout!.on("data", (chunk: Buffer) => {
-    buffer += chunk.toString();
-    const lines = buffer.split("\n");
-    buffer = lines.pop()!;
-    for (const line of lines) if (line) committed.push(JSON.parse(line).id as string);
-  });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.on("exit", (code, signal) => resolve({ code, signal })),
-  );
-  return { child, committed, exited };
 }
 
 async function benchKill(quick: boolean): Promise<Record<string, unknown>> {

@@ -1,9 +1,10 @@
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { simCheckpointArgs, spawnCheckpointDaemon } from "../../scripts/bench/checkpoint-child.js";
 import { buildCli, CLI } from "./build-cli.js";
 
 let dir: string;
@@ -30,25 +31,20 @@ beforeAll(() => {
   buildCli();
   dir = mkdtempSync(join(tmpdir(), "proxkit-cp-cli-"));
   db = join(dir, "day.sqlite");
-  const run = cli([
-    "checkpoint",
-    "--radio",
-    "sim",
-    "--scenario",
-    "checkpoint-queue",
-    "--clock",
-    "virtual",
-    "--for",
-    "90m",
-    "--db",
-    db,
-    "--site",
-    "library",
-    "--checkpoint",
-    "door-1",
-    "--start",
-    "2026-11-28T08:00Z",
-  ]);
+  const run = cli(
+    simCheckpointArgs(
+      "90m",
+      db,
+      "--clock",
+      "virtual",
+      "--site",
+      "library",
+      "--checkpoint",
+      "door-1",
+      "--start",
+      "2026-11-28T08:00Z",
+    ),
+  );
   if (run.code !== 0) throw new Error(run.stderr);
 }, 300_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -111,98 +107,12 @@ describe("proxkit checkpoint (CLI)", () => {
         ["checkpoint", "--radio", "sim", "--scenario", "nowhere", "--for", "1h", "--db", db],
         /unknown scenario|cannot read scenario/,
       ],
-      [
-        [
-          "checkpoint",
-          "--radio",
-          "sim",
-          "--scenario",
-          "checkpoint-queue",
-          "--for",
-          "soon",
-          "--db",
-          db,
-        ],
-        /--for must be a duration/,
-      ],
-      [
-        [
-          "checkpoint",
-          "--radio",
-          "sim",
-          "--scenario",
-          "checkpoint-queue",
-          "--for",
-          "1h",
-          "--db",
-          notes,
-        ],
-        /not a SQLite database/,
-      ],
-      [
-        [
-          "checkpoint",
-          "--radio",
-          "sim",
-          "--scenario",
-          "checkpoint-queue",
-          "--for",
-          "1h",
-          "--db",
-          db,
-          "--config",
-          badConfig,
-        ],
-        /retentionDays must be a number/,
-      ],
-      [
-        [
-          "checkpoint",
-          "--radio",
-          "sim",
-          "--scenario",
-          "checkpoint-queue",
-          "--for",
-          "1h",
-          "--db",
-          db,
-          "--site",
-          "a/b",
-        ],
-        /cannot be an MQTT topic level/,
-      ],
-      [
-        [
-          "checkpoint",
-          "--radio",
-          "sim",
-          "--scenario",
-          "checkpoint-queue",
-          "--for",
-          "1h",
-          "--db",
-          db,
-          "--mqtt",
-          "http://x",
-        ],
-        /--mqtt/,
-      ],
-      [
-        [
-          "checkpoint",
-          "--radio",
-          "sim",
-          "--scenario",
-          "checkpoint-queue",
-          "--for",
-          "1h",
-          "--db",
-          db,
-          "--protocol",
-          "zigbee",
-        ],
-        /--protocol must be one of/,
-      ],
+      [simCheckpointArgs("soon", db), /--for must be a duration/],
+      [simCheckpointArgs("1h", notes), /not a SQLite database/],
+      [simCheckpointArgs("1h", db, "--config", badConfig), /retentionDays must be a number/],
+      [simCheckpointArgs("1h", db, "--site", "a/b"), /cannot be an MQTT topic level/],
+      [simCheckpointArgs("1h", db, "--mqtt", "http://x"), /--mqtt/],
+      [simCheckpointArgs("1h", db, "--protocol", "zigbee"), /--protocol must be one of/],
       [["checkpoint", "report", "--db", join(dir, "missing.sqlite")], /no such file/],
       [["checkpoint", "report", "--db", notes], /not a SQLite database|not a proxkit/],
       [["checkpoint", "report", "--db", db, "--footfall", "-3"], /--footfall must be between/],
@@ -226,65 +136,20 @@ describe("proxkit checkpoint (CLI)", () => {
   }, 120_000);
 
   it("says so when the simulated run in the database is already complete", () => {
-    const r = cli([
-      "checkpoint",
-      "--radio",
-      "sim",
-      "--scenario",
-      "checkpoint-queue",
-      "--for",
-      "1h",
-      "--db",
-      db,
-    ]);
+    const r = cli(simCheckpointArgs("1h", db));
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/already holds a simulated run up to 2026-11-28T09:30:00.000Z/);
   }, 120_000);
 
   it("refuses to run a second daemon on a database another one is writing to", async () => {
     const live = join(dir, "live.sqlite");
-    const first = spawn(
-      process.execPath,
-      [
-        CLI,
-        "checkpoint",
-        "--radio",
-        "sim",
-        "--scenario",
-        "checkpoint-queue",
-        "--clock",
-        "real",
-        "--for",
-        "1h",
-        "--db",
-        live,
-      ],
-      { stdio: ["ignore", "ignore", "pipe"] },
-    );
-    await new Promise<void>((resolve) => {
-      let err = "";
-      first.stderr!.on("data", (chunk: Buffer) => {
-        err += chunk.toString();
-        if (err.includes("storing in")) resolve();
-      });
-    });
+    const args = simCheckpointArgs("1h", live, "--clock", "real");
+    const first = spawnCheckpointDaemon(CLI, args);
+    await first.started;
     await new Promise((r) => setTimeout(r, 1500));
-    const second = cli([
-      "checkpoint",
-      "--radio",
-      "sim",
-      "--scenario",
-      "checkpoint-queue",
-      "--clock",
-      "real",
-      "--for",
-      "1h",
-      "--db",
-      live,
-    ]);
-    const exited = new Promise((r) => first.on("exit", r));
-    first.kill("SIGTERM");
-    await exited;
+    const second = cli(args);
+    first.child.kill("SIGTERM");
+    await first.exited;
     expect(second.code).toBe(2);
     expect(second.stderr).toMatch(/another checkpoint daemon is writing to --db/);
   }, 60_000);

@@ -5,12 +5,16 @@
  * last run ends with SIGTERM, which must flush and exit cleanly within 2 s.
  * (The 100-kill version is the `checkpoint.kill` bench workload.)
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  type CheckpointChild,
+  simCheckpointArgs,
+  spawnCheckpointDaemon,
+} from "../../scripts/bench/checkpoint-child.js";
 import { SeededRandom } from "../../src/core/random.js";
 import { buildCli, CLI } from "./build-cli.js";
 
@@ -21,57 +25,11 @@ beforeAll(() => {
 }, 300_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-interface Child {
-  child: ChildProcess;
-  committed: string[];
-  stderr: () => string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  started: Promise<void>;
-}
-
-function startDaemon(db: string, forArg = "6h"): Child {
-  const child = spawn(
-    process.execPath,
-    [
-      CLI,
-      "checkpoint",
-      "--radio",
-      "sim",
-      "--scenario",
-      "checkpoint-queue",
-      "--for",
-      forArg,
-      "--db",
-      db,
-      "--site",
-      "lab",
-      "--checkpoint",
-      "k1",
-      "--echo-windows",
-    ],
-    { stdio: ["ignore", "pipe", "pipe"] },
+function startDaemon(db: string, forArg = "6h"): CheckpointChild {
+  return spawnCheckpointDaemon(
+    CLI,
+    simCheckpointArgs(forArg, db, "--site", "lab", "--checkpoint", "k1", "--echo-windows"),
   );
-  const committed: string[] = [];
-  let buffer = "";
-  child.stdout!.on("data", (chunk: Buffer) => {
-    buffer += chunk.toString();
-    const lines = buffer.split("\n");
-    buffer = lines.pop()!;
-    for (const line of lines) if (line) committed.push(JSON.parse(line).id);
-  });
-  let err = "";
-  let onStart: () => void = () => {};
-  const started = new Promise<void>((resolve) => {
-    onStart = resolve;
-  });
-  child.stderr!.on("data", (chunk: Buffer) => {
-    err += chunk.toString();
-    if (err.includes("storing in")) onStart();
-  });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.on("exit", (code, signal) => resolve({ code, signal })),
-  );
-  return { child, committed, stderr: () => err, exited, started };
 }
 
 function inspect(db: string): { integrity: string; ids: Set<string>; open: number } {

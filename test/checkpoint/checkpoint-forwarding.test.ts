@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { simCheckpointArgs } from "../../scripts/bench/checkpoint-child.js";
 import { buildCli, CLI } from "./build-cli.js";
 
 const MOSQUITTO = "/usr/sbin/mosquitto";
@@ -89,21 +90,16 @@ describe.skipIf(!haveBroker)("checkpoint --mqtt", () => {
       process.execPath,
       [
         CLI,
-        "checkpoint",
-        "--radio",
-        "sim",
-        "--scenario",
-        "checkpoint-queue",
-        "--for",
-        "2h",
-        "--db",
-        checkpointDb,
-        "--site",
-        "lib",
-        "--checkpoint",
-        "d1",
-        "--mqtt",
-        url,
+        ...simCheckpointArgs(
+          "2h",
+          checkpointDb,
+          "--site",
+          "lib",
+          "--checkpoint",
+          "d1",
+          "--mqtt",
+          url,
+        ),
       ],
       { encoding: "utf8", timeout: 120_000 },
     );
