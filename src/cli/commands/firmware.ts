@@ -3,16 +3,23 @@ import type { Argv, CommandModule } from "yargs";
 import { ConfigError } from "../../core/errors.js";
 import { cryptoRandom } from "../../core/random.js";
 import { writeFileAtomic } from "../../io/atomic-write.js";
-import { GAEN_DEFAULT_TX_POWER_DBM } from "../../protocols/gaen.js";
-import { PROTOCOLS, type Protocol } from "../../protocols/rolling-id-scheme.js";
+import type { Protocol } from "../../protocols/rolling-id-scheme.js";
 import {
   buildSchedule,
   keyMaterialWarning,
   scheduleToC,
   scheduleToJson,
 } from "../../radio/firmware-schedule.js";
+import {
+  keyStoreOption,
+  keyStoreProtocolOption,
+  loadProtocolKeyStore,
+  parseTimeOption,
+  parseTxPower,
+  saveAddedKeys,
+  txPowerOption,
+} from "../key-store-options.js";
 import { parseInteger } from "../parse.js";
-import { loadProtocolKeyStore, parseTimeOption, saveAddedKeys } from "./hci.js";
 
 /** Longest schedule: a year (a GAEN year is ~36,000 rotations, ~1.5 MB of flash). */
 const MAX_DAYS = 366;
@@ -34,20 +41,13 @@ const scheduleCommand: CommandModule<object, ScheduleArgs> = {
     "Export the precomputed rotation schedule (start time, random address, advertising data with the ID) for a beacon that cannot run the cryptography (nRF52, ESP32)",
   builder: (yargs: Argv) =>
     yargs
-      .option("protocol", {
-        alias: "p",
-        type: "string",
-        choices: PROTOCOLS,
-        demandOption: true,
-        describe: "Rolling-ID protocol (must be the key store's)",
-      })
-      .option("key-store", {
-        alias: "k",
-        type: "string",
-        demandOption: true,
-        describe:
+      .option("protocol", keyStoreProtocolOption)
+      .option(
+        "key-store",
+        keyStoreOption(
           "The beacon's key store; keys for the schedule's future days are added to it (GAEN: fresh keys, kept so the beacon's keys can be published)",
-      })
+        ),
+      )
       .option("days", {
         alias: "n",
         type: "string",
@@ -66,10 +66,7 @@ const scheduleCommand: CommandModule<object, ScheduleArgs> = {
         demandOption: true,
         describe: "c: a header with a const array of rotations; json: one document",
       })
-      .option("tx-power", {
-        type: "string",
-        describe: `gaen: the beacon's TX power, written in the encrypted metadata, dBm [default: ${GAEN_DEFAULT_TX_POWER_DBM}]`,
-      })
+      .option("tx-power", txPowerOption("the beacon's TX power,"))
       .option("out", {
         alias: "o",
         type: "string",
@@ -97,10 +94,7 @@ const scheduleCommand: CommandModule<object, ScheduleArgs> = {
   handler: (args) => {
     const days = parseInteger(args.days, "--days", 1, MAX_DAYS);
     const fromMs = parseTimeOption(args.from, "--from", Date.now());
-    const txPowerDbm =
-      args["tx-power"] === undefined
-        ? GAEN_DEFAULT_TX_POWER_DBM
-        : parseInteger(args["tx-power"], "--tx-power (dBm)", -127, 20);
+    const txPowerDbm = parseTxPower(args["tx-power"]);
     if (args.format !== "c" && args.format !== "json")
       throw new ConfigError(`unknown format "${args.format}": use c or json`, "E_FORMAT");
     const store = loadProtocolKeyStore(args["key-store"], args.protocol);

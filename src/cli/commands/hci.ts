@@ -4,15 +4,8 @@ import { formatAddress } from "../../ble/random-address.js";
 import { ConfigError } from "../../core/errors.js";
 import { toHex } from "../../core/hex.js";
 import { cryptoRandom, SeededRandom } from "../../core/random.js";
-import { loadKeyStore, saveKeyStore } from "../../io/key-store-file.js";
 import { GAEN_DEFAULT_TX_POWER_DBM } from "../../protocols/gaen.js";
-import type { KeyStore } from "../../protocols/key-store.js";
-import {
-  type DayKey,
-  PROTOCOLS,
-  type Protocol,
-  utcDate,
-} from "../../protocols/rolling-id-scheme.js";
+import { type DayKey, PROTOCOLS, type Protocol } from "../../protocols/rolling-id-scheme.js";
 import { RotatingAdvertiser } from "../../protocols/rotating-advertiser.js";
 import { schemeFor } from "../../protocols/schemes.js";
 import { ADVERTISING_INTERVALS, rotationSource } from "../../radio/firmware-schedule.js";
@@ -32,49 +25,16 @@ import {
 } from "../../radio/replay/hci-events.js";
 import { SimMedium } from "../../radio/sim/sim-medium.js";
 import { SimRadio } from "../../radio/sim/sim-radio.js";
-import { parseDurationMs, parseInteger, parseIsoTimeMs } from "../parse.js";
-
-/** Loads the key store and checks it holds `protocol`'s keys. */
-export function loadProtocolKeyStore(path: string, protocol: string): KeyStore {
-  const store = loadKeyStore(path);
-  if (store.protocol !== protocol)
-    throw new ConfigError(
-      `key store ${path} holds ${store.protocol} keys, not ${protocol}`,
-      "E_PROTOCOL",
-    );
-  return store;
-}
-
-/** Parses --at / --from: an ISO date-time (UTC without a zone), or now. */
-export function parseTimeOption(text: string | undefined, what: string, nowMs: number): number {
-  if (text === undefined) return nowMs;
-  const ms = parseIsoTimeMs(text);
-  if (ms === undefined)
-    throw new ConfigError(
-      `${what} must be an ISO date or date-time such as 2026-11-28T09:00:00Z, got ${JSON.stringify(text)}`,
-      "E_TIME",
-    );
-  return ms;
-}
-
-/** Saves keys made for days the store did not cover yet (GAEN keys must be kept to be published). */
-export function saveAddedKeys(
-  path: string,
-  result: { store: KeyStore; added: readonly { day: number }[] },
-): void {
-  if (result.added.length === 0) return;
-  saveKeyStore(path, result.store, { overwrite: true });
-  const days = result.added.map((k) => utcDate(k.day));
-  process.stderr.write(
-    `added ${days.length === 1 ? `the key for ${days[0]}` : `keys for ${days[0]}..${days.at(-1)}`} to ${path}\n`,
-  );
-}
-
-function parseTxPower(text: string | undefined): number {
-  return text === undefined
-    ? GAEN_DEFAULT_TX_POWER_DBM
-    : parseInteger(text, "--tx-power (dBm)", -127, 20);
-}
+import {
+  keyStoreOption,
+  keyStoreProtocolOption,
+  loadProtocolKeyStore,
+  parseTimeOption,
+  parseTxPower,
+  saveAddedKeys,
+  txPowerOption,
+} from "../key-store-options.js";
+import { parseDurationMs, parseInteger } from "../parse.js";
 
 const HCI_FORMATS = ["hcitool", "hex", "c"] as const;
 
@@ -93,20 +53,13 @@ const commandsCommand: CommandModule<object, CommandsArgs> = {
     "Print the HCI commands that make a bare controller advertise the current ID (hcitool lines, hex packets or a C array)",
   builder: (yargs: Argv) =>
     yargs
-      .option("protocol", {
-        alias: "p",
-        type: "string",
-        choices: PROTOCOLS,
-        demandOption: true,
-        describe: "Rolling-ID protocol (must be the key store's)",
-      })
-      .option("key-store", {
-        alias: "k",
-        type: "string",
-        demandOption: true,
-        describe:
+      .option("protocol", keyStoreProtocolOption)
+      .option(
+        "key-store",
+        keyStoreOption(
           "Key store (proxkit keys new); a missing day's key is added to it (GAEN: a fresh key, which must be kept to be published)",
-      })
+        ),
+      )
       .option("at", {
         type: "string",
         describe: "The time whose ID to advertise, ISO date-time (UTC if no zone) [default: now]",
@@ -124,10 +77,7 @@ const commandsCommand: CommandModule<object, CommandsArgs> = {
         default: "0",
         describe: "Adapter number for hcitool's -i (hci0, hci1, ...)",
       })
-      .option("tx-power", {
-        type: "string",
-        describe: `gaen: TX power written in the encrypted metadata, dBm [default: ${GAEN_DEFAULT_TX_POWER_DBM}]`,
-      })
+      .option("tx-power", txPowerOption("TX power"))
       .epilogue(
         "The sequence is: LE Set Advertising Enable (off), LE Set Random Address (a fresh random non-resolvable address), " +
           "LE Set Advertising Parameters (non-connectable ADV_NONCONN_IND, own address random, the protocol's interval, channels 37-39), " +
