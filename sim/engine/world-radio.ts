@@ -27,6 +27,7 @@ import type {
   ScannerEvents,
   ScannerOptions,
 } from "../../src/radio/radio.js";
+import { planScan } from "../../src/radio/scanner-options.js";
 import { VirtualScheduler } from "../../src/radio/sim/virtual-scheduler.js";
 import type { Sighting } from "../../src/signal/sighting.js";
 import type { Scenario } from "../world/scenario.js";
@@ -57,17 +58,8 @@ class WorldScanner extends EventEmitter<ScannerEvents> implements Scanner {
   }
 
   async start(options: ScannerOptions = {}): Promise<void> {
-    if (this.state === "running")
-      throw new ConfigError("the scanner is already running; stop it first", "E_RADIO_STATE");
-    const intervalMs = options.intervalMs ?? 0;
-    const windowMs = options.windowMs ?? intervalMs;
-    if (intervalMs < 0 || windowMs < 0 || windowMs > intervalMs) {
-      throw new ConfigError(
-        `scan window (${windowMs} ms) must be within the scan interval (${intervalMs} ms)`,
-        "E_RADIO_OPTIONS",
-      );
-    }
-    this.protocols = new Set(options.protocols ?? PROTOCOLS);
+    const { protocols, intervalMs, windowMs } = planScan(options, this.state === "running");
+    this.protocols = protocols;
     this.intervalMs = intervalMs;
     this.windowMs = windowMs;
     this.startMs = this.scheduler.nowMs();

@@ -7,7 +7,7 @@
  */
 import { EventEmitter } from "node:events";
 import { classifyAdvertisement, rollingIdOf } from "../../ble/classify-advertisement.js";
-import { CodecError, ConfigError } from "../../core/errors.js";
+import { CodecError } from "../../core/errors.js";
 import { PROTOCOLS, type Protocol } from "../../protocols/rolling-id-scheme.js";
 import type {
   RadioSighting,
@@ -16,6 +16,7 @@ import type {
   ScannerEvents,
   ScannerOptions,
 } from "../radio.js";
+import { planScan } from "../scanner-options.js";
 import { type HciSettings, type Internals, openBleLibrary } from "./hci-settings.js";
 import type { LibraryGuard } from "./library-guard.js";
 import { addressBytes, advertisingDataOf, type NobleAdvertisement } from "./noble-advertisement.js";
@@ -49,19 +50,10 @@ export class HciScanner extends EventEmitter<ScannerEvents> implements Scanner {
   }
 
   async start(options: ScannerOptions = {}): Promise<void> {
-    if (this.active || this.state === "starting")
-      throw new ConfigError("the scanner is already running; stop it first", "E_RADIO_STATE");
-    const intervalMs = options.intervalMs ?? 0;
-    const windowMs = options.windowMs ?? intervalMs;
-    if (intervalMs < 0 || windowMs < 0 || windowMs > intervalMs) {
-      throw new ConfigError(
-        `scan window (${windowMs} ms) must be within the scan interval (${intervalMs} ms)`,
-        "E_RADIO_OPTIONS",
-      );
-    }
-    this.protocols = new Set(options.protocols ?? PROTOCOLS);
-    this.intervalMs = intervalMs;
-    this.windowMs = windowMs;
+    const plan = planScan(options, this.active || this.state === "starting");
+    this.protocols = plan.protocols;
+    this.intervalMs = plan.intervalMs;
+    this.windowMs = plan.windowMs;
     const generation = ++this.generation;
     this.setState("starting");
     try {

@@ -20,6 +20,7 @@ import type {
   ScannerEvents,
   ScannerOptions,
 } from "../radio.js";
+import { planScan } from "../scanner-options.js";
 import { BtsnoopDecoder, HEADER_BYTES, READ_CHUNK_BYTES } from "./btsnoop.js";
 import {
   type CaptureCounts,
@@ -73,16 +74,7 @@ class ReplayScanner extends EventEmitter<ScannerEvents> implements Scanner {
   }
 
   async start(options: ScannerOptions = {}): Promise<void> {
-    if (this.state === "running")
-      throw new ConfigError("the scanner is already running; stop it first", "E_RADIO_STATE");
-    const intervalMs = options.intervalMs ?? 0;
-    const windowMs = options.windowMs ?? intervalMs;
-    if (intervalMs < 0 || windowMs < 0 || windowMs > intervalMs) {
-      throw new ConfigError(
-        `scan window (${windowMs} ms) must be within the scan interval (${intervalMs} ms)`,
-        "E_RADIO_OPTIONS",
-      );
-    }
+    const { intervalMs, windowMs } = planScan(options, this.state === "running");
     const handle = await openCapture(this.options.capture, this.options.follow ?? false);
     const generation = ++this.generation;
     this.handle = handle;

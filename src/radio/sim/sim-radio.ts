@@ -8,7 +8,6 @@ import { EventEmitter } from "node:events";
 import { classifyAdvertisement, rollingIdOf } from "../../ble/classify-advertisement.js";
 import { CodecError, ConfigError } from "../../core/errors.js";
 import { SeededRandom } from "../../core/random.js";
-import { PROTOCOLS, type Protocol } from "../../protocols/rolling-id-scheme.js";
 import type {
   Advertiser,
   AdvertiserEvents,
@@ -20,6 +19,7 @@ import type {
   ScannerEvents,
   ScannerOptions,
 } from "../radio.js";
+import { planScan } from "../scanner-options.js";
 import type { SimMedium } from "./sim-medium.js";
 
 export interface SimRadioOptions {
@@ -111,17 +111,7 @@ class SimScanner extends EventEmitter<ScannerEvents> implements Scanner {
   }
 
   async start(options: ScannerOptions = {}): Promise<void> {
-    if (this.state === "running")
-      throw new ConfigError("the scanner is already running; stop it first", "E_RADIO_STATE");
-    const protocols = new Set<Protocol>(options.protocols ?? PROTOCOLS);
-    const intervalMs = options.intervalMs ?? 0;
-    const windowMs = options.windowMs ?? intervalMs;
-    if (intervalMs < 0 || windowMs < 0 || windowMs > intervalMs) {
-      throw new ConfigError(
-        `scan window (${windowMs} ms) must be within the scan interval (${intervalMs} ms)`,
-        "E_RADIO_OPTIONS",
-      );
-    }
+    const { protocols, intervalMs, windowMs } = planScan(options, this.state === "running");
     const startMs = this.medium.scheduler.nowMs();
     // Continuous scanning still changes channel, every 5.12 s as Android's controllers do.
     const channelDwellMs = intervalMs > 0 ? intervalMs : 5120;
