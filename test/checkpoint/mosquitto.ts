@@ -9,6 +9,7 @@ import { createConnection, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
+import { afterAll, afterEach, beforeEach } from "vitest";
 
 function findMosquitto(): string | undefined {
   if (existsSync("/usr/sbin/mosquitto")) return "/usr/sbin/mosquitto";
@@ -91,6 +92,28 @@ const live = new Set<Mosquitto>();
 /** For `afterAll`: disposes the brokers a test left behind (it timed out before its `finally`). */
 export async function disposeBrokers(): Promise<void> {
   await Promise.all([...live].map((broker) => broker.dispose()));
+}
+
+/**
+ * What every MQTT test file sets up: a warning when Mosquitto is missing, the brokers disposed
+ * after all its tests, and a fresh temporary folder per test. Returns the current test's folder.
+ */
+export function mqttTestFile(prefix: string): () => string {
+  if (!MOSQUITTO) console.warn(NO_MOSQUITTO_MESSAGE);
+  afterAll(disposeBrokers);
+  let dir = "";
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), prefix));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  return () => dir;
+}
+
+/** Sockets and timers alive in this process: a stopped client must leave none behind. */
+export function liveHandles(): number {
+  return process
+    .getActiveResourcesInfo()
+    .filter((kind) => kind === "TCPSocketWrap" || kind === "Timeout").length;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,44 +1,29 @@
-/**
- * The fleet's promise: kill the broker (SIGKILL) while a checkpoint is streaming windows,
- * start it again on the same port (three times), and the collector ends with exactly the windows sent,
- * each once, and the checkpoint's outbox empty.
- */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
-import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { Collector, type CollectorState } from "../../src/checkpoint/collector.js";
 import { type ForwarderState, MqttForwarder } from "../../src/checkpoint/mqtt-forwarder.js";
 import {
-  disposeBrokers,
   enqueueWindows,
   MOSQUITTO,
   Mosquitto,
-  NO_MOSQUITTO_MESSAGE,
+  mqttTestFile,
   openOutboxDb,
   waitFor,
 } from "./mosquitto.js";
 
-if (!MOSQUITTO) console.warn(NO_MOSQUITTO_MESSAGE);
-afterAll(disposeBrokers);
+const dir = mqttTestFile("proxkit-broker-kill-");
 
 const WINDOWS = 1500;
 const CHUNK = 10;
 const KILLS = 3;
-
-let dir: string;
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), "proxkit-broker-kill-"));
-});
-afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 describe.skipIf(!MOSQUITTO)("broker killed mid-stream", () => {
   it("the collector ends with exactly the windows sent, once each, and the outbox is empty", async () => {
     // A snapshot every second, so a SIGKILL loses what the broker acknowledged since: the
     // checkpoint holds those windows until the collector's receipts name them.
     const broker = await Mosquitto.start({ autosaveS: 1 });
-    const collectorPath = join(dir, "fleet.sqlite");
+    const collectorPath = join(dir(), "fleet.sqlite");
     const collectorStates: CollectorState[] = [];
     const collector = new Collector({
       url: broker.url,
@@ -48,7 +33,7 @@ describe.skipIf(!MOSQUITTO)("broker killed mid-stream", () => {
       maxBackoffMs: 1000,
       onState: (state) => collectorStates.push(state),
     });
-    const outbox = openOutboxDb(join(dir, "checkpoint.sqlite"));
+    const outbox = openOutboxDb(join(dir(), "checkpoint.sqlite"));
     const forwarderStates: ForwarderState[] = [];
     const forwarder = new MqttForwarder(outbox, {
       url: broker.url,

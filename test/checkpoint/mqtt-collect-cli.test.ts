@@ -1,29 +1,15 @@
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { statSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { connect } from "mqtt";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { CLI, ensureBuilt, runCli } from "../cli/run-cli.js";
-import {
-  disposeBrokers,
-  MOSQUITTO,
-  Mosquitto,
-  NO_MOSQUITTO_MESSAGE,
-  waitFor,
-} from "./mosquitto.js";
+import { MOSQUITTO, Mosquitto, mqttTestFile, waitFor } from "./mosquitto.js";
 
-if (!MOSQUITTO) console.warn(NO_MOSQUITTO_MESSAGE);
-afterAll(disposeBrokers);
+const dir = mqttTestFile("proxkit-collect-cli-");
 
 beforeAll(() => ensureBuilt(), 180_000);
-
-let dir: string;
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), "proxkit-collect-cli-"));
-});
-afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("proxkit collect: bad options", () => {
   const cases: [string, string[], RegExp][] = [
@@ -61,7 +47,7 @@ describe("proxkit collect: bad options", () => {
 describe.skipIf(!MOSQUITTO)("proxkit collect against Mosquitto", () => {
   it("stores what is published, warns about a malformed message, and exits 0 on SIGTERM", async () => {
     const broker = await Mosquitto.start();
-    const path = join(dir, "fleet.sqlite");
+    const path = join(dir(), "fleet.sqlite");
     const child = spawn(process.execPath, [CLI, "collect", "--mqtt", broker.url, "--db", path], {
       stdio: ["ignore", "pipe", "pipe"],
     });

@@ -1,9 +1,8 @@
-import { mkdtempSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { statSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { connect } from "mqtt";
-import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   Collector,
   type CollectorState,
@@ -13,27 +12,19 @@ import {
 import { MqttForwarder } from "../../src/checkpoint/mqtt-forwarder.js";
 import { ConfigError, StoreError } from "../../src/core/errors.js";
 import {
-  disposeBrokers,
   enqueueWindows,
+  liveHandles,
   MOSQUITTO,
   Mosquitto,
-  NO_MOSQUITTO_MESSAGE,
+  mqttTestFile,
   openOutboxDb,
   waitFor,
 } from "./mosquitto.js";
 
-if (!MOSQUITTO) console.warn(NO_MOSQUITTO_MESSAGE);
-afterAll(disposeBrokers);
+const dir = mqttTestFile("proxkit-collector-");
 
 const TOPIC = "proxkit/venue-a/door-1/windows";
 const bytes = (text: string) => new TextEncoder().encode(text);
-
-/** Sockets and timers alive in this process: a stopped collector must leave none behind. */
-function liveHandles(): number {
-  return process
-    .getActiveResourcesInfo()
-    .filter((kind) => kind === "TCPSocketWrap" || kind === "Timeout").length;
-}
 
 function storedIds(path: string): string[] {
   const db = new Database(path, { readonly: true });
@@ -46,15 +37,9 @@ function storedIds(path: string): string[] {
   }
 }
 
-let dir: string;
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), "proxkit-collector-"));
-});
-afterEach(() => rmSync(dir, { recursive: true, force: true }));
-
 describe("CollectorStore", () => {
   it("creates its schema (user_version 1, WAL) in a file of mode 0600, and reopens it", () => {
-    const path = join(dir, "fleet.sqlite");
+    const path = join(dir(), "fleet.sqlite");
     const store = new CollectorStore(path);
     expect(store.db.pragma("user_version", { simple: true })).toBe(CollectorStore.SCHEMA_VERSION);
     expect(store.db.pragma("journal_mode", { simple: true })).toBe("wal");
@@ -68,7 +53,7 @@ describe("CollectorStore", () => {
   });
 
   it("stores a window once however often it arrives, with site and checkpoint from the topic", () => {
-    const store = new CollectorStore(join(dir, "fleet.sqlite"));
+    const store = new CollectorStore(join(dir(), "fleet.sqlite"));
     const window = '{"id":"door-1:00ff:1790000000000","startMs":1790000000000}';
     expect(store.store(TOPIC, bytes(window))).toEqual({
       kind: "stored",
@@ -83,7 +68,7 @@ describe("CollectorStore", () => {
   });
 
   it("rejects malformed messages with a one-line reason", () => {
-    const store = new CollectorStore(join(dir, "fleet.sqlite"));
+    const store = new CollectorStore(join(dir(), "fleet.sqlite"));
     const cases: [string, Uint8Array, RegExp][] = [
       [TOPIC, bytes("not json"), /not JSON/],
       [TOPIC, bytes("[1,2]"), /not a JSON object/],
@@ -106,18 +91,18 @@ describe("CollectorStore", () => {
   });
 
   it("refuses a database that is not a collector's, a newer schema, and a missing folder", () => {
-    const checkpointDb = join(dir, "checkpoint.sqlite");
+    const checkpointDb = join(dir(), "checkpoint.sqlite");
     openOutboxDb(checkpointDb).close();
     expect(() => new CollectorStore(checkpointDb)).toThrow(/not a collector's/);
 
-    const newer = join(dir, "newer.sqlite");
+    const newer = join(dir(), "newer.sqlite");
     new CollectorStore(newer).close();
     const db = new Database(newer);
     db.pragma("user_version = 99");
     db.close();
     expect(() => new CollectorStore(newer)).toThrow(StoreError);
 
-    expect(() => new CollectorStore(join(dir, "no", "such", "fleet.sqlite"))).toThrow(
+    expect(() => new CollectorStore(join(dir(), "no", "such", "fleet.sqlite"))).toThrow(
       /the folder .* does not exist/,
     );
   });
@@ -133,7 +118,7 @@ describe("CollectorStore", () => {
 describe.skipIf(!MOSQUITTO)("Collector against Mosquitto", () => {
   it("stores each window once, warns about malformed messages and keeps running", async () => {
     const broker = await Mosquitto.start();
-    const path = join(dir, "fleet.sqlite");
+    const path = join(dir(), "fleet.sqlite");
     const warnings: string[] = [];
     const states: CollectorState[] = [];
     const collector = new Collector({
@@ -177,7 +162,7 @@ describe.skipIf(!MOSQUITTO)("Collector against Mosquitto", () => {
 
   it("a database failure stops the collector without acknowledging: the window comes again after a restart", async () => {
     const broker = await Mosquitto.start();
-    const path = join(dir, "fleet.sqlite");
+    const path = join(dir(), "fleet.sqlite");
     const states: CollectorState[] = [];
     const fatal: Error[] = [];
     const options = {
@@ -215,7 +200,7 @@ describe.skipIf(!MOSQUITTO)("Collector against Mosquitto", () => {
 
   it("a collector that was away receives what was published meanwhile (persistent session), even across a broker restart", async () => {
     const broker = await Mosquitto.start();
-    const path = join(dir, "fleet.sqlite");
+    const path = join(dir(), "fleet.sqlite");
     const states: CollectorState[] = [];
     const options = {
       url: broker.url,
@@ -225,7 +210,7 @@ describe.skipIf(!MOSQUITTO)("Collector against Mosquitto", () => {
       maxBackoffMs: 1000,
       onState: (state: CollectorState) => states.push(state),
     };
-    const outbox = openOutboxDb(join(dir, "cp.sqlite"));
+    const outbox = openOutboxDb(join(dir(), "cp.sqlite"));
     // The collector is away, so the checkpoint deletes at PUBACK (with receipts it would keep
     // the windows until the collector is back, which the kill test covers).
     const forwarder = new MqttForwarder(outbox, {

@@ -1,9 +1,7 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { connect, type MqttClient } from "mqtt";
-import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { Collector } from "../../src/checkpoint/collector.js";
 import {
   type ForwarderState,
@@ -15,25 +13,17 @@ import {
 import { ConfigError, StoreError } from "../../src/core/errors.js";
 import { SeededRandom } from "../../src/core/random.js";
 import {
-  disposeBrokers,
   enqueueWindows,
+  liveHandles,
   MOSQUITTO,
   Mosquitto,
-  NO_MOSQUITTO_MESSAGE,
+  mqttTestFile,
   openOutboxDb,
   outboxDepth,
   waitFor,
 } from "./mosquitto.js";
 
-if (!MOSQUITTO) console.warn(NO_MOSQUITTO_MESSAGE);
-afterAll(disposeBrokers);
-
-/** Sockets and timers alive in this process: a stopped forwarder must add none. */
-function liveHandles(): number {
-  return process
-    .getActiveResourcesInfo()
-    .filter((kind) => kind === "TCPSocketWrap" || kind === "Timeout").length;
-}
+const dir = mqttTestFile("proxkit-forwarder-");
 
 /** A plain subscriber that records window ids in arrival order. */
 async function subscriber(url: string): Promise<{ client: MqttClient; ids: string[] }> {
@@ -47,12 +37,6 @@ async function subscriber(url: string): Promise<{ client: MqttClient; ids: strin
   await client.subscribeAsync("proxkit/+/+/windows", { qos: 1 });
   return { client, ids };
 }
-
-let dir: string;
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), "proxkit-forwarder-"));
-});
-afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("topics and backoff", () => {
   it("windowsTopic builds proxkit/<site>/<checkpoint>/windows and refuses wildcard names", () => {
@@ -83,7 +67,7 @@ describe("topics and backoff", () => {
 
 describe("MqttForwarder: bad input", () => {
   it("a URL that is not mqtt:// is a ConfigError naming --mqtt", () => {
-    const db = openOutboxDb(join(dir, "cp.sqlite"));
+    const db = openOutboxDb(join(dir(), "cp.sqlite"));
     expect(() => new MqttForwarder(db, { url: "http://x" })).toThrow(/--mqtt "http:\/\/x" must be/);
     expect(() => new MqttForwarder(db, { url: "broker:1883" })).toThrow(ConfigError);
     expect(() => new MqttForwarder(db, { url: "mqtt://x", batch: 0 })).toThrow(ConfigError);
@@ -91,7 +75,7 @@ describe("MqttForwarder: bad input", () => {
   });
 
   it("a database without the outbox table is a StoreError", () => {
-    const db = new Database(join(dir, "empty.sqlite"));
+    const db = new Database(join(dir(), "empty.sqlite"));
     expect(() => new MqttForwarder(db, { url: "mqtt://127.0.0.1:1" })).toThrow(StoreError);
     db.close();
   });
@@ -101,7 +85,7 @@ describe.skipIf(!MOSQUITTO)("MqttForwarder against Mosquitto", () => {
   it("confirm: puback: publishes the outbox in id order with QoS 1, deletes rows after their PUBACK, and stops cleanly", async () => {
     const broker = await Mosquitto.start();
     const { client, ids } = await subscriber(broker.url);
-    const db = openOutboxDb(join(dir, "cp.sqlite"));
+    const db = openOutboxDb(join(dir(), "cp.sqlite"));
     const sent = enqueueWindows(db, "door-1", 0, 250);
     const handlesBefore = liveHandles();
     const states: ForwarderState[] = [];
@@ -136,7 +120,7 @@ describe.skipIf(!MOSQUITTO)("MqttForwarder against Mosquitto", () => {
   it("skips a row whose topic has a wildcard (a broker would drop the connection), reports it and keeps it", async () => {
     const broker = await Mosquitto.start();
     const { client, ids } = await subscriber(broker.url);
-    const db = openOutboxDb(join(dir, "cp.sqlite"));
+    const db = openOutboxDb(join(dir(), "cp.sqlite"));
     const [first] = enqueueWindows(db, "door-1", 0, 1);
     db.prepare("INSERT INTO outbox (topic, payload, created_ms) VALUES (?, ?, 0)").run(
       "proxkit/+/door-1/windows",
@@ -167,7 +151,7 @@ describe.skipIf(!MOSQUITTO)("MqttForwarder against Mosquitto", () => {
 
   it("retries an absent broker with backoff, keeps every row, and a restarted process delivers them", async () => {
     const port = await Mosquitto.freePort();
-    const path = join(dir, "cp.sqlite");
+    const path = join(dir(), "cp.sqlite");
     const db = openOutboxDb(path);
     const sent = enqueueWindows(db, "door-2", 0, 120);
     const handlesBefore = liveHandles();
@@ -213,12 +197,12 @@ describe.skipIf(!MOSQUITTO)("MqttForwarder against Mosquitto", () => {
   it("with receipts (the default) a row stays until a collector confirms it; windows sent before any collector listened are sent again", async () => {
     const broker = await Mosquitto.start();
     const { client, ids } = await subscriber(broker.url);
-    const db = openOutboxDb(join(dir, "cp.sqlite"));
+    const db = openOutboxDb(join(dir(), "cp.sqlite"));
     const sent = enqueueWindows(db, "door-1", 0, 50);
     const forwarder = new MqttForwarder(db, { url: broker.url, receiptTimeoutMs: 500 });
     const collector = new Collector({
       url: broker.url,
-      dbPath: join(dir, "fleet.sqlite"),
+      dbPath: join(dir(), "fleet.sqlite"),
       clientId: "late-collector",
     });
     try {
