@@ -45,6 +45,23 @@ function isMissing(error: unknown, specifier: string): boolean {
   );
 }
 
+/**
+ * Imports `specifier` of `packageName`: undefined if the package is not installed, a RadioError
+ * if it is but cannot load.
+ */
+async function loadIfInstalled(
+  load: ImportModule,
+  specifier: string,
+  packageName: string,
+): Promise<unknown | undefined> {
+  try {
+    return await load(specifier);
+  } catch (error) {
+    if (isMissing(error, packageName)) return undefined;
+    throw nativeLoadError(packageName, error);
+  }
+}
+
 /** The error to show for a library that is installed but cannot load its native part. */
 export function nativeLoadError(packageName: string, error: unknown): RadioError {
   const message = error instanceof Error ? error.message : String(error);
@@ -77,13 +94,9 @@ export async function loadBleLibrary<T>(
   for (const vendor of VENDORS) {
     const packageName = `${vendor}/${role}`;
     if (vendor === "@stoprocent") {
-      let Class: new (bindings: unknown) => T;
-      try {
-        Class = moduleDefault(await load(`${packageName}/lib/${role}.js`)) as typeof Class;
-      } catch (error) {
-        if (isMissing(error, packageName)) continue;
-        throw nativeLoadError(packageName, error);
-      }
+      const module = await loadIfInstalled(load, `${packageName}/lib/${role}.js`, packageName);
+      if (module === undefined) continue;
+      const Class = moduleDefault(module) as new (bindings: unknown) => T;
       return {
         packageName,
         async create(bindings) {
@@ -113,13 +126,8 @@ export async function loadBleLibrary<T>(
       // Read by the library when it opens its socket.
       process.env[`${role.toUpperCase()}_HCI_DEVICE_ID`] = String(options.deviceId);
     }
-    let module: unknown;
-    try {
-      module = await load(packageName);
-    } catch (error) {
-      if (isMissing(error, packageName)) continue;
-      throw nativeLoadError(packageName, error);
-    }
+    const module = await loadIfInstalled(load, packageName, packageName);
+    if (module === undefined) continue;
     return {
       packageName,
       async create(bindings) {
