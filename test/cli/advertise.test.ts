@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -11,7 +10,7 @@ import { KeyStore } from "../../src/protocols/key-store.js";
 import { MS_PER_DAY, type Protocol } from "../../src/protocols/rolling-id-scheme.js";
 import { SimMedium } from "../../src/radio/sim/sim-medium.js";
 import { FakeBlenoBindings, FakeController, virtualTimers } from "../radio/hci-fakes.js";
-import { CLI, ensureBuilt, runCli } from "./run-cli.js";
+import { ensureBuilt, runCli, spawnCli } from "./run-cli.js";
 
 const DAY_MS = Date.UTC(2021, 0, 4);
 
@@ -205,36 +204,14 @@ describe("proxkit advertise", () => {
   it("SIGTERM stops advertising cleanly (exit 0)", async () => {
     ensureBuilt();
     const keys = keyStoreFile("bluezone", Date.now());
-    const child = spawn(
-      process.execPath,
-      [CLI, "advertise", "-p", "bluezone", "-k", keys, "--radio", "sim"],
-      {
-        stdio: ["ignore", "pipe", "pipe"],
-      },
-    );
-    let out = "";
-    let err = "";
-    child.stdout.on("data", (d) => {
-      out += d;
-    });
-    child.stderr.on("data", (d) => {
-      err += d;
-    });
-    await new Promise<void>((resolve) => {
-      const check = setInterval(() => {
-        if (out.includes("\n")) {
-          clearInterval(check);
-          resolve();
-        }
-      }, 20);
-    });
-    child.kill("SIGTERM");
-    const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
-    expect(code).toBe(0);
-    expect(JSON.parse(out.split("\n")[0])).toMatchObject({
+    const run = spawnCli(["advertise", "-p", "bluezone", "-k", keys, "--radio", "sim"]);
+    await run.firstLine;
+    run.child.kill("SIGTERM");
+    expect(await run.exited).toBe(0);
+    expect(JSON.parse(run.stdout().split("\n")[0])).toMatchObject({
       event: "rotated",
       protocol: "bluezone",
     });
-    expect(err).toMatch(/stopped after 1 rotation/);
+    expect(run.stderr()).toMatch(/stopped after 1 rotation/);
   }, 20_000);
 });

@@ -1,5 +1,5 @@
 /** Runs the built CLI (dist/) as a user would, capturing output and exit code. */
-import { execFileSync, spawnSync } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -23,4 +23,33 @@ export function runCli(args: string[], options: { input?: string } = {}) {
     timeout: 60_000,
   });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** The CLI as a long-running child (scan, advertise): its output so far, and when it ends. */
+export function spawnCli(args: string[]): {
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  /** Resolves once the child has written a whole first line to stdout. */
+  firstLine: Promise<void>;
+  /** The exit code (null if a signal ended it). */
+  exited: Promise<number | null>;
+} {
+  ensureBuilt();
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  let err = "";
+  let onLine: () => void = () => {};
+  const firstLine = new Promise<void>((resolve) => {
+    onLine = resolve;
+  });
+  child.stdout!.on("data", (d) => {
+    out += d;
+    if (out.includes("\n")) onLine();
+  });
+  child.stderr!.on("data", (d) => {
+    err += d;
+  });
+  const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
+  return { child, stdout: () => out, stderr: () => err, firstLine, exited };
 }

@@ -1,13 +1,8 @@
-import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runScan, type ScanOptions } from "../../src/cli/commands/scan.js";
-import { SeededRandom } from "../../src/core/random.js";
-import { KeyStore } from "../../src/protocols/key-store.js";
-import { RotatingAdvertiser } from "../../src/protocols/rotating-advertiser.js";
-import { schemeFor } from "../../src/protocols/schemes.js";
 import { openRadio } from "../../src/radio/open-radio.js";
 import { DATALINK_H4 } from "../../src/radio/replay/btsnoop.js";
 import { BtsnoopWriter } from "../../src/radio/replay/btsnoop-writer.js";
@@ -19,24 +14,12 @@ import {
   FakeNobleBindings,
   virtualTimers,
 } from "../radio/hci-fakes.js";
-import { CLI, ensureBuilt, runCli } from "./run-cli.js";
+import { seededAdvertiser } from "../radio/radio-contract.js";
+import { ensureBuilt, runCli, spawnCli } from "./run-cli.js";
 
 function collect() {
   const out: string[] = [];
   return { io: { write: (t: string) => void out.push(t), live: false }, text: () => out.join("") };
-}
-
-function source(protocol: "gaen" | "dp3t" | "bluezone", atMs: number) {
-  const random = new SeededRandom(7);
-  const store = new KeyStore(protocol);
-  const advertiser = new RotatingAdvertiser({
-    scheme: schemeFor(protocol),
-    keyForDay: (_day, t) => store.ensureCurrent(t, random),
-    random,
-    txPowerDbm: -20,
-  });
-  advertiser.at(atMs);
-  return advertiser;
 }
 
 const bluetoothHere = existsSync("/sys/class/bluetooth");
@@ -113,7 +96,9 @@ describe("proxkit scan", () => {
     const advertiser = await openRadio("hci", {
       hci: { timers, blenoBindings: () => new FakeBlenoBindings(controller) },
     });
-    await advertiser.advertiser.start({ source: source("dp3t", medium.scheduler.nowMs()) });
+    await advertiser.advertiser.start({
+      source: seededAdvertiser("dp3t", medium.scheduler.nowMs(), 7),
+    });
     const clock = setInterval(() => medium.scheduler.runFor(1000), 5);
     const out = collect();
     try {
@@ -173,7 +158,7 @@ describe("proxkit scan", () => {
     const dir = mkdtempSync(join(tmpdir(), "proxkit-scan-"));
     const path = join(dir, "capture.btsnoop");
     const writer = new BtsnoopWriter(path, DATALINK_H4);
-    const src = source("gaen", Date.UTC(2021, 0, 4, 9));
+    const src = seededAdvertiser("gaen", Date.UTC(2021, 0, 4, 9), 7);
     for (let i = 0; i < 20; i++) {
       const atMs = Date.UTC(2021, 0, 4, 9) + i * 250;
       const b = src.at(atMs);
@@ -233,26 +218,12 @@ describe("proxkit scan", () => {
 
   it("Ctrl-C stops a live scan cleanly (exit 0, last line complete)", async () => {
     ensureBuilt();
-    const child = spawn(process.execPath, [CLI, "scan", "--radio", "sim", "-f", "jsonl"], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let out = "";
-    child.stdout.on("data", (d) => {
-      out += d;
-    });
-    await new Promise<void>((resolve) => {
-      const check = setInterval(() => {
-        if (out.includes("\n")) {
-          clearInterval(check);
-          resolve();
-        }
-      }, 20);
-    });
+    const run = spawnCli(["scan", "--radio", "sim", "-f", "jsonl"]);
+    await run.firstLine;
     const sent = Date.now();
-    child.kill("SIGINT");
-    const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
-    expect(code).toBe(0);
+    run.child.kill("SIGINT");
+    expect(await run.exited).toBe(0);
     expect(Date.now() - sent).toBeLessThan(3000);
-    expect(out.endsWith("\n")).toBe(true);
+    expect(run.stdout().endsWith("\n")).toBe(true);
   }, 20_000);
 });

@@ -1,9 +1,5 @@
 import { describe, expect, it } from "vitest";
 import { toHex } from "../../src/core/hex.js";
-import { SeededRandom } from "../../src/core/random.js";
-import { KeyStore } from "../../src/protocols/key-store.js";
-import { RotatingAdvertiser } from "../../src/protocols/rotating-advertiser.js";
-import { schemeFor } from "../../src/protocols/schemes.js";
 import { OPCODE } from "../../src/radio/hci/hci-commands.js";
 import type { HciRadio } from "../../src/radio/hci/hci-radio.js";
 import type { HciRadioOptions } from "../../src/radio/hci/hci-settings.js";
@@ -16,7 +12,7 @@ import {
   FakeNobleBindings,
   virtualTimers,
 } from "./hci-fakes.js";
-import { type RadioHarness, radioContract } from "./radio-contract.js";
+import { type RadioHarness, radioContract, seededAdvertiser } from "./radio-contract.js";
 
 const START_MS = Date.UTC(2021, 0, 4, 9);
 /** Virtual time moves in steps, with the event loop run between them (noble/bleno callbacks). */
@@ -75,24 +71,11 @@ function harness(raw: boolean): RadioHarness {
 radioContract("hci (fake bindings, noble's parsed advertisements)", harness(false));
 radioContract("hci (fake bindings, raw HCI advertising reports)", harness(true));
 
-function source(protocol: "gaen" | "dp3t" | "bluezone", atMs: number, seed = 1) {
-  const random = new SeededRandom(seed);
-  const store = new KeyStore(protocol);
-  const advertiser = new RotatingAdvertiser({
-    scheme: schemeFor(protocol),
-    keyForDay: (_day, t) => store.ensureCurrent(t, random),
-    random,
-    txPowerDbm: -20,
-  });
-  advertiser.at(atMs);
-  return advertiser;
-}
-
 describe("hci advertiser privacy", () => {
   it("sets a random non-resolvable address, non-connectable, before enabling, at every rotation", async () => {
     const w = world();
     const a = await w.add(0);
-    const src = source("bluezone", w.nowMs());
+    const src = seededAdvertiser("bluezone", w.nowMs());
     await a.radio.advertiser.start({ source: src, intervalMs: 250 });
     expect(a.radio.advertiser.addressMode).toBe("random");
     expect(a.controller.ownAddressType).toBe(1);
@@ -128,12 +111,12 @@ describe("hci advertiser privacy", () => {
         },
       });
     const refused = await open(false);
-    await expect(refused.advertiser.start({ source: source("gaen", START_MS) })).rejects.toThrow(
-      /refusing.*link all of this device's IDs.*--allow-static-address/,
-    );
+    await expect(
+      refused.advertiser.start({ source: seededAdvertiser("gaen", START_MS) }),
+    ).rejects.toThrow(/refusing.*link all of this device's IDs.*--allow-static-address/);
     expect(refused.advertiser.state).toBe("unavailable");
     const allowed = (await open(true)) as HciRadio;
-    await allowed.advertiser.start({ source: source("gaen", START_MS) });
+    await allowed.advertiser.start({ source: seededAdvertiser("gaen", START_MS) });
     expect(allowed.advertiser.addressMode).toBe("static");
     expect(controller.enabled).toBe(true);
     await allowed.stop();
@@ -143,9 +126,9 @@ describe("hci advertiser privacy", () => {
     const w = world();
     const a = await w.add(0);
     a.controller.rejectRandomAddress = true;
-    await expect(a.radio.advertiser.start({ source: source("dp3t", w.nowMs()) })).rejects.toThrow(
-      /rejected LE Set Random Address \(HCI status 0x01, unknown HCI command\)/,
-    );
+    await expect(
+      a.radio.advertiser.start({ source: seededAdvertiser("dp3t", w.nowMs()) }),
+    ).rejects.toThrow(/rejected LE Set Random Address \(HCI status 0x01, unknown HCI command\)/);
     expect(a.controller.enabled).toBe(false);
   });
 });
@@ -154,7 +137,7 @@ describe("hci radio", () => {
   it("puts the advertisement back when its own scanner starts (noble resets the controller)", async () => {
     const w = world();
     const a = await w.add(0);
-    await a.radio.advertiser.start({ source: source("gaen", w.nowMs()) });
+    await a.radio.advertiser.start({ source: seededAdvertiser("gaen", w.nowMs()) });
     const addressesSet = () =>
       a.controller.opcodes.filter((op) => op === OPCODE.leSetRandomAddress).length;
     const before = addressesSet();
@@ -180,7 +163,7 @@ describe("hci scanner", () => {
     b.radio.scanner.on("state", (s) => states.push(s));
     b.radio.scanner.on("sighting", (s) => sightings.push(s));
     await b.radio.scanner.start();
-    await a.radio.advertiser.start({ source: source("gaen", w.nowMs()) });
+    await a.radio.advertiser.start({ source: seededAdvertiser("gaen", w.nowMs()) });
     await w.advance(2_000);
     expect(sightings.length).toBeGreaterThan(3);
     b.noble[0].setState("poweredOff");

@@ -19,16 +19,17 @@ export interface RadioHarness {
   advance(ms: number): Promise<void>;
 }
 
-function source(protocol: Protocol, nowMs: () => number, seed = 1) {
+/** A rotating advertiser with its own key store and seeded random draws, current at `atMs`. */
+export function seededAdvertiser(protocol: Protocol, atMs: number, seed = 1): RotatingAdvertiser {
   const random = new SeededRandom(seed);
   const store = new KeyStore(protocol);
   const advertiser = new RotatingAdvertiser({
     scheme: schemeFor(protocol),
-    keyForDay: (_day, atMs) => store.ensureCurrent(atMs, random),
+    keyForDay: (_day, t) => store.ensureCurrent(t, random),
     random,
     txPowerDbm: -20,
   });
-  advertiser.at(nowMs());
+  advertiser.at(atMs);
   return advertiser;
 }
 
@@ -41,7 +42,7 @@ export function radioContract(backend: string, harness: RadioHarness): void {
         const sightings: RadioSighting[] = [];
         b.scanner.on("sighting", (s) => sightings.push(s));
         await b.scanner.start();
-        const src = source(protocol, nowMs);
+        const src = seededAdvertiser(protocol, nowMs());
         await a.advertiser.start({ source: src, intervalMs: 250 });
         await harness.advance(5_000);
         expect(sightings.length).toBeGreaterThan(3);
@@ -68,7 +69,7 @@ export function radioContract(backend: string, harness: RadioHarness): void {
         seen.set(key, id);
       });
       await b.scanner.start();
-      await a.advertiser.start({ source: source("gaen", nowMs, 2) });
+      await a.advertiser.start({ source: seededAdvertiser("gaen", nowMs(), 2) });
       await harness.advance(3_600_000);
       expect(seen.size).toBeGreaterThanOrEqual(3);
       expect(new Set(seen.values()).size).toBe(seen.size);
@@ -81,7 +82,7 @@ export function radioContract(backend: string, harness: RadioHarness): void {
       const protocols = new Set<string>();
       b.scanner.on("sighting", (s) => protocols.add(s.protocol));
       await b.scanner.start({ protocols: ["bluezone"] });
-      await a.advertiser.start({ source: source("gaen", nowMs) });
+      await a.advertiser.start({ source: seededAdvertiser("gaen", nowMs()) });
       await harness.advance(3_000);
       expect(protocols.size).toBe(0);
       await a.stop();
@@ -94,7 +95,7 @@ export function radioContract(backend: string, harness: RadioHarness): void {
       const offsets: number[] = [];
       b.scanner.on("sighting", (s) => offsets.push((s.atMs - startMs) % 10_000));
       await b.scanner.start({ windowMs: 2_000, intervalMs: 10_000 });
-      await a.advertiser.start({ source: source("dp3t", nowMs) });
+      await a.advertiser.start({ source: seededAdvertiser("dp3t", nowMs()) });
       await harness.advance(60_000);
       expect(offsets.length).toBeGreaterThan(5);
       for (const o of offsets) expect(o).toBeLessThan(2_000 + 1);
@@ -109,7 +110,7 @@ export function radioContract(backend: string, harness: RadioHarness): void {
       let count = 0;
       b.scanner.on("sighting", () => count++);
       await b.scanner.start();
-      await a.advertiser.start({ source: source("bluezone", nowMs) });
+      await a.advertiser.start({ source: seededAdvertiser("bluezone", nowMs()) });
       await harness.advance(2_000);
       await b.scanner.stop();
       const before = count;
@@ -125,10 +126,10 @@ export function radioContract(backend: string, harness: RadioHarness): void {
 
     it("refuses to start twice", async () => {
       const { a, b, nowMs } = await harness.pair();
-      await a.advertiser.start({ source: source("gaen", nowMs) });
-      await expect(a.advertiser.start({ source: source("gaen", nowMs) })).rejects.toThrow(
-        /already running/,
-      );
+      await a.advertiser.start({ source: seededAdvertiser("gaen", nowMs()) });
+      await expect(
+        a.advertiser.start({ source: seededAdvertiser("gaen", nowMs()) }),
+      ).rejects.toThrow(/already running/);
       await b.scanner.start();
       await expect(b.scanner.start()).rejects.toThrow(/already running/);
       await a.stop();
@@ -145,7 +146,7 @@ export function radioContract(backend: string, harness: RadioHarness): void {
         byPayload.set(key, s.address);
       });
       await b.scanner.start();
-      await a.advertiser.start({ source: source("bluezone", nowMs, 9) });
+      await a.advertiser.start({ source: seededAdvertiser("bluezone", nowMs(), 9) });
       await harness.advance(2 * 3_600_000);
       expect(byPayload.size).toBeGreaterThanOrEqual(8);
       await a.stop();
