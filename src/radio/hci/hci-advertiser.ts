@@ -22,6 +22,7 @@ import {
 import { type HciControl, hciControlOf } from "./hci-control.js";
 import { type HciSettings, type Internals, openBleLibrary } from "./hci-settings.js";
 import type { LibraryGuard } from "./library-guard.js";
+import { PendingTimers } from "./timers.js";
 
 /** GAEN BT spec v1.2: advertising interval 200-270 ms. */
 const DEFAULT_INTERVAL_MS = 250;
@@ -69,10 +70,11 @@ export class HciAdvertiser extends EventEmitter<AdvertiserEvents> implements Adv
   /** The source failed: nothing goes back on the air until the next start(). */
   private failed = false;
   private queue: Promise<void> = Promise.resolve();
-  private readonly handles = new Set<unknown>();
+  private readonly pending: PendingTimers;
 
   constructor(private readonly settings: HciSettings) {
     super();
+    this.pending = new PendingTimers(settings.timers);
   }
 
   async start(options: AdvertiserOptions): Promise<void> {
@@ -163,8 +165,7 @@ export class HciAdvertiser extends EventEmitter<AdvertiserEvents> implements Adv
   }
 
   private release(): void {
-    for (const handle of this.handles) this.settings.timers.clearTimeout(handle);
-    this.handles.clear();
+    this.pending.clear();
     const bleno = this.bleno;
     const control = this.control;
     this.bleno = undefined;
@@ -258,17 +259,6 @@ export class HciAdvertiser extends EventEmitter<AdvertiserEvents> implements Adv
     this.emit("rotated", { atMs: this.settings.timers.nowMs(), rotation: broadcast.rotation });
   }
 
-  private after(delayMs: number, task: () => void): void {
-    const handle = this.settings.timers.setTimeout(
-      () => {
-        this.handles.delete(handle);
-        task();
-      },
-      Math.max(0, delayMs),
-    );
-    this.handles.add(handle);
-  }
-
   private scheduleRotation(): void {
     const source = this.source;
     if (!source) return;
@@ -276,7 +266,7 @@ export class HciAdvertiser extends EventEmitter<AdvertiserEvents> implements Adv
     const current = this.broadcastAt(source);
     if (!current) return;
     const generation = this.generation;
-    this.after(current.untilMs - timers.nowMs(), () => {
+    this.pending.after(current.untilMs - timers.nowMs(), () => {
       if (generation !== this.generation) return;
       this.scheduleRotation();
       if (this.state !== "running") return;
@@ -341,7 +331,7 @@ export class HciAdvertiser extends EventEmitter<AdvertiserEvents> implements Adv
 
   private scheduleRecovery(): void {
     const generation = this.generation;
-    this.after(this.backoffMs, () => {
+    this.pending.after(this.backoffMs, () => {
       if (generation === this.generation && this.state === "unavailable") this.recover();
     });
     this.backoffMs = Math.min(this.backoffMs * 2, MAX_BACKOFF_MS);

@@ -20,6 +20,7 @@ import { planScan } from "../scanner-options.js";
 import { type HciSettings, type Internals, openBleLibrary } from "./hci-settings.js";
 import type { LibraryGuard } from "./library-guard.js";
 import { addressBytes, advertisingDataOf, type NobleAdvertisement } from "./noble-advertisement.js";
+import { PendingTimers } from "./timers.js";
 
 const FIRST_BACKOFF_MS = 1000;
 const MAX_BACKOFF_MS = 30_000;
@@ -43,10 +44,11 @@ export class HciScanner extends EventEmitter<ScannerEvents> implements Scanner {
   private generation = 0;
   private backoffMs = FIRST_BACKOFF_MS;
   private attempts = 0;
-  private readonly handles = new Set<unknown>();
+  private readonly pending: PendingTimers;
 
   constructor(private readonly settings: HciSettings) {
     super();
+    this.pending = new PendingTimers(settings.timers);
   }
 
   async start(options: ScannerOptions = {}): Promise<void> {
@@ -100,10 +102,9 @@ export class HciScanner extends EventEmitter<ScannerEvents> implements Scanner {
     }
   }
 
-  /** Stops noble and every timer; safe to call more than once. */
-  private release(): void {
-    for (const handle of this.handles) this.settings.timers.clearTimeout(handle);
-    this.handles.clear();
+  /** Stops noble and (unless `keepTimers`) every timer; safe to call more than once. */
+  private release(keepTimers = false): void {
+    if (!keepTimers) this.pending.clear();
     this.windowOpen = false;
     const noble = this.noble;
     const raw = this.rawReports;
@@ -125,19 +126,8 @@ export class HciScanner extends EventEmitter<ScannerEvents> implements Scanner {
     this.guard = undefined;
   }
 
-  private after(delayMs: number, task: () => void): void {
-    const handle = this.settings.timers.setTimeout(
-      () => {
-        this.handles.delete(handle);
-        task();
-      },
-      Math.max(0, delayMs),
-    );
-    this.handles.add(handle);
-  }
-
   private every(periodMs: number, task: () => void): void {
-    this.after(periodMs, () => {
+    this.pending.after(periodMs, () => {
       task();
       this.every(periodMs, task);
     });
@@ -150,10 +140,12 @@ export class HciScanner extends EventEmitter<ScannerEvents> implements Scanner {
     if (this.intervalMs === 0 || this.windowMs === this.intervalMs) return;
     const { timers } = this.settings;
     const windowStartMs = this.cycleStartMs + k * this.intervalMs;
-    this.after(windowStartMs + this.windowMs - timers.nowMs(), () => {
+    this.pending.after(windowStartMs + this.windowMs - timers.nowMs(), () => {
       this.windowOpen = false;
       this.stopScanning();
-      this.after(windowStartMs + this.intervalMs - timers.nowMs(), () => this.openWindow(k + 1));
+      this.pending.after(windowStartMs + this.intervalMs - timers.nowMs(), () =>
+        this.openWindow(k + 1),
+      );
     });
   }
 
@@ -194,7 +186,7 @@ export class HciScanner extends EventEmitter<ScannerEvents> implements Scanner {
 
   private scheduleRestart(): void {
     const generation = this.generation;
-    this.after(this.backoffMs, () => void this.attemptRestart(generation));
+    this.pending.after(this.backoffMs, () => void this.attemptRestart(generation));
     this.backoffMs = Math.min(this.backoffMs * 2, MAX_BACKOFF_MS);
   }
 
@@ -229,10 +221,7 @@ export class HciScanner extends EventEmitter<ScannerEvents> implements Scanner {
 
   /** Releases noble but keeps the duty-cycle timers. */
   private releaseLibrary(): void {
-    const handles = [...this.handles];
-    this.handles.clear();
-    this.release();
-    for (const handle of handles) this.handles.add(handle);
+    this.release(true);
   }
 
   private resume(): void {

@@ -14,3 +14,28 @@ export const systemTimers: Timers = {
   setTimeout: (task, delayMs) => setTimeout(task, delayMs),
   clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
 };
+
+/** The timers a part has pending, so that stopping it can cancel every one of them. */
+export class PendingTimers {
+  private readonly handles = new Set<unknown>();
+
+  constructor(private readonly timers: Timers) {}
+
+  /** Runs `task` after `delayMs` (at once if that is past), unless cleared first. */
+  after(delayMs: number, task: () => void): void {
+    const handle = this.timers.setTimeout(
+      () => {
+        this.handles.delete(handle);
+        task();
+      },
+      Math.max(0, delayMs),
+    );
+    this.handles.add(handle);
+  }
+
+  /** Cancels every pending timer. */
+  clear(): void {
+    for (const handle of this.handles) this.timers.clearTimeout(handle);
+    this.handles.clear();
+  }
+}
