@@ -3,18 +3,22 @@
  * fails on console errors, page errors, any network request, or a chart that is empty: every
  * chart SVG must have a size and draw data marks.
  */
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { pathToFileURL } from "node:url";
-import { type Browser, chromium } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeReport } from "../../../sim/report/render-report.js";
 import type { ReportInput } from "../../../sim/report/report-input.js";
 import { fakeReportInput } from "./fake-report-input.js";
+import {
+  CHROMIUM,
+  checkReportPage,
+  HAVE_CHROMIUM,
+  launchChromium,
+  type PageCheck,
+} from "./report-browser.js";
 
-const CHROMIUM = "/usr/bin/chromium";
-const HAVE_CHROMIUM = existsSync(CHROMIUM);
 if (!HAVE_CHROMIUM)
   console.warn(
     `skipping the report's browser test: ${CHROMIUM} is absent (apt-get install chromium; .ci/run does it)`,
@@ -27,47 +31,13 @@ const MIN_MARKS: Record<string, number> = {
   "contact-timeline": 30,
 };
 
-/** Run in the page (as text: the test's type check has no DOM library). */
-const MEASURE = `({
-  charts: [...document.querySelectorAll(".chart")].map((box) => {
-    const svg = box.querySelector("svg");
-    const rect = svg ? svg.getBoundingClientRect() : { width: 0, height: 0 };
-    return {
-      id: box.dataset.chart || "",
-      width: rect.width,
-      height: rect.height,
-      marks: svg ? svg.querySelectorAll('g[class*="role-mark"] > *').length : 0,
-    };
-  }),
-  noData: document.querySelectorAll(".no-data").length,
-})`;
-
-interface PageCheck {
-  errors: string[];
-  requests: string[];
-  charts: { id: string; width: number; height: number; marks: number }[];
-  noData: number;
-}
-
 describe.skipIf(!HAVE_CHROMIUM)("report.html in headless Chromium", () => {
   let browser: Browser;
   let dir: string;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "proxkit-report-browser-"));
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
+    browser = await launchChromium();
   }, 60_000);
 
   afterAll(async () => {
@@ -79,24 +49,7 @@ describe.skipIf(!HAVE_CHROMIUM)("report.html in headless Chromium", () => {
     const path = join(dir, name);
     if (typeof input === "string") writeFileSync(path, input);
     else await writeReport(path, input);
-    const url = pathToFileURL(path).href;
-    const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
-    const errors: string[] = [];
-    const requests: string[] = [];
-    page.on("console", (message) => {
-      if (message.type() === "error") errors.push(`console: ${message.text()}`);
-    });
-    page.on("pageerror", (error) => errors.push(`page: ${error.message}`));
-    page.on("request", (request) => {
-      if (request.url() !== url) requests.push(request.url());
-    });
-    try {
-      await page.goto(url, { waitUntil: "load" });
-      const found = (await page.evaluate(MEASURE)) as Omit<PageCheck, "errors" | "requests">;
-      return { errors, requests, ...found };
-    } finally {
-      await page.close();
-    }
+    return checkReportPage(browser, path);
   }
 
   it("renders every chart with a size and its data marks, without errors or requests", async () => {
