@@ -27,8 +27,8 @@ import type {
   ScannerEvents,
   ScannerOptions,
 } from "../../src/radio/radio.js";
-import { planScan } from "../../src/radio/scanner-options.js";
 import { VirtualScheduler } from "../../src/radio/sim/virtual-scheduler.js";
+import { planScan } from "../../src/radio/start-options.js";
 import type { Sighting } from "../../src/signal/sighting.js";
 import type { Scenario } from "../world/scenario.js";
 import { buildWorld, type World } from "../world/world.js";

@@ -9,9 +9,10 @@
  */
 import { EventEmitter } from "node:events";
 import { formatAddress } from "../../ble/random-address.js";
-import { ConfigError, RadioError } from "../../core/errors.js";
+import { RadioError } from "../../core/errors.js";
 import type { Broadcast, RotatingAdvertiser } from "../../protocols/rotating-advertiser.js";
 import type { Advertiser, AdvertiserEvents, AdvertiserOptions, RadioState } from "../radio.js";
+import { DEFAULT_ADVERTISING_INTERVAL_MS, planAdvertising } from "../start-options.js";
 import {
   leSetAdvertisingEnable,
   leSetAdvertisingParameters,
@@ -25,7 +26,6 @@ import type { LibraryGuard } from "./library-guard.js";
 import { PendingTimers } from "./timers.js";
 
 /** GAEN BT spec v1.2: advertising interval 200-270 ms. */
-const DEFAULT_INTERVAL_MS = 250;
 const FIRST_BACKOFF_MS = 1000;
 const MAX_BACKOFF_MS = 30_000;
 
@@ -61,7 +61,7 @@ export class HciAdvertiser extends EventEmitter<AdvertiserEvents> implements Adv
   private guard: LibraryGuard | undefined;
   private control: HciControl | undefined;
   private source: RotatingAdvertiser | undefined;
-  private intervalMs = DEFAULT_INTERVAL_MS;
+  private intervalMs = DEFAULT_ADVERTISING_INTERVAL_MS;
   private rotation = -1;
   private generation = 0;
   private active = false;
@@ -78,15 +78,7 @@ export class HciAdvertiser extends EventEmitter<AdvertiserEvents> implements Adv
   }
 
   async start(options: AdvertiserOptions): Promise<void> {
-    if (this.active || this.state === "starting")
-      throw new ConfigError("the advertiser is already running; stop it first", "E_RADIO_STATE");
-    const intervalMs = options.intervalMs ?? DEFAULT_INTERVAL_MS;
-    if (!(intervalMs >= 20 && intervalMs <= 10_240)) {
-      throw new ConfigError(
-        `advertising interval must be 20-10240 ms, got ${intervalMs}`,
-        "E_RADIO_OPTIONS",
-      );
-    }
+    const intervalMs = planAdvertising(options, this.active || this.state === "starting");
     this.intervalMs = intervalMs;
     this.source = options.source;
     this.rotation = -1;

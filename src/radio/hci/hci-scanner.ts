@@ -16,7 +16,7 @@ import type {
   ScannerEvents,
   ScannerOptions,
 } from "../radio.js";
-import { planScan } from "../scanner-options.js";
+import { planScan } from "../start-options.js";
 import { type HciSettings, type Internals, openBleLibrary } from "./hci-settings.js";
 import type { LibraryGuard } from "./library-guard.js";
 import { addressBytes, advertisingDataOf, type NobleAdvertisement } from "./noble-advertisement.js";

@@ -20,7 +20,7 @@ import type {
   ScannerEvents,
   ScannerOptions,
 } from "../radio.js";
-import { planScan } from "../scanner-options.js";
+import { planScan } from "../start-options.js";
 import { BtsnoopDecoder, HEADER_BYTES, READ_CHUNK_BYTES } from "./btsnoop.js";
 import {
   type CaptureCounts,

@@ -6,7 +6,7 @@
  */
 import { EventEmitter } from "node:events";
 import { classifyAdvertisement, rollingIdOf } from "../../ble/classify-advertisement.js";
-import { CodecError, ConfigError } from "../../core/errors.js";
+import { CodecError } from "../../core/errors.js";
 import { SeededRandom } from "../../core/random.js";
 import type {
   Advertiser,
@@ -19,7 +19,7 @@ import type {
   ScannerEvents,
   ScannerOptions,
 } from "../radio.js";
-import { planScan } from "../scanner-options.js";
+import { planAdvertising, planScan } from "../start-options.js";
 import type { SimMedium } from "./sim-medium.js";
 
 export interface SimRadioOptions {
@@ -35,7 +35,6 @@ export interface SimRadioOptions {
 const MAX_ADV_DELAY_MS = 10;
 const CHANNELS = [37, 38, 39] as const;
 /** GAEN BT spec v1.2: advertising interval 200-270 ms. */
-const DEFAULT_INTERVAL_MS = 250;
 
 class SimAdvertiser extends EventEmitter<AdvertiserEvents> implements Advertiser {
   state: RadioState = "idle";
@@ -49,15 +48,7 @@ class SimAdvertiser extends EventEmitter<AdvertiserEvents> implements Advertiser
   }
 
   async start(options: AdvertiserOptions): Promise<void> {
-    if (this.state === "running")
-      throw new ConfigError("the advertiser is already running; stop it first", "E_RADIO_STATE");
-    const intervalMs = options.intervalMs ?? DEFAULT_INTERVAL_MS;
-    if (!(intervalMs >= 20 && intervalMs <= 10_240)) {
-      throw new ConfigError(
-        `advertising interval must be 20-10240 ms, got ${intervalMs}`,
-        "E_RADIO_OPTIONS",
-      );
-    }
+    const intervalMs = planAdvertising(options, this.state === "running");
     const generation = ++this.generation;
     const scheduler = this.medium.scheduler;
     let rotation = -1;

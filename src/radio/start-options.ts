@@ -1,11 +1,14 @@
 /**
- * What every scanner back-end does first in start(): refuse a second start, and check and fill
- * in the duty cycle and protocols of its options (the sim, HCI, replay and world scanners must
- * accept and refuse the same options).
+ * What every back-end does first in start(): refuse a second start, and check and fill in its
+ * options (the sim, HCI, replay and world scanners, and the sim and HCI advertisers, must accept
+ * and refuse the same options).
  */
 import { ConfigError } from "../core/errors.js";
 import { PROTOCOLS, type Protocol } from "../protocols/rolling-id-scheme.js";
-import type { ScannerOptions } from "./radio.js";
+import type { AdvertiserOptions, ScannerOptions } from "./radio.js";
+
+/** Advertising interval when the options give none, ms. */
+export const DEFAULT_ADVERTISING_INTERVAL_MS = 250;
 
 export interface ScanPlan {
   /** Protocols to report. */
@@ -28,4 +31,18 @@ export function planScan(options: ScannerOptions, running: boolean): ScanPlan {
     );
   }
   return { protocols: new Set(options.protocols ?? PROTOCOLS), intervalMs, windowMs };
+}
+
+/** Throws unless `running` is false; then returns the options' advertising interval, ms. */
+export function planAdvertising(options: AdvertiserOptions, running: boolean): number {
+  if (running)
+    throw new ConfigError("the advertiser is already running; stop it first", "E_RADIO_STATE");
+  const intervalMs = options.intervalMs ?? DEFAULT_ADVERTISING_INTERVAL_MS;
+  if (!(intervalMs >= 20 && intervalMs <= 10_240)) {
+    throw new ConfigError(
+      `advertising interval must be 20-10240 ms, got ${intervalMs}`,
+      "E_RADIO_OPTIONS",
+    );
+  }
+  return intervalMs;
 }
