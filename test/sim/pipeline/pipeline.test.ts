@@ -121,16 +121,22 @@ describe("detectContacts", () => {
   }
 });
 
+/** Writes a run's files (data, detections and summary) to a new temporary folder. */
+function writeRunFolder(result: ReturnType<typeof runPipeline>): string {
+  const dir = mkdtempSync(join(tmpdir(), "proxkit-run-"));
+  writeRunFiles(
+    dir,
+    result.data,
+    result.detections,
+    runSummary(result.data, result.evaluation, result.data.rssiVsDistance),
+  );
+  return dir;
+}
+
 describe("the run folder", () => {
   it("round-trips: re-running detection from the files gives the same detections and evaluation", () => {
     const result = runPipeline(builtInScenario("classroom"), small);
-    const dir = mkdtempSync(join(tmpdir(), "proxkit-run-"));
-    writeRunFiles(
-      dir,
-      result.data,
-      result.detections,
-      runSummary(result.data, result.evaluation, result.data.rssiVsDistance),
-    );
+    const dir = writeRunFolder(result);
     const read = readRunFiles(dir);
     expect(read.meta).toEqual(result.data.meta);
     expect(read.indexCases).toEqual(result.data.indexCases);
@@ -152,14 +158,7 @@ describe("the run folder", () => {
 
   it("is deterministic: the same seed writes byte-identical files", () => {
     const files = (seed: number) => {
-      const result = runPipeline(builtInScenario("classroom"), { ...small, seed });
-      const dir = mkdtempSync(join(tmpdir(), "proxkit-run-"));
-      writeRunFiles(
-        dir,
-        result.data,
-        result.detections,
-        runSummary(result.data, result.evaluation, result.data.rssiVsDistance),
-      );
+      const dir = writeRunFolder(runPipeline(builtInScenario("classroom"), { ...small, seed }));
       return [
         "sightings.jsonl",
         "keys.jsonl",
