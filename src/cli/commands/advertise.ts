@@ -19,7 +19,7 @@ import type { Radio, RadioSighting } from "../../radio/radio.js";
 import { SimMedium } from "../../radio/sim/sim-medium.js";
 import { ID_FIELD } from "../../signal/sighting.js";
 import { parseDurationMs, parseInteger } from "../parse.js";
-import { parseSpeed, stopSignal } from "./scan.js";
+import { parseSpeed, runPaced, stopSignal } from "./scan.js";
 
 export const ADVERTISE_RADIOS = ["hci", "sim"] as const;
 
@@ -172,7 +172,7 @@ export async function runAdvertise(
       );
     }
     const waits: Promise<unknown>[] = [abortPromise(io.signal), fatalPromise];
-    if (medium) waits.push(runMedium(medium, speed, options.durationMs, io.signal));
+    if (medium) waits.push(runPaced(medium, speed, options.durationMs, io.signal, 60_000));
     else if (options.durationMs !== undefined) waits.push(sleep(options.durationMs));
     await Promise.race(waits);
   } finally {
@@ -184,27 +184,6 @@ export async function runAdvertise(
     `stopped after ${rotations} rotation${rotations === 1 ? "" : "s"} at ${new Date(nowMs()).toISOString()}${listener ? `; a simulated phone 1 m away heard ${heard} advertisements` : ""}`,
   );
   return listener ? { rotations, heard } : { rotations };
-}
-
-async function runMedium(
-  medium: SimMedium,
-  speed: number,
-  durationMs: number | undefined,
-  signal: AbortSignal | undefined,
-): Promise<void> {
-  const scheduler = medium.scheduler;
-  const startMs = scheduler.nowMs();
-  const endMs = durationMs === undefined ? Number.POSITIVE_INFINITY : startMs + durationMs;
-  const wallStart = Date.now();
-  while (!signal?.aborted && scheduler.nowMs() < endMs) {
-    if (speed === Number.POSITIVE_INFINITY) {
-      scheduler.runUntil(Math.min(endMs, scheduler.nowMs() + 60_000));
-      await new Promise((resolve) => setImmediate(resolve));
-    } else {
-      await sleep(50);
-      scheduler.runUntil(Math.min(endMs, startMs + (Date.now() - wallStart) * speed));
-    }
-  }
 }
 
 interface AdvertiseArgs {

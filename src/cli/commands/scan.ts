@@ -281,7 +281,7 @@ export async function runScan(options: ScanOptions, io: ScanIo): Promise<{ sight
       }, REDRAW_MS);
     }
     const waits: Promise<unknown>[] = [abort, endedByRadio];
-    if (scene) waits.push(runScene(scene, speed, options.durationMs, io.signal));
+    if (scene) waits.push(runPaced(scene.medium, speed, options.durationMs, io.signal, 10_000));
     else if (options.durationMs !== undefined) waits.push(sleep(options.durationMs));
     await Promise.race(waits);
     stopping = true;
@@ -307,20 +307,24 @@ export async function runScan(options: ScanOptions, io: ScanIo): Promise<{ sight
   return { sightings: count };
 }
 
-/** Runs the sim scene's clock: paced at `speed` times real time, or flat out. */
-async function runScene(
-  scene: SimScanScene,
+/**
+ * Runs a simulated medium's clock for `durationMs` (or until `signal`): paced at `speed` times
+ * real time, or flat out in steps of `flatOutStepMs` of simulated time between event-loop turns.
+ */
+export async function runPaced(
+  medium: SimMedium,
   speed: number,
   durationMs: number | undefined,
   signal: AbortSignal | undefined,
+  flatOutStepMs: number,
 ): Promise<void> {
-  const scheduler = scene.medium.scheduler;
+  const scheduler = medium.scheduler;
   const startMs = scheduler.nowMs();
   const endMs = durationMs === undefined ? Number.POSITIVE_INFINITY : startMs + durationMs;
   const wallStart = Date.now();
   while (!signal?.aborted && scheduler.nowMs() < endMs) {
     if (speed === Number.POSITIVE_INFINITY) {
-      scheduler.runUntil(Math.min(endMs, scheduler.nowMs() + 10_000));
+      scheduler.runUntil(Math.min(endMs, scheduler.nowMs() + flatOutStepMs));
       await new Promise((resolve) => setImmediate(resolve));
     } else {
       await sleep(50);
