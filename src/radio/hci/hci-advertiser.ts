@@ -23,7 +23,7 @@ import {
 import { type HciControl, hciControlOf } from "./hci-control.js";
 import { type HciSettings, type Internals, openBleLibrary } from "./hci-settings.js";
 import type { LibraryGuard } from "./library-guard.js";
-import { PendingTimers } from "./timers.js";
+import { DoublingBackoff, PendingTimers } from "./timers.js";
 
 /** GAEN BT spec v1.2: advertising interval 200-270 ms. */
 const FIRST_BACKOFF_MS = 1000;
@@ -65,7 +65,7 @@ export class HciAdvertiser extends EventEmitter<AdvertiserEvents> implements Adv
   private rotation = -1;
   private generation = 0;
   private active = false;
-  private backoffMs = FIRST_BACKOFF_MS;
+  private readonly backoff = new DoublingBackoff(FIRST_BACKOFF_MS, MAX_BACKOFF_MS);
   private recovering = false;
   /** The source failed: nothing goes back on the air until the next start(). */
   private failed = false;
@@ -323,10 +323,9 @@ export class HciAdvertiser extends EventEmitter<AdvertiserEvents> implements Adv
 
   private scheduleRecovery(): void {
     const generation = this.generation;
-    this.pending.after(this.backoffMs, () => {
+    this.pending.after(this.backoff.next(), () => {
       if (generation === this.generation && this.state === "unavailable") this.recover();
     });
-    this.backoffMs = Math.min(this.backoffMs * 2, MAX_BACKOFF_MS);
   }
 
   /** Puts the current broadcast back on the air after the adapter returned. */
@@ -341,7 +340,7 @@ export class HciAdvertiser extends EventEmitter<AdvertiserEvents> implements Adv
       () => {
         this.recovering = false;
         if (generation !== this.generation || this.state !== "unavailable") return;
-        this.backoffMs = FIRST_BACKOFF_MS;
+        this.backoff.reset();
         this.setState("running");
         this.noteRotation(broadcast);
       },

@@ -20,7 +20,7 @@ import { planScan } from "../start-options.js";
 import { type HciSettings, type Internals, openBleLibrary } from "./hci-settings.js";
 import type { LibraryGuard } from "./library-guard.js";
 import { addressBytes, advertisingDataOf, type NobleAdvertisement } from "./noble-advertisement.js";
-import { PendingTimers } from "./timers.js";
+import { DoublingBackoff, PendingTimers } from "./timers.js";
 
 const FIRST_BACKOFF_MS = 1000;
 const MAX_BACKOFF_MS = 30_000;
@@ -42,7 +42,7 @@ export class HciScanner extends EventEmitter<ScannerEvents> implements Scanner {
   /** Between a successful start() and stop(), including "unavailable" spells. */
   private active = false;
   private generation = 0;
-  private backoffMs = FIRST_BACKOFF_MS;
+  private readonly backoff = new DoublingBackoff(FIRST_BACKOFF_MS, MAX_BACKOFF_MS);
   private attempts = 0;
   private readonly pending: PendingTimers;
 
@@ -186,8 +186,7 @@ export class HciScanner extends EventEmitter<ScannerEvents> implements Scanner {
 
   private scheduleRestart(): void {
     const generation = this.generation;
-    this.pending.after(this.backoffMs, () => void this.attemptRestart(generation));
-    this.backoffMs = Math.min(this.backoffMs * 2, MAX_BACKOFF_MS);
+    this.pending.after(this.backoff.next(), () => void this.attemptRestart(generation));
   }
 
   private async attemptRestart(generation: number): Promise<void> {
@@ -226,7 +225,7 @@ export class HciScanner extends EventEmitter<ScannerEvents> implements Scanner {
 
   private resume(): void {
     if (this.state !== "unavailable") return;
-    this.backoffMs = FIRST_BACKOFF_MS;
+    this.backoff.reset();
     this.attempts = 0;
     this.setState("running");
     this.startScanning();

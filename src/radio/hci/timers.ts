@@ -39,3 +39,27 @@ export class PendingTimers {
     this.handles.clear();
   }
 }
+
+/** Waits between restart attempts: `firstMs`, doubling up to `maxMs`, until reset. */
+export class DoublingBackoff {
+  private delayMs: number;
+
+  constructor(
+    private readonly firstMs: number,
+    private readonly maxMs: number,
+  ) {
+    this.delayMs = firstMs;
+  }
+
+  /** The wait before the next attempt (the one after waits twice as long, up to `maxMs`). */
+  next(): number {
+    const delayMs = this.delayMs;
+    this.delayMs = Math.min(delayMs * 2, this.maxMs);
+    return delayMs;
+  }
+
+  /** After a success: the next wait is `firstMs` again. */
+  reset(): void {
+    this.delayMs = this.firstMs;
+  }
+}
