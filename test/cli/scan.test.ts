@@ -63,7 +63,15 @@ describe("proxkit scan", () => {
   it("--radio sim --format table: one row per ID with smoothed RSSI and distance", async () => {
     const out = collect();
     await runScan(
-      { radio: "sim", format: "table", speed: Infinity, durationMs: 120_000, simDevices: 3 },
+      {
+        radio: "sim",
+        format: "table",
+        speed: Infinity,
+        durationMs: 120_000,
+        simDevices: 3,
+        // Two minutes inside one 15-minute slot: no ID rotates, so one row per device.
+        simStartMs: Date.UTC(2026, 0, 5, 9, 1),
+      },
       out.io,
     );
     const lines = out.text().trim().split("\n");

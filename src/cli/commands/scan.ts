@@ -42,9 +42,10 @@ export interface ScanOptions {
   readonly estimator?: string;
   /** Print the advertiser's address in JSON lines. */
   readonly addresses?: boolean;
-  /** The sim scene: how many devices, and its seed. */
+  /** The sim scene: how many devices, its seed, and its start time (default: now). */
   readonly simDevices?: number;
   readonly seed?: number;
+  readonly simStartMs?: number;
   /** Extra HCI options (tests inject fake bindings). */
   readonly hci?: HciRadioOptions;
 }
@@ -193,7 +194,11 @@ export async function runScan(options: ScanOptions, io: ScanIo): Promise<{ sight
   let scene: SimScanScene | undefined;
   let radio: Radio;
   if (options.radio === "sim") {
-    scene = new SimScanScene(Date.now(), options.simDevices ?? 6, options.seed ?? 1);
+    scene = new SimScanScene(
+      options.simStartMs ?? Date.now(),
+      options.simDevices ?? 6,
+      options.seed ?? 1,
+    );
     radio = await scene.scanner;
     await scene.ready();
   } else if (options.radio === "replay") {
