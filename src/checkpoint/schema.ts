@@ -14,7 +14,7 @@
  * - `health`: the daemon's heartbeat, adapter state and counters (key/value).
  * - `health_minutes`: sightings heard per minute, for `checkpoint status`.
  * - `clock_events`: clock jumps and trust changes, as the daemon saw them.
- * - `outbox`: closed windows waiting for the MQTT forwarder, which deletes a row after PUBACK.
+ * - `outbox`: closed windows waiting for the MQTT forwarder, which deletes a row once the collector's receipt confirms it is stored (after the broker's PUBACK).
  */
 import type { Database } from "better-sqlite3";
 
