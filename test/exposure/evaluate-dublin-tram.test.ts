@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { CodecError, ConfigError } from "../../src/core/errors.js";
 import {
+  balancedAccuracyInterval,
   crossValidateDetector,
   DUBLIN_TRAM_BIN_EDGES_DB,
   type DublinTramPair,
@@ -186,6 +187,46 @@ describe("cross-validation of the detector", () => {
   });
 });
 
+describe("balancedAccuracyInterval", () => {
+  // Seats 1..6 each log 1..7 (as in the tram data): close when at most 2 apart in number.
+  const pairs: DublinTramPair[] = [];
+  for (let a = 1; a <= 6; a++)
+    for (let b = 1; b <= 7; b++)
+      if (a !== b)
+        pairs.push({
+          row: pairs.length,
+          handsets: [a, b],
+          distanceM: Math.abs(a - b) <= 2 ? 1.5 : 4,
+          minutesPerBin: histogram({}),
+        });
+  const truth = pairs.map((p) => p.distanceM <= 2);
+
+  it("is a point for a perfect rule and for a constant one", () => {
+    expect(balancedAccuracyInterval(pairs, truth)).toEqual([1, 1]);
+    expect(
+      balancedAccuracyInterval(
+        pairs,
+        truth.map(() => true),
+      ),
+    ).toEqual([0.5, 0.5]);
+    expect(
+      balancedAccuracyInterval(
+        pairs,
+        truth.map((t) => !t),
+      ),
+    ).toEqual([0, 0]);
+  });
+
+  it("is seeded, and a coin-flip rule's interval holds 0.5 and its own estimate", () => {
+    const coin = pairs.map((p) => (p.handsets[0] * 7 + p.handsets[1] * 3) % 2 === 0);
+    const interval = balancedAccuracyInterval(pairs, coin);
+    expect(balancedAccuracyInterval(pairs, coin)).toEqual(interval);
+    expect(interval[0]).toBeLessThan(0.5);
+    expect(interval[1]).toBeGreaterThan(0.5);
+    expect(balancedAccuracyInterval(pairs, coin, 2000, 2)).not.toEqual(interval);
+  });
+});
+
 describe.skipIf(!HAVE_DATA)("the Dublin tram data (Leith & Farrell 2020)", () => {
   const evaluation = HAVE_DATA ? evaluateDublinTram({ dataDir: DATA_DIR }) : undefined;
   const result = (name: string): DublinTramPresetResult => {
@@ -244,6 +285,18 @@ describe.skipIf(!HAVE_DATA)("the Dublin tram data (Leith & Farrell 2020)", () =>
       .sort((a, b) => b.youdenJ - a.youdenJ)[0];
     expect(best.preset).toBe("nhs-v2");
     expect(best.youdenJ).toBeGreaterThan(proxkit.crossValidated!.youdenJ);
+  });
+
+  it("no rule is told from chance: every 95 % interval of balanced accuracy holds 0.5", () => {
+    // 72 rows from 21 seat pairs: resampling seats, even nhs-v2's 0.598 spans 0.44-0.75.
+    for (const r of evaluation!.results) {
+      const [lo, hi] = r.balancedAccuracy95;
+      const point = (r.crossValidated ?? r).balancedAccuracy;
+      expect(lo).toBeLessThanOrEqual(point);
+      expect(hi).toBeGreaterThanOrEqual(point);
+      expect(lo).toBeLessThanOrEqual(0.5);
+      expect(hi).toBeGreaterThanOrEqual(0.5);
+    }
   });
 
   it("evaluates chosen presets only, and rejects an unknown one", () => {

@@ -46,18 +46,24 @@ function evaluateTram(args: EvaluateArgs & { input: string[] }): void {
     preset: r.preset,
     ...dublinTramSummary(r),
     balanced_accuracy: Math.round((r.crossValidated ?? r).balancedAccuracy * 1000) / 1000,
+    balanced_accuracy_95: r.balancedAccuracy95.map((x) => Math.round(x * 1000) / 1000),
   }));
   if (format === "json")
     writeJson({ dataset: "dublin-tram", closeDistanceM: evaluation.closeDistanceM, results: rows });
   else
-    writeRows(rows, "table", [
-      "preset",
-      "pairs",
-      "notifications",
-      "tpr",
-      "fpr",
-      "balanced_accuracy",
-    ]);
+    writeRows(
+      rows.map((r) => ({ ...r, balanced_accuracy_95: r.balanced_accuracy_95.join(" to ") })),
+      "table",
+      [
+        "preset",
+        "pairs",
+        "notifications",
+        "tpr",
+        "fpr",
+        "balanced_accuracy",
+        "balanced_accuracy_95",
+      ],
+    );
 }
 
 /** A simulated run: every detector (or the presets named) re-scored from the run folder's files. */
@@ -106,15 +112,27 @@ function evaluateHerald(args: EvaluateArgs & { input: string[] }): void {
   }
   process.stdout.write(`${evaluation.split.description}\n\n`);
   const round = (x: number) => Math.round(x * 1000) / 1000;
+  const { priorOnly } = evaluation;
   writeRows(
-    evaluation.estimators.map((e) => ({
-      estimator: e.name,
-      mae_m: round(e.maeM),
-      auc: round(e.auc),
-      auc_within_pair: round(e.aucWithinRecording),
-      balanced_accuracy: round(e.balancedAccuracy),
-      instants: e.samples,
-    })),
+    [
+      ...evaluation.estimators.map((e) => ({
+        estimator: e.name,
+        mae_m: round(e.maeM),
+        auc: round(e.auc),
+        auc_within_pair: round(e.aucWithinRecording),
+        balanced_accuracy: round(e.balancedAccuracy),
+        instants: e.samples,
+      })),
+      {
+        // For scale: what knowing only the training distances gives (no RSSI at all).
+        estimator: `(prior: ${priorOnly.distanceM} m always)`,
+        mae_m: round(priorOnly.maeM),
+        auc: 0.5,
+        auc_within_pair: 0.5,
+        balanced_accuracy: 0.5,
+        instants: evaluation.estimators[0]?.samples ?? 0,
+      },
+    ],
     "table",
     ["estimator", "mae_m", "auc", "auc_within_pair", "balanced_accuracy", "instants"],
   );
