@@ -8,10 +8,19 @@
  * - an exposure window holds one key's scans and lasts at most 30 minutes: a sighting 30
  *   minutes or more after the window's first sighting starts a new window.
  *
+ * A phone's OS scans about 4 s every 3.5-5 minutes, so its scan instances are its scans. A
+ * receiver that scans continuously hears a key every second, and the 25.5 s rule would make a
+ * whole 30-minute window one scan instance worth 120 s. `maxScanInstanceMs` (default unlimited:
+ * exactly the EN API) closes a scan instance once it has lasted that long; the next sighting
+ * starts a new one, so with 60 s every scan of a continuous scanner gets secondsSinceLastScan 60
+ * and the weighted durations add up to the stay. Scans that a duty cycle already ends (4 s GAEN,
+ * 40 s Bluezone) never reach 60 s, so that value leaves duty-cycled receivers exact.
+ *
  * Streaming: state lives in typed arrays indexed by handle (no allocation per sighting); a
  * window is emitted once no later sighting can change it, so the windows are the same however
  * the stream is split into calls. Sightings of one key must come in time order.
  */
+import { ConfigError } from "../core/errors.js";
 
 /** Sightings at most this far apart belong to one scan instance. */
 export const SCAN_GAP_MS = 25_500;
@@ -19,6 +28,24 @@ export const SCAN_GAP_MS = 25_500;
 export const WINDOW_MAX_MS = 30 * 60_000;
 /** secondsSinceLastScan when the previous scan time is unknown. */
 export const UNKNOWN_SECONDS_SINCE_LAST_SCAN = 120;
+
+export interface ExposureWindowBuilderOptions {
+  /** Key handles to size the state for at first (it grows as needed). Default 1024. */
+  expectedHandles?: number;
+  /**
+   * Longest scan instance, ms: a sighting this long or longer after its scan instance's first
+   * sighting starts a new scan instance. Default unlimited (the EN API's scan instances). Use 60
+   * s or more (`CONTINUOUS_SCAN_PERIOD_MS`): secondsSinceLastScan counts whole minutes, so scans
+   * less than a minute apart would each count 0 s.
+   */
+  maxScanInstanceMs?: number;
+}
+
+/**
+ * The scan period proxkit gives a continuous scanner (`maxScanInstanceMs`): one minute, the
+ * shortest period whose secondsSinceLastScan (60) the EN API itself produces.
+ */
+export const CONTINUOUS_SCAN_PERIOD_MS = 60_000;
 
 export interface ScanInstance {
   /** First sighting of the scan, ms since the Unix epoch. */
@@ -40,6 +67,7 @@ export interface ExposureWindow {
 
 export class ExposureWindowBuilder {
   private readonly onWindow: (window: ExposureWindow) => void;
+  private readonly maxScanInstanceMs: number;
   private windowStartMs: Float64Array;
   private scanFirstMs: Float64Array;
   private scanLastMs: Float64Array;
@@ -53,9 +81,13 @@ export class ExposureWindowBuilder {
   private openQueueHead = 0;
   private open = 0;
 
-  constructor(onWindow: (window: ExposureWindow) => void, expectedHandles = 1024) {
+  constructor(
+    onWindow: (window: ExposureWindow) => void,
+    options: ExposureWindowBuilderOptions = {},
+  ) {
     this.onWindow = onWindow;
-    const n = Math.max(16, expectedHandles);
+    this.maxScanInstanceMs = validMaxScanInstanceMs(options.maxScanInstanceMs);
+    const n = Math.max(16, options.expectedHandles ?? 1024);
     this.windowStartMs = new Float64Array(n).fill(Number.NaN);
     this.scanFirstMs = new Float64Array(n);
     this.scanLastMs = new Float64Array(n);
@@ -85,7 +117,10 @@ export class ExposureWindowBuilder {
       this.closeScan(handle);
       this.emit(handle);
       this.openWindow(handle, atMs);
-    } else if (atMs - this.scanLastMs[handle] > SCAN_GAP_MS) {
+    } else if (
+      atMs - this.scanLastMs[handle] > SCAN_GAP_MS ||
+      atMs - this.scanFirstMs[handle] >= this.maxScanInstanceMs
+    ) {
       this.closeScan(handle);
       this.scanFirstMs[handle] = atMs;
     } else {
@@ -224,4 +259,12 @@ export class ExposureWindowBuilder {
     count.set(this.scanCount);
     this.scanCount = count;
   }
+}
+
+/** `maxScanInstanceMs` checked: a positive number of ms, or unlimited when undefined. */
+function validMaxScanInstanceMs(ms: number | undefined): number {
+  if (ms === undefined) return Number.POSITIVE_INFINITY;
+  if (!(ms > 0))
+    throw new ConfigError(`maxScanInstanceMs must be positive, got ${ms}`, "E_SCAN_PERIOD");
+  return ms;
 }

@@ -27,6 +27,12 @@ export interface MatchOptions {
   defaultTxPowerDbm?: number;
   /** Clock tolerance for Bluezone/DP-3T lookups, ms. */
   toleranceMs?: number;
+  /**
+   * Longest scan instance, ms, for sightings recorded by a continuous scanner (60 s,
+   * `CONTINUOUS_SCAN_PERIOD_MS`, gives each minute its own scan); default unlimited, the EN API's
+   * scan instances. See `ExposureWindowBuilderOptions.maxScanInstanceMs`.
+   */
+  maxScanInstanceMs?: number;
 }
 
 export interface MatchedWindow {
@@ -104,7 +110,10 @@ export function matchExposures(
 
   events.sort((a, b) => a.exposure - b.exposure || a.atMs - b.atMs);
   const windows: ExposureWindow[] = [];
-  const builder = new ExposureWindowBuilder((w) => windows.push(w), exposures.length);
+  const builder = new ExposureWindowBuilder((w) => windows.push(w), {
+    expectedHandles: exposures.length,
+    maxScanInstanceMs: options.maxScanInstanceMs,
+  });
   for (const e of events) builder.push(e.exposure, e.atMs, e.attenuationDb);
   builder.flush();
   windows.sort((a, b) => a.startMs - b.startMs || a.handle - b.handle);

@@ -15,6 +15,12 @@ export interface SightingIngestOptions {
   /** Time constant of the attenuation EMA, ms (default 30 s: about one GAEN scan's worth of readings). */
   smoothingTimeConstantMs?: number;
   expectedIds?: number;
+  /**
+   * Longest scan instance, ms (default unlimited, the EN API's scan instances); 60 s
+   * (`CONTINUOUS_SCAN_PERIOD_MS`) for a receiver that scans continuously. See
+   * `ExposureWindowBuilderOptions.maxScanInstanceMs`.
+   */
+  maxScanInstanceMs?: number;
   onWindow?: (window: ExposureWindow) => void;
 }
 
@@ -35,7 +41,10 @@ export class SightingIngest {
     const n = Math.max(16, options.expectedIds ?? 1024);
     this.smoothedDb = new Float64Array(n).fill(Number.NaN);
     this.lastMs = new Float64Array(n);
-    this.windows = new ExposureWindowBuilder(options.onWindow ?? (() => {}), n);
+    this.windows = new ExposureWindowBuilder(options.onWindow ?? (() => {}), {
+      expectedHandles: n,
+      maxScanInstanceMs: options.maxScanInstanceMs,
+    });
   }
 
   /** Adds a sighting of ID `handle`; `txPowerDbm` NaN means unknown. Returns the attenuation, dB. */

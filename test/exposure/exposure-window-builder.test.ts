@@ -1,15 +1,23 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { ConfigError } from "../../src/core/errors.js";
 import {
+  CONTINUOUS_SCAN_PERIOD_MS,
   type ExposureWindow,
   ExposureWindowBuilder,
   SCAN_GAP_MS,
   WINDOW_MAX_MS,
 } from "../../src/exposure/exposure-window-builder.js";
 
-function build(sightings: readonly [number, number, number][]): ExposureWindow[] {
+function build(
+  sightings: readonly [number, number, number][],
+  maxScanInstanceMs?: number,
+): ExposureWindow[] {
   const windows: ExposureWindow[] = [];
-  const builder = new ExposureWindowBuilder((w) => windows.push(w), 2);
+  const builder = new ExposureWindowBuilder((w) => windows.push(w), {
+    expectedHandles: 2,
+    maxScanInstanceMs,
+  });
   for (const [handle, atMs, db] of sightings) builder.push(handle, atMs, db);
   builder.flush();
   return windows;
@@ -71,63 +79,168 @@ describe("ExposureWindowBuilder", () => {
     expect(windows[2].scanInstances[0].secondsSinceLastScan).toBe(0);
   });
 
-  const stream = fc
-    .array(
-      fc.tuple(
-        fc.integer({ min: 0, max: 3 }),
-        fc.integer({ min: 0, max: 120_000 }),
-        fc.integer({ min: 20, max: 110 }),
-      ),
-      {
-        maxLength: 200,
-      },
-    )
-    .map((steps) => {
-      // Turn gaps into a time-ordered stream.
-      let t = 1_600_000_000_000;
-      return steps.map(([handle, gapMs, db]) => {
-        t += gapMs;
-        return [handle, t, db] as [number, number, number];
-      });
-    });
-
-  it("gives the same windows however the stream is split (property)", () => {
-    fc.assert(
-      fc.property(stream, fc.array(fc.nat(), { maxLength: 10 }), (sightings, cuts) => {
-        const expected = canonical(build(sightings));
-        const windows: ExposureWindow[] = [];
-        const builder = new ExposureWindowBuilder((w) => windows.push(w), 1);
-        const cutSet = new Set(cuts.map((c) => c % (sightings.length + 1)));
-        sightings.forEach(([handle, atMs, db], i) => {
-          if (cutSet.has(i)) builder.advanceTo(atMs); // the receiver learns time has moved on
-          builder.push(handle, atMs, db);
+  /** Time-ordered sightings of 4 keys, consecutive ones at most `maxGapMs` apart. */
+  const streamOf = (maxGapMs: number) =>
+    fc
+      .array(
+        fc.tuple(
+          fc.integer({ min: 0, max: 3 }),
+          fc.integer({ min: 0, max: maxGapMs }),
+          fc.integer({ min: 20, max: 110 }),
+        ),
+        {
+          maxLength: 200,
+        },
+      )
+      .map((steps) => {
+        // Turn gaps into a time-ordered stream.
+        let t = 1_600_000_000_000;
+        return steps.map(([handle, gapMs, db]) => {
+          t += gapMs;
+          return [handle, t, db] as [number, number, number];
         });
+      });
+  const stream = streamOf(120_000);
+  /** Phone-like (sparse) and continuous-scanner-like (dense) streams. */
+  const anyStream = fc.oneof(stream, streamOf(5_000));
+  /** No limit (the EN API), a limit shorter than the scan gap, and continuous-scanner periods. */
+  const maxScanInstance = fc.constantFrom(undefined, 1_000, 20_000, 60_000, 120_000);
+
+  it("gives the same windows however the stream is split, with or without a longest scan instance (property)", () => {
+    fc.assert(
+      fc.property(
+        anyStream,
+        fc.array(fc.nat(), { maxLength: 10 }),
+        maxScanInstance,
+        (sightings, cuts, maxScanInstanceMs) => {
+          const expected = canonical(build(sightings, maxScanInstanceMs));
+          const windows: ExposureWindow[] = [];
+          const builder = new ExposureWindowBuilder((w) => windows.push(w), {
+            expectedHandles: 1,
+            maxScanInstanceMs,
+          });
+          const cutSet = new Set(cuts.map((c) => c % (sightings.length + 1)));
+          sightings.forEach(([handle, atMs, db], i) => {
+            if (cutSet.has(i)) builder.advanceTo(atMs); // the receiver learns time has moved on
+            builder.push(handle, atMs, db);
+          });
+          builder.flush();
+          expect(canonical(windows)).toEqual(expected);
+        },
+      ),
+    );
+  });
+
+  it("snapshots an open window as flush then emits it (property)", () => {
+    fc.assert(
+      fc.property(anyStream, maxScanInstance, (sightings, maxScanInstanceMs) => {
+        const windows: ExposureWindow[] = [];
+        const builder = new ExposureWindowBuilder((w) => windows.push(w), {
+          expectedHandles: 1,
+          maxScanInstanceMs,
+        });
+        for (const [handle, atMs, db] of sightings) builder.push(handle, atMs, db);
+        const snapshots = [0, 1, 2, 3].map((h) => builder.snapshot(h)).filter((w) => w);
+        const emitted = windows.length;
         builder.flush();
-        expect(canonical(windows)).toEqual(expected);
+        expect(canonical(windows.slice(emitted))).toEqual(canonical(snapshots as ExposureWindow[]));
+        expect(windows.length - emitted).toBe(snapshots.length);
       }),
     );
   });
 
   it("keeps the window invariants (property)", () => {
     fc.assert(
-      fc.property(stream, (sightings) => {
-        const windows = build(sightings);
-        const total = windows.reduce(
-          (sum, w) => sum + w.scanInstances.reduce((s, scan) => s + scan.sightings, 0),
-          0,
-        );
-        expect(total).toBe(sightings.length);
-        for (const w of windows) {
-          const scans = w.scanInstances;
-          expect(scans[0].atMs).toBe(w.startMs);
-          for (let i = 0; i < scans.length; i++) {
-            expect(scans[i].atMs - w.startMs).toBeLessThan(WINDOW_MAX_MS);
-            expect(scans[i].minAttenuationDb).toBeLessThanOrEqual(scans[i].typicalAttenuationDb);
-            expect([0, 60, 120, 180, 240, 300]).toContain(scans[i].secondsSinceLastScan);
-            if (i > 0) expect(scans[i].atMs - scans[i - 1].atMs).toBeGreaterThan(SCAN_GAP_MS);
+      fc.property(
+        anyStream,
+        fc.constantFrom(undefined, 30_000, 60_000, 120_000),
+        (sightings, maxScanInstanceMs) => {
+          const windows = build(sightings, maxScanInstanceMs);
+          const total = windows.reduce(
+            (sum, w) => sum + w.scanInstances.reduce((s, scan) => s + scan.sightings, 0),
+            0,
+          );
+          expect(total).toBe(sightings.length);
+          for (const w of windows) {
+            const scans = w.scanInstances;
+            expect(scans[0].atMs).toBe(w.startMs);
+            for (let i = 0; i < scans.length; i++) {
+              expect(scans[i].atMs - w.startMs).toBeLessThan(WINDOW_MAX_MS);
+              expect(scans[i].minAttenuationDb).toBeLessThanOrEqual(scans[i].typicalAttenuationDb);
+              expect([0, 60, 120, 180, 240, 300]).toContain(scans[i].secondsSinceLastScan);
+              if (i > 0) expect(scans[i].atMs - scans[i - 1].atMs).toBeGreaterThan(SCAN_GAP_MS);
+              // The scan holds its key's sightings from its start to the next scan's, all
+              // within the longest scan instance of its start.
+              const endMs = i + 1 < scans.length ? scans[i + 1].atMs : w.startMs + WINDOW_MAX_MS;
+              const mine = sightings.filter(
+                ([h, atMs]) => h === w.handle && atMs >= scans[i].atMs && atMs < endMs,
+              );
+              expect(mine).toHaveLength(scans[i].sightings);
+              const lastMs = mine[mine.length - 1][1];
+              if (maxScanInstanceMs !== undefined)
+                expect(lastMs - scans[i].atMs).toBeLessThan(maxScanInstanceMs);
+            }
           }
-        }
-      }),
+        },
+      ),
     );
+  });
+
+  /** One sighting of key 0 every `everyMs` from `fromMs` to before `toMs`, at 55 dB. */
+  const every = (fromMs: number, toMs: number, everyMs: number) => {
+    const out: [number, number, number][] = [];
+    for (let t = fromMs; t < toMs; t += everyMs) out.push([0, t, 55]);
+    return out;
+  };
+
+  it("cuts a continuous scanner's 30 minutes into one-minute scans that add up to the stay", () => {
+    const continuous = every(0, WINDOW_MAX_MS, 1000);
+    const [exact] = build(continuous);
+    expect(exact.scanInstances.map((s) => [s.secondsSinceLastScan, s.sightings])).toEqual([
+      [120, 1800],
+    ]);
+    const [window] = build(continuous, CONTINUOUS_SCAN_PERIOD_MS);
+    expect(window.scanInstances).toHaveLength(30);
+    expect(window.scanInstances.map((s) => s.atMs)).toEqual(
+      Array.from({ length: 30 }, (_, k) => k * 60_000),
+    );
+    expect(window.scanInstances.map((s) => s.secondsSinceLastScan)).toEqual([
+      120,
+      ...Array(29).fill(60),
+    ]);
+    expect(window.scanInstances.every((s) => s.sightings === 60)).toBe(true);
+    // The next window of the same key continues the one-minute rhythm.
+    const windows = build(every(0, 2 * WINDOW_MAX_MS, 1000), CONTINUOUS_SCAN_PERIOD_MS);
+    expect(windows).toHaveLength(2);
+    expect(windows[1].scanInstances.map((s) => s.secondsSinceLastScan)).toEqual(Array(30).fill(60));
+  });
+
+  it("starts the next scan at the first sighting after the limit (real sightings are not on a grid)", () => {
+    const [window] = build(every(0, 200_000, 700), 60_000);
+    // Sightings at multiples of 700 ms: the first at or after 60 s is 60.2 s, then 120.4 s, 180.6 s.
+    expect(window.scanInstances.map((s) => s.atMs)).toEqual([0, 60_200, 120_400, 180_600]);
+    expect(window.scanInstances.map((s) => s.secondsSinceLastScan)).toEqual([120, 60, 60, 60]);
+  });
+
+  it("leaves a duty-cycled phone's scans as the EN API defines them", () => {
+    // A 4 s scan every 4 minutes (GAEN) and 40 s every 260 s (Bluezone), 200 ms apart.
+    for (const [scanMs, periodMs] of [
+      [4_000, 240_000],
+      [40_000, 260_000],
+    ]) {
+      const sightings: [number, number, number][] = [];
+      for (let start = 0; start < 3 * WINDOW_MAX_MS; start += periodMs)
+        sightings.push(...every(start, start + scanMs, 200));
+      expect(canonical(build(sightings, CONTINUOUS_SCAN_PERIOD_MS))).toEqual(
+        canonical(build(sightings)),
+      );
+    }
+  });
+
+  it("refuses a longest scan instance that is not positive", () => {
+    for (const bad of [0, -1, Number.NaN])
+      expect(() => new ExposureWindowBuilder(() => {}, { maxScanInstanceMs: bad })).toThrow(
+        ConfigError,
+      );
   });
 });
