@@ -4,9 +4,19 @@
  * ±2 h window and the TX-power check, Bluezone/DP-3T IDs by their chained day keys), build
  * exposure windows, and let each detector decide. One match per receiver; the windows are then
  * grouped by the index case whose key they matched and scored per detector.
+ *
+ * Scan instances last at most a minute (`maxScanInstanceMs`, `CONTINUOUS_SCAN_PERIOD_MS`): a
+ * receiver that scans continuously (scenario `"scanning": "continuous"`, e.g. the checkpoint
+ * queue's scanner) then gets one scan, secondsSinceLastScan 60 (a value the EN API itself
+ * produces), per minute heard, and the weighted durations add up to the stay; under the EN API's
+ * 25.5 s rule alone its 30 minutes would be one scan worth 120 s. Duty-cycled receivers stay
+ * exact without being told apart: their scans (4 s GAEN, 40 s Bluezone, `SCAN_CADENCES`) end
+ * before a minute, so the limit never cuts one. That is also why the run's files need not record
+ * the cadence for `rerunFolder`.
  */
 import { toHex } from "../../src/core/hex.js";
 import { matchDayKeys } from "../../src/exposure/chained-key-matcher.js";
+import { CONTINUOUS_SCAN_PERIOD_MS } from "../../src/exposure/exposure-window-builder.js";
 import { GaenMatcher, toGaenColumns } from "../../src/exposure/gaen-matcher.js";
 import { matchExposures } from "../../src/exposure/match-exposures.js";
 import { PRESET_NAMES, presetFor, type RiskPreset } from "../../src/exposure/risk-preset.js";
@@ -41,6 +51,11 @@ export interface DetectOptions {
    * its own matching: the same result, far fewer derivations. Default true.
    */
   prefilter?: boolean;
+  /**
+   * Longest scan instance, ms (default `CONTINUOUS_SCAN_PERIOD_MS`, one minute: see the module
+   * comment; `Infinity` gives the EN API's scan instances for every receiver).
+   */
+  maxScanInstanceMs?: number;
   /** Called after each receiver with the fraction of receivers done. */
   onProgress?: (fraction: number) => void;
 }
@@ -71,6 +86,7 @@ export function detectContacts(data: RunData, options: DetectOptions = {}): Pair
   const startMs = data.meta.startMs;
   const receivers = data.sightings.length;
   const heard = options.prefilter === false ? undefined : keysHeard(data);
+  const maxScanInstanceMs = options.maxScanInstanceMs ?? CONTINUOUS_SCAN_PERIOD_MS;
   data.sightings.forEach((sightings, receiver) => {
     if (options.onProgress && receiver % 16 === 15) options.onProgress((receiver + 1) / receivers);
     if (sightings.length === 0) return;
@@ -79,6 +95,7 @@ export function detectContacts(data: RunData, options: DetectOptions = {}): Pair
     const result = matchExposures(published, sightings, {
       preset: presets[0],
       defaultTxPowerDbm: options.defaultTxPowerDbm ?? -24,
+      maxScanInstanceMs,
     });
     const byIndex = new Map<number, ScoredWindow[]>();
     const spans = new Map<number, [number, number][]>();
