@@ -12,12 +12,22 @@
  *   all) and continuity (share of the 30 s windows in which such a pair was within the close
  *   distance that hold at least one reading): properties of the link layer, the same for every
  *   detector, over every agent, index case or not;
- * - a precision-recall curve per detector, sweeping its score threshold.
+ * - a precision-recall curve per detector, sweeping its score threshold;
+ * - two reference rows, not detectors: `heard` notifies every pair whose receiver matched any of
+ *   the index case's IDs (what ignoring RSSI gives), and `ceiling`, the best F1 of a threshold on
+ *   the model's exact mean signal chosen in hindsight (`ceiling.ts`, from `data.ceiling`).
  */
 import { toHex } from "../../src/core/hex.js";
 import type { PairDetection } from "../pipeline/detect-contacts.js";
-import { closeTruthSeconds, pairKey, type RunData, type RunMeta } from "../pipeline/run-data.js";
+import {
+  closeTruthSeconds,
+  pairKey,
+  type RunCeiling,
+  type RunData,
+  type RunMeta,
+} from "../pipeline/run-data.js";
 import { senderOfId } from "../pipeline/sender-of-id.js";
+import { sweepThreshold } from "./ceiling.js";
 
 /** Continuity is measured in windows of this length (Herald's analysis uses 30 s). */
 export const CONTINUITY_WINDOW_S = 30;
@@ -44,6 +54,19 @@ export interface DetectorEvaluation {
   readonly continuity: number;
 }
 
+/** A reference row: what ignoring RSSI gives (`heard`) and the RSSI ceiling (`ceiling`). */
+export interface ReferenceEvaluation {
+  readonly name: "heard" | "ceiling";
+  readonly precision: number;
+  readonly recall: number;
+  readonly f1: number;
+  readonly truePositives: number;
+  readonly falsePositives: number;
+  readonly falseNegatives: number;
+  /** ceiling: the best threshold on the mean signal, dBm (null when no pair scored); heard: null. */
+  readonly thresholdDbm: number | null;
+}
+
 export interface RunEvaluation {
   readonly run: RunMeta;
   /** Ordered (index case, receiver) pairs scored, and how many of them are close contacts. */
@@ -53,6 +76,12 @@ export interface RunEvaluation {
   readonly continuity: number;
   readonly detectors: DetectorEvaluation[];
   readonly prCurves: { detector: string; points: PrPoint[] }[];
+  /** `heard`, then `ceiling` when the run has one. */
+  readonly references: ReferenceEvaluation[];
+  /** The ceiling's precision-recall curve (threshold in dBm), when computed. */
+  readonly referencePrCurves: { reference: string; points: PrPoint[] }[];
+  /** Why the ceiling row is missing (skipped, or a run folder from before it existed). */
+  readonly referencesNote?: string;
 }
 
 const round = (x: number, digits = 4) => {
@@ -191,6 +220,7 @@ export function evaluateRun(
     });
     prCurves.push({ detector: name, points: prCurve(scores, positives.size) });
   }
+  const refs = referenceRows(data, detections, isIndex, positives);
   return {
     run: data.meta,
     pairs,
@@ -199,7 +229,72 @@ export function evaluateRun(
     continuity: coverage.continuity,
     detectors,
     prCurves,
+    references: refs.references,
+    referencePrCurves: refs.curves,
+    ...(refs.note === undefined ? {} : { referencesNote: refs.note }),
   };
+}
+
+/** The note printed when a run has no ceiling row. */
+export function ceilingNote(ceiling: RunCeiling | undefined): string | undefined {
+  if (ceiling === undefined)
+    return "ceiling absent: the run folder has no ceiling.jsonl (written by proxkit simulate)";
+  if ("skipped" in ceiling) return `ceiling not computed: ${ceiling.skipped}`;
+  return undefined;
+}
+
+function referenceRows(
+  data: RunData,
+  detections: readonly PairDetection[],
+  isIndex: Uint8Array,
+  positives: ReadonlySet<number>,
+): {
+  references: ReferenceEvaluation[];
+  curves: RunEvaluation["referencePrCurves"];
+  note?: string;
+} {
+  const row = (
+    name: ReferenceEvaluation["name"],
+    tp: number,
+    fp: number,
+    thresholdDbm: number | null,
+  ): ReferenceEvaluation => {
+    const fn = positives.size - tp;
+    const m = prf(tp, fp, fn);
+    return {
+      name,
+      precision: round(m.precision),
+      recall: round(m.recall),
+      f1: round(m.f1),
+      truePositives: tp,
+      falsePositives: fp,
+      falseNegatives: fn,
+      thresholdDbm,
+    };
+  };
+  // Heard: every ordered pair with a detection row (its receiver matched one of the index
+  // case's IDs), whatever the detector.
+  const heard = new Set<number>();
+  for (const d of detections) if (isIndex[d.index]) heard.add(pairKey(d.index, d.receiver));
+  let tp = 0;
+  for (const key of heard) if (positives.has(key)) tp++;
+  const references = [row("heard", tp, heard.size - tp, null)];
+  const note = ceilingNote(data.ceiling);
+  const ceiling = data.ceiling;
+  if (ceiling === undefined || "skipped" in ceiling) return { references, curves: [], note };
+  const sweep = sweepThreshold(
+    ceiling.scores
+      .filter((s) => isIndex[s.index])
+      .map((s) => ({ score: s.score, positive: positives.has(pairKey(s.index, s.receiver)) })),
+    positives.size,
+  );
+  references.push(row("ceiling", sweep.truePositives, sweep.falsePositives, sweep.threshold));
+  const points = sweep.curve.map((p) => ({
+    threshold: round(p.threshold, 3),
+    precision: round(p.precision),
+    recall: round(p.recall),
+  }));
+  return { references, curves: [{ reference: "ceiling", points }] };
 }
 
 /**

@@ -58,6 +58,29 @@ export interface RssiDistanceSample {
   readonly rssiDbm: number;
 }
 
+/**
+ * The ceiling pass's per-pair scores (`sim/evaluation/ceiling.ts`): for each ordered pair
+ * (index case, receiver) the `rank`-th strongest per-second mean signal, dBm, on a `binDb` grid
+ * from `floorDbm` (pairs never that often at or above the floor are left out).
+ */
+export interface CeilingScores {
+  /** Seconds per sample (the world's step). */
+  readonly stepS: number;
+  /** Samples a pair needs at or above θ: close minutes over the step. */
+  readonly rank: number;
+  readonly floorDbm: number;
+  readonly binDb: number;
+  /** By (index, receiver). */
+  readonly scores: readonly {
+    readonly index: number;
+    readonly receiver: number;
+    readonly score: number;
+  }[];
+}
+
+/** The ceiling of a run: its scores, or why it was not computed. */
+export type RunCeiling = CeilingScores | { readonly skipped: string };
+
 export interface RunData {
   readonly meta: RunMeta;
   /** Stored sightings by receiver index, in time order. */
@@ -67,6 +90,8 @@ export interface RunData {
   /** Every published key, as a key server would hand them to phones. */
   readonly published: PublishedKeySet;
   readonly truth: GroundTruthRecord;
+  /** The ceiling pass's scores; undefined for runs written before it existed. */
+  readonly ceiling?: RunCeiling;
 }
 
 /** Ordered pair key (index case, receiver) as one number (agents < 65 536). */

@@ -9,9 +9,21 @@
  *   cases), one `"agent"` line per agent (role, protocol, the day keys its phone advertised) and
  *   one `"pair"` line per pair ever within the close distance (close seconds, intervals);
  * - `detections.jsonl`: each detector's decision per ordered pair that matched;
+ * - `ceiling.jsonl`: a `"ceiling"` line (step, rank, floor and bin of the scores, or why the
+ *   ceiling pass was skipped) and one `"pair"` line per scored ordered pair (index, receiver,
+ *   score in dBm) for the reference rows (`sim/evaluation/ceiling.ts`); absent in older runs;
  * - `summary.json`: the evaluation and the RSSI/distance sample of the report.
  */
-import { closeSync, mkdirSync, openSync, readFileSync, statSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from "node:fs";
 import { join } from "node:path";
 import { ConfigError } from "../../src/core/errors.js";
 import { fromHex, toHex } from "../../src/core/hex.js";
@@ -19,13 +31,21 @@ import { readPublishedKeys } from "../../src/io/published-keys-file.js";
 import { PROTOCOLS, type Protocol, utcDate } from "../../src/protocols/rolling-id-scheme.js";
 import { parseSighting, type Sighting, sightingToJson } from "../../src/signal/sighting.js";
 import type { PairDetection } from "./detect-contacts.js";
-import type { RunData, RunMeta, TruthAgent, TruthPair } from "./run-data.js";
+import type {
+  CeilingScores,
+  RunCeiling,
+  RunData,
+  RunMeta,
+  TruthAgent,
+  TruthPair,
+} from "./run-data.js";
 
 export const RUN_FILES = {
   sightings: "sightings.jsonl",
   keys: "keys.jsonl",
   truth: "truth.jsonl",
   detections: "detections.jsonl",
+  ceiling: "ceiling.jsonl",
   summary: "summary.json",
   report: "report.html",
 } as const;
@@ -85,6 +105,54 @@ function* truthLines(data: RunData): Generator<string> {
   for (const p of data.truth.pairs) yield JSON.stringify({ type: "pair", ...p });
 }
 
+function* ceilingLines(ceiling: RunCeiling): Generator<string> {
+  if ("skipped" in ceiling) {
+    yield JSON.stringify({ type: "ceiling", skipped: ceiling.skipped });
+    return;
+  }
+  const { scores, ...head } = ceiling;
+  yield JSON.stringify({ type: "ceiling", ...head });
+  for (const s of scores) yield JSON.stringify({ type: "pair", ...s });
+}
+
+/** Reads `ceiling.jsonl` (see the file comment), or undefined when the run has none. */
+export function readCeilingFile(path: string): RunCeiling | undefined {
+  if (!existsSync(path)) return undefined;
+  let head: Omit<CeilingScores, "scores"> | undefined;
+  const scores: { index: number; receiver: number; score: number }[] = [];
+  for (const { line, number } of readLines(path)) {
+    const where = `${path} line ${number}`;
+    const json = parseJson(line, where);
+    if (json.type === "ceiling") {
+      if (typeof json.skipped === "string") return { skipped: json.skipped };
+      const { stepS, rank, floorDbm, binDb } = json;
+      if (![stepS, rank, floorDbm, binDb].every((x) => typeof x === "number"))
+        throw new ConfigError(`${where}: needs stepS, rank, floorDbm and binDb`, "E_RUN");
+      head = {
+        stepS: stepS as number,
+        rank: rank as number,
+        floorDbm: floorDbm as number,
+        binDb: binDb as number,
+      };
+    } else if (json.type === "pair") {
+      const { index, receiver, score } = json;
+      if (
+        !Number.isInteger(index) ||
+        !Number.isInteger(receiver) ||
+        typeof score !== "number" ||
+        !Number.isFinite(score)
+      )
+        throw new ConfigError(
+          `${where}: needs integer index and receiver, a finite score`,
+          "E_RUN",
+        );
+      scores.push({ index: index as number, receiver: receiver as number, score });
+    }
+  }
+  if (!head) throw new ConfigError(`${path} has no "ceiling" line`, "E_RUN");
+  return { ...head, scores };
+}
+
 /** Writes the run's data files and detections into `dir` (created if missing). */
 export function writeRunFiles(
   dir: string,
@@ -104,6 +172,9 @@ export function writeRunFiles(
     join(dir, RUN_FILES.detections),
     detections.map((d) => JSON.stringify(d)),
   );
+  // No ceiling: no file (not one left from an earlier run in the same folder).
+  if (data.ceiling) writeLines(join(dir, RUN_FILES.ceiling), ceilingLines(data.ceiling));
+  else rmSync(join(dir, RUN_FILES.ceiling), { force: true });
   writeLines(join(dir, RUN_FILES.summary), [JSON.stringify(summary, null, 2)]);
 }
 
@@ -177,5 +248,13 @@ export function readRunFiles(dir: string): RunData {
     sightings[receiver as number].push(parseSighting(line, where));
   }
   const published = readPublishedKeys(join(dir, RUN_FILES.keys));
-  return { meta: runMeta, sightings, indexCases, published, truth: { agents, pairs } };
+  const ceiling = readCeilingFile(join(dir, RUN_FILES.ceiling));
+  return {
+    meta: runMeta,
+    sightings,
+    indexCases,
+    published,
+    truth: { agents, pairs },
+    ...(ceiling ? { ceiling } : {}),
+  };
 }

@@ -1,24 +1,39 @@
 /**
  * The whole simulated pipeline for one scenario: simulate (world, link layer, stored
  * sightings, published keys, truth), detect (every receiver matches the published keys and
- * every detector decides), evaluate against the truth, and write the run folder. `rerunFolder`
- * redoes detection and evaluation from a folder's files alone.
+ * every detector decides), the ceiling pass (a second world of the same scenario and seed,
+ * scoring what an exact mean signal allows: `sim/evaluation/ceiling.ts`), evaluate against the
+ * truth, and write the run folder. `rerunFolder` redoes detection and evaluation from a folder's
+ * files alone.
  */
 import { PRESET_NAMES } from "../../src/exposure/risk-preset.js";
+import { CEILING_MAX_AGENTS, ceilingPass, trajectoryMismatches } from "../evaluation/ceiling.js";
 import { evaluateRun, type RunEvaluation } from "../evaluation/evaluate-run.js";
 import { reportRun } from "../evaluation/report-run.js";
 import type { ReportRun } from "../report/report-input.js";
 import type { Scenario } from "../world/scenario.js";
 import { defaultDetectors, detectContacts, type PairDetection } from "./detect-contacts.js";
-import type { RssiDistanceSample, RunData } from "./run-data.js";
+import type { RssiDistanceSample, RunCeiling, RunData } from "./run-data.js";
 import { readRunFiles, writeRunFiles } from "./run-files.js";
-import { type SimulatedRun, type SimulateRunOptions, simulateRun } from "./simulate-run.js";
+import {
+  type SimulatedRun,
+  type SimulateRunOptions,
+  simulateRun,
+  TRUTH_RANGE_M,
+  withProtocol,
+} from "./simulate-run.js";
 
 export interface PipelineResult {
   readonly data: SimulatedRun;
   readonly detections: PairDetection[];
   readonly evaluation: RunEvaluation;
-  readonly timings: { simulateMs: number; detectMs: number; evaluateMs: number };
+  readonly timings: {
+    simulateMs: number;
+    detectMs: number;
+    /** The ceiling pass (0 when skipped). */
+    ceilingMs: number;
+    evaluateMs: number;
+  };
 }
 
 /** The summary written as summary.json (no wall times: the same seed gives the same bytes). */
@@ -37,21 +52,63 @@ export function runSummary(
     continuity: evaluation.continuity,
     detectors: evaluation.detectors,
     prCurves: evaluation.prCurves,
+    references: evaluation.references,
+    referencePrCurves: evaluation.referencePrCurves,
+    ...(evaluation.referencesNote === undefined
+      ? {}
+      : { referencesNote: evaluation.referencesNote }),
     rssiVsDistance,
   };
+}
+
+/**
+ * The run's ceiling: `ceiling` true computes it, false skips it, undefined computes it up to
+ * `CEILING_MAX_AGENTS` agents. Not computed when the second world's ground truth differs from
+ * the run's (the ceiling would be about other trajectories).
+ */
+export function runCeiling(
+  scenario: Scenario,
+  data: RunData,
+  options: SimulateRunOptions & { ceiling?: boolean },
+): RunCeiling {
+  const n = data.meta.agents;
+  if (options.ceiling === false) return { skipped: "skipped with --no-ceiling" };
+  if (options.ceiling === undefined && n > CEILING_MAX_AGENTS)
+    return {
+      skipped: `${n} agents, above ${CEILING_MAX_AGENTS} (simulate --ceiling computes it anyway)`,
+    };
+  const pass = ceilingPass(withProtocol(scenario, options.protocol), {
+    seed: data.meta.seed,
+    agents: options.agents,
+    durationS: data.meta.durationS,
+    indexCases: data.indexCases,
+    closeDistanceM: data.meta.closeDistanceM,
+    closeMinutes: data.meta.closeMinutes,
+    truthRangeM: TRUTH_RANGE_M,
+  });
+  const mismatches = trajectoryMismatches(pass.closeSeconds, data.truth.pairs);
+  if (mismatches > 0)
+    return {
+      skipped: `the second pass moved differently from the run (${mismatches} pairs' close time differ); please report this`,
+    };
+  return pass.ceiling;
 }
 
 export function runPipeline(
   scenario: Scenario,
   options: SimulateRunOptions & {
     presets?: readonly string[];
+    /** Ceiling pass: true always, false never, default up to `CEILING_MAX_AGENTS` agents. */
+    ceiling?: boolean;
     /** Progress of the matching and detection, per receiver. */
     onMatchProgress?: (fraction: number) => void;
   } = {},
 ): PipelineResult {
   const t0 = performance.now();
-  const data = simulateRun(scenario, options);
+  const simulated = simulateRun(scenario, options);
   const t1 = performance.now();
+  const data: SimulatedRun = { ...simulated, ceiling: runCeiling(scenario, simulated, options) };
+  const tc = performance.now();
   const detectors = defaultDetectors(options.presets ?? PRESET_NAMES);
   const detections = detectContacts(data, {
     presets: detectors,
@@ -68,7 +125,7 @@ export function runPipeline(
     data,
     detections,
     evaluation,
-    timings: { simulateMs: t1 - t0, detectMs: t2 - t1, evaluateMs: t3 - t2 },
+    timings: { simulateMs: t1 - t0, ceilingMs: tc - t1, detectMs: t2 - tc, evaluateMs: t3 - t2 },
   };
 }
 

@@ -7,7 +7,7 @@ import { dublinTramSummary, evaluateDublinTram } from "../../exposure/evaluate-d
 import { PRESET_NAMES, presetFor } from "../../exposure/risk-preset.js";
 import { evaluateHeraldEdison } from "../../signal/evaluate-herald-edison.js";
 import { writeJson, writeRows } from "../output.js";
-import { EVALUATION_COLUMNS, evaluationRows } from "./simulate.js";
+import { EVALUATION_COLUMNS, evaluationRows, writeReferences } from "./simulate.js";
 
 interface EvaluateArgs {
   dataset?: string;
@@ -79,10 +79,16 @@ function evaluateSimulatedRun(dir: string, args: EvaluateArgs): void {
       closeContacts: evaluation.closeContacts,
       detectors: evaluation.detectors,
       prCurves: evaluation.prCurves,
+      references: evaluation.references,
+      referencePrCurves: evaluation.referencePrCurves,
+      ...(evaluation.referencesNote === undefined
+        ? {}
+        : { referencesNote: evaluation.referencesNote }),
     });
     return;
   }
   writeRows(evaluationRows(evaluation), "table", EVALUATION_COLUMNS);
+  writeReferences(evaluation);
 }
 
 function isFolder(path: string): boolean {
@@ -183,7 +189,7 @@ export const evaluateCommand: CommandModule<object, EvaluateArgs> = {
         '{"pairs": 72, "notifications": 0, ...}',
       )
       .epilogue(
-        "--run: the simulated run's ground truth decides; precision, recall and F1 over ordered (index case, receiver) pairs, duration error, Herald detection and continuity (see proxkit simulate --help). " +
+        "--run: the simulated run's ground truth decides; precision, recall and F1 over ordered (index case, receiver) pairs, duration error, Herald detection and continuity, then the reference rows (heard) and (ceiling), the latter from the run's ceiling.jsonl (see proxkit simulate --help). " +
           "dublin-tram: a pair is close when its handsets were at most 2 m apart; each pair's minutes per 2 dB attenuation bin are spread evenly over the bin's whole-dB values, so a bin straddling a threshold counts in proportion. Our detector (proxkit) is reported cross-validated, leave one handset out. herald-edison: estimators are fitted on test 5 (Pixel 2 / Galaxy A20) and reported on tests 7 and 8 (Note 8 / Pixel 2), read every 30 s, causally.",
       ) as unknown as Argv<EvaluateArgs>,
   handler: (args) => {

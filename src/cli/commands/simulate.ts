@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import cliProgress from "cli-progress";
 import type { Argv, CommandModule } from "yargs";
+import { CEILING_MAX_AGENTS } from "../../../sim/evaluation/ceiling.js";
 import { RUN_FILES } from "../../../sim/pipeline/run-files.js";
 import {
   type PipelineResult,
@@ -37,6 +38,7 @@ interface SimulateArgs {
   preset?: string[];
   format?: string;
   "default-job"?: boolean;
+  ceiling?: boolean;
 }
 
 /** The scenarios of `npm start` (`--default-job`), each with the scenario's own length. */
@@ -110,6 +112,49 @@ export const EVALUATION_COLUMNS = [
   "continuity",
 ];
 
+interface ReferenceRows {
+  references: readonly {
+    name: string;
+    precision: number;
+    recall: number;
+    f1: number;
+    truePositives: number;
+    falsePositives: number;
+    thresholdDbm: number | null;
+  }[];
+  referencesNote?: string;
+}
+
+/**
+ * The reference rows as a small table of their own under the detectors' (they are not
+ * detectors), with a line saying what they are, and the note when the ceiling is missing.
+ */
+export function writeReferences(result: ReferenceRows): void {
+  const r3 = (x: number) => Math.round(x * 1000) / 1000;
+  process.stdout.write("\nreferences (not detectors):\n");
+  writeRows(
+    result.references.map((r) => ({
+      reference: `(${r.name})`,
+      precision: r3(r.precision),
+      recall: r3(r.recall),
+      f1: r3(r.f1),
+      notified: r.truePositives + r.falsePositives,
+      threshold_dbm: r.thresholdDbm,
+    })),
+    "table",
+    ["reference", "precision", "recall", "f1", "notified", "threshold_dbm"],
+  );
+  process.stdout.write(
+    [
+      "(heard): notify every pair whose receiver matched any of the index case's IDs, ignoring RSSI.",
+      "(ceiling): notify when the propagation model's exact mean signal was >= threshold_dbm for the",
+      "close minutes, threshold chosen in hindsight: an upper bound for threshold rules on smoothed",
+      "RSSI over this run's channel, not for every conceivable detector.\n",
+    ].join("\n"),
+  );
+  if (result.referencesNote) process.stdout.write(`${result.referencesNote}\n`);
+}
+
 /** A progress bar on stderr when it is a terminal; nothing otherwise. */
 function progressBar(label: string) {
   if (!process.stderr.isTTY) return { update: (_f: number, _stage?: string) => {}, stop: () => {} };
@@ -147,8 +192,13 @@ function runOne(
   }
   writePipelineRun(dir, result);
   const t = result.timings;
+  const ceiling = result.data.ceiling;
+  const ceilingText =
+    ceiling && "skipped" in ceiling
+      ? `ceiling not computed (${ceiling.skipped})`
+      : `ceiling pass in ${(t.ceilingMs / 1000).toFixed(1)} s`;
   process.stderr.write(
-    `${scenario.name}: ${result.data.meta.agents} agents, ${result.data.sightingCount} sightings; simulated in ${(t.simulateMs / 1000).toFixed(1)} s, matched and detected in ${(t.detectMs / 1000).toFixed(1)} s -> ${dir}\n`,
+    `${scenario.name}: ${result.data.meta.agents} agents, ${result.data.sightingCount} sightings; simulated in ${(t.simulateMs / 1000).toFixed(1)} s, ${ceilingText}, matched and detected in ${(t.detectMs / 1000).toFixed(1)} s -> ${dir}\n`,
   );
   return result;
 }
@@ -211,6 +261,10 @@ export const simulateCommand: CommandModule<object, SimulateArgs> = {
         choices: ["json", "table"],
         describe: "Evaluation on stdout [default: table on a terminal, json otherwise]",
       })
+      .option("ceiling", {
+        type: "boolean",
+        describe: `Reference rows: also run the ceiling pass, a second world of the same scenario and seed that scores the best threshold on the model's exact mean signal (--no-ceiling skips it) [default: on up to ${CEILING_MAX_AGENTS} agents]`,
+      })
       .option("default-job", {
         type: "boolean",
         describe: `The job of npm start: ${DEFAULT_JOB_SCENARIOS.join(" and ")} with their defaults, one report`,
@@ -225,8 +279,12 @@ export const simulateCommand: CommandModule<object, SimulateArgs> = {
         "2,000 people for 10 minutes, one in ten publishing keys",
       )
       .example("$0 simulate --default-job", "What npm start runs: classroom and tram")
+      .example(
+        "$0 simulate -s plaza -n 2000 -d 10m --ceiling",
+        "The ceiling row too, though above the default agent limit (slow in big crowds)",
+      )
       .epilogue(
-        `Writes into --out: sightings.jsonl (what each phone heard, with "receiver"), keys.jsonl (the index cases' published keys), truth.jsonl (every agent's keys and every pair's close intervals), detections.jsonl, summary.json and report.html. The evaluation is over ordered (index case, receiver) pairs: precision, recall and F1 of "close contact" (within --close-distance for --close-minutes), the mean absolute error of the minutes each detector counts, and Herald-style detection (share of close pairs heard at all) and continuity (share of 30 s windows while close with a reading). proxkit evaluate --run DIR redoes it from the files.`,
+        `Writes into --out: sightings.jsonl (what each phone heard, with "receiver"), keys.jsonl (the index cases' published keys), truth.jsonl (every agent's keys and every pair's close intervals), detections.jsonl, ceiling.jsonl (the ceiling pass's per-pair scores), summary.json and report.html. The evaluation is over ordered (index case, receiver) pairs: precision, recall and F1 of "close contact" (within --close-distance for --close-minutes), the mean absolute error of the minutes each detector counts, and Herald-style detection (share of close pairs heard at all) and continuity (share of 30 s windows while close with a reading). Two reference rows follow, not detectors: (heard) notifies every pair that matched at all (what ignoring RSSI gives); (ceiling) is the best F1 of "mean signal >= threshold for the close minutes" with the propagation model's exact mean signal and the threshold chosen in hindsight, from a second pass over the same scenario and seed (ceiling.jsonl): what the channel allows a threshold rule. proxkit evaluate --run DIR redoes it from the files.`,
       ) as unknown as Argv<SimulateArgs>,
   handler: async (args) => {
     for (const name of [
@@ -240,6 +298,7 @@ export const simulateCommand: CommandModule<object, SimulateArgs> = {
       "close-distance",
       "close-minutes",
       "format",
+      "ceiling",
     ] as const) {
       if (Array.isArray(args[name]))
         throw new ConfigError(`--${name} was given more than once`, "E_USAGE");
@@ -274,6 +333,7 @@ export const simulateCommand: CommandModule<object, SimulateArgs> = {
           ? undefined
           : fraction(args["close-minutes"], "--close-minutes", 0.1, 10_080),
       presets,
+      ceiling: args.ceiling,
     };
     const jobs = args["default-job"]
       ? DEFAULT_JOB_SCENARIOS.map((name) => builtInScenario(name))
@@ -317,7 +377,25 @@ export const simulateCommand: CommandModule<object, SimulateArgs> = {
           ...d,
         })),
       );
-      writeJson({ detectors, report: reportPath });
+      const references = results.flatMap(({ result }) =>
+        result.evaluation.references.map((r) => ({
+          ...(jobs.length > 1 ? { scenario: result.data.meta.scenario } : {}),
+          ...r,
+        })),
+      );
+      const notes = results
+        .filter(({ result }) => result.evaluation.referencesNote !== undefined)
+        .map(({ result }) =>
+          jobs.length > 1
+            ? `${result.data.meta.scenario}: ${result.evaluation.referencesNote}`
+            : result.evaluation.referencesNote,
+        );
+      writeJson({
+        detectors,
+        references,
+        ...(notes.length > 0 ? { referencesNote: notes.join("; ") } : {}),
+        report: reportPath,
+      });
       return;
     }
     for (const { result } of results) {
@@ -326,6 +404,7 @@ export const simulateCommand: CommandModule<object, SimulateArgs> = {
         `\n${e.run.scenario}: ${e.run.agents} agents, ${Math.round(e.run.durationS / 60)} min, seed ${e.run.seed}, protocol ${e.run.protocol}; ${e.pairs} ordered pairs, ${e.closeContacts} close contacts (${e.run.closeDistanceM} m, ${e.run.closeMinutes} min)\n`,
       );
       writeRows(evaluationRows(e), "table", EVALUATION_COLUMNS);
+      writeReferences(e);
     }
     process.stdout.write(`\nreport: ${reportPath}\n`);
   },

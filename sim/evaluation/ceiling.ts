@@ -1,0 +1,273 @@
+/**
+ * The RSSI ceiling of a simulated run: the best F1 any rule "notify when the mean signal was at
+ * or above θ for `closeMinutes`" could reach if the receiver knew each second's mean signal of
+ * the run's own propagation model exactly (path loss, shadowing, people in between, carry
+ * losses; no fading, no device offsets: `Propagation.meanRssiDbm`) and θ were chosen in
+ * hindsight. It tells channel-limited error (signal nearly flat in distance, shadowing) from
+ * detector error. It is an upper bound for threshold rules on smoothed RSSI, not a Bayes bound
+ * for every conceivable detector.
+ *
+ * `ceilingPass` steps a second world built from the same scenario, seed and agent count (its
+ * mobility draws are the run's; propagation has a random stream of its own, so the shadowing is
+ * its own draw of the same model) without a link layer, and keeps per pair a histogram of the
+ * per-second mean signal. A pair's score is its `rank`-th strongest second, rank = close minutes
+ * over the step: the highest θ at which "seconds with mean >= θ" still reaches the close minutes.
+ */
+import { STEP_MS } from "../engine/run-simulation.js";
+import type { CeilingScores, TruthPair } from "../pipeline/run-data.js";
+import type { Scenario } from "../world/scenario.js";
+import { buildWorld } from "../world/world.js";
+
+/** Histogram bin of the mean signal, dB: scores are on this grid. */
+export const CEILING_BIN_DB = 0.5;
+/** Above this many agents `simulate` skips the ceiling pass unless asked (`--ceiling`). */
+export const CEILING_MAX_AGENTS = 1000;
+/** Most points kept on the ceiling's precision-recall curve. */
+const MAX_CURVE_POINTS = 60;
+
+/**
+ * Per-pair counts of values in bins of `binDb` from `floorDbm` up; values at or above the top
+ * bin's lower edge land in the top bin, values below the floor are not counted. Memory per pair
+ * is `bins` 32-bit counts, whatever the run's length.
+ */
+export class SignalHistogram {
+  readonly floorDbm: number;
+  readonly binDb: number;
+  readonly bins: number;
+
+  constructor(floorDbm: number, topDbm: number, binDb = CEILING_BIN_DB) {
+    if (!(topDbm > floorDbm && binDb > 0)) throw new RangeError("histogram needs top > floor");
+    this.floorDbm = floorDbm;
+    this.binDb = binDb;
+    this.bins = Math.ceil((topDbm - floorDbm) / binDb);
+  }
+
+  newCounts(): Uint32Array {
+    return new Uint32Array(this.bins);
+  }
+
+  add(counts: Uint32Array, valueDbm: number): void {
+    if (!(valueDbm >= this.floorDbm)) return;
+    const bin = Math.floor((valueDbm - this.floorDbm) / this.binDb);
+    counts[bin < this.bins ? bin : this.bins - 1]++;
+  }
+
+  /**
+   * The lower edge of the bin holding the `k`-th largest value counted, dBm: the highest
+   * threshold on the bin grid with at least `k` values at or above it. -Infinity when fewer than
+   * `k` values reached the floor.
+   */
+  kthLargest(counts: Uint32Array, k: number): number {
+    let seen = 0;
+    for (let bin = this.bins - 1; bin >= 0; bin--) {
+      seen += counts[bin];
+      if (seen >= k) return this.floorDbm + bin * this.binDb;
+    }
+    return Number.NEGATIVE_INFINITY;
+  }
+}
+
+export interface CeilingPassOptions {
+  seed: number;
+  /** The run's agent override (the same groups and geometry scaling as the run). */
+  agents?: number;
+  durationS: number;
+  indexCases: readonly number[];
+  closeDistanceM: number;
+  closeMinutes: number;
+  /**
+   * The run's ground-truth trace range, metres (`TRUTH_RANGE_M`): the truth then walks the same
+   * pairs the same way, so pairs at exactly the close distance count alike.
+   */
+  truthRangeM: number;
+}
+
+export interface CeilingPass {
+  readonly ceiling: CeilingScores;
+  /** The pass's own ground truth: close seconds per unordered pair `a * 65_536 + b` (a < b). */
+  readonly closeSeconds: Map<number, number>;
+  readonly wallMs: number;
+}
+
+/**
+ * Steps a fresh world of `scenario` (the run's, protocol already applied) and scores every
+ * ordered pair (index case, receiver) ever within the propagation's reception range. Mean
+ * signals below the receivers' sensitivity are not counted: phones report nothing weaker, so no
+ * smoothed RSSI, and no threshold on it, goes below it.
+ */
+export function ceilingPass(scenario: Scenario, options: CeilingPassOptions): CeilingPass {
+  const started = performance.now();
+  const world = buildWorld(scenario, {
+    seed: options.seed,
+    agents: options.agents,
+    groundTruth: {
+      closeDistanceM: options.closeDistanceM,
+      closeMinutes: options.closeMinutes,
+      rangeM: options.truthRangeM,
+      onSample: () => {},
+    },
+  });
+  const agents = world.agents;
+  const propagation = world.propagation;
+  const p = propagation.params;
+  const histogram = new SignalHistogram(p.sensitivityDbm, p.saturationDbm);
+  const stepS = STEP_MS / 1000;
+  const rank = Math.max(1, Math.ceil((options.closeMinutes * 60) / stepS - 1e-9));
+  const isIndex = new Uint8Array(agents.count);
+  for (const i of options.indexCases) isIndex[i] = 1;
+  const txGainDb = (i: number) => p.txGainDb?.[agents.deviceIndex[i]] ?? 0;
+  const rxOffsetDb = (i: number) => p.rxOffsetDb?.[agents.deviceIndex[i]] ?? 0;
+
+  // Squared cull / near distances by txCarry * 3 + rxCarry (the mean signal is symmetric).
+  const cullD2 = new Float64Array(9);
+  const nearD2 = new Float64Array(9);
+  const row = new Float64Array(3);
+  for (let r = 0; r < 3; r++) {
+    propagation.cullDistancesSquared(r, row);
+    for (let t = 0; t < 3; t++) cullD2[t * 3 + r] = row[t];
+    propagation.nearDistancesSquared(r, row);
+    for (let t = 0; t < 3; t++) nearD2[t * 3 + r] = row[t];
+  }
+
+  const counts = new Map<number, Uint32Array>();
+  const carry = agents.carry;
+  const visit = (i: number, j: number, distanceM: number): void => {
+    if (isIndex[i] === 0 && isIndex[j] === 0) return;
+    const a = Math.min(i, j);
+    const b = Math.max(i, j);
+    const d2 = distanceM * distanceM;
+    const combo = carry[a] * 3 + carry[b];
+    if (d2 > cullD2[combo]) return;
+    // Upper bound without the people in between (they only weaken it); device offsets removed.
+    const upperDbm = propagation.linkMeanUpperDbm(a, b) - txGainDb(a) - rxOffsetDb(b);
+    if (upperDbm < histogram.floorDbm - 1e-3) return;
+    // Far pairs get fresh shadowing per advertisement in the run: their mean is the path loss.
+    const meanDbm = d2 <= nearD2[combo] ? propagation.meanRssiDbm(a, b) : upperDbm;
+    if (meanDbm < histogram.floorDbm) return;
+    const key = a * 65_536 + b;
+    let c = counts.get(key);
+    if (!c) {
+      c = histogram.newCounts();
+      counts.set(key, c);
+    }
+    histogram.add(c, meanDbm);
+  };
+
+  const rangeM = world.receptionRangeM;
+  const steps = Math.ceil((options.durationS * 1000) / STEP_MS);
+  for (let s = 0; s < steps; s++) {
+    world.step(STEP_MS);
+    world.radioGrid.forEachPair(rangeM, visit);
+  }
+
+  const scores: { index: number; receiver: number; score: number }[] = [];
+  for (const [key, c] of counts) {
+    const score = histogram.kthLargest(c, rank);
+    if (score === Number.NEGATIVE_INFINITY) continue;
+    const a = Math.floor(key / 65_536);
+    const b = key % 65_536;
+    if (isIndex[a]) scores.push({ index: a, receiver: b, score });
+    if (isIndex[b]) scores.push({ index: b, receiver: a, score });
+  }
+  scores.sort((x, y) => x.index - y.index || x.receiver - y.receiver);
+
+  const closeSeconds = new Map<number, number>();
+  world.groundTruth?.forEachClosePair((a, b, closeS) => {
+    closeSeconds.set(Math.min(a, b) * 65_536 + Math.max(a, b), closeS);
+  });
+  return {
+    ceiling: {
+      stepS,
+      rank,
+      floorDbm: histogram.floorDbm,
+      binDb: histogram.binDb,
+      scores,
+    },
+    closeSeconds,
+    wallMs: performance.now() - started,
+  };
+}
+
+/**
+ * Pairs whose close seconds differ between the ceiling pass and the run's truth (both ways), or
+ * 0 when the two worlds moved alike.
+ */
+export function trajectoryMismatches(
+  closeSeconds: ReadonlyMap<number, number>,
+  truthPairs: readonly TruthPair[],
+): number {
+  let mismatches = 0;
+  const seen = new Set<number>();
+  for (const p of truthPairs) {
+    const key = Math.min(p.a, p.b) * 65_536 + Math.max(p.a, p.b);
+    seen.add(key);
+    if (closeSeconds.get(key) !== p.closeS) mismatches++;
+  }
+  for (const key of closeSeconds.keys()) if (!seen.has(key)) mismatches++;
+  return mismatches;
+}
+
+export interface ThresholdSweep {
+  /** The best threshold, dBm (null when no pair has a score). */
+  readonly threshold: number | null;
+  readonly precision: number;
+  readonly recall: number;
+  readonly f1: number;
+  readonly truePositives: number;
+  readonly falsePositives: number;
+  readonly falseNegatives: number;
+  /** Precision and recall at (up to `MAX_CURVE_POINTS`) thresholds, strongest first. */
+  readonly curve: { threshold: number; precision: number; recall: number }[];
+}
+
+function prf(tp: number, fp: number, fn: number) {
+  if (tp + fp + fn === 0) return { precision: 1, recall: 1, f1: 1 };
+  const precision = tp + fp === 0 ? 0 : tp / (tp + fp);
+  const recall = tp + fn === 0 ? 1 : tp / (tp + fn);
+  const f1 = precision + recall === 0 ? 0 : (2 * precision * recall) / (precision + recall);
+  return { precision, recall, f1 };
+}
+
+/**
+ * The rule "notify when score >= θ" swept over every distinct finite score: the θ with the best
+ * F1 against `positives` (close contacts, scored or not). Ties go to the highest θ (fewest
+ * notifications); pairs tied at θ are all notified.
+ */
+export function sweepThreshold(
+  scores: readonly { score: number; positive: boolean }[],
+  positives: number,
+): ThresholdSweep {
+  const sorted = scores.filter((s) => Number.isFinite(s.score)).sort((a, b) => b.score - a.score);
+  // Notifying nobody is the baseline a threshold has to beat.
+  let best = {
+    threshold: null as number | null,
+    ...prf(0, 0, positives),
+    truePositives: 0,
+    falsePositives: 0,
+    falseNegatives: positives,
+  };
+  const all: { threshold: number; precision: number; recall: number }[] = [];
+  let tp = 0;
+  let fp = 0;
+  for (let k = 0; k < sorted.length; ) {
+    const threshold = sorted[k].score;
+    while (k < sorted.length && sorted[k].score === threshold) {
+      if (sorted[k].positive) tp++;
+      else fp++;
+      k++;
+    }
+    const m = prf(tp, fp, positives - tp);
+    all.push({ threshold, precision: m.precision, recall: m.recall });
+    if (m.f1 > best.f1)
+      best = {
+        threshold,
+        ...m,
+        truePositives: tp,
+        falsePositives: fp,
+        falseNegatives: positives - tp,
+      };
+  }
+  const step = Math.max(1, Math.ceil(all.length / MAX_CURVE_POINTS));
+  const curve = all.filter((_, k) => k % step === 0 || k === all.length - 1);
+  return { ...best, curve };
+}
