@@ -129,27 +129,37 @@ export function ceilingPass(scenario: Scenario, options: CeilingPassOptions): Ce
     for (let t = 0; t < 3; t++) nearD2[t * 3 + r] = row[t];
   }
 
+  // Per pair: the histogram's bins, then the seconds its bound reached the floor (`POTENTIAL`),
+  // or DEAD once too few seconds are left for `rank` of them: its score is -Infinity whatever
+  // comes, so it costs nothing more (an exact shortcut: most pairs on a tram ride too briefly).
+  const POTENTIAL = histogram.bins;
+  const DEAD = 0xffff_ffff;
   const counts = new Map<number, Uint32Array>();
   const carry = agents.carry;
+  let stepsLeft = 0;
   const visit = (i: number, j: number, distanceM: number): void => {
     if (isIndex[i] === 0 && isIndex[j] === 0) return;
     const a = Math.min(i, j);
     const b = Math.max(i, j);
+    const key = a * 65_536 + b;
+    let c = counts.get(key);
+    if (c === undefined ? stepsLeft < rank : c[POTENTIAL] === DEAD) return;
     const d2 = distanceM * distanceM;
     const combo = carry[a] * 3 + carry[b];
     if (d2 > cullD2[combo]) return;
     // Upper bound without the people in between (they only weaken it); device offsets removed.
     const upperDbm = propagation.linkMeanUpperDbm(a, b) - txGainDb(a) - rxOffsetDb(b);
-    if (upperDbm < histogram.floorDbm - 1e-3) return;
-    // Far pairs get fresh shadowing per advertisement in the run: their mean is the path loss.
-    const meanDbm = d2 <= nearD2[combo] ? propagation.meanRssiDbm(a, b) : upperDbm;
-    if (meanDbm < histogram.floorDbm) return;
-    const key = a * 65_536 + b;
-    let c = counts.get(key);
-    if (!c) {
-      c = histogram.newCounts();
+    if (upperDbm < histogram.floorDbm - 1e-3) {
+      if (c !== undefined && c[POTENTIAL] + stepsLeft - 1 < rank) c[POTENTIAL] = DEAD;
+      return;
+    }
+    if (c === undefined) {
+      c = new Uint32Array(histogram.bins + 1);
       counts.set(key, c);
     }
+    c[POTENTIAL]++;
+    // Far pairs get fresh shadowing per advertisement in the run: their mean is the path loss.
+    const meanDbm = d2 <= nearD2[combo] ? propagation.meanRssiDbm(a, b) : upperDbm;
     histogram.add(c, meanDbm);
   };
 
@@ -157,6 +167,7 @@ export function ceilingPass(scenario: Scenario, options: CeilingPassOptions): Ce
   const steps = Math.ceil((options.durationS * 1000) / STEP_MS);
   for (let s = 0; s < steps; s++) {
     world.step(STEP_MS);
+    stepsLeft = steps - s;
     world.radioGrid.forEachPair(rangeM, visit);
   }
 
