@@ -5,6 +5,7 @@
  *   "site": "library", "checkpoint": "entrance-1", "mqtt": "mqtt://collector:1883",
  *   "protocols": ["gaen", "bluezone"],
  *   "scan": {"windowMs": 4000, "intervalMs": 10000},     // omit for continuous scanning
+ *   "scanPeriodS": 60,    // longest scan instance of the windows; 0: the EN API's own (default 60)
  *   "retentionDays": 14, "research": false, "storeAddresses": false,
  *   "beacon": {"protocol": "gaen", "intervalMs": 250, "txPowerDbm": -8},
  *   "hci": 0, "rxRssiCorrectionDb": 0
@@ -12,6 +13,7 @@
  */
 import { readFileSync } from "node:fs";
 import { ConfigError } from "../core/errors.js";
+import { parseScanPeriodS } from "../exposure/exposure-window-builder.js";
 import { PROTOCOLS, type Protocol } from "../protocols/rolling-id-scheme.js";
 
 export interface CheckpointConfig {
@@ -20,6 +22,8 @@ export interface CheckpointConfig {
   mqtt?: string;
   protocols?: Protocol[];
   scan?: { windowMs: number; intervalMs: number };
+  /** Longest scan instance of the stored windows, s (0: the EN API's own scan instances). */
+  scanPeriodS?: number;
   retentionDays?: number;
   research?: boolean;
   storeAddresses?: boolean;
@@ -34,6 +38,7 @@ const KEYS = [
   "mqtt",
   "protocols",
   "scan",
+  "scanPeriodS",
   "retentionDays",
   "research",
   "storeAddresses",
@@ -89,6 +94,11 @@ export function validateCheckpointConfig(doc: unknown, where = "config"): Checkp
     const intervalMs = number(s.intervalMs, "scan.intervalMs", 1, 3_600_000);
     const windowMs = number(s.windowMs, "scan.windowMs", 1, intervalMs);
     config.scan = { windowMs, intervalMs };
+  }
+  if (o.scanPeriodS !== undefined) {
+    if (typeof o.scanPeriodS !== "number") fail(`"scanPeriodS" must be a number of seconds`);
+    parseScanPeriodS(o.scanPeriodS, `${where}: "scanPeriodS"`);
+    config.scanPeriodS = o.scanPeriodS as number;
   }
   if (o.retentionDays !== undefined)
     config.retentionDays = number(o.retentionDays, "retentionDays", 1, 3650);

@@ -5,6 +5,14 @@
  * `CheckpointStore` once a second in one transaction: windows still open are rewritten (so a
  * crash loses at most the last second), closed ones are stored and queued in the outbox.
  *
+ * Scan instances last at most `maxScanInstanceMs` (default one minute): a checkpoint that scans
+ * continuously hears a phone every second, and the EN API's 25.5 s rule alone would make its
+ * 30-minute windows one scan each (secondsSinceLastScan 120). With one-minute scans every scan
+ * counts 60 s and the stored windows' durations add up to the stay. A duty cycle whose scans end
+ * before a minute and pause more than 25.5 s keeps the EN API's scans exactly; one with shorter
+ * pauses is a continuous scanner to the windows, and a minute suits it too (its own period
+ * would, below a minute, give every scan 0 s).
+ *
  * Time: a Raspberry Pi has no real-time clock. The wall clock is trusted only once it is past
  * `earliestTrustedMs` (the build date), the system does not say it is unsynchronised (systemd-
  * timesyncd), and it has not jumped for `settleMs`; a jump is a
@@ -19,7 +27,10 @@ import { existsSync } from "node:fs";
 import type { Clock } from "../core/clock.js";
 import { systemClock } from "../core/clock.js";
 import { cryptoRandom, type Random } from "../core/random.js";
-import type { ExposureWindow } from "../exposure/exposure-window-builder.js";
+import {
+  CONTINUOUS_SCAN_PERIOD_MS,
+  type ExposureWindow,
+} from "../exposure/exposure-window-builder.js";
 import { SightingIngest } from "../exposure/sighting-ingest.js";
 import { KeyStore } from "../protocols/key-store.js";
 import { PROTOCOLS, type Protocol } from "../protocols/rolling-id-scheme.js";
@@ -60,6 +71,11 @@ export interface CheckpointDaemonOptions {
   /** Scan duty cycle: `windowMs` every `intervalMs` (default continuous). */
   scanWindowMs?: number;
   scanIntervalMs?: number;
+  /**
+   * Longest scan instance of the stored windows, ms (default `CONTINUOUS_SCAN_PERIOD_MS`, one
+   * minute; `Infinity` for the EN API's own scan instances). See the module comment.
+   */
+  maxScanInstanceMs?: number;
   /** Default 1000: at most this much is lost on a crash. */
   flushIntervalMs?: number;
   retentionDays?: number;
@@ -409,6 +425,7 @@ export class CheckpointDaemon extends EventEmitter<CheckpointDaemonEvents> {
   private newEpoch(): void {
     this.ingest = new SightingIngest({
       rxRssiCorrectionDb: this.options.rxRssiCorrectionDb,
+      maxScanInstanceMs: this.options.maxScanInstanceMs ?? CONTINUOUS_SCAN_PERIOD_MS,
       onWindow: (w) => this.onWindow(w),
     });
     this.handles = new Map();

@@ -261,6 +261,31 @@ export class ExposureWindowBuilder {
   }
 }
 
+/** Scan periods a user may choose, s: secondsSinceLastScan counts whole minutes, at most 5. */
+export const SCAN_PERIODS_S = [60, 120, 180, 240, 300] as const;
+
+/**
+ * A user's scan period in seconds (`--scan-period`, a config's `scanPeriodS`) as
+ * `maxScanInstanceMs`: 0 means unlimited (the EN API's scan instances); otherwise a whole number
+ * of minutes up to 5 (shorter or uneven periods would be floored to fewer whole minutes by
+ * secondsSinceLastScan, so the durations would no longer add up). `what` names it in the error.
+ */
+export function parseScanPeriodS(value: unknown, what: string): number {
+  const s =
+    typeof value === "number"
+      ? value
+      : typeof value === "string" && value.trim() !== ""
+        ? Number(value)
+        : Number.NaN;
+  if (s === 0) return Number.POSITIVE_INFINITY;
+  if (!(SCAN_PERIODS_S as readonly number[]).includes(s))
+    throw new ConfigError(
+      `${what} must be 0 (the EN API's own scan instances) or ${SCAN_PERIODS_S.join(", ")} seconds (secondsSinceLastScan counts whole minutes, at most 5), got ${JSON.stringify(value)}`,
+      "E_SCAN_PERIOD",
+    );
+  return s * 1000;
+}
+
 /** `maxScanInstanceMs` checked: a positive number of ms, or unlimited when undefined. */
 function validMaxScanInstanceMs(ms: number | undefined): number {
   if (ms === undefined) return Number.POSITIVE_INFINITY;

@@ -113,6 +113,8 @@ describe("proxkit checkpoint (CLI)", () => {
       [simCheckpointArgs("1h", db, "--site", "a/b"), /cannot be an MQTT topic level/],
       [simCheckpointArgs("1h", db, "--mqtt", "http://x"), /--mqtt/],
       [simCheckpointArgs("1h", db, "--protocol", "zigbee"), /--protocol must be one of/],
+      [simCheckpointArgs("1h", db, "--scan-period", "30"), /--scan-period must be 0 .* or 60/],
+      [simCheckpointArgs("1h", db, "--scan-period", "1m"), /--scan-period must be/],
       [["checkpoint", "report", "--db", join(dir, "missing.sqlite")], /no such file/],
       [["checkpoint", "report", "--db", notes], /not a SQLite database|not a proxkit/],
       [["checkpoint", "report", "--db", db, "--footfall", "-3"], /--footfall must be between/],
@@ -158,6 +160,8 @@ describe("proxkit checkpoint (CLI)", () => {
     const help = cli(["checkpoint", "--help"]);
     expect(help.stdout).toMatch(/--radio/);
     expect(help.stdout).toMatch(/--clock virtual --for 24h/);
+    expect(help.stdout).toMatch(/--scan-period/);
+    expect(help.stdout).toMatch(/25\.5 s/);
     expect(cli(["checkpoint", "report", "--help"]).stdout).toMatch(/--footfall/);
   });
 });

@@ -17,6 +17,7 @@ describe("checkpoint configuration", () => {
         mqtt: "mqtt://collector:1883",
         protocols: ["gaen", "bluezone"],
         scan: { windowMs: 4000, intervalMs: 10_000 },
+        scanPeriodS: 120,
         retentionDays: 14,
         research: true,
         storeAddresses: false,
@@ -24,7 +25,13 @@ describe("checkpoint configuration", () => {
         hci: 1,
         rxRssiCorrectionDb: 3,
       }),
-    ).toMatchObject({ site: "library", scan: { windowMs: 4000 }, beacon: { protocol: "gaen" } });
+    ).toMatchObject({
+      site: "library",
+      scan: { windowMs: 4000 },
+      scanPeriodS: 120,
+      beacon: { protocol: "gaen" },
+    });
+    expect(validateCheckpointConfig({ scanPeriodS: 0 })).toEqual({ scanPeriodS: 0 });
   });
 
   it.each([
@@ -36,6 +43,8 @@ describe("checkpoint configuration", () => {
       /scan.windowMs must be a number in 1..10000/,
     ],
     [{ retentionDays: 0 }, /retentionDays must be a number in 1..3650/],
+    [{ scanPeriodS: 90 }, /"scanPeriodS" must be 0 .* or 60, 120, 180, 240, 300 seconds/],
+    [{ scanPeriodS: "60" }, /"scanPeriodS" must be a number of seconds/],
     [{ research: "yes" }, /"research" must be true or false/],
     [{ beacon: { protocol: "ibeacon" } }, /beacon.protocol must be one of/],
     [{ site: "" }, /"site" must be a non-empty string/],

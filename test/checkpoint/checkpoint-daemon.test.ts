@@ -24,6 +24,7 @@ function rig(
     storeAddresses?: boolean;
     beacon?: boolean;
     retentionDays?: number;
+    maxScanInstanceMs?: number;
   } = {},
 ) {
   const path = join(dir, "cp.sqlite");
@@ -41,6 +42,7 @@ function rig(
     research: options.research,
     storeAddresses: options.storeAddresses,
     retentionDays: options.retentionDays,
+    maxScanInstanceMs: options.maxScanInstanceMs,
     random: new SeededRandom(3),
     ...(options.beacon ? { beacon: { protocol: "gaen" as const } } : {}),
   });
@@ -100,6 +102,45 @@ describe("CheckpointDaemon", () => {
     expect(payload.id).toMatch(/^door1:[0-9a-f]{32}:\d+$/);
     expect(payload.scanInstances[0]).toHaveProperty("typicalAttenuationDb");
     r.store.close();
+  });
+
+  it("scans continuously, so its windows hold one-minute scans that add up to the stay (EN API's own on request)", async () => {
+    const scansOf = (r: ReturnType<typeof rig>) => {
+      const windows = r.store.db
+        .prepare("SELECT scan_instances FROM windows ORDER BY start_ms")
+        .all() as { scan_instances: string }[];
+      return windows.map(
+        (w) => JSON.parse(w.scan_instances) as { atMs: number; secondsSinceLastScan: number }[],
+      );
+    };
+    const r = rig();
+    await r.daemon.start();
+    r.run(40 * 60_000, [1]);
+    // The open window, rewritten each second, already holds its finished minutes.
+    const open = r.store.db.prepare("SELECT scan_instances FROM open_windows").get() as {
+      scan_instances: string;
+    };
+    expect(JSON.parse(open.scan_instances)).toHaveLength(10);
+    await r.daemon.stop();
+    const [first, second] = scansOf(r);
+    expect(first).toHaveLength(30);
+    expect(first.map((s) => s.secondsSinceLastScan)).toEqual([120, ...Array(29).fill(60)]);
+    expect(first[1].atMs - first[0].atMs).toBe(60_000);
+    expect(second.map((s) => s.secondsSinceLastScan)).toEqual(Array(10).fill(60));
+    const payload = JSON.parse(
+      (r.store.db.prepare("SELECT payload FROM outbox").get() as { payload: string }).payload,
+    );
+    expect(payload.scanInstances).toHaveLength(30);
+    r.store.close();
+    rmSync(r.path);
+
+    // The EN API's rule alone: 40 minutes heard every 250 ms are two scans worth 7 minutes.
+    const exact = rig({ maxScanInstanceMs: Number.POSITIVE_INFINITY });
+    await exact.daemon.start();
+    exact.run(40 * 60_000, [1]);
+    await exact.daemon.stop();
+    expect(scansOf(exact).map((w) => w.map((s) => s.secondsSinceLastScan))).toEqual([[120], [300]]);
+    exact.store.close();
   });
 
   it("a crash loses at most the sightings since the last flush; the next start closes what was open", async () => {

@@ -8,6 +8,7 @@ import type { AdoptionReport } from "../../checkpoint/adoption-report.js";
 import { type CheckpointConfig, loadCheckpointConfig } from "../../checkpoint/checkpoint-config.js";
 import type { Clock } from "../../core/clock.js";
 import { ConfigError } from "../../core/errors.js";
+import { parseScanPeriodS } from "../../exposure/exposure-window-builder.js";
 import { PROTOCOLS, type Protocol } from "../../protocols/rolling-id-scheme.js";
 import type { Radio } from "../../radio/radio.js";
 import { writeJson, writeRows } from "../output.js";
@@ -42,6 +43,7 @@ interface RunArgs {
   hci?: number;
   beacon?: string;
   "retention-days"?: number;
+  "scan-period"?: string;
   "echo-windows"?: boolean;
 }
 
@@ -97,6 +99,14 @@ export async function runCheckpoint(args: RunArgs): Promise<void> {
     args["retention-days"] !== undefined
       ? parseInteger(args["retention-days"], "--retention-days", 1, 3650)
       : config.retentionDays;
+  const scanPeriod = args["scan-period"] ?? config.scanPeriodS;
+  const maxScanInstanceMs =
+    scanPeriod === undefined
+      ? undefined
+      : parseScanPeriodS(
+          scanPeriod,
+          args["scan-period"] !== undefined ? "--scan-period" : "scanPeriodS",
+        );
   const beaconProtocol = args.beacon ?? config.beacon?.protocol;
   if (beaconProtocol !== undefined && !PROTOCOLS.includes(beaconProtocol as Protocol))
     throw new ConfigError(
@@ -239,6 +249,7 @@ export async function runCheckpoint(args: RunArgs): Promise<void> {
     protocols,
     scanWindowMs: config.scan?.windowMs,
     scanIntervalMs: config.scan?.intervalMs,
+    maxScanInstanceMs,
     retentionDays,
     research: args.research ?? config.research ?? false,
     storeAddresses: args["store-addresses"] ?? config.storeAddresses ?? false,
@@ -560,7 +571,7 @@ export const checkpointCommand: CommandModule = {
             .option("config", {
               type: "string",
               describe:
-                "JSON configuration (site, checkpoint, mqtt, protocols, scan duty cycle, retentionDays, research, beacon, hci); options override it",
+                "JSON configuration (site, checkpoint, mqtt, protocols, scan duty cycle, scanPeriodS, retentionDays, research, beacon, hci); options override it",
             })
             .option("research", {
               type: "boolean",
@@ -584,6 +595,11 @@ export const checkpointCommand: CommandModule = {
             .option("retention-days", {
               type: "number",
               describe: "Delete windows, sightings and own keys older than this [default: 14]",
+            })
+            .option("scan-period", {
+              type: "string",
+              describe:
+                "Longest scan instance of the stored windows, seconds: 60, 120, 180, 240 or 300, or 0 for the EN API's own. A checkpoint hears a phone every second, and the EN API's rule (sightings up to 25.5 s apart are one scan) would make a 30-minute stay one scan worth 2 minutes; with 60 each minute is a scan worth 60 s, so durations add up. A phone-like duty cycle (scans under a minute, pauses over 25.5 s) gives the same windows either way [default: 60, or the config's scanPeriodS]",
             })
             .option("hci", { type: "number", describe: "--radio hci: adapter index (0 = hci0)" })
             .option("capture", { type: "string", describe: "--radio replay: the btsnoop capture" })
@@ -628,6 +644,10 @@ export const checkpointCommand: CommandModule = {
             .example(
               "$0 checkpoint --radio replay --capture btmon.log --speed 0 --db replay.sqlite",
               "Store the windows of a recorded capture",
+            )
+            .example(
+              "$0 checkpoint --radio hci --db cp.sqlite --scan-period 0",
+              "Store the scan instances a phone's EN API would make of the same sightings",
             ),
         handler: (argv) => runCheckpoint(argv as unknown as RunArgs),
       })
