@@ -178,6 +178,42 @@ describe("proxkit keys export / inspect / match", () => {
     expect(result.preset).toBe("cwa-v1");
   });
 
+  it("--scan-period 60 cuts a continuous scanner's sightings into one-minute scans", () => {
+    // Keys[2] heard every second for 10 minutes (one RPI interval), as a checkpoint records it.
+    const random = new SeededRandom(3);
+    const keys = Array.from({ length: 5 }, () => random.bytes(16));
+    const { rpik, aemk } = deriveRpikAndAemk(keys[2]);
+    const rpi = deriveRpis(rpik, START + 54, 1);
+    const aem = toHex(cryptAem(aemk, rpi, encodeMetadata(-10)));
+    const lines = Array.from({ length: 600 }, (_, s) =>
+      JSON.stringify({
+        t: START * 600 + 540 * 60 + s,
+        protocol: "gaen",
+        rpi: toHex(rpi),
+        aem,
+        rssi: -62,
+      }),
+    );
+    writeFileSync(join(dir, "continuous.jsonl"), `${lines.join("\n")}\n`);
+    const args = [
+      "match",
+      "--keys",
+      join(dir, "keys.jsonl"),
+      "--sightings",
+      join(dir, "continuous.jsonl"),
+      "--preset",
+      "cwa-v1",
+    ];
+    const seconds = (out: { windows: { scanInstances: { secondsSinceLastScan: number }[] }[] }) =>
+      out.windows[0].scanInstances.map((s) => s.secondsSinceLastScan);
+    const exact = JSON.parse(runCli(args).stdout);
+    expect(seconds(exact)).toEqual([120]);
+    const cut = JSON.parse(runCli([...args, "--scan-period", "60"]).stdout);
+    expect(seconds(cut)).toEqual([120, ...Array(9).fill(60)]);
+    expect(cut.dailySummaries[0].weightedDurationSum).toBe(660);
+    expect(seconds(JSON.parse(runCli([...args, "--scan-period", "0"]).stdout))).toEqual([120]);
+  });
+
   it("matches Bluezone day keys given as JSON lines", () => {
     const dailyKey = new SeededRandom(8).bytes(32);
     const ids = deriveBluezoneIds(dailyKey);
@@ -239,6 +275,16 @@ describe("proxkit keys export / inspect / match", () => {
       /does not exist/,
     ],
     ["missing sightings", ["keys", "inspect", "/nonexistent.zip"], /does not exist/],
+    [
+      "scan period not a whole number of minutes",
+      ["match", "--keys", "x.zip", "--sightings", "y", "--scan-period", "90"],
+      /--scan-period must be 0 .* or 60, 120, 180, 240, 300 seconds/,
+    ],
+    [
+      "scan period not a number",
+      ["match", "--keys", "x.zip", "--sightings", "y", "--scan-period", "fast"],
+      /--scan-period must be .*got "fast"/,
+    ],
   ];
   it.each(bad)("bad input: %s", (_name, args, message) => {
     const { code, stderr } = runCli(args);

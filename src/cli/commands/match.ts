@@ -1,5 +1,6 @@
 import type { Argv, CommandModule } from "yargs";
 import { ConfigError } from "../../core/errors.js";
+import { parseScanPeriodS } from "../../exposure/exposure-window-builder.js";
 import { matchExposures } from "../../exposure/match-exposures.js";
 import { PRESET_NAMES, presetFor } from "../../exposure/risk-preset.js";
 import { readPublishedKeys } from "../../io/published-keys-file.js";
@@ -16,6 +17,7 @@ interface MatchArgs {
   "rx-model"?: string;
   calibration?: string;
   "max-mb"?: number;
+  "scan-period"?: string;
   format?: string;
 }
 
@@ -59,6 +61,11 @@ export const matchCommand: CommandModule<object, MatchArgs> = {
         default: 64,
         describe: "Largest key file accepted, MB (also the limit on a zip's declared content)",
       })
+      .option("scan-period", {
+        type: "string",
+        describe:
+          "For sightings recorded by a continuous scanner (a checkpoint, a research logger): the longest scan instance, seconds (60, 120, 180, 240 or 300). The EN API's rule (sightings up to 25.5 s apart are one scan) makes a 30-minute stay heard every second one scan worth 2 minutes; with 60 each minute is a scan worth 60 s, so durations add up. Phones' duty-cycled sightings (4 s scans minutes apart) give the same windows either way [default: 0, the EN API's own scan instances]",
+      })
       .option("format", { type: "string", choices: ["json"], default: "json" })
       .example(
         "$0 match --keys export.zip --sightings heard.jsonl --preset cwa-v2",
@@ -68,10 +75,18 @@ export const matchCommand: CommandModule<object, MatchArgs> = {
         '$0 match --keys export.zip --sightings heard.jsonl --rx-model "Pixel 3"',
         "The same, with attenuation calibrated for the receiving phone",
       )
+      .example(
+        "$0 match --keys export.zip --sightings checkpoint.jsonl --scan-period 60",
+        "Sightings a continuously scanning checkpoint recorded: one scan per minute heard",
+      )
       .epilogue(
         "A GAEN sighting counts only within ±2 h of its RPI's interval and with a decrypted TX power in [-50, +20] dBm. Bluezone IDs count inside their 15-minute slot, DP-3T EphIDs inside their UTC day.",
       ) as unknown as Argv<MatchArgs>,
   handler: async (args) => {
+    const maxScanInstanceMs =
+      args["scan-period"] === undefined
+        ? undefined
+        : parseScanPeriodS(args["scan-period"], "--scan-period");
     if (args["rx-model"] !== undefined && args["rx-correction"] !== undefined)
       throw new ConfigError(
         "give --rx-model or --rx-correction, not both: the model's correction comes from the calibration table",
@@ -91,6 +106,7 @@ export const matchCommand: CommandModule<object, MatchArgs> = {
     const result = matchExposures(published, sightings, {
       preset,
       rxRssiCorrectionDb: rxCorrection,
+      maxScanInstanceMs,
     });
     writeJson({
       windows: result.windows,
