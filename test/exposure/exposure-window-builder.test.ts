@@ -5,6 +5,7 @@ import {
   CONTINUOUS_SCAN_PERIOD_MS,
   type ExposureWindow,
   ExposureWindowBuilder,
+  parseScanPeriodS,
   SCAN_GAP_MS,
   WINDOW_MAX_MS,
 } from "../../src/exposure/exposure-window-builder.js";
@@ -241,6 +242,16 @@ describe("ExposureWindowBuilder", () => {
     for (const bad of [0, -1, Number.NaN])
       expect(() => new ExposureWindowBuilder(() => {}, { maxScanInstanceMs: bad })).toThrow(
         ConfigError,
+      );
+  });
+
+  it("reads a user's scan period: 0 is the EN API's own, else whole minutes up to 5", () => {
+    expect(parseScanPeriodS(0, "--scan-period")).toBe(Number.POSITIVE_INFINITY);
+    expect(parseScanPeriodS("60", "--scan-period")).toBe(60_000);
+    expect(parseScanPeriodS(300, "--scan-period")).toBe(300_000);
+    for (const bad of [30, 90, 360, -60, "1m", "", undefined])
+      expect(() => parseScanPeriodS(bad, "--scan-period")).toThrow(
+        /--scan-period must be 0 .* or 60, 120, 180, 240, 300 seconds/,
       );
   });
 });
