@@ -1,7 +1,8 @@
 /**
  * The receive-side pipeline after a key download: match published keys against stored
  * sightings, turn the accepted sightings into exposure windows (attenuation = sender TX power
- * - (RSSI + receiver correction)), and score them with a preset.
+ * - (RSSI + receiver correction)), and score them with a preset. Sightings of a continuous
+ * scanner want `maxScanInstanceMs` (one minute): see `ExposureWindowBuilderOptions`.
  */
 import { toHex } from "../core/hex.js";
 import type { Protocol } from "../protocols/rolling-id-scheme.js";
