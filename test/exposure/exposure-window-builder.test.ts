@@ -238,6 +238,19 @@ describe("ExposureWindowBuilder", () => {
     }
   });
 
+  it("treats a duty cycle with pauses under 25.5 s as continuous: one-minute scans, not its period", () => {
+    // 4 s every 10 s (the checkpoint config's example): the EN API merges it all into one scan.
+    const sightings: [number, number, number][] = [];
+    for (let start = 0; start < WINDOW_MAX_MS; start += 10_000)
+      sightings.push(...every(start, start + 4_000, 250));
+    expect(build(sightings)[0].scanInstances).toHaveLength(1);
+    const seconds = (ms: number) =>
+      build(sightings, ms)[0].scanInstances.map((s) => s.secondsSinceLastScan);
+    expect(seconds(CONTINUOUS_SCAN_PERIOD_MS)).toEqual([120, ...Array(29).fill(60)]);
+    // Its own 10 s period would floor every later scan to 0 whole minutes.
+    expect(new Set(seconds(10_000).slice(1))).toEqual(new Set([0]));
+  });
+
   it("refuses a longest scan instance that is not positive", () => {
     for (const bad of [0, -1, Number.NaN])
       expect(() => new ExposureWindowBuilder(() => {}, { maxScanInstanceMs: bad })).toThrow(
