@@ -15,13 +15,18 @@
  */
 import { STEP_MS } from "../engine/run-simulation.js";
 import type { CeilingScores, TruthPair } from "../pipeline/run-data.js";
+import { distanceForPathLossM } from "../world/propagation.js";
 import type { Scenario } from "../world/scenario.js";
 import { buildWorld } from "../world/world.js";
 
 /** Histogram bin of the mean signal, dB: scores are on this grid. */
 export const CEILING_BIN_DB = 0.5;
-/** Above this many agents `simulate` skips the ceiling pass unless asked (`--ceiling`). */
-export const CEILING_MAX_AGENTS = 1000;
+/**
+ * Above this many agents `simulate` skips the ceiling pass unless asked (`--ceiling`): its cost
+ * grows with the pairs within ~25 m (plaza, one hour: 11 s at 500 agents, 30 s at 1,000, where
+ * the simulation takes 2 and 4 s; classroom 0.4 s, tram 1 s).
+ */
+export const CEILING_MAX_AGENTS = 500;
 /** Most points kept on the ceiling's precision-recall curve. */
 const MAX_CURVE_POINTS = 60;
 
@@ -118,22 +123,32 @@ export function ceilingPass(scenario: Scenario, options: CeilingPassOptions): Ce
   const txGainDb = (i: number) => p.txGainDb?.[agents.deviceIndex[i]] ?? 0;
   const rxOffsetDb = (i: number) => p.rxOffsetDb?.[agents.deviceIndex[i]] ?? 0;
 
-  // Squared cull / near distances by txCarry * 3 + rxCarry (the mean signal is symmetric).
-  const cullD2 = new Float64Array(9);
+  // By txCarry * 3 + rxCarry (the mean signal is symmetric): squared distance up to which a
+  // pair keeps cached shadowing ("near"), and beyond which it never counts: culled, or far (its
+  // mean is then the path loss alone: the run draws its shadowing afresh per advertisement) with
+  // that mean below the floor.
   const nearD2 = new Float64Array(9);
-  const row = new Float64Array(3);
+  const gateD2 = new Float64Array(9);
+  const cull = new Float64Array(3);
+  const near = new Float64Array(3);
   for (let r = 0; r < 3; r++) {
-    propagation.cullDistancesSquared(r, row);
-    for (let t = 0; t < 3; t++) cullD2[t * 3 + r] = row[t];
-    propagation.nearDistancesSquared(r, row);
-    for (let t = 0; t < 3; t++) nearD2[t * 3 + r] = row[t];
+    propagation.cullDistancesSquared(r, cull);
+    propagation.nearDistancesSquared(r, near);
+    for (let t = 0; t < 3; t++) {
+      const carryDb = p.carryLossDb[t] + p.carryLossDb[r];
+      const floorD2 =
+        distanceForPathLossM(p.txPowerDbm - carryDb - histogram.floorDbm, p) ** 2 * (1 + 1e-9);
+      nearD2[t * 3 + r] = near[t];
+      gateD2[t * 3 + r] = Math.min(cull[t], Math.max(near[t], floorD2));
+    }
   }
+  const rangeM = Math.sqrt(Math.max(...gateD2));
 
-  // Per pair: the histogram's bins, then the seconds its bound reached the floor (`POTENTIAL`),
-  // or DEAD once too few seconds are left for `rank` of them: its score is -Infinity whatever
-  // comes, so it costs nothing more (an exact shortcut: most pairs on a tram ride too briefly).
+  // Per pair: the histogram's bins, then the seconds its bound reached the floor (`POTENTIAL`).
+  // A pair left too few seconds to reach `rank` of them scores -Infinity whatever comes: it is
+  // dropped (`DEAD`) and costs nothing more (exact; most pairs in a tram ride together briefly).
   const POTENTIAL = histogram.bins;
-  const DEAD = 0xffff_ffff;
+  const DEAD = new Uint32Array(0);
   const counts = new Map<number, Uint32Array>();
   const carry = agents.carry;
   let stepsLeft = 0;
@@ -141,29 +156,28 @@ export function ceilingPass(scenario: Scenario, options: CeilingPassOptions): Ce
     if (isIndex[i] === 0 && isIndex[j] === 0) return;
     const a = Math.min(i, j);
     const b = Math.max(i, j);
-    const key = a * 65_536 + b;
-    let c = counts.get(key);
-    if (c === undefined ? stepsLeft < rank : c[POTENTIAL] === DEAD) return;
     const d2 = distanceM * distanceM;
     const combo = carry[a] * 3 + carry[b];
-    if (d2 > cullD2[combo]) return;
+    if (d2 > gateD2[combo]) return;
     // Upper bound without the people in between (they only weaken it); device offsets removed.
     const upperDbm = propagation.linkMeanUpperDbm(a, b) - txGainDb(a) - rxOffsetDb(b);
-    if (upperDbm < histogram.floorDbm - 1e-3) {
-      if (c !== undefined && c[POTENTIAL] + stepsLeft - 1 < rank) c[POTENTIAL] = DEAD;
-      return;
-    }
+    if (upperDbm < histogram.floorDbm - 1e-3) return;
+    const key = a * 65_536 + b;
+    let c = counts.get(key);
     if (c === undefined) {
+      if (stepsLeft < rank) return;
       c = new Uint32Array(histogram.bins + 1);
       counts.set(key, c);
-    }
+    } else if (c === DEAD) return;
     c[POTENTIAL]++;
-    // Far pairs get fresh shadowing per advertisement in the run: their mean is the path loss.
+    if (c[POTENTIAL] + stepsLeft - 1 < rank) {
+      counts.set(key, DEAD);
+      return;
+    }
     const meanDbm = d2 <= nearD2[combo] ? propagation.meanRssiDbm(a, b) : upperDbm;
     histogram.add(c, meanDbm);
   };
 
-  const rangeM = world.receptionRangeM;
   const steps = Math.ceil((options.durationS * 1000) / STEP_MS);
   for (let s = 0; s < steps; s++) {
     world.step(STEP_MS);
@@ -173,6 +187,7 @@ export function ceilingPass(scenario: Scenario, options: CeilingPassOptions): Ce
 
   const scores: { index: number; receiver: number; score: number }[] = [];
   for (const [key, c] of counts) {
+    if (c === DEAD) continue;
     const score = histogram.kthLargest(c, rank);
     if (score === Number.NEGATIVE_INFINITY) continue;
     const a = Math.floor(key / 65_536);
