@@ -144,13 +144,20 @@ export function pipelineReportRun(
   result: PipelineResult,
   real?: readonly RssiDistanceSample[],
 ): ReportRun {
-  return reportRun(
-    result.data,
-    result.evaluation,
-    result.detections,
-    result.data.rssiVsDistance,
-    real,
-  );
+  const e = result.evaluation;
+  return {
+    ...reportRun(result.data, e, result.detections, result.data.rssiVsDistance, real),
+    references: e.references.map((r) => ({
+      name: r.name,
+      precision: r.precision,
+      recall: r.recall,
+      f1: r.f1,
+      thresholdDbm: r.thresholdDbm,
+      ...(r.name === "ceiling"
+        ? { points: e.referencePrCurves.find((c) => c.reference === "ceiling")?.points ?? [] }
+        : {}),
+    })),
+  };
 }
 
 /** Re-runs matching, detection and evaluation from a run folder's sightings, keys and truth. */

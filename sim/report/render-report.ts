@@ -85,6 +85,8 @@ th, td { border: 1px solid #ddd; padding: 5px 10px; text-align: right; }
 th { background: #f0f0f0; }
 td:first-child, th:first-child { text-align: left; }
 tr.best td { font-weight: 600; background: #eef6ee; }
+tr.reference td { font-style: italic; color: #555; background: #f7f7f7; }
+tr:not(.reference) + tr.reference td { border-top: 2px solid #999; }
 nav ul { margin: 4px 0; }
 footer { margin-top: 48px; color: #777; font-size: 0.85em; }
 `;
@@ -151,13 +153,31 @@ function evaluationTable(run: ReportRun): string {
   const explained = columns
     .map((c) => `<b>${escapeHtml(c.title)}</b>: ${escapeHtml(c.explain)}`)
     .join("; ");
+  // Reference rows under the detectors, set apart: precision, recall and F1 only.
+  const references = (run.references ?? [])
+    .map((r) => {
+      const cells = columns
+        .map((c) =>
+          ["precision", "recall", "F1"].includes(c.title)
+            ? `<td>${escapeHtml(c.cell(r))}</td>`
+            : "<td></td>",
+        )
+        .join("");
+      const threshold = typeof r.thresholdDbm === "number" ? ` at ${r.thresholdDbm} dBm` : "";
+      return `<tr class="reference"><td>(${escapeHtml(r.name)})${escapeHtml(threshold)}</td>${cells}</tr>`;
+    })
+    .join("\n");
+  const referencesExplained =
+    references === ""
+      ? ""
+      : " Reference rows in italics, not detectors: (heard) notifies every pair whose receiver matched any of the index case's IDs, ignoring RSSI; (ceiling) notifies when the propagation model's exact mean signal was at or above the threshold shown for the close minutes, the threshold chosen in hindsight: an upper bound for threshold rules on smoothed RSSI over this run's channel (the dashed curve and the cross on the precision-recall chart).";
   return `<table>
 <thead><tr><th>detector</th>${head}</tr></thead>
 <tbody>
-${rows}
+${rows}${references === "" ? "" : `\n${references}`}
 </tbody>
 </table>
-<p class="explain">The close-contact decision of each detector against the ground truth, per pair of phones. The highest F1 is highlighted. ${explained}.</p>`;
+<p class="explain">The close-contact decision of each detector against the ground truth, per pair of phones. The highest F1 is highlighted. ${explained}.${escapeHtml(referencesExplained)}</p>`;
 }
 
 interface ChartSection {
@@ -198,7 +218,11 @@ async function runHtml(run: ReportRun, index: number, render: Renderer): Promise
       id: "precision-recall",
       title: "Precision and recall over thresholds",
       spec: precisionRecallSpec(run),
-      explain: `One line per detector, tracing precision against recall as its decision threshold moves; the diamonds are the operating points in the table above. Up and to the right is better.`,
+      explain: `One line per detector, tracing precision against recall as its decision threshold moves; the diamonds are the operating points in the table above. Up and to the right is better.${
+        run.references?.some((r) => r.name === "ceiling")
+          ? " The dashed black line is the RSSI ceiling's threshold on the model's exact mean signal, the cross its best point (a reference, not a detector)."
+          : ""
+      }`,
       noData: "no precision-recall curves were computed for this run.",
     },
     {

@@ -136,6 +136,15 @@ export function precisionRecallSpec(run: ReportRun): TopLevelSpec | undefined {
   const operating = run.detectors
     .filter((d) => finite(d.precision, d.recall))
     .map((d) => ({ detector: d.name, precision: d.precision, recall: d.recall }));
+  // The RSSI ceiling (a reference, not a detector): its curve dashed, its best point a cross.
+  const ceiling = run.references?.find((r) => r.name === "ceiling");
+  const ceilingCurve = (ceiling?.points ?? []).filter((p) =>
+    finite(p.precision, p.recall, p.threshold),
+  );
+  const ceilingPoint =
+    ceiling && finite(ceiling.precision, ceiling.recall)
+      ? [{ precision: ceiling.precision, recall: ceiling.recall, label: "RSSI ceiling" }]
+      : [];
   const colour = {
     field: "detector",
     type: "nominal",
@@ -180,6 +189,63 @@ export function precisionRecallSpec(run: ReportRun): TopLevelSpec | undefined {
                 aria: false,
               },
               encoding: { x: unit("recall", ""), y: unit("precision", ""), color: colour },
+            },
+          ]),
+      ...(ceilingCurve.length === 0
+        ? []
+        : [
+            {
+              data: { values: ceilingCurve },
+              mark: {
+                type: "line" as const,
+                color: TRUTH_COLOUR,
+                strokeDash: [4, 3],
+                strokeWidth: 1.5,
+                aria: false,
+              },
+              encoding: {
+                x: unit("recall", ""),
+                y: unit("precision", ""),
+                order: {
+                  field: "threshold",
+                  type: "quantitative" as const,
+                  sort: "descending" as const,
+                },
+              },
+            },
+          ]),
+      ...(ceilingPoint.length === 0
+        ? []
+        : [
+            {
+              data: { values: ceilingPoint },
+              mark: {
+                type: "point" as const,
+                shape: "cross",
+                size: 160,
+                filled: true,
+                color: TRUTH_COLOUR,
+                opacity: 1,
+                aria: false,
+              },
+              encoding: { x: unit("recall", ""), y: unit("precision", "") },
+            },
+            {
+              data: { values: ceilingPoint },
+              mark: {
+                type: "text" as const,
+                align: "left" as const,
+                dx: 8,
+                dy: -8,
+                fontSize: 11,
+                color: TRUTH_COLOUR,
+                aria: false,
+              },
+              encoding: {
+                x: unit("recall", ""),
+                y: unit("precision", ""),
+                text: { field: "label", type: "nominal" as const },
+              },
             },
           ]),
     ],

@@ -15,6 +15,19 @@ export interface ReportDetectorScore {
   continuity?: number;
 }
 
+/**
+ * A reference row, not a detector: `heard` (every pair heard at all) or `ceiling` (the best
+ * threshold on the model's exact mean signal, with its precision-recall curve).
+ */
+export interface ReportReference {
+  name: string;
+  precision: number;
+  recall: number;
+  f1: number;
+  thresholdDbm?: number | null;
+  points?: { threshold: number; precision: number; recall: number }[];
+}
+
 export interface ReportRun {
   scenario: string;
   protocol: string;
@@ -30,6 +43,8 @@ export interface ReportRun {
     simulated: { distanceM: number; rssiDbm: number }[];
     real?: { distanceM: number; rssiDbm: number }[];
   };
+  /** Shown under the detectors in the table, and the ceiling on the precision-recall chart. */
+  references?: ReportReference[];
   timeline: {
     pair: string;
     startS: number;

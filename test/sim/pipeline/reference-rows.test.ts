@@ -3,7 +3,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { readRunFiles } from "../../../sim/pipeline/run-files.js";
-import { rerunFolder, runPipeline, writePipelineRun } from "../../../sim/pipeline/run-pipeline.js";
+import {
+  pipelineReportRun,
+  rerunFolder,
+  runPipeline,
+  writePipelineRun,
+} from "../../../sim/pipeline/run-pipeline.js";
+import { renderReport } from "../../../sim/report/render-report.js";
 import { builtInScenario } from "../../../sim/world/scenario.js";
 
 // A small classroom: 10 agents for 20 minutes.
@@ -79,5 +85,18 @@ describe("reference rows of a simulated run", () => {
     expect(existsSync(join(dir, "ceiling.jsonl"))).toBe(true);
     for (const f of ["ceiling.jsonl", "summary.json"])
       expect(readFileSync(join(again, f), "utf8")).toBe(readFileSync(join(dir, f), "utf8"));
+  });
+
+  it("the report shows both rows under the detectors and the ceiling on the precision-recall chart", async () => {
+    const run = pipelineReportRun(result);
+    expect(run.detectors.map((d) => d.name)).toEqual(["proxkit", "cwa-v2"]);
+    expect(run.references?.map((r) => r.name)).toEqual(["heard", "ceiling"]);
+    expect(run.references?.[1].points).toEqual(result.evaluation.referencePrCurves[0].points);
+    const html = await renderReport({ title: "t", generatedAt: "now", runs: [run] });
+    expect(html).toContain('<tr class="reference"><td>(heard)</td>');
+    expect(html).toContain(
+      `<tr class="reference"><td>(ceiling) at ${result.evaluation.references[1].thresholdDbm} dBm</td>`,
+    );
+    expect(html).toContain("RSSI ceiling");
   });
 });
