@@ -72,10 +72,10 @@ export function runCeiling(
   options: SimulateRunOptions & { ceiling?: boolean },
 ): RunCeiling {
   const n = data.meta.agents;
-  if (options.ceiling === false) return { skipped: "skipped with --no-ceiling" };
+  if (options.ceiling === false) return { skipped: "--no-ceiling was given" };
   if (options.ceiling === undefined && n > CEILING_MAX_AGENTS)
     return {
-      skipped: `${n} agents, above ${CEILING_MAX_AGENTS} (simulate --ceiling computes it anyway)`,
+      skipped: `${n} agents, above the default limit of ${CEILING_MAX_AGENTS} (simulate --ceiling computes it anyway)`,
     };
   const pass = ceilingPass(withProtocol(scenario, options.protocol), {
     seed: data.meta.seed,

@@ -144,14 +144,16 @@ export function writeReferences(result: ReferenceRows): void {
     "table",
     ["reference", "precision", "recall", "f1", "notified", "threshold_dbm"],
   );
-  process.stdout.write(
-    [
-      "(heard): notify every pair whose receiver matched any of the index case's IDs, ignoring RSSI.",
+  const lines = [
+    "(heard): notify every pair whose receiver matched any of the index case's IDs, ignoring RSSI.",
+  ];
+  if (result.references.some((r) => r.name === "ceiling"))
+    lines.push(
       "(ceiling): notify when the propagation model's exact mean signal was >= threshold_dbm for the",
       "close minutes, threshold chosen in hindsight: an upper bound for threshold rules on smoothed",
-      "RSSI over this run's channel, not for every conceivable detector.\n",
-    ].join("\n"),
-  );
+      "RSSI over this run's channel, not for every conceivable detector.",
+    );
+  process.stdout.write(`${lines.join("\n")}\n`);
   if (result.referencesNote) process.stdout.write(`${result.referencesNote}\n`);
 }
 
@@ -193,13 +195,14 @@ function runOne(
   writePipelineRun(dir, result);
   const t = result.timings;
   const ceiling = result.data.ceiling;
+  const skipped = ceiling && "skipped" in ceiling ? ceiling.skipped : undefined;
   const ceilingText =
-    ceiling && "skipped" in ceiling
-      ? `ceiling not computed (${ceiling.skipped})`
-      : `ceiling pass in ${(t.ceilingMs / 1000).toFixed(1)} s`;
+    skipped === undefined ? `, ceiling pass in ${(t.ceilingMs / 1000).toFixed(1)} s` : "";
   process.stderr.write(
-    `${scenario.name}: ${result.data.meta.agents} agents, ${result.data.sightingCount} sightings; simulated in ${(t.simulateMs / 1000).toFixed(1)} s, ${ceilingText}, matched and detected in ${(t.detectMs / 1000).toFixed(1)} s -> ${dir}\n`,
+    `${scenario.name}: ${result.data.meta.agents} agents, ${result.data.sightingCount} sightings; simulated in ${(t.simulateMs / 1000).toFixed(1)} s${ceilingText}, matched and detected in ${(t.detectMs / 1000).toFixed(1)} s -> ${dir}\n`,
   );
+  if (skipped !== undefined)
+    process.stderr.write(`${scenario.name}: ceiling not computed: ${skipped}\n`);
   return result;
 }
 

@@ -69,7 +69,7 @@ describe("reference rows of a simulated run", () => {
     expect(skipped.data.sightings).toEqual(result.data.sightings);
     expect(skipped.data.truth).toEqual(result.data.truth);
     expect(skipped.detections).toEqual(result.detections);
-    expect(skipped.data.ceiling).toEqual({ skipped: "skipped with --no-ceiling" });
+    expect(skipped.data.ceiling).toEqual({ skipped: "--no-ceiling was given" });
     expect(skipped.evaluation.references.map((r) => r.name)).toEqual(["heard"]);
     expect(skipped.evaluation.referencesNote).toMatch(/ceiling not computed: .*--no-ceiling/);
     const skippedDir = writeFolder(skipped);
