@@ -85,6 +85,8 @@ export interface CeilingPassOptions {
    * pairs the same way, so pairs at exactly the close distance count alike.
    */
   truthRangeM: number;
+  /** Called after every simulated minute with the fraction done. */
+  onProgress?: (fraction: number) => void;
 }
 
 export interface CeilingPass {
@@ -185,6 +187,7 @@ export function ceilingPass(scenario: Scenario, options: CeilingPassOptions): Ce
     world.step(STEP_MS);
     stepsLeft = steps - s;
     world.radioGrid.forEachPair(rangeM, visit);
+    if (options.onProgress && (s + 1) % 60 === 0) options.onProgress((s + 1) / steps);
   }
 
   const scores: { index: number; receiver: number; score: number }[] = [];

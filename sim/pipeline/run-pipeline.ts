@@ -69,7 +69,10 @@ export function runSummary(
 export function runCeiling(
   scenario: Scenario,
   data: RunData,
-  options: SimulateRunOptions & { ceiling?: boolean },
+  options: SimulateRunOptions & {
+    ceiling?: boolean;
+    onCeilingProgress?: (fraction: number) => void;
+  },
 ): RunCeiling {
   const n = data.meta.agents;
   if (options.ceiling === false) return { skipped: "--no-ceiling was given" };
@@ -85,6 +88,7 @@ export function runCeiling(
     closeDistanceM: data.meta.closeDistanceM,
     closeMinutes: data.meta.closeMinutes,
     truthRangeM: TRUTH_RANGE_M,
+    onProgress: options.onCeilingProgress,
   });
   const mismatches = trajectoryMismatches(pass.closeSeconds, data.truth.pairs);
   if (mismatches > 0)
@@ -100,6 +104,8 @@ export function runPipeline(
     presets?: readonly string[];
     /** Ceiling pass: true always, false never, default up to `CEILING_MAX_AGENTS` agents. */
     ceiling?: boolean;
+    /** Progress of the ceiling pass, per simulated minute. */
+    onCeilingProgress?: (fraction: number) => void;
     /** Progress of the matching and detection, per receiver. */
     onMatchProgress?: (fraction: number) => void;
   } = {},

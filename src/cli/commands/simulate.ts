@@ -187,6 +187,7 @@ function runOne(
     result = runPipeline(scenario, {
       ...options,
       onProgress: (f) => bar.update(f),
+      onCeilingProgress: (f) => bar.update(f, "ceiling pass"),
       onMatchProgress: (f) => bar.update(f, "matching"),
     });
   } finally {
