@@ -101,7 +101,13 @@ export class GroundTruth {
     this.nextSampleMs += periods * periodMs;
     this.sampleAtMs = atMs;
     this.samples++;
-    this.grid.forEachPair(this.onSample ? this.rangeM : this.closeDistanceM, this.record);
+    // Without a trace, the grid's cut (on squared distance) is widened by a hair so that
+    // `record`'s test on the distance alone decides: a pair whose distance rounds to exactly
+    // closeDistanceM is then close whatever the trace range (the two cuts can differ by an ulp).
+    this.grid.forEachPair(
+      this.onSample ? this.rangeM : this.closeDistanceM * (1 + 1e-9),
+      this.record,
+    );
     const nowS = atMs / 1000;
     if (nowS - this.lastSweepS >= SWEEP_EVERY_S) {
       this.lastSweepS = nowS;

@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { Agents } from "../../../sim/world/agents.js";
 import { GroundTruth } from "../../../sim/world/ground-truth.js";
+import { builtInScenario } from "../../../sim/world/scenario.js";
 import { SpatialGrid } from "../../../sim/world/spatial-grid.js";
+import { buildWorld } from "../../../sim/world/world.js";
 import { SeededRandom } from "../../../src/core/random.js";
 
 describe("GroundTruth", () => {
@@ -96,5 +98,25 @@ describe("GroundTruth", () => {
       expect(closeS).toBe(close[a * n + b]);
     });
     expect(visited).toBe(closePairs);
+  });
+});
+
+describe("GroundTruth with and without a distance trace", () => {
+  it("counts the same close seconds: a pair at a distance that rounds to exactly 2 m is close either way", () => {
+    // Seed 1 of the tram had pairs at 2.0 m that the squared-distance cut of the grid dropped
+    // without a trace and kept with one (the ceiling pass and the run disagreed by 4 pairs).
+    const close = (trace: boolean) => {
+      const world = buildWorld(builtInScenario("tram"), {
+        seed: 1,
+        groundTruth: trace ? { rangeM: 5, onSample: () => {} } : {},
+      });
+      for (let s = 0; s < 600; s++) world.step(1000);
+      const out = new Map<string, number>();
+      world.groundTruth!.forEachClosePair((a, b, closeS) => out.set(`${a}-${b}`, closeS));
+      return out;
+    };
+    const traced = close(true);
+    expect(traced.size).toBeGreaterThan(1000);
+    expect(close(false)).toEqual(traced);
   });
 });
