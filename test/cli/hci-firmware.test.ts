@@ -12,7 +12,12 @@ const dir = mkdtempSync(join(tmpdir(), "proxkit-hci-cli-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 beforeAll(() => ensureBuilt(), 120_000);
 
-const AT = "2026-11-27T09:31:00Z";
+// Dates relative to the test run: `keys new` makes a store whose first key is today's.
+const DAY_MS = 86_400_000;
+const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+const TODAY = isoDay(Date.now());
+const TOMORROW = isoDay(Date.now() + DAY_MS);
+const AT = `${TODAY}T09:31:00Z`;
 
 function newStore(protocol: string, name: string): string {
   const path = join(dir, name);
@@ -66,7 +71,7 @@ describe("proxkit hci commands", () => {
     expect(lines[1].split(" ").slice(6).join("").toLowerCase()).toBe(
       toHex(fromHex(printed).reverse()),
     );
-    expect(stderr).toMatch(/valid until 2026-11-27T09:(4|5)\d:/);
+    expect(stderr).toMatch(new RegExp(`valid until ${TODAY}T09:(4|5)\\d:`));
   });
 
   it("hex and C formats; a missing day's key is added to the store", () => {
@@ -131,7 +136,7 @@ describe("proxkit firmware schedule", () => {
       "--days",
       "2",
       "--from",
-      "2026-11-28",
+      TOMORROW,
       "-f",
       "json",
     ]);
@@ -140,8 +145,8 @@ describe("proxkit firmware schedule", () => {
     const schedule = JSON.parse(stdout);
     expect(schedule).toMatchObject({
       protocol: "gaen",
-      from: "2026-11-28T00:00:00.000Z",
-      to: "2026-11-30T00:00:00.000Z",
+      from: `${TOMORROW}T00:00:00.000Z`,
+      to: `${isoDay(Date.now() + 3 * DAY_MS)}T00:00:00.000Z`,
     });
     expect(schedule.entries.length).toBeGreaterThan(2 * 72);
     expect(schedule.entries.length).toBeLessThanOrEqual(2 * 144 + 1);
