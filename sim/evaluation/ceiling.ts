@@ -12,9 +12,29 @@
  * its own draw of the same model) without a link layer, and keeps per pair a histogram of the
  * per-second mean signal. A pair's score is its `rank`-th strongest second, rank = close minutes
  * over the step: the highest θ at which "seconds with mean >= θ" still reaches the close minutes.
+ *
+ * `ceiling-scans` is the same rule for a receiver that knows the exact mean signal only at the
+ * seconds it scanned, each scan standing for the real time since that receiver's previous scan
+ * (`scanCreditsS`, the time model of our detector's sampled close seconds). A receiver's scans
+ * are read off the run's own sightings (`receiverScans`: the link layer keeps no record of its
+ * scan schedule): its sighting times cut where they are more than `SCAN_GAP_MS` apart or a scan
+ * reaches `CONTINUOUS_SCAN_PERIOD_MS`, as the exposure windows cut scan instances. A scan in
+ * which the receiver heard nobody leaves no trace: it would score nothing itself (no pair's mean
+ * above the floor at its seconds, save one too weak to decode every time), but the next scan's
+ * credit then spans two periods and is capped at 300 s, so a receiver alone for a while counts
+ * less time than it scanned for: on the crowded runs this is rare (see `missedScanShare`).
+ * Per ordered pair (index case, receiver) each second of a receiver's scan adds the pair's mean
+ * signal to a histogram of float weights with weight credit / seconds of that scan, so a scan
+ * adds up to its credit; the score is the highest bin edge where the weight from the top reaches
+ * the close minutes.
  */
+import {
+  CONTINUOUS_SCAN_PERIOD_MS,
+  SCAN_GAP_MS,
+} from "../../src/exposure/exposure-window-builder.js";
+import { MAX_SCAN_CREDIT_S, scanCreditsS } from "../../src/exposure/score-exposure.js";
 import { STEP_MS } from "../engine/run-simulation.js";
-import type { CeilingScores, TruthPair } from "../pipeline/run-data.js";
+import type { CeilingScores, ScanCeilingScores, TruthPair } from "../pipeline/run-data.js";
 import { distanceForPathLossM } from "../world/propagation.js";
 import type { Scenario } from "../world/scenario.js";
 import { buildWorld } from "../world/world.js";
@@ -72,6 +92,137 @@ export class SignalHistogram {
   }
 }
 
+/** Weights within this many seconds of the close minutes reach them (float sums). */
+const WEIGHT_EPSILON_S = 1e-6;
+
+/**
+ * Per-pair weights of values in the bins of a `SignalHistogram` (float seconds instead of
+ * counts), for the scan-sampled ceiling.
+ */
+export function newWeights(histogram: SignalHistogram): Float64Array {
+  return new Float64Array(histogram.bins);
+}
+
+/** Adds `weight` at `valueDbm` (as `SignalHistogram.add`: nothing below the floor). */
+export function addWeight(
+  histogram: SignalHistogram,
+  weights: Float64Array,
+  valueDbm: number,
+  weight: number,
+): void {
+  if (!(valueDbm >= histogram.floorDbm)) return;
+  const bin = Math.floor((valueDbm - histogram.floorDbm) / histogram.binDb);
+  weights[bin < histogram.bins ? bin : histogram.bins - 1] += weight;
+}
+
+/**
+ * The weighted `kthLargest`: the highest bin edge, dBm, where the weight from the top bin down
+ * reaches `target` (within `WEIGHT_EPSILON_S`). -Infinity when all the weight does not.
+ */
+export function weightedKthLargest(
+  histogram: SignalHistogram,
+  weights: Float64Array,
+  target: number,
+): number {
+  let seen = 0;
+  for (let bin = histogram.bins - 1; bin >= 0; bin--) {
+    seen += weights[bin];
+    if (seen >= target - WEIGHT_EPSILON_S) return histogram.floorDbm + bin * histogram.binDb;
+  }
+  return Number.NEGATIVE_INFINITY;
+}
+
+/** One receiver's scans as its sightings show them: first and last sighting, ms since the start. */
+export interface ReceiverScans {
+  readonly firstMs: readonly number[];
+  readonly lastMs: readonly number[];
+}
+
+/**
+ * Each receiver's scans from its sightings (ms since the Unix epoch, `startMs` the run's time
+ * 0): its sighting times, whatever the sender, cut into scans where two are more than
+ * `SCAN_GAP_MS` apart or a scan would reach `CONTINUOUS_SCAN_PERIOD_MS` (the scan instances of
+ * the exposure windows our detector reads, here over all senders).
+ */
+export function receiverScans(
+  sightings: readonly (readonly { readonly atMs: number }[])[],
+  startMs: number,
+): ReceiverScans[] {
+  return sightings.map((list) => {
+    const times = list.map((s) => s.atMs - startMs);
+    for (let k = 1; k < times.length; k++)
+      if (times[k] < times[k - 1]) {
+        times.sort((a, b) => a - b);
+        break;
+      }
+    const firstMs: number[] = [];
+    const lastMs: number[] = [];
+    for (const t of times) {
+      const n = firstMs.length;
+      if (
+        n > 0 &&
+        t - lastMs[n - 1] <= SCAN_GAP_MS &&
+        t - firstMs[n - 1] < CONTINUOUS_SCAN_PERIOD_MS
+      )
+        lastMs[n - 1] = t;
+      else {
+        firstMs.push(t);
+        lastMs.push(t);
+      }
+    }
+    return { firstMs, lastMs };
+  });
+}
+
+/**
+ * Share of the gaps between a receiver's consecutive scans longer than `periodMs` plus a margin
+ * (one scan or more heard nobody), over every receiver: what deriving the scans from the
+ * sightings misses.
+ */
+export function missedScanShare(scans: readonly ReceiverScans[], periodMs: number): number {
+  let gaps = 0;
+  let long = 0;
+  for (const r of scans)
+    for (let k = 1; k < r.firstMs.length; k++) {
+      gaps++;
+      if (r.firstMs[k] - r.firstMs[k - 1] > periodMs + 10_000) long++;
+    }
+  return gaps === 0 ? 0 : long / gaps;
+}
+
+/**
+ * One receiver's scan seconds as steps of the pass: the step indices in ascending order, the
+ * weight each carries (a scan's credit over its steps; two scans in one step add up), and the
+ * weight from each on (`suffix[k]`: steps k.., `suffix[steps.length]` 0).
+ */
+interface ScanSteps {
+  readonly steps: Int32Array;
+  readonly weights: Float64Array;
+  readonly suffix: Float64Array;
+}
+
+export function scanSteps(scans: ReceiverScans, stepMs: number, stepCount: number): ScanSteps {
+  const credits = scanCreditsS(scans.firstMs);
+  const steps: number[] = [];
+  const weights: number[] = [];
+  scans.firstMs.forEach((first, k) => {
+    const from = Math.floor(first / stepMs);
+    const to = Math.floor(scans.lastMs[k] / stepMs);
+    const perStep = credits[k] / (to - from + 1);
+    for (let s = from; s <= to; s++) {
+      if (s < 0 || s >= stepCount) continue;
+      if (steps.at(-1) === s) weights[weights.length - 1] += perStep;
+      else {
+        steps.push(s);
+        weights.push(perStep);
+      }
+    }
+  });
+  const suffix = new Float64Array(steps.length + 1);
+  for (let k = steps.length - 1; k >= 0; k--) suffix[k] = suffix[k + 1] + weights[k];
+  return { steps: Int32Array.from(steps), weights: Float64Array.from(weights), suffix };
+}
+
 export interface CeilingPassOptions {
   seed: number;
   /** The run's agent override (the same groups and geometry scaling as the run). */
@@ -85,6 +236,11 @@ export interface CeilingPassOptions {
    * pairs the same way, so pairs at exactly the close distance count alike.
    */
   truthRangeM: number;
+  /**
+   * Each receiver's scans (`receiverScans` of the run's sightings), by agent index: also score
+   * `ceiling-scans`. Receivers beyond the array never scanned.
+   */
+  scans?: readonly ReceiverScans[];
   /** Called after every simulated minute with the fraction done. */
   onProgress?: (fraction: number) => void;
 }
@@ -156,6 +312,49 @@ export function ceilingPass(scenario: Scenario, options: CeilingPassOptions): Ce
   const counts = new Map<number, Uint32Array>();
   const carry = agents.carry;
   let stepsLeft = 0;
+  const steps = Math.ceil((options.durationS * 1000) / STEP_MS);
+
+  // ceiling-scans: per receiver its scan steps, and this step's weight (0: not scanning) and
+  // the weight left from this step on. Per ordered pair key (index, receiver) the weights, then
+  // the weight so far at or above the floor (`REACHED`); a pair whose weight so far plus its
+  // receiver's weight left falls short of the close minutes is dropped (`WEIGHTS_DEAD`).
+  const targetS = options.closeMinutes * 60;
+  const scanned = options.scans?.map((r) => scanSteps(r, STEP_MS, steps));
+  const scanNext = new Int32Array(agents.count);
+  const scanWeight = new Float64Array(agents.count);
+  const scanLeft = new Float64Array(agents.count);
+  const REACHED = histogram.bins;
+  const WEIGHTS_DEAD = new Float64Array(0);
+  const weights = new Map<number, Float64Array>();
+  let meanDbm = Number.NaN;
+  const scanVisit = (
+    tx: number,
+    rx: number,
+    a: number,
+    b: number,
+    near: boolean,
+    upper: number,
+  ) => {
+    const w = scanWeight[rx];
+    if (w === 0) return;
+    const key = tx * 65_536 + rx;
+    let h = weights.get(key);
+    if (h === undefined) {
+      if (scanLeft[rx] < targetS - WEIGHT_EPSILON_S) return;
+      h = new Float64Array(histogram.bins + 1);
+      weights.set(key, h);
+    } else if (h === WEIGHTS_DEAD) return;
+    if (h[REACHED] + scanLeft[rx] < targetS - WEIGHT_EPSILON_S) {
+      weights.set(key, WEIGHTS_DEAD);
+      return;
+    }
+    if (Number.isNaN(meanDbm)) meanDbm = near ? propagation.meanRssiDbm(a, b) : upper;
+    if (meanDbm >= histogram.floorDbm) {
+      addWeight(histogram, h, meanDbm, w);
+      h[REACHED] += w;
+    }
+  };
+
   const visit = (i: number, j: number, distanceM: number): void => {
     if (isIndex[i] === 0 && isIndex[j] === 0) return;
     const a = Math.min(i, j);
@@ -166,26 +365,51 @@ export function ceilingPass(scenario: Scenario, options: CeilingPassOptions): Ce
     // Upper bound without the people in between (they only weaken it); device offsets removed.
     const upperDbm = propagation.linkMeanUpperDbm(a, b) - txGainDb(a) - rxOffsetDb(b);
     if (upperDbm < histogram.floorDbm - 1e-3) return;
+    const near = d2 <= nearD2[combo];
+    meanDbm = Number.NaN;
     const key = a * 65_536 + b;
     let c = counts.get(key);
     if (c === undefined) {
-      if (stepsLeft < rank) return;
-      c = new Uint32Array(histogram.bins + 1);
-      counts.set(key, c);
-    } else if (c === DEAD) return;
-    c[POTENTIAL]++;
-    if (c[POTENTIAL] + stepsLeft - 1 < rank) {
-      counts.set(key, DEAD);
-      return;
+      if (stepsLeft >= rank) {
+        c = new Uint32Array(histogram.bins + 1);
+        counts.set(key, c);
+      }
     }
-    const meanDbm = d2 <= nearD2[combo] ? propagation.meanRssiDbm(a, b) : upperDbm;
-    histogram.add(c, meanDbm);
+    if (c !== undefined && c !== DEAD) {
+      c[POTENTIAL]++;
+      if (c[POTENTIAL] + stepsLeft - 1 < rank) counts.set(key, DEAD);
+      else {
+        meanDbm = near ? propagation.meanRssiDbm(a, b) : upperDbm;
+        histogram.add(c, meanDbm);
+      }
+    }
+    if (scanned === undefined) return;
+    if (isIndex[a]) scanVisit(a, b, a, b, near, upperDbm);
+    if (isIndex[b]) scanVisit(b, a, a, b, near, upperDbm);
   };
 
-  const steps = Math.ceil((options.durationS * 1000) / STEP_MS);
   for (let s = 0; s < steps; s++) {
     world.step(STEP_MS);
     stepsLeft = steps - s;
+    if (scanned !== undefined) {
+      for (let r = 0; r < agents.count; r++) {
+        const own = scanned[r];
+        if (own === undefined) continue;
+        let k = scanNext[r];
+        while (k < own.steps.length && own.steps[k] < s) k++;
+        scanNext[r] = k;
+        scanWeight[r] = k < own.steps.length && own.steps[k] === s ? own.weights[k] : 0;
+        scanLeft[r] = own.suffix[k];
+      }
+      // Pairs no longer visited still hold their weights: drop those that cannot reach.
+      if (s % 60 === 0)
+        for (const [key, h] of weights)
+          if (
+            h !== WEIGHTS_DEAD &&
+            h[REACHED] + scanLeft[key % 65_536] < targetS - WEIGHT_EPSILON_S
+          )
+            weights.set(key, WEIGHTS_DEAD);
+    }
     world.radioGrid.forEachPair(rangeM, visit);
     if (options.onProgress && (s + 1) % 60 === 0) options.onProgress((s + 1) / steps);
   }
@@ -202,6 +426,26 @@ export function ceilingPass(scenario: Scenario, options: CeilingPassOptions): Ce
   }
   scores.sort((x, y) => x.index - y.index || x.receiver - y.receiver);
 
+  let scans: ScanCeilingScores | undefined;
+  if (scanned !== undefined) {
+    const scanScores: { index: number; receiver: number; score: number }[] = [];
+    for (const [key, h] of weights) {
+      if (h === WEIGHTS_DEAD) continue;
+      const score = weightedKthLargest(histogram, h, targetS);
+      if (score === Number.NEGATIVE_INFINITY) continue;
+      scanScores.push({ index: Math.floor(key / 65_536), receiver: key % 65_536, score });
+    }
+    scanScores.sort((x, y) => x.index - y.index || x.receiver - y.receiver);
+    scans = {
+      targetS,
+      scanGapMs: SCAN_GAP_MS,
+      maxScanMs: CONTINUOUS_SCAN_PERIOD_MS,
+      maxCreditS: MAX_SCAN_CREDIT_S,
+      scans: (options.scans ?? []).reduce((sum, r) => sum + r.firstMs.length, 0),
+      scores: scanScores,
+    };
+  }
+
   const closeSeconds = new Map<number, number>();
   world.groundTruth?.forEachClosePair((a, b, closeS) => {
     closeSeconds.set(Math.min(a, b) * 65_536 + Math.max(a, b), closeS);
@@ -213,6 +457,7 @@ export function ceilingPass(scenario: Scenario, options: CeilingPassOptions): Ce
       floorDbm: histogram.floorDbm,
       binDb: histogram.binDb,
       scores,
+      ...(scans === undefined ? {} : { scans }),
     },
     closeSeconds,
     wallMs: performance.now() - started,

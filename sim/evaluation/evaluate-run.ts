@@ -15,7 +15,9 @@
  * - a precision-recall curve per detector, sweeping its score threshold;
  * - two reference rows, not detectors: `heard` notifies every pair whose receiver matched any of
  *   the index case's IDs (what ignoring RSSI gives), and `ceiling`, the best F1 of a threshold on
- *   the model's exact mean signal chosen in hindsight (`ceiling.ts`, from `data.ceiling`).
+ *   the model's exact mean signal chosen in hindsight (`ceiling.ts`, from `data.ceiling`), and
+ *   `ceiling-scans`, the same known only at the receiver's scans, each standing for the time
+ *   since its previous scan (what the duty cycle leaves a threshold rule).
  */
 import { toHex } from "../../src/core/hex.js";
 import type { PairDetection } from "../pipeline/detect-contacts.js";
@@ -54,16 +56,19 @@ export interface DetectorEvaluation {
   readonly continuity: number;
 }
 
-/** A reference row: what ignoring RSSI gives (`heard`) and the RSSI ceiling (`ceiling`). */
+/**
+ * A reference row: what ignoring RSSI gives (`heard`), the RSSI ceiling (`ceiling`) and the
+ * ceiling at the receivers' scans (`ceiling-scans`).
+ */
 export interface ReferenceEvaluation {
-  readonly name: "heard" | "ceiling";
+  readonly name: "heard" | "ceiling" | "ceiling-scans";
   readonly precision: number;
   readonly recall: number;
   readonly f1: number;
   readonly truePositives: number;
   readonly falsePositives: number;
   readonly falseNegatives: number;
-  /** ceiling: the best threshold on the mean signal, dBm (null when no pair scored); heard: null. */
+  /** ceilings: the best threshold on the mean signal, dBm (null when no pair scored); heard: null. */
   readonly thresholdDbm: number | null;
 }
 
@@ -76,11 +81,11 @@ export interface RunEvaluation {
   readonly continuity: number;
   readonly detectors: DetectorEvaluation[];
   readonly prCurves: { detector: string; points: PrPoint[] }[];
-  /** `heard`, then `ceiling` when the run has one. */
+  /** `heard`, then `ceiling` and `ceiling-scans` when the run has them. */
   readonly references: ReferenceEvaluation[];
-  /** The ceiling's precision-recall curve (threshold in dBm), when computed. */
+  /** The ceilings' precision-recall curves (threshold in dBm), when computed. */
   readonly referencePrCurves: { reference: string; points: PrPoint[] }[];
-  /** Why the ceiling row is missing (skipped, or a run folder from before it existed). */
+  /** Why a ceiling row is missing (skipped, or a run folder from before it existed). */
   readonly referencesNote?: string;
 }
 
@@ -282,19 +287,34 @@ function referenceRows(
   const note = ceilingNote(data.ceiling);
   const ceiling = data.ceiling;
   if (ceiling === undefined || "skipped" in ceiling) return { references, curves: [], note };
-  const sweep = sweepThreshold(
-    ceiling.scores
-      .filter((s) => isIndex[s.index])
-      .map((s) => ({ score: s.score, positive: positives.has(pairKey(s.index, s.receiver)) })),
-    positives.size,
-  );
-  references.push(row("ceiling", sweep.truePositives, sweep.falsePositives, sweep.threshold));
-  const points = sweep.curve.map((p) => ({
-    threshold: round(p.threshold, 3),
-    precision: round(p.precision),
-    recall: round(p.recall),
-  }));
-  return { references, curves: [{ reference: "ceiling", points }] };
+  const curves: RunEvaluation["referencePrCurves"] = [];
+  const sweepRow = (
+    name: ReferenceEvaluation["name"],
+    scores: readonly { index: number; receiver: number; score: number }[],
+  ) => {
+    const sweep = sweepThreshold(
+      scores
+        .filter((s) => isIndex[s.index])
+        .map((s) => ({ score: s.score, positive: positives.has(pairKey(s.index, s.receiver)) })),
+      positives.size,
+    );
+    references.push(row(name, sweep.truePositives, sweep.falsePositives, sweep.threshold));
+    const points = sweep.curve.map((p) => ({
+      threshold: round(p.threshold, 3),
+      precision: round(p.precision),
+      recall: round(p.recall),
+    }));
+    curves.push({ reference: name, points });
+  };
+  sweepRow("ceiling", ceiling.scores);
+  if (ceiling.scans === undefined)
+    return {
+      references,
+      curves,
+      note: "ceiling-scans absent: the run's ceiling.jsonl predates it (simulate the run again)",
+    };
+  sweepRow("ceiling-scans", ceiling.scans.scores);
+  return { references, curves };
 }
 
 /**

@@ -76,6 +76,33 @@ export interface CeilingScores {
     readonly receiver: number;
     readonly score: number;
   }[];
+  /** The scan-sampled ceiling (`ceiling-scans`); absent in runs written before it existed. */
+  readonly scans?: ScanCeilingScores;
+}
+
+/**
+ * The `ceiling-scans` scores: per ordered pair (index case, receiver) the highest θ on the
+ * ceiling's bin grid at which the receiver's scan seconds with mean signal >= θ, each scan
+ * credited with the time since the receiver's previous scan, reach `targetS` (pairs that never
+ * do are left out). See `sim/evaluation/ceiling.ts`.
+ */
+export interface ScanCeilingScores {
+  /** Credited seconds a pair needs at or above θ: the close minutes. */
+  readonly targetS: number;
+  /** A receiver's sightings further apart than this start a new scan, ms. */
+  readonly scanGapMs: number;
+  /** Longest scan, ms (longer runs of sightings are cut). */
+  readonly maxScanMs: number;
+  /** Most seconds one scan stands for. */
+  readonly maxCreditS: number;
+  /** Scans found over every receiver. */
+  readonly scans: number;
+  /** By (index, receiver). */
+  readonly scores: readonly {
+    readonly index: number;
+    readonly receiver: number;
+    readonly score: number;
+  }[];
 }
 
 /** The ceiling of a run: its scores, or why it was not computed. */

@@ -12,6 +12,10 @@
  * - `ceiling.jsonl`: a `"ceiling"` line (step, rank, floor and bin of the scores, or why the
  *   ceiling pass was skipped) and one `"pair"` line per scored ordered pair (index, receiver,
  *   score in dBm) for the reference rows (`sim/evaluation/ceiling.ts`); absent in older runs;
+ *   then a `"ceiling-scans"` line (close seconds to reach, scan gap and longest scan, most
+ *   seconds a scan stands for, scans found) and one `"scans-pair"` line per ordered pair the
+ *   scan-sampled ceiling scored (index, receiver, score in dBm); absent in runs written before
+ *   it (readers that do not know these lines skip them);
  * - `summary.json`: the evaluation and the RSSI/distance sample of the report.
  */
 import {
@@ -36,6 +40,7 @@ import type {
   RunCeiling,
   RunData,
   RunMeta,
+  ScanCeilingScores,
   TruthAgent,
   TruthPair,
 } from "./run-data.js";
@@ -110,16 +115,35 @@ function* ceilingLines(ceiling: RunCeiling): Generator<string> {
     yield JSON.stringify({ type: "ceiling", skipped: ceiling.skipped });
     return;
   }
-  const { scores, ...head } = ceiling;
+  const { scores, scans, ...head } = ceiling;
   yield JSON.stringify({ type: "ceiling", ...head });
   for (const s of scores) yield JSON.stringify({ type: "pair", ...s });
+  if (scans === undefined) return;
+  const { scores: scanScores, ...scansHead } = scans;
+  yield JSON.stringify({ type: "ceiling-scans", ...scansHead });
+  for (const s of scanScores) yield JSON.stringify({ type: "scans-pair", ...s });
+}
+
+/** A `"pair"` or `"scans-pair"` line's fields, checked. */
+function scoreLine(json: Record<string, unknown>, where: string) {
+  const { index, receiver, score } = json;
+  if (
+    !Number.isInteger(index) ||
+    !Number.isInteger(receiver) ||
+    typeof score !== "number" ||
+    !Number.isFinite(score)
+  )
+    throw new ConfigError(`${where}: needs integer index and receiver, a finite score`, "E_RUN");
+  return { index: index as number, receiver: receiver as number, score };
 }
 
 /** Reads `ceiling.jsonl` (see the file comment), or undefined when the run has none. */
 export function readCeilingFile(path: string): RunCeiling | undefined {
   if (!existsSync(path)) return undefined;
-  let head: Omit<CeilingScores, "scores"> | undefined;
+  let head: Omit<CeilingScores, "scores" | "scans"> | undefined;
+  let scansHead: Omit<ScanCeilingScores, "scores"> | undefined;
   const scores: { index: number; receiver: number; score: number }[] = [];
+  const scanScores: { index: number; receiver: number; score: number }[] = [];
   for (const { line, number } of readLines(path)) {
     const where = `${path} line ${number}`;
     const json = parseJson(line, where);
@@ -135,22 +159,28 @@ export function readCeilingFile(path: string): RunCeiling | undefined {
         binDb: binDb as number,
       };
     } else if (json.type === "pair") {
-      const { index, receiver, score } = json;
-      if (
-        !Number.isInteger(index) ||
-        !Number.isInteger(receiver) ||
-        typeof score !== "number" ||
-        !Number.isFinite(score)
-      )
+      scores.push(scoreLine(json, where));
+    } else if (json.type === "ceiling-scans") {
+      const { targetS, scanGapMs, maxScanMs, maxCreditS, scans } = json;
+      if (![targetS, scanGapMs, maxScanMs, maxCreditS, scans].every((x) => typeof x === "number"))
         throw new ConfigError(
-          `${where}: needs integer index and receiver, a finite score`,
+          `${where}: needs targetS, scanGapMs, maxScanMs, maxCreditS and scans`,
           "E_RUN",
         );
-      scores.push({ index: index as number, receiver: receiver as number, score });
+      scansHead = {
+        targetS: targetS as number,
+        scanGapMs: scanGapMs as number,
+        maxScanMs: maxScanMs as number,
+        maxCreditS: maxCreditS as number,
+        scans: scans as number,
+      };
+    } else if (json.type === "scans-pair") {
+      if (!scansHead) throw new ConfigError(`${where}: before the "ceiling-scans" line`, "E_RUN");
+      scanScores.push(scoreLine(json, where));
     }
   }
   if (!head) throw new ConfigError(`${path} has no "ceiling" line`, "E_RUN");
-  return { ...head, scores };
+  return { ...head, scores, ...(scansHead ? { scans: { ...scansHead, scores: scanScores } } : {}) };
 }
 
 /** Writes the run's data files and detections into `dir` (created if missing). */

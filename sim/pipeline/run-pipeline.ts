@@ -2,12 +2,18 @@
  * The whole simulated pipeline for one scenario: simulate (world, link layer, stored
  * sightings, published keys, truth), detect (every receiver matches the published keys and
  * every detector decides), the ceiling pass (a second world of the same scenario and seed,
- * scoring what an exact mean signal allows: `sim/evaluation/ceiling.ts`), evaluate against the
+ * scoring what an exact mean signal allows, every second and at the receivers' scans as their
+ * sightings show them: `sim/evaluation/ceiling.ts`), evaluate against the
  * truth, and write the run folder. `rerunFolder` redoes detection and evaluation from a folder's
  * files alone.
  */
 import { PRESET_NAMES } from "../../src/exposure/risk-preset.js";
-import { CEILING_MAX_AGENTS, ceilingPass, trajectoryMismatches } from "../evaluation/ceiling.js";
+import {
+  CEILING_MAX_AGENTS,
+  ceilingPass,
+  receiverScans,
+  trajectoryMismatches,
+} from "../evaluation/ceiling.js";
 import { evaluateRun, type RunEvaluation } from "../evaluation/evaluate-run.js";
 import { reportRun } from "../evaluation/report-run.js";
 import type { ReportRun } from "../report/report-input.js";
@@ -88,6 +94,7 @@ export function runCeiling(
     closeDistanceM: data.meta.closeDistanceM,
     closeMinutes: data.meta.closeMinutes,
     truthRangeM: TRUTH_RANGE_M,
+    scans: receiverScans(data.sightings, data.meta.startMs),
     onProgress: options.onCeilingProgress,
   });
   const mismatches = trajectoryMismatches(pass.closeSeconds, data.truth.pairs);

@@ -171,13 +171,16 @@ function evaluationTable(run: ReportRun): string {
     references === ""
       ? ""
       : " Reference rows in italics, not detectors: (heard) notifies every pair whose receiver matched any of the index case's IDs, ignoring RSSI; (ceiling) notifies when the propagation model's exact mean signal was at or above the threshold shown for the close minutes, the threshold chosen in hindsight: an upper bound for threshold rules on smoothed RSSI over this run's channel (the dashed curve and the cross on the precision-recall chart).";
+  const scansExplained = (run.references ?? []).some((r) => r.name === "ceiling-scans")
+    ? " (ceiling-scans) is the same rule when the receiver knows that signal only at the seconds it scanned (as its sightings show them), each scan standing for the time since its previous one, at most 5 minutes: what the scanning duty cycle leaves a threshold rule."
+    : "";
   return `<table>
 <thead><tr><th>detector</th>${head}</tr></thead>
 <tbody>
 ${rows}${references === "" ? "" : `\n${references}`}
 </tbody>
 </table>
-<p class="explain">The close-contact decision of each detector against the ground truth, per pair of phones. The highest F1 is highlighted. ${explained}.${escapeHtml(referencesExplained)}</p>`;
+<p class="explain">The close-contact decision of each detector against the ground truth, per pair of phones. The highest F1 is highlighted. ${explained}.${escapeHtml(referencesExplained + scansExplained)}</p>`;
 }
 
 interface ChartSection {

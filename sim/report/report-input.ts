@@ -16,8 +16,9 @@ export interface ReportDetectorScore {
 }
 
 /**
- * A reference row, not a detector: `heard` (every pair heard at all) or `ceiling` (the best
- * threshold on the model's exact mean signal, with its precision-recall curve).
+ * A reference row, not a detector: `heard` (every pair heard at all), `ceiling` (the best
+ * threshold on the model's exact mean signal, with its precision-recall curve) or
+ * `ceiling-scans` (the same at the receivers' scans; in the table only).
  */
 export interface ReportReference {
   name: string;

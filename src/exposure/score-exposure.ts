@@ -195,20 +195,7 @@ function sampledCloseSeconds(
   const out: [string, number][] = [];
   for (const list of scans.values()) {
     list.sort((a, b) => a.atMs - b.atMs);
-    const credits = new Float64Array(list.length);
-    const gaps: number[] = [];
-    for (let k = 1; k < list.length; k++) {
-      const gapS = (list[k].atMs - list[k - 1].atMs) / 1000;
-      credits[k] = Math.min(gapS, MAX_SCAN_CREDIT_S);
-      if (gapS <= MAX_SCAN_CREDIT_S) gaps.push(gapS);
-    }
-    gaps.sort((a, b) => a - b);
-    credits[0] =
-      gaps.length === 0
-        ? UNKNOWN_SCAN_CREDIT_S
-        : gaps.length % 2 === 1
-          ? gaps[(gaps.length - 1) / 2]
-          : (gaps[gaps.length / 2 - 1] + gaps[gaps.length / 2]) / 2;
+    const credits = scanCreditsS(list.map((scan) => scan.atMs));
     let totalS = 0;
     let weightedDb = 0;
     list.forEach((scan, k) => {
@@ -222,6 +209,30 @@ function sampledCloseSeconds(
 
 /** Credit of a lone scan, s (the EN API's secondsSinceLastScan when the previous scan is unknown). */
 const UNKNOWN_SCAN_CREDIT_S = 120;
+
+/**
+ * The seconds each scan of a time-ordered list stands for, by the rule of `sampledCloseSeconds`:
+ * the real time since the previous scan, at most `MAX_SCAN_CREDIT_S`; the first scan the median
+ * of those gaps (gaps over the cap left out), `UNKNOWN_SCAN_CREDIT_S` when there is none.
+ */
+export function scanCreditsS(sortedAtMs: readonly number[]): Float64Array {
+  const credits = new Float64Array(sortedAtMs.length);
+  const gaps: number[] = [];
+  for (let k = 1; k < sortedAtMs.length; k++) {
+    const gapS = (sortedAtMs[k] - sortedAtMs[k - 1]) / 1000;
+    credits[k] = Math.min(gapS, MAX_SCAN_CREDIT_S);
+    if (gapS <= MAX_SCAN_CREDIT_S) gaps.push(gapS);
+  }
+  gaps.sort((a, b) => a - b);
+  if (sortedAtMs.length > 0)
+    credits[0] =
+      gaps.length === 0
+        ? UNKNOWN_SCAN_CREDIT_S
+        : gaps.length % 2 === 1
+          ? gaps[(gaps.length - 1) / 2]
+          : (gaps[gaps.length / 2 - 1] + gaps[gaps.length / 2]) / 2;
+  return credits;
+}
 
 /** Scores windows with `preset`: daily summaries and whether the preset notifies. */
 export function scoreExposure(preset: RiskPreset, windows: readonly ScoredWindow[]): ExposureScore {

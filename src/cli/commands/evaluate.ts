@@ -189,7 +189,7 @@ export const evaluateCommand: CommandModule<object, EvaluateArgs> = {
         '{"pairs": 72, "notifications": 0, ...}',
       )
       .epilogue(
-        "--run: the simulated run's ground truth decides; precision, recall and F1 over ordered (index case, receiver) pairs, duration error, Herald detection and continuity, then the reference rows (heard) and (ceiling), the latter from the run's ceiling.jsonl (see proxkit simulate --help). " +
+        "--run: the simulated run's ground truth decides; precision, recall and F1 over ordered (index case, receiver) pairs, duration error, Herald detection and continuity, then the reference rows (heard), (ceiling) and (ceiling-scans), the ceilings from the run's ceiling.jsonl (see proxkit simulate --help). " +
           "dublin-tram: a pair is close when its handsets were at most 2 m apart; each pair's minutes per 2 dB attenuation bin are spread evenly over the bin's whole-dB values, so a bin straddling a threshold counts in proportion. Our detector (proxkit) is reported cross-validated, leave one handset out. herald-edison: estimators are fitted on test 5 (Pixel 2 / Galaxy A20) and reported on tests 7 and 8 (Note 8 / Pixel 2), read every 30 s, causally.",
       ) as unknown as Argv<EvaluateArgs>,
   handler: (args) => {

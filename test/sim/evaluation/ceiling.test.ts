@@ -1,9 +1,15 @@
 import { describe, expect, it } from "vitest";
 import {
+  addWeight,
   ceilingPass,
+  missedScanShare,
+  newWeights,
+  receiverScans,
   SignalHistogram,
+  scanSteps,
   sweepThreshold,
   trajectoryMismatches,
+  weightedKthLargest,
 } from "../../../sim/evaluation/ceiling.js";
 import { simulateRun, TRUTH_RANGE_M } from "../../../sim/pipeline/simulate-run.js";
 import { DEFAULT_PROPAGATION, pathLossDb } from "../../../sim/world/propagation.js";
@@ -153,5 +159,152 @@ describe("ceilingPass", () => {
       });
       expect(trajectoryMismatches(other.closeSeconds, run.truth.pairs)).toBeGreaterThan(0);
     }
+  });
+});
+
+describe("ceiling-scans: weights, scans, credits", () => {
+  it("weighted k-th largest: the brute-force bin where the weight from the top reaches the target", () => {
+    const random = new SeededRandom(11);
+    const h = new SignalHistogram(-100, -20, 0.5);
+    for (let trial = 0; trial < 50; trial++) {
+      // Weights in quarter seconds: sums are exact, so the brute force has no rounding to argue.
+      const values = Array.from({ length: 1 + random.int(200) }, () => ({
+        dbm: -110 + random.float() * 95,
+        weight: (1 + random.int(400)) / 4,
+      }));
+      values.push({ dbm: -90, weight: 2 }, { dbm: -20, weight: 1 }, { dbm: -15, weight: 3 });
+      const w = newWeights(h);
+      for (const v of values) addWeight(h, w, v.dbm, v.weight);
+      const counted = values.filter((v) => v.dbm >= -100);
+      const total = counted.reduce((s, v) => s + v.weight, 0);
+      for (const target of [0.25, 1, 60, 900, total / 2, total, total + 0.25]) {
+        // Brute force: the highest grid threshold θ with weight(values >= θ, top bin merged) >= target.
+        let expected = Number.NEGATIVE_INFINITY;
+        for (let bin = h.bins - 1; bin >= 0; bin--) {
+          const theta = -100 + bin * 0.5;
+          const above = counted
+            .filter((v) => Math.min(Math.floor(v.dbm * 2) / 2, -20.5) >= theta)
+            .reduce((s, v) => s + v.weight, 0);
+          if (above >= target) {
+            expected = theta;
+            break;
+          }
+        }
+        expect(weightedKthLargest(h, w, target)).toBe(expected);
+      }
+    }
+    // With unit weights it is the counting histogram's k-th largest.
+    const counts = h.newCounts();
+    const w = newWeights(h);
+    for (let k = 0; k < 100; k++) {
+      const v = -100 + random.float() * 80;
+      h.add(counts, v);
+      addWeight(h, w, v, 1);
+    }
+    for (const k of [1, 7, 50, 100, 101])
+      expect(weightedKthLargest(h, w, k)).toBe(h.kthLargest(counts, k));
+  });
+
+  it("float sums within a millionth of a second reach the target", () => {
+    const h = new SignalHistogram(-100, -20);
+    const w = newWeights(h);
+    // 900 s as 9 scans of 3 steps of 100/3 s each: the float sum is not exactly 900.
+    for (let k = 0; k < 27; k++) addWeight(h, w, -70, 100 / 3);
+    expect(weightedKthLargest(h, w, 900)).toBe(-70);
+    expect(weightedKthLargest(h, w, 900.001)).toBe(Number.NEGATIVE_INFINITY);
+  });
+
+  it("scans from sightings: cut at gaps over 25.5 s and at one minute, in run time", () => {
+    const startMs = 1_000_000;
+    const at = (...ms: number[]) => ms.map((t) => ({ atMs: startMs + t }));
+    const [one, none, long] = receiverScans(
+      [
+        at(1000, 1255, 4900, 250_000, 253_000, 278_600, 500_000),
+        [],
+        // Every second for 150 s (a continuous scanner): minute-long scans.
+        at(...Array.from({ length: 150 }, (_, k) => k * 1000)),
+      ],
+      startMs,
+    );
+    expect(one).toEqual({
+      firstMs: [1000, 250_000, 278_600, 500_000],
+      lastMs: [4900, 253_000, 278_600, 500_000],
+    });
+    expect(none).toEqual({ firstMs: [], lastMs: [] });
+    expect(long.firstMs).toEqual([0, 60_000, 120_000]);
+    expect(long.lastMs).toEqual([59_000, 119_000, 149_000]);
+    expect(missedScanShare([one], 300_000)).toBe(0);
+    expect(missedScanShare([{ firstMs: [0, 250_000, 850_000], lastMs: [] }], 300_000)).toBe(0.5);
+  });
+
+  it("scan steps: each scan's credit spread over its seconds, adding up to the credits", () => {
+    // Gaps 240 s and 600 s (capped at 300 s); the first scan gets the median of the gaps within
+    // the cap, 240 s.
+    const scans = { firstMs: [10_500, 250_500, 850_200], lastMs: [14_400, 250_700, 853_900] };
+    const steps = scanSteps(scans, 1000, 3600);
+    expect([...steps.steps]).toEqual([10, 11, 12, 13, 14, 250, 850, 851, 852, 853]);
+    expect([...steps.weights]).toEqual([48, 48, 48, 48, 48, 240, 75, 75, 75, 75]);
+    expect(steps.suffix[0]).toBe(240 + 240 + 300);
+    expect(steps.suffix[5]).toBe(540);
+    expect(steps.suffix[10]).toBe(0);
+    // A lone scan stands for 120 s; seconds past the run's end are dropped.
+    expect([...scanSteps({ firstMs: [5000], lastMs: [5000] }, 1000, 60).weights]).toEqual([120]);
+    expect([...scanSteps({ firstMs: [59_000], lastMs: [61_000] }, 1000, 60).steps]).toEqual([59]);
+    // Two scans sharing a second (a minute-long scan cut): their weights add up in that second.
+    const cut = scanSteps({ firstMs: [100, 60_100], lastMs: [60_099, 60_500] }, 1000, 3600);
+    expect(cut.steps.length).toBe(61);
+    expect(cut.weights[60]).toBeCloseTo(60 / 61 + 60, 9);
+    expect(cut.suffix[0]).toBeCloseTo(120, 9);
+  });
+});
+
+describe("ceilingPass with scans", () => {
+  const options = { seed: 2, closeDistanceM: 2, closeMinutes: 15, truthRangeM: TRUTH_RANGE_M };
+
+  it("a still pair: the scans' credits add up to the close minutes or not", () => {
+    const scenario = stillPair(1, "hand");
+    const meanDbm = -pathLossDb(1, { ...DEFAULT_PROPAGATION, ...scenario.propagation });
+    const expected = Math.floor(meanDbm * 2) / 2;
+    // Receiver 1 scans 4 s every 240 s from 30 s: the first scan is credited the median gap,
+    // 240 s; four scans make 960 s >= 900 s. Receiver 0 scans three times: 720 s, short.
+    const every = (n: number) => ({
+      firstMs: Array.from({ length: n }, (_, k) => 30_000 + k * 240_000),
+      lastMs: Array.from({ length: n }, (_, k) => 33_900 + k * 240_000),
+    });
+    const pass = ceilingPass(scenario, {
+      ...options,
+      durationS: 1200,
+      indexCases: [0, 1],
+      scans: [every(3), every(4)],
+    });
+    expect(pass.ceiling.scans).toEqual({
+      targetS: 900,
+      scanGapMs: 25_500,
+      maxScanMs: 60_000,
+      maxCreditS: 300,
+      scans: 7,
+      scores: [{ index: 0, receiver: 1, score: expected }],
+    });
+    // The every-second ceiling is the same as without scans.
+    const plain = ceilingPass(scenario, { ...options, durationS: 1200, indexCases: [0, 1] });
+    expect(pass.ceiling.scores).toEqual(plain.ceiling.scores);
+    expect(plain.ceiling.scans).toBeUndefined();
+    // Fewer close minutes than one scan's credit: a single scan does it, and 3 scans reach 12 min.
+    const short = ceilingPass(scenario, {
+      ...options,
+      closeMinutes: 12,
+      durationS: 1200,
+      indexCases: [0, 1],
+      scans: [every(3), every(1)],
+    });
+    expect(short.ceiling.scans?.scores).toEqual([{ index: 1, receiver: 0, score: expected }]);
+    // Scans beyond the run, or a receiver without scans: nothing.
+    const none = ceilingPass(scenario, {
+      ...options,
+      durationS: 1200,
+      indexCases: [0, 1],
+      scans: [{ firstMs: [], lastMs: [] }],
+    });
+    expect(none.ceiling.scans?.scores).toEqual([]);
   });
 });

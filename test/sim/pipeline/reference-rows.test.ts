@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -27,7 +27,7 @@ describe("reference rows of a simulated run", () => {
 
   it("heard notifies every ordered pair with a detection row; the ceiling is computed", () => {
     const e = result.evaluation;
-    expect(e.references.map((r) => r.name)).toEqual(["heard", "ceiling"]);
+    expect(e.references.map((r) => r.name)).toEqual(["heard", "ceiling", "ceiling-scans"]);
     const heard = e.references[0];
     const pairs = new Set(result.detections.map((d) => `${d.index}>${d.receiver}`));
     expect(heard.truePositives + heard.falsePositives).toBe(pairs.size);
@@ -39,6 +39,13 @@ describe("reference rows of a simulated run", () => {
     expect(e.referencesNote).toBeUndefined();
     expect(e.referencePrCurves[0].reference).toBe("ceiling");
     expect(e.referencePrCurves[0].points.length).toBeGreaterThan(1);
+    // At the scans: a threshold on the same grid, the same close contacts to find.
+    const scans = e.references[2];
+    expect(scans.thresholdDbm).toBeGreaterThanOrEqual(-100);
+    expect(scans.truePositives + scans.falseNegatives).toBe(e.closeContacts);
+    expect(e.referencePrCurves.map((c) => c.reference)).toEqual(["ceiling", "ceiling-scans"]);
+    const c = result.data.ceiling;
+    expect(c !== undefined && "scores" in c ? c.scans?.scans : 0).toBeGreaterThan(10 * 4);
     // Not among the detectors (their shape is a contract).
     expect(e.detectors.map((d) => d.name)).toEqual(["proxkit", "cwa-v2"]);
   });
@@ -52,6 +59,22 @@ describe("reference rows of a simulated run", () => {
     const summary = JSON.parse(readFileSync(join(dir, "summary.json"), "utf8"));
     expect(summary.references).toEqual(result.evaluation.references);
     expect(summary.referencesNote).toBeUndefined();
+  });
+
+  it("a ceiling.jsonl from before ceiling-scans evaluates the other rows, with a note", () => {
+    const old = writeFolder(result);
+    const path = join(old, "ceiling.jsonl");
+    const lines = readFileSync(path, "utf8").split("\n");
+    writeFileSync(
+      path,
+      lines.filter((l) => !/"type":"(ceiling-scans|scans-pair)"/.test(l)).join("\n"),
+    );
+    const again = rerunFolder(old, small.presets);
+    expect(again.evaluation.references).toEqual(result.evaluation.references.slice(0, 2));
+    expect(again.evaluation.referencePrCurves).toEqual(
+      result.evaluation.referencePrCurves.slice(0, 1),
+    );
+    expect(again.evaluation.referencesNote).toMatch(/^ceiling-scans absent/);
   });
 
   it("a run folder without ceiling.jsonl (older runs) still evaluates, with a note", () => {
@@ -90,7 +113,7 @@ describe("reference rows of a simulated run", () => {
   it("the report shows both rows under the detectors and the ceiling on the precision-recall chart", async () => {
     const run = pipelineReportRun(result);
     expect(run.detectors.map((d) => d.name)).toEqual(["proxkit", "cwa-v2"]);
-    expect(run.references?.map((r) => r.name)).toEqual(["heard", "ceiling"]);
+    expect(run.references?.map((r) => r.name)).toEqual(["heard", "ceiling", "ceiling-scans"]);
     expect(run.references?.[1].points).toEqual(result.evaluation.referencePrCurves[0].points);
     const html = await renderReport({ title: "t", generatedAt: "now", runs: [run] });
     expect(html).toContain('<tr class="reference"><td>(heard)</td>');
@@ -98,5 +121,9 @@ describe("reference rows of a simulated run", () => {
       `<tr class="reference"><td>(ceiling) at ${result.evaluation.references[1].thresholdDbm} dBm</td>`,
     );
     expect(html).toContain("RSSI ceiling");
+    expect(html).toContain(
+      `<tr class="reference"><td>(ceiling-scans) at ${result.evaluation.references[2].thresholdDbm} dBm</td>`,
+    );
+    expect(html).toContain("what the scanning duty cycle leaves a threshold rule");
   });
 });
