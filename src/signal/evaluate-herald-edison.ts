@@ -24,6 +24,7 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
 import { ConfigError } from "../core/errors.js";
+import { SeededRandom } from "../core/random.js";
 import {
   type CalibrationLookup,
   type CalibrationTable,
@@ -109,6 +110,8 @@ export interface HeraldEdisonEstimatorResult {
    * the devices' unknown RSSI offsets cancel (the pooled `auc` pays for them).
    */
   readonly aucWithinRecording: number;
+  /** 95 % bootstrap interval of `auc`, placements resampled (`HERALD_BOOTSTRAP`). */
+  readonly auc95: readonly [number, number];
   /** Balanced accuracy of "estimate <= 2 m" for "within 2 m". */
   readonly balancedAccuracy: number;
   /** Instants scored. */
@@ -132,6 +135,59 @@ export interface HeraldEdisonEvaluation {
   /** Predicting the training median distance everywhere, for scale. */
   readonly priorOnly: { readonly distanceM: number; readonly maeM: number };
   readonly estimators: readonly HeraldEdisonEstimatorResult[];
+  /**
+   * The first estimator's pooled AUC minus each other's, with a 95 % paired bootstrap interval
+   * (the same resampled placements for both): an interval holding 0 means the data cannot tell
+   * the two apart.
+   */
+  readonly aucDifferences: readonly {
+    readonly estimator: string;
+    readonly versus: string;
+    readonly difference: number;
+    readonly interval95: readonly [number, number];
+  }[];
+}
+
+/**
+ * Bootstrap of the AUC figures: resamples of whole placements (one recording at one distance),
+ * since the instants of one placement share its multipath and are far from independent.
+ * Seeded, so the intervals are the same on every run.
+ */
+export const HERALD_BOOTSTRAP = { resamples: 400, seed: 1 } as const;
+
+/** Percentile interval of `values` (sorted in place). */
+function interval95(values: number[]): [number, number] {
+  values.sort((a, b) => a - b);
+  const at = (q: number) => values[Math.min(values.length - 1, Math.floor(q * values.length))];
+  return [at(0.025), at(0.975)];
+}
+
+/**
+ * Pooled AUC of every estimator on `resamples` bootstrap samples of the clusters (each a list of
+ * instant indices): `aucs[e][r]`. Resamples with one class missing are skipped.
+ */
+function bootstrapAucs(
+  estimates: readonly (readonly number[])[],
+  within: readonly boolean[],
+  clusters: readonly (readonly number[])[],
+): number[][] {
+  const random = new SeededRandom(HERALD_BOOTSTRAP.seed);
+  const aucs: number[][] = estimates.map(() => []);
+  for (let r = 0; r < HERALD_BOOTSTRAP.resamples; r++) {
+    const picked: number[] = [];
+    for (let c = 0; c < clusters.length; c++) picked.push(...clusters[random.int(clusters.length)]);
+    const labels = picked.map((i) => within[i]);
+    if (!labels.includes(true) || !labels.includes(false)) continue;
+    estimates.forEach((values, e) => {
+      aucs[e].push(
+        rocAuc(
+          picked.map((i) => -values[i]),
+          labels,
+        ),
+      );
+    });
+  }
+  return aucs;
 }
 
 interface Recording {
@@ -312,6 +368,8 @@ export function evaluateHeraldEdison(options: HeraldEdisonOptions): HeraldEdison
   const truths: number[] = [];
   /** The index in `truths` where each test recording's instants begin. */
   const starts: number[] = [];
+  /** Instants by placement (recording and distance), for the bootstrap. */
+  const clusterOf = new Map<string, number[]>();
   for (const recording of test) {
     starts.push(truths.length);
     const estimators = names.map((n) =>
@@ -320,6 +378,13 @@ export function evaluateHeraldEdison(options: HeraldEdisonOptions): HeraldEdison
     runInstants(recording.rows, estimators, (truthM) => {
       const values = estimators.map((e) => e.distanceM());
       if (values.some((v) => v === undefined)) return;
+      const placement = `${starts.length}:${truthM}`;
+      let cluster = clusterOf.get(placement);
+      if (!cluster) {
+        cluster = [];
+        clusterOf.set(placement, cluster);
+      }
+      cluster.push(truths.length);
       truths.push(truthM);
       values.forEach((v, i) => {
         estimates[i].push(v as number);
@@ -347,6 +412,13 @@ export function evaluateHeraldEdison(options: HeraldEdisonOptions): HeraldEdison
   const reusedPairs = test.filter((r) => trainPairs.has(r.info.pair)).length;
   const mae = (values: readonly number[]) =>
     values.reduce((sum, v, i) => sum + Math.abs(v - truths[i]), 0) / truths.length;
+  const aucs = estimates.map((values) =>
+    rocAuc(
+      values.map((d) => -d),
+      within,
+    ),
+  );
+  const boot = bootstrapAucs(estimates, within, [...clusterOf.values()]);
 
   return {
     dataset: "herald-edison",
@@ -371,10 +443,8 @@ export function evaluateHeraldEdison(options: HeraldEdisonOptions): HeraldEdison
       const result: HeraldEdisonEstimatorResult = {
         name,
         maeM: mae(estimates[i]),
-        auc: rocAuc(
-          estimates[i].map((d) => -d),
-          within,
-        ),
+        auc: aucs[i],
+        auc95: interval95([...boot[i]]),
         aucWithinRecording: meanAucWithin(estimates[i]),
         balancedAccuracy: balancedAccuracy(
           estimates[i].map((d) => d <= CLOSE_CONTACT_DISTANCE_M),
@@ -385,5 +455,11 @@ export function evaluateHeraldEdison(options: HeraldEdisonOptions): HeraldEdison
       const parameters = fitted.parameters.get(name);
       return parameters ? { ...result, parameters } : result;
     }),
+    aucDifferences: names.slice(1).map((versus, k) => ({
+      estimator: names[0],
+      versus,
+      difference: aucs[0] - aucs[k + 1],
+      interval95: interval95(boot[0].map((a, r) => a - boot[k + 1][r])),
+    })),
   };
 }

@@ -125,6 +125,7 @@ function evaluateHerald(args: EvaluateArgs & { input: string[] }): void {
         estimator: e.name,
         mae_m: round(e.maeM),
         auc: round(e.auc),
+        auc_95: e.auc95.map(round).join(" to "),
         auc_within_pair: round(e.aucWithinRecording),
         balanced_accuracy: round(e.balancedAccuracy),
         instants: e.samples,
@@ -134,14 +135,23 @@ function evaluateHerald(args: EvaluateArgs & { input: string[] }): void {
         estimator: `(prior: ${priorOnly.distanceM} m always)`,
         mae_m: round(priorOnly.maeM),
         auc: 0.5,
+        auc_95: "",
         auc_within_pair: 0.5,
         balanced_accuracy: 0.5,
         instants: evaluation.estimators[0]?.samples ?? 0,
       },
     ],
     "table",
-    ["estimator", "mae_m", "auc", "auc_within_pair", "balanced_accuracy", "instants"],
+    ["estimator", "mae_m", "auc", "auc_95", "auc_within_pair", "balanced_accuracy", "instants"],
   );
+  // Paired bootstrap over the same resampled placements: can the data tell the AUCs apart?
+  for (const d of evaluation.aucDifferences) {
+    const [lo, hi] = d.interval95.map(round);
+    const told = lo > 0 || hi < 0 ? "" : " (not told apart)";
+    process.stdout.write(
+      `${d.estimator} minus ${d.versus}: AUC ${round(d.difference)}, 95 % interval ${lo} to ${hi}${told}\n`,
+    );
+  }
 }
 
 export const evaluateCommand: CommandModule<object, EvaluateArgs> = {
