@@ -40,6 +40,7 @@ import type { CeilingScores, ScanCeilingScores, TruthPair } from "../pipeline/ru
 import { distanceForPathLossM } from "../world/propagation.js";
 import type { Scenario } from "../world/scenario.js";
 import { buildWorld } from "../world/world.js";
+import { MAX_CURVE_POINTS, precisionRecallF1 } from "./precision-recall.js";
 
 /** Histogram bin of the mean signal, dB: scores are on this grid. */
 export const CEILING_BIN_DB = 0.5;
@@ -50,8 +51,6 @@ export const CEILING_BIN_DB = 0.5;
  * little: plaza at 500 agents 8.7 s instead of 8.0 s and ~10 MB more heap, tram 1 %.
  */
 export const CEILING_MAX_AGENTS = 500;
-/** Most points kept on the ceiling's precision-recall curve. */
-const MAX_CURVE_POINTS = 60;
 
 /**
  * Per-pair counts of values in bins of `binDb` from `floorDbm` up; values at or above the top
@@ -499,14 +498,6 @@ export interface ThresholdSweep {
   readonly curve: { threshold: number; precision: number; recall: number }[];
 }
 
-function prf(tp: number, fp: number, fn: number) {
-  if (tp + fp + fn === 0) return { precision: 1, recall: 1, f1: 1 };
-  const precision = tp + fp === 0 ? 0 : tp / (tp + fp);
-  const recall = tp + fn === 0 ? 1 : tp / (tp + fn);
-  const f1 = precision + recall === 0 ? 0 : (2 * precision * recall) / (precision + recall);
-  return { precision, recall, f1 };
-}
-
 /**
  * The rule "notify when score >= θ" swept over every distinct finite score: the θ with the best
  * F1 against `positives` (close contacts, scored or not). Ties go to the highest θ (fewest
@@ -520,7 +511,7 @@ export function sweepThreshold(
   // Notifying nobody is the baseline a threshold has to beat.
   let best = {
     threshold: null as number | null,
-    ...prf(0, 0, positives),
+    ...precisionRecallF1(0, 0, positives),
     truePositives: 0,
     falsePositives: 0,
     falseNegatives: positives,
@@ -535,7 +526,7 @@ export function sweepThreshold(
       else fp++;
       k++;
     }
-    const m = prf(tp, fp, positives - tp);
+    const m = precisionRecallF1(tp, fp, positives - tp);
     all.push({ threshold, precision: m.precision, recall: m.recall });
     if (m.f1 > best.f1)
       best = {

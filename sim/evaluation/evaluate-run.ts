@@ -30,11 +30,10 @@ import {
 } from "../pipeline/run-data.js";
 import { senderOfId } from "../pipeline/sender-of-id.js";
 import { sweepThreshold } from "./ceiling.js";
+import { MAX_CURVE_POINTS, precisionRecallF1 } from "./precision-recall.js";
 
 /** Continuity is measured in windows of this length (Herald's analysis uses 30 s). */
 export const CONTINUITY_WINDOW_S = 30;
-/** Most points kept on one precision-recall curve. */
-const MAX_CURVE_POINTS = 60;
 
 export interface PrPoint {
   readonly threshold: number;
@@ -93,14 +92,6 @@ const round = (x: number, digits = 4) => {
   const f = 10 ** digits;
   return Math.round(x * f) / f;
 };
-
-function prf(tp: number, fp: number, fn: number) {
-  if (tp + fp + fn === 0) return { precision: 1, recall: 1, f1: 1 };
-  const precision = tp + fp === 0 ? 0 : tp / (tp + fp);
-  const recall = tp + fn === 0 ? 1 : tp / (tp + fn);
-  const f1 = precision + recall === 0 ? 0 : (2 * precision * recall) / (precision + recall);
-  return { precision, recall, f1 };
-}
 
 /** Herald-style detection and continuity of the link layer over truly close ordered pairs. */
 export function linkCoverage(data: RunData): { detection: number; continuity: number } {
@@ -210,7 +201,7 @@ export function evaluateRun(
       }
     }
     const fn = positives.size - tp;
-    const m = prf(tp, fp, fn);
+    const m = precisionRecallF1(tp, fp, fn);
     detectors.push({
       name,
       precision: round(m.precision),
@@ -265,7 +256,7 @@ function referenceRows(
     thresholdDbm: number | null,
   ): ReferenceEvaluation => {
     const fn = positives.size - tp;
-    const m = prf(tp, fp, fn);
+    const m = precisionRecallF1(tp, fp, fn);
     return {
       name,
       precision: round(m.precision),
@@ -340,7 +331,7 @@ export function prCurve(
       else fp++;
       k++;
     }
-    const m = prf(tp, fp, positives - tp);
+    const m = precisionRecallF1(tp, fp, positives - tp);
     points.push({
       threshold: round(threshold, 3),
       precision: round(m.precision),
