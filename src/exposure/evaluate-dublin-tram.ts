@@ -17,6 +17,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { CodecError, ConfigError } from "../core/errors.js";
 import { SeededRandom } from "../core/random.js";
+import { percentileInterval95 } from "../signal/decision-metrics.js";
 import { allPresets, presetFor, type RiskModel, type RiskPreset } from "./risk-preset.js";
 import { type AttenuationSegment, type ScoredWindow, scoreExposure } from "./score-exposure.js";
 
@@ -300,9 +301,7 @@ export function balancedAccuracyInterval(
     if (positives === 0 || negatives === 0) continue;
     values.push((tp / positives + 1 - fp / negatives) / 2);
   }
-  values.sort((a, b) => a - b);
-  const at = (q: number) => values[Math.min(values.length - 1, Math.floor(q * values.length))];
-  return [at(0.025), at(0.975)];
+  return percentileInterval95(values);
 }
 
 export interface DublinTramPresetResult extends ConfusionFigures {

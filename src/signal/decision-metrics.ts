@@ -45,3 +45,13 @@ export function balancedAccuracy(
   if (tp + fn === 0 || tn + fp === 0) return Number.NaN;
   return (tp / (tp + fn) + tn / (tn + fp)) / 2;
 }
+
+/**
+ * The central 95 % percentile interval of `values` (a bootstrap's resampled statistics), sorted
+ * in place: the values at the 2.5th and 97.5th percentiles (nearest rank, lower).
+ */
+export function percentileInterval95(values: number[]): [number, number] {
+  values.sort((a, b) => a - b);
+  const at = (q: number) => values[Math.min(values.length - 1, Math.floor(q * values.length))];
+  return [at(0.025), at(0.975)];
+}

@@ -32,7 +32,7 @@ import {
   loadCalibrationTable,
   splitCsvLine,
 } from "./calibration-table.js";
-import { balancedAccuracy, rocAuc } from "./decision-metrics.js";
+import { balancedAccuracy, percentileInterval95, rocAuc } from "./decision-metrics.js";
 import { fitAttenuationDistance } from "./distance/calibrated-model.js";
 import type { ChainedEstimator } from "./distance/distance-estimator.js";
 import { CLOSE_CONTACT_DISTANCE_M, fitDualSlope } from "./distance/dual-slope-model.js";
@@ -154,13 +154,6 @@ export interface HeraldEdisonEvaluation {
  * Seeded, so the intervals are the same on every run.
  */
 export const HERALD_BOOTSTRAP = { resamples: 400, seed: 1 } as const;
-
-/** Percentile interval of `values` (sorted in place). */
-function interval95(values: number[]): [number, number] {
-  values.sort((a, b) => a - b);
-  const at = (q: number) => values[Math.min(values.length - 1, Math.floor(q * values.length))];
-  return [at(0.025), at(0.975)];
-}
 
 /**
  * Pooled AUC of every estimator on `resamples` bootstrap samples of the clusters (each a list of
@@ -444,7 +437,7 @@ export function evaluateHeraldEdison(options: HeraldEdisonOptions): HeraldEdison
         name,
         maeM: mae(estimates[i]),
         auc: aucs[i],
-        auc95: interval95([...boot[i]]),
+        auc95: percentileInterval95([...boot[i]]),
         aucWithinRecording: meanAucWithin(estimates[i]),
         balancedAccuracy: balancedAccuracy(
           estimates[i].map((d) => d <= CLOSE_CONTACT_DISTANCE_M),
@@ -459,7 +452,7 @@ export function evaluateHeraldEdison(options: HeraldEdisonOptions): HeraldEdison
       estimator: names[0],
       versus,
       difference: aucs[0] - aucs[k + 1],
-      interval95: interval95(boot[0].map((a, r) => a - boot[k + 1][r])),
+      interval95: percentileInterval95(boot[0].map((a, r) => a - boot[k + 1][r])),
     })),
   };
 }

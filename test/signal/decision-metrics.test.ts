@@ -1,5 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { balancedAccuracy, rocAuc } from "../../src/signal/decision-metrics.js";
+import {
+  balancedAccuracy,
+  percentileInterval95,
+  rocAuc,
+} from "../../src/signal/decision-metrics.js";
 
 describe("rocAuc", () => {
   it("is 1 for a perfect ranking, 0 for a reversed one, 0.5 for ties", () => {
@@ -26,5 +30,13 @@ describe("balancedAccuracy", () => {
     ).toBeCloseTo(7 / 12, 12);
     expect(balancedAccuracy([true, true, true], [true, false, false])).toBe(0.5);
     expect(balancedAccuracy([true], [true])).toBeNaN();
+  });
+});
+
+describe("percentileInterval95", () => {
+  it("gives the 2.5th and 97.5th percentiles, whatever the order", () => {
+    const values = Array.from({ length: 1000 }, (_, i) => (i * 7919) % 1000);
+    expect(percentileInterval95(values)).toEqual([25, 975]);
+    expect(percentileInterval95([3])).toEqual([3, 3]);
   });
 });
