@@ -17,6 +17,7 @@ import { encodeDp3tAdvertisement } from "../../src/ble/dp3t-advertisement.js";
 import { encodeGaenAdvertisement } from "../../src/ble/gaen-advertisement.js";
 import { IdTable } from "../../src/core/id-table.js";
 import { SeededRandom } from "../../src/core/random.js";
+import { CONTINUOUS_SCAN_PERIOD_MS } from "../../src/exposure/exposure-window-builder.js";
 import { GaenMatcher, newMatchCounts, type PublishedKey } from "../../src/exposure/gaen-matcher.js";
 import { SightingIngest } from "../../src/exposure/sighting-ingest.js";
 import { deriveBluezoneIds } from "../../src/protocols/bluezone.js";
@@ -52,6 +53,66 @@ const KEYS_PER_BATCH = 1000;
 
 function randomKeys(count: number, bytes: number, seed: number): Uint8Array {
   return new SeededRandom(seed).bytes(count * bytes);
+}
+
+/**
+ * Sightings through ID interning, calibration, attenuation smoothing and exposure-window
+ * accumulation: 10,000 IDs in range, one sighting per ms, so each ID is heard every 10 s;
+ * `maxScanInstanceMs` as a continuous scanner sets it (undefined: the EN API's scan instances).
+ */
+function ingestWorkload(
+  name: string,
+  describe: string,
+  maxScanInstanceMs: number | undefined,
+): Workload {
+  return {
+    name,
+    describe,
+    unit: "sighting",
+    once(quick) {
+      const idCount = 10_000;
+      const total = quick ? 2_000_000 : 20_000_000;
+      const random = new SeededRandom(7);
+      const rpis = random.bytes(16 * idCount);
+      const rssi = new Int16Array(4096);
+      for (let i = 0; i < rssi.length; i++) rssi[i] = -50 - random.int(50);
+      const ids = new IdTable(16, idCount);
+      let windows = 0;
+      const ingest = new SightingIngest({
+        expectedIds: idCount,
+        maxScanInstanceMs,
+        onWindow: () => windows++,
+      });
+      const t0 = 1_600_000_000_000;
+      const rssAt: number[] = [];
+      const start = performance.now();
+      for (let i = 0; i < total; i++) {
+        const atMs = t0 + i;
+        const id = (i * 7919) % idCount;
+        ingest.push(ids.intern(rpis, 16 * id), atMs, rssi[i & 4095]);
+        if ((i & 0xffff) === 0) ingest.advanceTo(atMs);
+        if (i === total / 2 || i === total - 1) {
+          // Collect garbage first so that the figures show what is retained, not what is pending.
+          (globalThis as { gc?: () => void }).gc?.();
+          rssAt.push(process.memoryUsage().heapUsed);
+        }
+      }
+      ingest.flush();
+      const seconds = (performance.now() - start) / 1000;
+      const stateBytes = ingest.stateBytes + ids.byteLength;
+      return {
+        ops: total,
+        seconds,
+        extra: {
+          ids: idCount,
+          windows,
+          bytes_per_tracked_id: Math.round(stateBytes / idCount),
+          heap_mb_at_half: Math.round((rssAt[0] / 2 ** 20) * 10) / 10,
+          heap_mb_at_end: Math.round((rssAt[1] / 2 ** 20) * 10) / 10,
+        },
+      };
+    },
+  };
 }
 
 export const WORKLOADS: readonly Workload[] = [
@@ -217,51 +278,16 @@ export const WORKLOADS: readonly Workload[] = [
       };
     },
   },
-  {
-    name: "exposure.ingest",
-    describe:
-      "Sightings through ID interning, calibration, attenuation smoothing and exposure-window accumulation (10,000 IDs in range, one sighting per ms)",
-    unit: "sighting",
-    once(quick) {
-      const idCount = 10_000;
-      const total = quick ? 2_000_000 : 20_000_000;
-      const random = new SeededRandom(7);
-      const rpis = random.bytes(16 * idCount);
-      const rssi = new Int16Array(4096);
-      for (let i = 0; i < rssi.length; i++) rssi[i] = -50 - random.int(50);
-      const ids = new IdTable(16, idCount);
-      let windows = 0;
-      const ingest = new SightingIngest({ expectedIds: idCount, onWindow: () => windows++ });
-      const t0 = 1_600_000_000_000;
-      const rssAt: number[] = [];
-      const start = performance.now();
-      for (let i = 0; i < total; i++) {
-        const atMs = t0 + i;
-        const id = (i * 7919) % idCount;
-        ingest.push(ids.intern(rpis, 16 * id), atMs, rssi[i & 4095]);
-        if ((i & 0xffff) === 0) ingest.advanceTo(atMs);
-        if (i === total / 2 || i === total - 1) {
-          // Collect garbage first so that the figures show what is retained, not what is pending.
-          (globalThis as { gc?: () => void }).gc?.();
-          rssAt.push(process.memoryUsage().heapUsed);
-        }
-      }
-      ingest.flush();
-      const seconds = (performance.now() - start) / 1000;
-      const stateBytes = ingest.stateBytes + ids.byteLength;
-      return {
-        ops: total,
-        seconds,
-        extra: {
-          ids: idCount,
-          windows,
-          bytes_per_tracked_id: Math.round(stateBytes / idCount),
-          heap_mb_at_half: Math.round((rssAt[0] / 2 ** 20) * 10) / 10,
-          heap_mb_at_end: Math.round((rssAt[1] / 2 ** 20) * 10) / 10,
-        },
-      };
-    },
-  },
+  ingestWorkload(
+    "exposure.ingest",
+    "Sightings through ID interning, calibration, attenuation smoothing and exposure-window accumulation (10,000 IDs in range, one sighting per ms)",
+    undefined,
+  ),
+  ingestWorkload(
+    "exposure.ingest.continuous",
+    "exposure.ingest with one-minute scan instances, as a continuous scanner builds them (checkpoint, match --scan-period 60)",
+    CONTINUOUS_SCAN_PERIOD_MS,
+  ),
   {
     name: "sim.world",
     describe:
