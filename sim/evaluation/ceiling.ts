@@ -53,9 +53,11 @@ export const CEILING_BIN_DB = 0.5;
 export const CEILING_MAX_AGENTS = 500;
 
 /**
- * Per-pair counts of values in bins of `binDb` from `floorDbm` up; values at or above the top
- * bin's lower edge land in the top bin, values below the floor are not counted. Memory per pair
- * is `bins` 32-bit counts, whatever the run's length.
+ * Per-pair histograms of values in bins of `binDb` from `floorDbm` up: counts (`Uint32Array`,
+ * one per second, for the ceiling) or float weights (`Float64Array`, seconds of credit, for
+ * the scan-sampled ceiling). Values at or above the top bin's lower edge land in the top bin,
+ * values below the floor are not counted. Memory per pair is `bins` numbers, whatever the run's
+ * length.
  */
 export class SignalHistogram {
   readonly floorDbm: number;
@@ -73,22 +75,28 @@ export class SignalHistogram {
     return new Uint32Array(this.bins);
   }
 
-  add(counts: Uint32Array, valueDbm: number): void {
+  newWeights(): Float64Array {
+    return new Float64Array(this.bins);
+  }
+
+  /** Adds `weight` (default one count) at `valueDbm`; nothing below the floor. */
+  add(values: Uint32Array | Float64Array, valueDbm: number, weight = 1): void {
     if (!(valueDbm >= this.floorDbm)) return;
     const bin = Math.floor((valueDbm - this.floorDbm) / this.binDb);
-    counts[bin < this.bins ? bin : this.bins - 1]++;
+    values[bin < this.bins ? bin : this.bins - 1] += weight;
   }
 
   /**
-   * The lower edge of the bin holding the `k`-th largest value counted, dBm: the highest
-   * threshold on the bin grid with at least `k` values at or above it. -Infinity when fewer than
-   * `k` values reached the floor.
+   * The lower edge of the bin where the counts or weights from the top bin down reach `k`, dBm:
+   * the highest threshold on the bin grid with at least `k` at or above it (float weights within
+   * `WEIGHT_EPSILON_S` of `k` reach it; whole counts are unaffected). -Infinity when all of them
+   * do not.
    */
-  kthLargest(counts: Uint32Array, k: number): number {
+  kthLargest(values: Uint32Array | Float64Array, k: number): number {
     let seen = 0;
     for (let bin = this.bins - 1; bin >= 0; bin--) {
-      seen += counts[bin];
-      if (seen >= k) return this.floorDbm + bin * this.binDb;
+      seen += values[bin];
+      if (seen >= k - WEIGHT_EPSILON_S) return this.floorDbm + bin * this.binDb;
     }
     return Number.NEGATIVE_INFINITY;
   }
@@ -96,43 +104,6 @@ export class SignalHistogram {
 
 /** Weights within this many seconds of the close minutes reach them (float sums). */
 const WEIGHT_EPSILON_S = 1e-6;
-
-/**
- * Per-pair weights of values in the bins of a `SignalHistogram` (float seconds instead of
- * counts), for the scan-sampled ceiling.
- */
-export function newWeights(histogram: SignalHistogram): Float64Array {
-  return new Float64Array(histogram.bins);
-}
-
-/** Adds `weight` at `valueDbm` (as `SignalHistogram.add`: nothing below the floor). */
-export function addWeight(
-  histogram: SignalHistogram,
-  weights: Float64Array,
-  valueDbm: number,
-  weight: number,
-): void {
-  if (!(valueDbm >= histogram.floorDbm)) return;
-  const bin = Math.floor((valueDbm - histogram.floorDbm) / histogram.binDb);
-  weights[bin < histogram.bins ? bin : histogram.bins - 1] += weight;
-}
-
-/**
- * The weighted `kthLargest`: the highest bin edge, dBm, where the weight from the top bin down
- * reaches `target` (within `WEIGHT_EPSILON_S`). -Infinity when all the weight does not.
- */
-export function weightedKthLargest(
-  histogram: SignalHistogram,
-  weights: Float64Array,
-  target: number,
-): number {
-  let seen = 0;
-  for (let bin = histogram.bins - 1; bin >= 0; bin--) {
-    seen += weights[bin];
-    if (seen >= target - WEIGHT_EPSILON_S) return histogram.floorDbm + bin * histogram.binDb;
-  }
-  return Number.NEGATIVE_INFINITY;
-}
 
 /** One receiver's scans as its sightings show them: first and last sighting, ms since the start. */
 export interface ReceiverScans {
@@ -234,11 +205,6 @@ export interface CeilingPassOptions {
   closeDistanceM: number;
   closeMinutes: number;
   /**
-   * The run's ground-truth trace range, metres (`TRUTH_RANGE_M`): the truth then walks the same
-   * pairs the same way, so pairs at exactly the close distance count alike.
-   */
-  truthRangeM: number;
-  /**
    * Each receiver's scans (`receiverScans` of the run's sightings), by agent index: also score
    * `ceiling-scans`. Receivers beyond the array never scanned.
    */
@@ -267,12 +233,7 @@ export function ceilingPass(scenario: Scenario, options: CeilingPassOptions): Ce
   const world = buildWorld(scenario, {
     seed: options.seed,
     agents: options.agents,
-    groundTruth: {
-      closeDistanceM: options.closeDistanceM,
-      closeMinutes: options.closeMinutes,
-      rangeM: options.truthRangeM,
-      onSample: () => {},
-    },
+    groundTruth: { closeDistanceM: options.closeDistanceM, closeMinutes: options.closeMinutes },
   });
   const agents = world.agents;
   const propagation = world.propagation;
@@ -352,7 +313,7 @@ export function ceilingPass(scenario: Scenario, options: CeilingPassOptions): Ce
     }
     if (Number.isNaN(meanDbm)) meanDbm = near ? propagation.meanRssiDbm(a, b) : upper;
     if (meanDbm >= histogram.floorDbm) {
-      addWeight(histogram, h, meanDbm, w);
+      histogram.add(h, meanDbm, w);
       h[REACHED] += w;
     }
   };
@@ -433,7 +394,7 @@ export function ceilingPass(scenario: Scenario, options: CeilingPassOptions): Ce
     const scanScores: { index: number; receiver: number; score: number }[] = [];
     for (const [key, h] of weights) {
       if (h === WEIGHTS_DEAD) continue;
-      const score = weightedKthLargest(histogram, h, targetS);
+      const score = histogram.kthLargest(h, targetS);
       if (score === Number.NEGATIVE_INFINITY) continue;
       scanScores.push({ index: Math.floor(key / 65_536), receiver: key % 65_536, score });
     }

@@ -1,17 +1,14 @@
 import { describe, expect, it } from "vitest";
 import {
-  addWeight,
   ceilingPass,
   missedScanShare,
-  newWeights,
   receiverScans,
   SignalHistogram,
   scanSteps,
   sweepThreshold,
   trajectoryMismatches,
-  weightedKthLargest,
 } from "../../../sim/evaluation/ceiling.js";
-import { simulateRun, TRUTH_RANGE_M } from "../../../sim/pipeline/simulate-run.js";
+import { simulateRun } from "../../../sim/pipeline/simulate-run.js";
 import { DEFAULT_PROPAGATION, pathLossDb } from "../../../sim/world/propagation.js";
 import { builtInScenario, loadScenario } from "../../../sim/world/scenario.js";
 import { SeededRandom } from "../../../src/core/random.js";
@@ -105,7 +102,7 @@ function stillPair(distanceM: number, carry: "hand" | "pocket") {
 }
 
 describe("ceilingPass", () => {
-  const options = { seed: 2, closeDistanceM: 2, closeMinutes: 15, truthRangeM: TRUTH_RANGE_M };
+  const options = { seed: 2, closeDistanceM: 2, closeMinutes: 15 };
 
   it("scores a still pair by its model mean signal, on the bin grid, both ways", () => {
     for (const [distanceM, carry, lossDb] of [
@@ -173,8 +170,8 @@ describe("ceiling-scans: weights, scans, credits", () => {
         weight: (1 + random.int(400)) / 4,
       }));
       values.push({ dbm: -90, weight: 2 }, { dbm: -20, weight: 1 }, { dbm: -15, weight: 3 });
-      const w = newWeights(h);
-      for (const v of values) addWeight(h, w, v.dbm, v.weight);
+      const w = h.newWeights();
+      for (const v of values) h.add(w, v.dbm, v.weight);
       const counted = values.filter((v) => v.dbm >= -100);
       const total = counted.reduce((s, v) => s + v.weight, 0);
       for (const target of [0.25, 1, 60, 900, total / 2, total, total + 0.25]) {
@@ -190,28 +187,27 @@ describe("ceiling-scans: weights, scans, credits", () => {
             break;
           }
         }
-        expect(weightedKthLargest(h, w, target)).toBe(expected);
+        expect(h.kthLargest(w, target)).toBe(expected);
       }
     }
     // With unit weights it is the counting histogram's k-th largest.
     const counts = h.newCounts();
-    const w = newWeights(h);
+    const w = h.newWeights();
     for (let k = 0; k < 100; k++) {
       const v = -100 + random.float() * 80;
       h.add(counts, v);
-      addWeight(h, w, v, 1);
+      h.add(w, v, 1);
     }
-    for (const k of [1, 7, 50, 100, 101])
-      expect(weightedKthLargest(h, w, k)).toBe(h.kthLargest(counts, k));
+    for (const k of [1, 7, 50, 100, 101]) expect(h.kthLargest(w, k)).toBe(h.kthLargest(counts, k));
   });
 
   it("float sums within a millionth of a second reach the target", () => {
     const h = new SignalHistogram(-100, -20);
-    const w = newWeights(h);
+    const w = h.newWeights();
     // 900 s as 9 scans of 3 steps of 100/3 s each: the float sum is not exactly 900.
-    for (let k = 0; k < 27; k++) addWeight(h, w, -70, 100 / 3);
-    expect(weightedKthLargest(h, w, 900)).toBe(-70);
-    expect(weightedKthLargest(h, w, 900.001)).toBe(Number.NEGATIVE_INFINITY);
+    for (let k = 0; k < 27; k++) h.add(w, -70, 100 / 3);
+    expect(h.kthLargest(w, 900)).toBe(-70);
+    expect(h.kthLargest(w, 900.001)).toBe(Number.NEGATIVE_INFINITY);
   });
 
   it("scans from sightings: cut at gaps over 25.5 s and at one minute, in run time", () => {
@@ -259,7 +255,7 @@ describe("ceiling-scans: weights, scans, credits", () => {
 });
 
 describe("ceilingPass with scans", () => {
-  const options = { seed: 2, closeDistanceM: 2, closeMinutes: 15, truthRangeM: TRUTH_RANGE_M };
+  const options = { seed: 2, closeDistanceM: 2, closeMinutes: 15 };
 
   it("a still pair: the scans' credits add up to the close minutes or not", () => {
     const scenario = stillPair(1, "hand");
