@@ -25,7 +25,6 @@ import {
   type SimulatedRun,
   type SimulateRunOptions,
   simulateRun,
-  TRUTH_RANGE_M,
   withProtocol,
 } from "./simulate-run.js";
 
@@ -93,7 +92,6 @@ export function runCeiling(
     indexCases: data.indexCases,
     closeDistanceM: data.meta.closeDistanceM,
     closeMinutes: data.meta.closeMinutes,
-    truthRangeM: TRUTH_RANGE_M,
     scans: receiverScans(data.sightings, data.meta.startMs),
     onProgress: options.onCeilingProgress,
   });
@@ -157,20 +155,13 @@ export function pipelineReportRun(
   result: PipelineResult,
   real?: readonly RssiDistanceSample[],
 ): ReportRun {
-  const e = result.evaluation;
-  return {
-    ...reportRun(result.data, e, result.detections, result.data.rssiVsDistance, real),
-    references: e.references.map((r) => ({
-      name: r.name,
-      precision: r.precision,
-      recall: r.recall,
-      f1: r.f1,
-      thresholdDbm: r.thresholdDbm,
-      ...(r.name === "ceiling"
-        ? { points: e.referencePrCurves.find((c) => c.reference === "ceiling")?.points ?? [] }
-        : {}),
-    })),
-  };
+  return reportRun(
+    result.data,
+    result.evaluation,
+    result.detections,
+    result.data.rssiVsDistance,
+    real,
+  );
 }
 
 /** Re-runs matching, detection and evaluation from a run folder's sightings, keys and truth. */

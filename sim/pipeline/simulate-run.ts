@@ -48,7 +48,7 @@ export interface SimulatedRun extends RunData {
 
 export const DEFAULT_START_MS = Date.UTC(2021, 0, 4, 9);
 /** Pairs farther apart are not traced by the ground truth, metres. */
-export const TRUTH_RANGE_M = 5;
+const TRUTH_RANGE_M = 5;
 
 /** The scenario with every agent on `protocol` (scanning on that protocol's duty cycle). */
 export function withProtocol(scenario: Scenario, protocol: ProtocolName | undefined): Scenario {
