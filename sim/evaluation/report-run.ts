@@ -1,8 +1,8 @@
 /**
- * One run's part of `report.html` (`ReportRun`, drawn by `sim/report/`): the evaluation table,
- * precision-recall curves, simulated RSSI against distance (real rig readings added by the
- * caller when the data is there) and a timeline of the pairs the detectors and the truth disagree
- * on.
+ * One run's part of `report.html` (`ReportRun`, drawn by `sim/report/`): the evaluation table
+ * with its reference rows, precision-recall curves (the ceiling's among them), simulated RSSI
+ * against distance (real rig readings added by the caller when the data is there) and a timeline
+ * of the pairs the detectors and the truth disagree on.
  */
 import type { PairDetection } from "../pipeline/detect-contacts.js";
 import { pairKey, type RssiDistanceSample, type RunData } from "../pipeline/run-data.js";
@@ -66,6 +66,19 @@ export function reportRun(
       continuity: d.continuity,
     })),
     prCurves: evaluation.prCurves.map((c) => ({ detector: c.detector, points: [...c.points] })),
+    references: evaluation.references.map((r) => ({
+      name: r.name,
+      precision: r.precision,
+      recall: r.recall,
+      f1: r.f1,
+      thresholdDbm: r.thresholdDbm,
+      ...(r.name === "ceiling"
+        ? {
+            points:
+              evaluation.referencePrCurves.find((c) => c.reference === "ceiling")?.points ?? [],
+          }
+        : {}),
+    })),
     rssiVsDistance: {
       simulated: rssiVsDistance.map((p) => ({ distanceM: p.distanceM, rssiDbm: p.rssiDbm })),
       ...(real ? { real: real.map((p) => ({ distanceM: p.distanceM, rssiDbm: p.rssiDbm })) } : {}),
