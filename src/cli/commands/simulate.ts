@@ -3,6 +3,7 @@ import { join, resolve } from "node:path";
 import cliProgress from "cli-progress";
 import type { Argv, CommandModule } from "yargs";
 import { CEILING_MAX_AGENTS } from "../../../sim/evaluation/ceiling.js";
+import type { RunEvaluation } from "../../../sim/evaluation/evaluate-run.js";
 import { RUN_FILES } from "../../../sim/pipeline/run-files.js";
 import {
   type PipelineResult,
@@ -112,24 +113,13 @@ export const EVALUATION_COLUMNS = [
   "continuity",
 ];
 
-interface ReferenceRows {
-  references: readonly {
-    name: string;
-    precision: number;
-    recall: number;
-    f1: number;
-    truePositives: number;
-    falsePositives: number;
-    thresholdDbm: number | null;
-  }[];
-  referencesNote?: string;
-}
-
 /**
  * The reference rows as a small table of their own under the detectors' (they are not
  * detectors), with a line saying what they are, and the note when the ceiling is missing.
  */
-export function writeReferences(result: ReferenceRows): void {
+export function writeReferences(
+  result: Pick<RunEvaluation, "references" | "referencesNote">,
+): void {
   const r3 = (x: number) => Math.round(x * 1000) / 1000;
   process.stdout.write("\nreferences (not detectors):\n");
   writeRows(
