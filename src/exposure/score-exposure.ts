@@ -6,6 +6,7 @@
  * attenuation histograms (the Dublin tram data).
  */
 import { dayOf, utcDate } from "../protocols/rolling-id-scheme.js";
+import { median } from "../signal/distance/fit-points.js";
 import type { ExposureWindow } from "./exposure-window-builder.js";
 import type { RiskPreset } from "./risk-preset.js";
 
@@ -223,14 +224,7 @@ export function scanCreditsS(sortedAtMs: readonly number[]): Float64Array {
     credits[k] = Math.min(gapS, MAX_SCAN_CREDIT_S);
     if (gapS <= MAX_SCAN_CREDIT_S) gaps.push(gapS);
   }
-  gaps.sort((a, b) => a - b);
-  if (sortedAtMs.length > 0)
-    credits[0] =
-      gaps.length === 0
-        ? UNKNOWN_SCAN_CREDIT_S
-        : gaps.length % 2 === 1
-          ? gaps[(gaps.length - 1) / 2]
-          : (gaps[gaps.length / 2 - 1] + gaps[gaps.length / 2]) / 2;
+  if (sortedAtMs.length > 0) credits[0] = gaps.length === 0 ? UNKNOWN_SCAN_CREDIT_S : median(gaps);
   return credits;
 }
 
