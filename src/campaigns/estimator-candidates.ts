@@ -1,0 +1,98 @@
+/**
+ * The shipped distance estimators as leave-one-campaign-out candidates: how each is built for a
+ * stream (its devices' calibration from Google's table, looked up by the record's model names)
+ * and, for the fitted ones, how its model is fitted on the other campaigns.
+ */
+import {
+  type CalibrationTable,
+  DEFAULT_DEVICE_CALIBRATION,
+  type DeviceCalibration,
+} from "../signal/calibration-table.js";
+import {
+  fitAttenuationDistance,
+  fitAttenuationDistanceLad,
+} from "../signal/distance/calibrated-model.js";
+import {
+  ESTIMATOR_NAMES,
+  type EstimatorName,
+  type EstimatorOptions,
+  estimatorFor,
+} from "../signal/distance/estimators.js";
+import { fitLogDistance } from "../signal/distance/log-distance-model.js";
+import type { CampaignRecord } from "./campaign-record.js";
+import type { EstimatorCandidate, FittedModel } from "./leave-one-campaign-out.js";
+
+/** Device calibration by model name, cached (the table's lookup is tolerant of spellings). */
+export class DeviceCalibrations {
+  private readonly cache = new Map<string, DeviceCalibration>();
+
+  constructor(private readonly table: CalibrationTable | undefined) {}
+
+  of(model: string): DeviceCalibration {
+    let calibration = this.cache.get(model);
+    if (!calibration) {
+      calibration =
+        this.table && model !== "" ? this.table.lookup(model) : DEFAULT_DEVICE_CALIBRATION;
+      this.cache.set(model, calibration);
+    }
+    return calibration;
+  }
+}
+
+/** Estimators whose model is fitted on training data. */
+export const FITTED_ESTIMATORS: readonly EstimatorName[] = [
+  "proxkit",
+  "log-distance",
+  "calibrated",
+];
+
+/** Fits `name`'s model on points and gives it as estimator options (and a predictor). */
+export function fitEstimatorModel(
+  name: EstimatorName,
+  points: Parameters<typeof fitLogDistance>[0],
+): { options: EstimatorOptions; parameters: Record<string, number> } {
+  switch (name) {
+    case "proxkit": {
+      const proxkit = fitAttenuationDistanceLad(points);
+      return { options: { proxkit }, parameters: { ...proxkit } };
+    }
+    case "log-distance": {
+      const logDistance = fitLogDistance(points);
+      return { options: { logDistance }, parameters: { ...logDistance } };
+    }
+    case "calibrated": {
+      const calibrated = fitAttenuationDistance(points);
+      return { options: { calibrated }, parameters: { ...calibrated } };
+    }
+    default:
+      throw new Error(`${name} is not a fitted estimator`);
+  }
+}
+
+/** The shipped estimators (all of them unless `names` says which) as candidates. */
+export function shippedCandidates(
+  devices: DeviceCalibrations,
+  names: readonly string[] = ESTIMATOR_NAMES,
+): EstimatorCandidate[] {
+  return names.map((name) => {
+    estimatorFor(name);
+    const estimatorName = name as EstimatorName;
+    const fitted = FITTED_ESTIMATORS.includes(estimatorName);
+    const create = (first: CampaignRecord) =>
+      estimatorFor(name, { rx: devices.of(first.rxModel), tx: devices.of(first.txModel) });
+    const candidate: EstimatorCandidate = { name, fitted, create };
+    if (!fitted) return candidate;
+    return {
+      ...candidate,
+      fit: (points): FittedModel => {
+        const { options, parameters } = fitEstimatorModel(estimatorName, points);
+        // The model alone, as the estimator uses it (its input mapping and filter gave the feature).
+        const model = estimatorFor(name, options).model;
+        return {
+          predict: (feature) => model.distanceM(feature) ?? Number.NaN,
+          parameters,
+        };
+      },
+    };
+  });
+}
