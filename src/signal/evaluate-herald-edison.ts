@@ -33,9 +33,9 @@ import {
   splitCsvLine,
 } from "./calibration-table.js";
 import { balancedAccuracy, percentileInterval95, rocAuc } from "./decision-metrics.js";
-import { fitAttenuationDistance } from "./distance/calibrated-model.js";
+import { fitAttenuationDistance, fitAttenuationDistanceLad } from "./distance/calibrated-model.js";
 import type { ChainedEstimator } from "./distance/distance-estimator.js";
-import { CLOSE_CONTACT_DISTANCE_M, fitDualSlope } from "./distance/dual-slope-model.js";
+import { CLOSE_CONTACT_DISTANCE_M } from "./distance/dual-slope-model.js";
 import { EstimateTicker } from "./distance/estimate-ticker.js";
 import { ESTIMATOR_NAMES, type EstimatorOptions, estimatorFor } from "./distance/estimators.js";
 import type { FitPoint } from "./distance/fit-points.js";
@@ -212,7 +212,7 @@ function csvRecords(text: string): Record<string, string>[] {
 }
 
 /** The recording file of each phone: file name -> { receiver, transmitter } phone names. */
-function phonePairs(dataDir: string): Map<string, { rx: string; tx: string }> {
+export function phonePairs(dataDir: string): Map<string, { rx: string; tx: string }> {
   const pairs = new Map<string, { rx: string; tx: string }>();
   for (const r of csvRecords(readText(join(dataDir, "metadata.csv"), "the rig's metadata"))) {
     if (r.filenamephonea) pairs.set(r.filenamephonea, { rx: r.phoneaname, tx: r.phonebname });
@@ -286,7 +286,7 @@ function fitModels(recordings: readonly Recording[], names: readonly FittedName[
   const parameters = new Map<string, Record<string, number>>();
   for (const name of names) {
     const p = points.get(name) ?? [];
-    if (name === "proxkit") options.proxkit = fitDualSlope(p);
+    if (name === "proxkit") options.proxkit = fitAttenuationDistanceLad(p);
     else if (name === "log-distance") options.logDistance = fitLogDistance(p);
     else options.calibrated = fitAttenuationDistance(p);
   }
