@@ -67,7 +67,10 @@ function presetScore(preset: RiskPreset, days: ReturnType<typeof scoreExposure>[
   for (const d of days) {
     const s = preset.model === "v1-risk-score" ? d.maximumScore : d.weightedDurationSum / 60;
     score = Math.max(score, s);
-    minutes = Math.max(minutes, d.weightedDurationSum / 60);
+    // Our detector's weighted duration is the expected close time (its ranking score); the
+    // minutes it estimates close, which decide, are its scoreSum.
+    const closeS = preset.model === "proxkit-detector" ? d.scoreSum : d.weightedDurationSum;
+    minutes = Math.max(minutes, closeS / 60);
   }
   return { score, minutes };
 }

@@ -57,6 +57,35 @@ export interface MatchResult {
   readonly counts: MatchCounts & { dayKeyMatches: number };
 }
 
+/** One matched sighting: which exposure (0 .. count - 1), when, and its attenuation. */
+export interface AttenuationEvent {
+  readonly exposure: number;
+  readonly atMs: number;
+  readonly attenuationDb: number;
+}
+
+/**
+ * The exposure windows of matched sightings (any order), sorted by start then exposure: the
+ * scan instances and windows every scoring model reads. Shared by `matchExposures` and the
+ * evaluations that feed measured sightings to the same code.
+ */
+export function exposureWindowsOf(
+  events: AttenuationEvent[],
+  exposureCount: number,
+  maxScanInstanceMs?: number,
+): ExposureWindow[] {
+  events.sort((a, b) => a.exposure - b.exposure || a.atMs - b.atMs);
+  const windows: ExposureWindow[] = [];
+  const builder = new ExposureWindowBuilder((w) => windows.push(w), {
+    expectedHandles: Math.max(1, exposureCount),
+    maxScanInstanceMs,
+  });
+  for (const e of events) builder.push(e.exposure, e.atMs, e.attenuationDb);
+  builder.flush();
+  windows.sort((a, b) => a.startMs - b.startMs || a.handle - b.handle);
+  return windows;
+}
+
 export function matchExposures(
   published: { gaen: readonly PublishedKey[]; dayKeys: readonly PublishedDayKey[] },
   sightings: readonly Sighting[],
@@ -66,7 +95,7 @@ export function matchExposures(
   const defaultTx = options.defaultTxPowerDbm ?? -24;
   // Exposure e: [protocol, key bytes]; events: (exposure, atMs, attenuation).
   const exposures: { protocol: Protocol; key: Uint8Array }[] = [];
-  const events: { exposure: number; atMs: number; attenuationDb: number }[] = [];
+  const events: AttenuationEvent[] = [];
 
   const gaenIndex: number[] = [];
   const gaenSightings = sightings.filter((s, i) => s.protocol === "gaen" && gaenIndex.push(i) > 0);
@@ -109,15 +138,7 @@ export function matchExposures(
     }
   }
 
-  events.sort((a, b) => a.exposure - b.exposure || a.atMs - b.atMs);
-  const windows: ExposureWindow[] = [];
-  const builder = new ExposureWindowBuilder((w) => windows.push(w), {
-    expectedHandles: exposures.length,
-    maxScanInstanceMs: options.maxScanInstanceMs,
-  });
-  for (const e of events) builder.push(e.exposure, e.atMs, e.attenuationDb);
-  builder.flush();
-  windows.sort((a, b) => a.startMs - b.startMs || a.handle - b.handle);
+  const windows = exposureWindowsOf(events, exposures.length, options.maxScanInstanceMs);
 
   const score = scoreExposure(
     options.preset,

@@ -53,6 +53,12 @@ export interface RiskPreset {
   readonly notifyAtCloseMinutes?: number;
   /** proxkit-detector: the attenuation (dB) that maps to `closeDistanceM`, fitted on held-out data. */
   readonly closeAttenuationDb?: number;
+  /**
+   * proxkit-detector: the logistic scale (dB per e-fold) of the chance that an attenuation means
+   * within `closeDistanceM`, falling through 1/2 at `closeAttenuationDb`; it weighs durations in
+   * `weightedDurationSum` (a score that ranks closeness). Absent: a step at `closeAttenuationDb`.
+   */
+  readonly closeScaleDb?: number;
 }
 
 /** Preset names, a contract: ours is first and the default. */

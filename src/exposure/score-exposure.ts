@@ -34,7 +34,11 @@ export interface DailyResult {
   /** Sum of window scores (v1 risk score: sum of exposure risk scores). */
   readonly scoreSum: number;
   readonly maximumScore: number;
-  /** Sum of weighted durations, seconds (detector: seconds estimated close). */
+  /**
+   * Sum of weighted durations, seconds. Our detector: the expected seconds within the close
+   * distance (each exposure's time weighted by its chance of being close), so that a share of
+   * the time heard ranks closeness; its `scoreSum` is the seconds estimated close, which decide.
+   */
   readonly weightedDurationSum: number;
   readonly notified: boolean;
 }
@@ -151,16 +155,33 @@ function windowScores(
       const isSampled = new Set(sampled);
       for (const w of windows) {
         if (isSampled.has(w)) continue;
-        // Measured time at each attenuation (no scan times): the minutes at or below closeDb.
+        // Measured time at each attenuation (no scan times): the minutes at or below closeDb
+        // decide; each minute's chance of being close weighs the duration.
         let close = 0;
-        for (const s of w.segments) if (s.attenuationDb <= closeDb) close += s.seconds;
-        out.push([dayOfMs(w.startMs), close, close]);
+        let expected = 0;
+        for (const s of w.segments) {
+          if (s.attenuationDb <= closeDb) close += s.seconds;
+          expected += s.seconds * closeProbability(preset, s.attenuationDb);
+        }
+        out.push([dayOfMs(w.startMs), close, expected]);
       }
-      for (const [day, seconds] of sampledCloseSeconds(sampled, closeDb))
-        out.push([day, seconds, seconds]);
+      for (const [day, closeS, expectedS] of sampledCloseSeconds(sampled, preset))
+        out.push([day, closeS, expectedS]);
       return out;
     }
   }
+}
+
+/**
+ * Our detector's chance that an attenuation means "within `closeDistanceM`": a logistic falling
+ * through 1/2 at `closeAttenuationDb` with `closeScaleDb` per e-fold (fitted across campaigns,
+ * `src/campaigns/fit-detector.ts`). Without a scale it is the step at `closeAttenuationDb`.
+ */
+export function closeProbability(preset: RiskPreset, attenuationDb: number): number {
+  const closeDb = preset.closeAttenuationDb ?? 63;
+  const scaleDb = preset.closeScaleDb;
+  if (scaleDb === undefined || scaleDb <= 0) return attenuationDb <= closeDb ? 1 : 0;
+  return 1 / (1 + Math.exp((attenuationDb - closeDb) / scaleDb));
 }
 
 /** Longest time one scan instance stands for, s: the EN API's cap on secondsSinceLastScan. */
@@ -173,12 +194,15 @@ export const MAX_SCAN_CREDIT_S = 300;
  * secondsSinceLastScan (floored to whole minutes, 2 minutes for the first scan), adds up to the
  * contact's duration on average. A scan's attenuation is mostly the pair's slowly varying
  * shadowing and carry losses plus noise, so the exposure's time-weighted mean attenuation decides
- * whether its whole time counts as close. Returns [day, close seconds] per exposure and day.
+ * whether its whole time counts as close. Returns [day, close seconds, expected close seconds]
+ * per exposure and day: the second weighs the whole time by the chance that the mean
+ * attenuation means within `closeDistanceM` (`closeProbability`).
  */
 function sampledCloseSeconds(
   windows: readonly ScoredWindow[],
-  closeDb: number,
-): [string, number][] {
+  preset: RiskPreset,
+): [string, number, number][] {
+  const closeDb = preset.closeAttenuationDb ?? 63;
   const scans = new Map<string, { day: string; atMs: number; attenuationDb: number }[]>();
   for (const w of windows) {
     w.segments.forEach((s, k) => {
@@ -193,7 +217,7 @@ function sampledCloseSeconds(
       list.push({ day, atMs, attenuationDb: s.attenuationDb });
     });
   }
-  const out: [string, number][] = [];
+  const out: [string, number, number][] = [];
   for (const list of scans.values()) {
     list.sort((a, b) => a.atMs - b.atMs);
     const credits = scanCreditsS(list.map((scan) => scan.atMs));
@@ -203,7 +227,12 @@ function sampledCloseSeconds(
       totalS += credits[k];
       weightedDb += credits[k] * scan.attenuationDb;
     });
-    out.push([list[0].day, totalS > 0 && weightedDb / totalS <= closeDb ? totalS : 0]);
+    const meanDb = totalS > 0 ? weightedDb / totalS : Number.POSITIVE_INFINITY;
+    out.push([
+      list[0].day,
+      meanDb <= closeDb ? totalS : 0,
+      totalS > 0 ? totalS * closeProbability(preset, meanDb) : 0,
+    ]);
   }
   return out;
 }
@@ -247,7 +276,7 @@ export function scoreExposure(preset: RiskPreset, windows: readonly ScoredWindow
       let notified: boolean;
       if (preset.model === "v1-risk-score") notified = d.maximumScore >= preset.minimumRiskScore!;
       else if (preset.model === "proxkit-detector")
-        notified = d.weightedDurationSum >= preset.notifyAtCloseMinutes! * 60;
+        notified = d.scoreSum >= preset.notifyAtCloseMinutes! * 60;
       else notified = d.weightedDurationSum >= preset.notifyAtWeightedMinutes! * 60;
       return { day, ...d, notified };
     });

@@ -8,7 +8,8 @@ import {
 } from "../../src/exposure/score-exposure.js";
 
 const DAY = Date.UTC(2021, 0, 4, 9);
-const proxkit = presetFor("proxkit");
+/** The rule with a fixed 66 dB step, so the examples do not move with the fitted numbers. */
+const proxkit = { ...presetFor("proxkit"), closeAttenuationDb: 66, closeScaleDb: undefined };
 
 /** One exposure's scans: [seconds after DAY, typical attenuation]; EN credits as the API gives them. */
 function scans(list: [number, number][], exposure = "k"): ScoredWindow {
@@ -23,8 +24,9 @@ function scans(list: [number, number][], exposure = "k"): ScoredWindow {
   };
 }
 
+/** The seconds estimated close, which decide (the detector's scoreSum). */
 const closeSeconds = (windows: ScoredWindow[]) =>
-  scoreExposure(proxkit, windows).dailySummaries[0]?.weightedDurationSum ?? 0;
+  scoreExposure(proxkit, windows).dailySummaries[0]?.scoreSum ?? 0;
 
 describe("our detector on scan instances", () => {
   it("credits each scan with the real time since the previous one, the first with the median gap", () => {
@@ -129,5 +131,35 @@ describe("our detector on scan instances", () => {
       ],
     };
     expect(closeSeconds([measured])).toBe(600);
+  });
+});
+
+describe("our detector's weighted duration: the expected close time", () => {
+  const logistic = { ...proxkit, closeAttenuationDb: 60, closeScaleDb: 5 };
+  const day = (w: ScoredWindow) => scoreExposure(logistic, [w]).dailySummaries[0];
+
+  it("weighs the exposure's time by the logistic chance at its mean attenuation", () => {
+    const w = scans([0, 250, 500, 750, 1000].map((s) => [s, 65]));
+    // Mean 65 dB, 5 dB above the midpoint: chance 1 / (1 + e), time 1250 s.
+    expect(day(w).weightedDurationSum).toBeCloseTo(1250 / (1 + Math.E), 9);
+    expect(day(w).scoreSum).toBe(0);
+    expect(day(w).notified).toBe(false);
+  });
+
+  it("ranks closeness: as a share of the time heard it falls with the mean attenuation", () => {
+    const share = (db: number) => {
+      const w = scans([0, 250, 500].map((s) => [s, db]));
+      return day(w).weightedDurationSum / 750;
+    };
+    expect(share(50)).toBeGreaterThan(share(58));
+    expect(share(58)).toBeGreaterThan(share(62));
+    expect(share(62)).toBeGreaterThan(share(75));
+    expect(share(60)).toBeCloseTo(0.5, 12);
+  });
+
+  it("without a scale is the step: the weighted duration equals the close seconds", () => {
+    const w = scans([0, 250, 500, 750].map((s) => [s, 60]));
+    const summary = scoreExposure(proxkit, [w]).dailySummaries[0];
+    expect(summary.weightedDurationSum).toBe(summary.scoreSum);
   });
 });
