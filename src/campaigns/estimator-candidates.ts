@@ -8,6 +8,7 @@ import {
   DEFAULT_DEVICE_CALIBRATION,
   type DeviceCalibration,
 } from "../signal/calibration-table.js";
+import { deviceOffsets } from "../signal/device-offsets.js";
 import {
   fitAttenuationDistance,
   fitAttenuationDistanceLad,
@@ -79,7 +80,12 @@ export function shippedCandidates(
     const estimatorName = name as EstimatorName;
     const fitted = FITTED_ESTIMATORS.includes(estimatorName);
     const create = (first: CampaignRecord) =>
-      estimatorFor(name, { rx: devices.of(first.rxModel), tx: devices.of(first.txModel) });
+      estimatorFor(name, {
+        rx: devices.of(first.rxModel),
+        tx: devices.of(first.txModel),
+        rxOffsetDb: deviceOffsets(first.rxModel)?.rxOffsetDb,
+        txOffsetDb: deviceOffsets(first.txModel)?.txOffsetDb,
+      });
     const candidate: EstimatorCandidate = { name, fitted, create };
     if (!fitted) return candidate;
     return {

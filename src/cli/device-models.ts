@@ -13,6 +13,7 @@ import {
   type DeviceCalibration,
   loadCalibrationTable,
 } from "../signal/calibration-table.js";
+import { deviceOffsets } from "../signal/device-offsets.js";
 
 /** Where the calibration table lives next to a checkout: `<repo>/../shared/data/gaen/`. */
 const CALIBRATION_FROM_REPO = ["..", "shared", "data", "gaen", "en-calibration-2020-06-13.csv"];
@@ -64,13 +65,14 @@ export interface DeviceModelOptions {
 
 /**
  * The receiving and transmitting phones' calibration: the table's row for each model given,
- * the neutral default for each model not given. `warn` gets a note when a model falls back to
+ * the neutral default for each model not given, and each model's anechoic offsets
+ * (`deviceOffsets`; 0 for a model the chamber did not have). `warn` gets a note when a model falls back to
  * its maker's or the table-wide values.
  */
 export function resolveDeviceModels(
   options: DeviceModelOptions,
   warn: (text: string) => void,
-): { rx: DeviceCalibration; tx: DeviceCalibration } {
+): { rx: DeviceCalibration; tx: DeviceCalibration; rxOffsetDb: number; txOffsetDb: number } {
   const models = [
     ["--rx-model", options.rxModel],
     ["--tx-model", options.txModel],
@@ -92,5 +94,10 @@ export function resolveDeviceModels(
     if (note) warn(note);
     return found;
   });
-  return { rx, tx };
+  // The anechoic refinement on top of the table, for the models the chamber measured.
+  const rxOffsetDb =
+    options.rxModel === undefined ? 0 : (deviceOffsets(options.rxModel)?.rxOffsetDb ?? 0);
+  const txOffsetDb =
+    options.txModel === undefined ? 0 : (deviceOffsets(options.txModel)?.txOffsetDb ?? 0);
+  return { rx, tx, rxOffsetDb, txOffsetDb };
 }

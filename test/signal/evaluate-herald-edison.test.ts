@@ -4,11 +4,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ConfigError } from "../../src/core/errors.js";
-import {
-  FITTED_CALIBRATED,
-  FITTED_LOG_DISTANCE,
-  FITTED_PROXKIT,
-} from "../../src/signal/distance/estimators.js";
+import { FITTED_CALIBRATED, FITTED_LOG_DISTANCE } from "../../src/signal/distance/estimators.js";
 import {
   evaluateHeraldEdison,
   HERALD_EDISON_TEST_FILES,
@@ -94,20 +90,19 @@ describe.skipIf(!HAVE_DATA)("evaluateHeraldEdison on the rig", () => {
     expect(herald.auc).toBeLessThan(0.7);
   });
 
-  it("beats Herald's model and the log-distance fit on the held-out pairs", () => {
+  it("fits our model on the rig's test 5 and scores it on tests 7 and 8 like the others", () => {
+    // The shipped proxkit is chosen and fitted across five campaigns (evaluate --dataset all);
+    // fitted on the rig alone, its least-error model still halves the error of Herald's line
+    // and stays below the prior, but on these three phones it does not rank better than the
+    // rig-only medians: what carries over across campaigns is not the best on one rig.
     const ours = byName("proxkit");
-    for (const baseline of [byName("herald"), byName("log-distance")]) {
-      expect(ours.maeM, baseline.name).toBeLessThan(baseline.maeM - 0.05);
-      expect(ours.auc, baseline.name).toBeGreaterThan(baseline.auc + 0.01);
-      expect(ours.aucWithinRecording, baseline.name).toBeGreaterThan(baseline.aucWithinRecording);
-      expect(ours.balancedAccuracy, baseline.name).toBeGreaterThan(
-        baseline.balancedAccuracy + 0.02,
-      );
-    }
+    expect(ours.maeM).toBeLessThan(byName("herald").maeM / 2);
     expect(ours.maeM).toBeLessThan(evaluation.priorOnly.maeM);
+    expect(ours.auc).toBeGreaterThan(0.5);
+    expect(ours.parameters?.pathLossExponent).toBeGreaterThan(0);
   });
 
-  it("bootstraps placements: every AUC interval holds its estimate, and the gains are not told apart", () => {
+  it("bootstraps placements: every AUC interval holds its estimate, and the differences are not told apart", () => {
     for (const e of evaluation.estimators) {
       expect(e.auc95[0], e.name).toBeLessThanOrEqual(e.auc);
       expect(e.auc95[1], e.name).toBeGreaterThanOrEqual(e.auc);
@@ -132,7 +127,6 @@ describe.skipIf(!HAVE_DATA)("evaluateHeraldEdison on the rig", () => {
       for (const [key, value] of Object.entries(committed))
         expect(fitted?.[key], key).toBeCloseTo(value as number, 3);
     };
-    close(byName("proxkit").parameters, FITTED_PROXKIT);
     close(byName("log-distance").parameters, FITTED_LOG_DISTANCE);
     close(byName("calibrated").parameters, FITTED_CALIBRATED);
   });
@@ -145,8 +139,7 @@ describe.skipIf(!HAVE_DATA)("evaluateHeraldEdison on the rig", () => {
       estimators: ["proxkit", "herald", "log-distance"],
     });
     expect(swapped.estimators.map((e) => e.name)).toEqual(["proxkit", "herald", "log-distance"]);
-    const [ours, herald, logDistance] = swapped.estimators;
-    expect(ours.maeM).toBeLessThan(Math.min(herald.maeM, logDistance.maeM));
-    expect(ours.auc).toBeGreaterThan(Math.max(herald.auc, logDistance.auc));
+    const [ours, herald] = swapped.estimators;
+    expect(ours.maeM).toBeLessThan(herald.maeM);
   });
 });

@@ -46,7 +46,7 @@ export async function runDistance(
   const name = options.estimator ?? DEFAULT_ESTIMATOR;
   estimatorFor(name);
 
-  const { rx, tx } = resolveDeviceModels(options, warn);
+  const { rx, tx, rxOffsetDb, txOffsetDb } = resolveDeviceModels(options, warn);
 
   const path = options.input;
   let isFile = false;
@@ -60,7 +60,7 @@ export async function runDistance(
   }
   if (!isFile) throw new ConfigError(`--input ${path} is not a file`, "E_INPUT");
 
-  const estimator = estimatorFor(name, { rx, tx });
+  const estimator = estimatorFor(name, { rx, tx, rxOffsetDb, txOffsetDb });
   const ticker = new EstimateTicker();
   const reader = new RssiCsvReader(path);
   const columns = ["t", "distance_m"];

@@ -93,12 +93,14 @@ export const matchCommand: CommandModule<object, MatchArgs> = {
         "E_USAGE",
       );
     const preset = presetFor(args.preset);
-    const { rx } = resolveDeviceModels(
+    const { rx, rxOffsetDb } = resolveDeviceModels(
       { rxModel: args["rx-model"], calibration: args.calibration },
       (text) => process.stderr.write(`proxkit: ${text}\n`),
     );
+    // The table's correction refined by the anechoic offset, as our estimator calibrates it.
     const rxCorrection =
-      args["rx-correction"] ?? (args["rx-model"] !== undefined ? rx.rssiCorrectionDb : undefined);
+      args["rx-correction"] ??
+      (args["rx-model"] !== undefined ? rx.rssiCorrectionDb - rxOffsetDb : undefined);
     const published = { gaen: [], dayKeys: [] };
     const maxBytes = maxMegabytes(args["max-mb"]);
     for (const path of args.keys) readPublishedKeys(path, published, { maxBytes });

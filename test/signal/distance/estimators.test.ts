@@ -44,25 +44,35 @@ describe("estimatorFor", () => {
     }
   });
 
-  it("reads proxkit's breakpoint as 2 m after the receiver's correction", () => {
+  it("reads 2 m where the fitted model puts it, after the devices' calibration and offsets", () => {
+    const { attenuationAt1mDb, pathLossExponent } = FITTED_PROXKIT;
+    const at2mDb = attenuationAt1mDb + 10 * pathLossExponent * Math.log10(2);
     const rx = { ...DEFAULT_DEVICE_CALIBRATION, rssiCorrectionDb: 0 };
-    expect(steady("proxkit", FITTED_PROXKIT.breakpointRssiDbm, 10, { rx })).toBeCloseTo(2, 9);
-    const shifted = { ...DEFAULT_DEVICE_CALIBRATION, rssiCorrectionDb: -3 };
+    const tx = { ...DEFAULT_DEVICE_CALIBRATION, txPowerDbm: -24 };
+    // attenuation = TX - (RSSI + correction - rx offset) + tx offset
+    expect(steady("proxkit", -24 - at2mDb, 10, { rx, tx })).toBeCloseTo(2, 9);
     expect(
-      steady("proxkit", FITTED_PROXKIT.breakpointRssiDbm + 3, 10, { rx: shifted }),
+      steady("proxkit", -24 - at2mDb + 7, 10, { rx, tx, rxOffsetDb: 2, txOffsetDb: 5 }),
     ).toBeCloseTo(2, 9);
   });
 
-  it("holds proxkit's 5-minute peak, then lets it go", () => {
+  it("holds the strong end of 5 minutes (its 10th percentile of attenuation), then lets it go", () => {
     const estimator = estimatorFor("proxkit");
-    estimator.push(0, -60);
+    for (let s = 0; s < 60; s++) estimator.push(s * 1000, -60);
     const near = estimator.distanceM() as number;
-    estimator.push(299_000, -90);
+    // A fifth of the window strong: the 10th percentile is still the strong signal.
+    for (let s = 60; s < 300; s++) estimator.push(s * 1000, -90);
     expect(estimator.distanceM()).toBe(near);
-    estimator.push(300_000, -90);
+    for (let s = 300; s < 400; s++) estimator.push(s * 1000, -90);
     expect(estimator.distanceM()).toBeGreaterThan(2);
     estimator.reset();
     expect(estimator.distanceM()).toBeUndefined();
+  });
+
+  it("estimates from the first sample: 10 s of RSSI are enough", () => {
+    const estimator = estimatorFor("proxkit");
+    for (let s = 0; s < 10; s++) estimator.push(s * 1000, -70);
+    expect(estimator.distanceM()).toBeGreaterThan(0);
   });
 
   it("uses the devices' calibration for attenuation", () => {
