@@ -75,6 +75,32 @@ export interface DetectorContactScores {
   readonly f1: Estimate95;
   /** ROC AUC of the detector's score over the directed pairs. */
   readonly auc: Estimate95;
+  /** Precision and recall of "score >= t" for thresholds down the scores (at most 60 points). */
+  readonly prCurve: readonly { readonly precision: number; readonly recall: number }[];
+}
+
+/** Most points of a precision-recall curve. */
+const MAX_CURVE_POINTS = 60;
+
+/** Precision and recall of "score >= t" at evenly spaced ranks of the scores, high to low. */
+export function precisionRecallCurve(
+  scores: readonly number[],
+  positive: readonly boolean[],
+): { precision: number; recall: number }[] {
+  const order = scores.map((_, i) => i).sort((a, b) => scores[b] - scores[a]);
+  const positives = positive.filter(Boolean).length;
+  const points: { precision: number; recall: number }[] = [];
+  const step = Math.max(1, Math.floor(order.length / MAX_CURVE_POINTS));
+  let tp = 0;
+  for (let k = 0; k < order.length; k++) {
+    if (positive[order[k]]) tp++;
+    const last = k === order.length - 1;
+    // Only where the score changes: tied scores are one threshold.
+    if (!last && scores[order[k + 1]] === scores[order[k]]) continue;
+    if (k % step === 0 || last)
+      points.push({ precision: tp / (k + 1), recall: positives === 0 ? 1 : tp / positives });
+  }
+  return points;
 }
 
 export interface Exp05ContactResult {
@@ -298,6 +324,7 @@ export function evaluateExp05Contacts(options: Exp05ContactOptions): Exp05Contac
       recall: estimate(1),
       f1: estimate(2),
       auc: estimate(3),
+      prCurve: precisionRecallCurve(table.score[d], table.close),
     };
   });
   return {

@@ -64,6 +64,15 @@ export interface HeldOutCampaign {
   readonly estimators: readonly HeldOutScores[];
   /** Predicting the training campaigns' median distance everywhere (no RSSI): for scale. */
   readonly priorOnly: { readonly distanceM: number; readonly maeM: number };
+  /**
+   * The first estimator's model fitted on this campaign itself, in hindsight: what its model
+   * family could reach with this campaign's own offsets known. A bound, not a result.
+   */
+  readonly hindsight?: {
+    readonly estimator: string;
+    readonly maeM: number;
+    readonly balancedAccuracy: number;
+  };
 }
 
 export interface PooledScores {
@@ -83,6 +92,8 @@ export interface LeaveOneCampaignOut {
     readonly difference: Estimate95;
   }[];
   readonly priorOnlyMaeM: number;
+  /** Mean over campaigns of the first estimator's hindsight MAE (`HeldOutCampaign.hindsight`). */
+  readonly hindsightMaeM?: number;
 }
 
 export interface LeaveOneCampaignOutOptions {
@@ -172,6 +183,22 @@ export function leaveOneCampaignOut(
       { resamples },
     );
     boot.push(draws);
+    const ownModel = estimators[0].fitted
+      ? estimators[0].fit?.(trainingPoints([table], 0, perCampaign))
+      : undefined;
+    const hindsight = ownModel
+      ? (() => {
+          const own = Float64Array.from(table.values[0], (v) => ownModel.predict(v));
+          return {
+            estimator: estimators[0].name,
+            maeM: weightedMae(own, table.truthM),
+            balancedAccuracy: weightedBalancedAccuracy(
+              Array.from(own, (x) => x <= distances[0]),
+              labels[0],
+            ),
+          };
+        })()
+      : undefined;
     const priorMae = weightedMae(
       Array.from(table.truthM, () => priorDistanceM),
       table.truthM,
@@ -183,6 +210,7 @@ export function leaveOneCampaignOut(
       units: table.units.length,
       withinShare: labels.map((l) => l.filter(Boolean).length / table.count),
       priorOnly: { distanceM: priorDistanceM, maeM: priorMae },
+      ...(hindsight ? { hindsight } : {}),
       estimators: estimators.map((e, i) => {
         const estimate = (k: number): Estimate95 => ({
           value: point[i][k],
@@ -246,5 +274,11 @@ export function leaveOneCampaignOut(
       };
     }),
     priorOnlyMaeM: campaigns.length > 0 ? priorMaeSum / campaigns.length : Number.NaN,
+    ...(campaigns.every((c) => c.hindsight)
+      ? {
+          hindsightMaeM:
+            campaigns.reduce((sum, c) => sum + (c.hindsight?.maeM ?? 0), 0) / campaigns.length,
+        }
+      : {}),
   };
 }

@@ -195,15 +195,18 @@ export const MAX_SCAN_CREDIT_S = 300;
  * contact's duration on average. A scan's attenuation is mostly the pair's slowly varying
  * shadowing and carry losses plus noise, so the exposure's time-weighted mean attenuation decides
  * whether its whole time counts as close. Returns [day, close seconds, expected close seconds]
- * per exposure and day: the second weighs the whole time by the chance that the mean
- * attenuation means within `closeDistanceM` (`closeProbability`).
+ * per exposure and day: the third weighs the scans' own seconds (secondsSinceLastScan) by the
+ * chance that the mean attenuation means within `closeDistanceM` (`closeProbability`).
  */
 function sampledCloseSeconds(
   windows: readonly ScoredWindow[],
   preset: RiskPreset,
 ): [string, number, number][] {
   const closeDb = preset.closeAttenuationDb ?? 63;
-  const scans = new Map<string, { day: string; atMs: number; attenuationDb: number }[]>();
+  const scans = new Map<
+    string,
+    { day: string; atMs: number; attenuationDb: number; seconds: number }[]
+  >();
   for (const w of windows) {
     w.segments.forEach((s, k) => {
       const atMs = w.scanAtMs![k];
@@ -214,7 +217,7 @@ function sampledCloseSeconds(
         list = [];
         scans.set(key, list);
       }
-      list.push({ day, atMs, attenuationDb: s.attenuationDb });
+      list.push({ day, atMs, attenuationDb: s.attenuationDb, seconds: s.seconds });
     });
   }
   const out: [string, number, number][] = [];
@@ -223,15 +226,19 @@ function sampledCloseSeconds(
     const credits = scanCreditsS(list.map((scan) => scan.atMs));
     let totalS = 0;
     let weightedDb = 0;
+    let heardS = 0;
     list.forEach((scan, k) => {
       totalS += credits[k];
       weightedDb += credits[k] * scan.attenuationDb;
+      heardS += scan.seconds;
     });
     const meanDb = totalS > 0 ? weightedDb / totalS : Number.POSITIVE_INFINITY;
+    // The expected close time weighs the scans' own seconds (the EN API's, as every preset
+    // weighs them), so that it divided by the time heard is exactly the chance of being close.
     out.push([
       list[0].day,
       meanDb <= closeDb ? totalS : 0,
-      totalS > 0 ? totalS * closeProbability(preset, meanDb) : 0,
+      totalS > 0 ? heardS * closeProbability(preset, meanDb) : 0,
     ]);
   }
   return out;

@@ -138,10 +138,13 @@ describe("our detector's weighted duration: the expected close time", () => {
   const logistic = { ...proxkit, closeAttenuationDb: 60, closeScaleDb: 5 };
   const day = (w: ScoredWindow) => scoreExposure(logistic, [w]).dailySummaries[0];
 
-  it("weighs the exposure's time by the logistic chance at its mean attenuation", () => {
+  const heardS = (w: ScoredWindow) => w.segments.reduce((sum, x) => sum + x.seconds, 0);
+
+  it("weighs the time heard (the scans' own seconds) by the logistic chance at the mean attenuation", () => {
     const w = scans([0, 250, 500, 750, 1000].map((s) => [s, 65]));
-    // Mean 65 dB, 5 dB above the midpoint: chance 1 / (1 + e), time 1250 s.
-    expect(day(w).weightedDurationSum).toBeCloseTo(1250 / (1 + Math.E), 9);
+    // Mean 65 dB, 5 dB above the midpoint: chance 1 / (1 + e); EN seconds 120 + 4 x 240.
+    expect(heardS(w)).toBe(1080);
+    expect(day(w).weightedDurationSum).toBeCloseTo(1080 / (1 + Math.E), 9);
     expect(day(w).scoreSum).toBe(0);
     expect(day(w).notified).toBe(false);
   });
@@ -149,7 +152,7 @@ describe("our detector's weighted duration: the expected close time", () => {
   it("ranks closeness: as a share of the time heard it falls with the mean attenuation", () => {
     const share = (db: number) => {
       const w = scans([0, 250, 500].map((s) => [s, db]));
-      return day(w).weightedDurationSum / 750;
+      return day(w).weightedDurationSum / heardS(w);
     };
     expect(share(50)).toBeGreaterThan(share(58));
     expect(share(58)).toBeGreaterThan(share(62));
@@ -157,9 +160,10 @@ describe("our detector's weighted duration: the expected close time", () => {
     expect(share(60)).toBeCloseTo(0.5, 12);
   });
 
-  it("without a scale is the step: the weighted duration equals the close seconds", () => {
-    const w = scans([0, 250, 500, 750].map((s) => [s, 60]));
-    const summary = scoreExposure(proxkit, [w]).dailySummaries[0];
-    expect(summary.weightedDurationSum).toBe(summary.scoreSum);
+  it("without a scale is the step: all the time heard, or none", () => {
+    const near = scans([0, 250, 500, 750].map((s) => [s, 60]));
+    expect(scoreExposure(proxkit, [near]).dailySummaries[0].weightedDurationSum).toBe(heardS(near));
+    const far = scans([0, 250, 500, 750].map((s) => [s, 70]));
+    expect(scoreExposure(proxkit, [far]).dailySummaries[0].weightedDurationSum).toBe(0);
   });
 });
