@@ -42,10 +42,10 @@ export function formatDurationS(durationS: number): string {
   return m === 0 ? `${h} h` : `${h} h ${m} min`;
 }
 
-type Renderer = (spec: TopLevelSpec) => Promise<string>;
+export type Renderer = (spec: TopLevelSpec) => Promise<string>;
 
 /** Vega and Vega-Lite are loaded on first use: commands that never write a report skip them. */
-async function svgRenderer(): Promise<Renderer> {
+export async function svgRenderer(): Promise<Renderer> {
   const [vega, vegaLite] = await Promise.all([import("vega"), import("vega-lite")]);
   // Inline data only: any attempt to load a URL or file is a bug, not a fetch.
   const loader = vega.loader();
@@ -66,7 +66,8 @@ async function svgRenderer(): Promise<Renderer> {
   };
 }
 
-const CSS = `
+/** The reports' look (the campaign report uses it too). */
+export const CSS = `
 :root { color-scheme: light; }
 body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #222;
   max-width: 980px; margin: 0 auto; padding: 24px 20px 60px; background: #fafafa; }

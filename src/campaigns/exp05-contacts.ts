@@ -92,13 +92,16 @@ export function precisionRecallCurve(
   const points: { precision: number; recall: number }[] = [];
   const step = Math.max(1, Math.floor(order.length / MAX_CURVE_POINTS));
   let tp = 0;
+  let lastEmitted = -step;
   for (let k = 0; k < order.length; k++) {
     if (positive[order[k]]) tp++;
     const last = k === order.length - 1;
     // Only where the score changes: tied scores are one threshold.
     if (!last && scores[order[k + 1]] === scores[order[k]]) continue;
-    if (k % step === 0 || last)
+    if (k - lastEmitted >= step || last) {
       points.push({ precision: tp / (k + 1), recall: positives === 0 ? 1 : tp / positives });
+      lastEmitted = k;
+    }
   }
   return points;
 }

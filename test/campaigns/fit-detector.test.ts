@@ -78,3 +78,13 @@ describe("precisionRecallCurve", () => {
     ]);
   });
 });
+
+describe("precisionRecallCurve with few distinct scores", () => {
+  it("keeps every threshold of a score with few values, however many pairs", () => {
+    const scores = Array.from({ length: 1000 }, (_, i) => (i < 100 ? 2 : i < 300 ? 1 : 0));
+    const labels = scores.map((s, i) => s > 0 && i % 2 === 0);
+    const curve = precisionRecallCurve(scores, labels);
+    expect(curve).toHaveLength(3);
+    expect(curve[0]).toEqual({ precision: 0.5, recall: 1 / 3 });
+  });
+});
