@@ -7,52 +7,18 @@
  * instants and no copying.
  */
 import { SeededRandom } from "../core/random.js";
-import { percentileInterval95 } from "../signal/decision-metrics.js";
+import {
+  balancedAccuracy,
+  percentileInterval95,
+  sortedOrder,
+  weightedAuc,
+} from "../signal/decision-metrics.js";
+
+/** The weighted decision metrics, from `src/signal/decision-metrics.ts`. */
+export { balancedAccuracy as weightedBalancedAccuracy, sortedOrder, weightedAuc };
 
 /** Resamples and seed of every campaign interval: the same intervals on every run. */
 export const CAMPAIGN_BOOTSTRAP = { resamples: 400, seed: 1 } as const;
-
-/**
- * ROC AUC with weights: the weighted probability that a positive scores above a negative, ties
- * counting half. `order` sorts the instants by ascending score (`sortedOrder`); computing it
- * once serves every resample. `NaN` when either class has no weight.
- */
-export function weightedAuc(
-  order: Int32Array,
-  scores: ArrayLike<number>,
-  positive: ArrayLike<boolean>,
-  weights?: ArrayLike<number>,
-): number {
-  let negativesBelow = 0;
-  let pairs = 0;
-  let positivesTotal = 0;
-  const n = order.length;
-  for (let i = 0; i < n; ) {
-    let j = i;
-    let tiePositives = 0;
-    let tieNegatives = 0;
-    while (j < n && scores[order[j]] === scores[order[i]]) {
-      const k = order[j];
-      const w = weights ? weights[k] : 1;
-      if (positive[k]) tiePositives += w;
-      else tieNegatives += w;
-      j++;
-    }
-    pairs += tiePositives * (negativesBelow + tieNegatives / 2);
-    positivesTotal += tiePositives;
-    negativesBelow += tieNegatives;
-    i = j;
-  }
-  if (positivesTotal === 0 || negativesBelow === 0) return Number.NaN;
-  return pairs / (positivesTotal * negativesBelow);
-}
-
-/** The indices of `scores` in ascending order of score. */
-export function sortedOrder(scores: ArrayLike<number>): Int32Array {
-  const order = Int32Array.from({ length: scores.length }, (_, i) => i);
-  order.sort((a, b) => scores[a] - scores[b]);
-  return order;
-}
 
 /** Weighted mean absolute error. */
 export function weightedMae(
@@ -68,28 +34,6 @@ export function weightedMae(
     total += w;
   }
   return total === 0 ? Number.NaN : sum / total;
-}
-
-/** Weighted balanced accuracy of `predicted` for `actual`; `NaN` without both classes. */
-export function weightedBalancedAccuracy(
-  predicted: ArrayLike<boolean>,
-  actual: ArrayLike<boolean>,
-  weights?: ArrayLike<number>,
-): number {
-  let tp = 0;
-  let fn = 0;
-  let tn = 0;
-  let fp = 0;
-  for (let i = 0; i < actual.length; i++) {
-    const w = weights ? weights[i] : 1;
-    if (actual[i]) {
-      if (predicted[i]) tp += w;
-      else fn += w;
-    } else if (predicted[i]) fp += w;
-    else tn += w;
-  }
-  if (tp + fn === 0 || tn + fp === 0) return Number.NaN;
-  return (tp / (tp + fn) + tn / (tn + fp)) / 2;
 }
 
 /**

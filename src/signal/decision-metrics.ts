@@ -5,42 +5,72 @@
  * negative, ties counting half (Mann-Whitney U with mid-ranks). `NaN` without both classes.
  */
 export function rocAuc(scores: ArrayLike<number>, positive: ArrayLike<boolean>): number {
-  const n = scores.length;
-  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => scores[a] - scores[b]);
-  let positives = 0;
-  let rankSum = 0;
-  for (let i = 0; i < n; ) {
-    let j = i;
-    while (j + 1 < n && scores[order[j + 1]] === scores[order[i]]) j++;
-    const midRank = (i + j) / 2 + 1;
-    for (let k = i; k <= j; k++) {
-      if (positive[order[k]]) {
-        positives++;
-        rankSum += midRank;
-      }
-    }
-    i = j + 1;
-  }
-  const negatives = n - positives;
-  if (positives === 0 || negatives === 0) return Number.NaN;
-  return (rankSum - (positives * (positives + 1)) / 2) / (positives * negatives);
+  return weightedAuc(sortedOrder(scores), scores, positive);
 }
 
-/** (true-positive rate + true-negative rate) / 2; `NaN` without both classes. */
+/** The indices of `scores` in ascending order of score. */
+export function sortedOrder(scores: ArrayLike<number>): Int32Array {
+  const order = Int32Array.from({ length: scores.length }, (_, i) => i);
+  order.sort((a, b) => scores[a] - scores[b]);
+  return order;
+}
+
+/**
+ * ROC AUC with weights (a weight of k counts as k copies): the weighted probability that a
+ * positive scores above a negative, ties counting half. `order` sorts the instants by ascending
+ * score (`sortedOrder`), so that one sort serves many weightings (bootstrap resamples). `NaN`
+ * when either class has no weight.
+ */
+export function weightedAuc(
+  order: Int32Array,
+  scores: ArrayLike<number>,
+  positive: ArrayLike<boolean>,
+  weights?: ArrayLike<number>,
+): number {
+  let negativesBelow = 0;
+  let pairs = 0;
+  let positivesTotal = 0;
+  const n = order.length;
+  for (let i = 0; i < n; ) {
+    let j = i;
+    let tiePositives = 0;
+    let tieNegatives = 0;
+    while (j < n && scores[order[j]] === scores[order[i]]) {
+      const k = order[j];
+      const w = weights ? weights[k] : 1;
+      if (positive[k]) tiePositives += w;
+      else tieNegatives += w;
+      j++;
+    }
+    pairs += tiePositives * (negativesBelow + tieNegatives / 2);
+    positivesTotal += tiePositives;
+    negativesBelow += tieNegatives;
+    i = j;
+  }
+  if (positivesTotal === 0 || negativesBelow === 0) return Number.NaN;
+  return pairs / (positivesTotal * negativesBelow);
+}
+
+/**
+ * (true-positive rate + true-negative rate) / 2, each decision counting its weight (1 without
+ * weights); `NaN` without both classes.
+ */
 export function balancedAccuracy(
   predicted: ArrayLike<boolean>,
   actual: ArrayLike<boolean>,
+  weights?: ArrayLike<number>,
 ): number {
   let tp = 0;
   let fn = 0;
   let tn = 0;
   let fp = 0;
   for (let i = 0; i < actual.length; i++) {
+    const w = weights ? weights[i] : 1;
     if (actual[i]) {
-      if (predicted[i]) tp++;
-      else fn++;
-    } else if (predicted[i]) fp++;
-    else tn++;
+      if (predicted[i]) tp += w;
+      else fn += w;
+    } else if (predicted[i]) fp += w;
+    else tn += w;
   }
   if (tp + fn === 0 || tn + fp === 0) return Number.NaN;
   return (tp / (tp + fn) + tn / (tn + fp)) / 2;
