@@ -29,6 +29,16 @@ function repoRoot(): string | undefined {
   }
 }
 
+/**
+ * The default data root of `evaluate --dataset`: `../shared/data` beside the repository when it
+ * is there, else `../shared/data` from the working folder.
+ */
+export function defaultDataRoot(): string {
+  const root = repoRoot();
+  const beside = root === undefined ? undefined : resolve(root, "..", "shared", "data");
+  return beside !== undefined && existsSync(beside) ? beside : join("..", "shared", "data");
+}
+
 /** The default `--calibration`: the GAEN table beside the repository, when it is there. */
 export function defaultCalibrationPath(): string | undefined {
   const root = repoRoot();

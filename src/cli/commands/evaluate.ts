@@ -1,23 +1,31 @@
-import { statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Argv, CommandModule } from "yargs";
 import { rerunFolder } from "../../../sim/pipeline/run-pipeline.js";
+import { writeCampaignReport } from "../../../sim/report/campaign-report.js";
+import { DATASET_NAMES, evaluateCampaigns } from "../../campaigns/evaluate-campaigns.js";
 import { ConfigError } from "../../core/errors.js";
 import { dublinTramSummary, evaluateDublinTram } from "../../exposure/evaluate-dublin-tram.js";
 import { PRESET_NAMES, presetFor } from "../../exposure/risk-preset.js";
 import { evaluateHeraldEdison } from "../../signal/evaluate-herald-edison.js";
+import { writeCampaignTables } from "../campaign-tables.js";
+import { defaultDataRoot } from "../device-models.js";
 import { writeJson, writeRows } from "../output.js";
-import { EVALUATION_COLUMNS, evaluationRows, writeReferences } from "./simulate.js";
+import { parseInteger } from "../parse.js";
+import { EVALUATION_COLUMNS, evaluationRows, progressBar, writeReferences } from "./simulate.js";
 
 interface EvaluateArgs {
   dataset?: string;
   input?: string[];
+  data?: string;
   run?: string;
   preset?: string[];
   format?: string;
+  report?: string;
+  "close-distance"?: number[];
+  "close-minutes"?: number;
+  resamples?: number;
 }
-
-const DATASETS = ["dublin-tram", "herald-edison"] as const;
 
 function evaluateTram(args: EvaluateArgs & { input: string[] }): void {
   if (args.input.length !== 1)
@@ -154,6 +162,60 @@ function evaluateHerald(args: EvaluateArgs & { input: string[] }): void {
   }
 }
 
+/** `--dataset NAME|all` without `--input`: every estimator and detector across the campaigns. */
+async function evaluateAcrossCampaigns(dataset: string, args: EvaluateArgs): Promise<void> {
+  if (args.preset)
+    throw new ConfigError(
+      "--preset is for --run and for dublin-tram with --input; across campaigns every preset is scored",
+      "E_OPTION",
+    );
+  const dataRoot = args.data ?? defaultDataRoot();
+  if (!existsSync(dataRoot) || !statSync(dataRoot).isDirectory())
+    throw new ConfigError(
+      `--data ${dataRoot} is not a folder: it should hold the campaigns (herald-edison/, dp3t-epfl/, body-position/, mit-matrix/, pi-multichannel/, dublin-tram/, gaen/)`,
+      "E_INPUT",
+    );
+  const closeDistancesM = args["close-distance"]?.map((d) => {
+    if (!(typeof d === "number" && d > 0 && d <= 50))
+      throw new ConfigError(
+        `--close-distance must be a distance in (0, 50] m, got ${d}`,
+        "E_RANGE",
+      );
+    return d;
+  });
+  const closeMinutes = args["close-minutes"];
+  if (closeMinutes !== undefined && !(closeMinutes > 0 && closeMinutes <= 60))
+    throw new ConfigError(
+      `--close-minutes must be in (0, 60] (the camera covers 20-32 min per scenario), got ${closeMinutes}`,
+      "E_RANGE",
+    );
+  const resamples =
+    args.resamples === undefined
+      ? undefined
+      : parseInteger(args.resamples, "--resamples", 20, 100_000);
+  const bar = progressBar(`evaluate ${dataset}`);
+  let evaluation: ReturnType<typeof evaluateCampaigns>;
+  try {
+    evaluation = evaluateCampaigns({
+      dataRoot,
+      dataset,
+      closeDistancesM,
+      closeMinutes,
+      resamples,
+      onProgress: (stage, fraction) => bar.update(fraction, stage),
+    });
+  } finally {
+    bar.stop();
+  }
+  if (args.report !== undefined) {
+    const path = await writeCampaignReport(args.report, evaluation);
+    process.stderr.write(`proxkit: report written to ${path}\n`);
+  }
+  const format = args.format ?? (process.stdout.isTTY ? "table" : "json");
+  if (format === "json") writeJson(evaluation);
+  else writeCampaignTables(evaluation);
+}
+
 export const evaluateCommand: CommandModule<object, EvaluateArgs> = {
   command: "evaluate",
   describe:
@@ -162,13 +224,38 @@ export const evaluateCommand: CommandModule<object, EvaluateArgs> = {
     yargs
       .option("dataset", {
         type: "string",
-        choices: DATASETS,
-        describe: "Which real dataset --input holds",
+        choices: DATASET_NAMES,
+        describe:
+          "A real campaign, or all of them: estimators fitted on the other campaigns and scored on it (leave one campaign out)",
+      })
+      .option("data", {
+        type: "string",
+        describe:
+          "The folder holding the campaigns [default: ../shared/data beside the repository]",
       })
       .option("input", {
         type: "string",
         array: true,
-        describe: "The dataset's folder (dublin-tram) or files",
+        describe:
+          "herald-edison and dublin-tram only: the campaign's folder (or rig files) for its own within-campaign evaluation, as before the cross-campaign one",
+      })
+      .option("report", {
+        type: "string",
+        describe:
+          "With --dataset: also write report.html (charts and tables, self-contained) in this folder",
+      })
+      .option("close-distance", {
+        type: "number",
+        array: true,
+        describe: "exp05 contact rules: within these distances, m [default: 2 and 1.5]",
+      })
+      .option("close-minutes", {
+        type: "number",
+        describe: "exp05 contact rules: for at least this long, min [default: 15]",
+      })
+      .option("resamples", {
+        type: "number",
+        describe: "Bootstrap resamples of each interval [default: 400]",
       })
       .option("run", {
         type: "string",
@@ -191,6 +278,14 @@ export const evaluateCommand: CommandModule<object, EvaluateArgs> = {
         '{"detectors": [{"name": "proxkit", "precision": ..., "recall": ..., "f1": ...}, ...]}',
       )
       .example(
+        "$0 evaluate --dataset all --report runs/campaigns",
+        "Every estimator and detector on six real campaigns, leave one campaign out, with report.html",
+      )
+      .example(
+        "$0 evaluate --dataset mit-matrix -f json",
+        "The estimators fitted on the other campaigns, scored on the MIT matrix",
+      )
+      .example(
         "$0 evaluate --dataset dublin-tram --input ../shared/data/dublin-tram",
         "Reproduce Leith & Farrell's tram study for every preset",
       )
@@ -199,10 +294,11 @@ export const evaluateCommand: CommandModule<object, EvaluateArgs> = {
         '{"pairs": 72, "notifications": 0, ...}',
       )
       .epilogue(
-        "--run: the simulated run's ground truth decides; precision, recall and F1 over ordered (index case, receiver) pairs, duration error, Herald detection and continuity, then the reference rows (heard), (ceiling) and (ceiling-scans), the ceilings from the run's ceiling.jsonl (see proxkit simulate --help). " +
+        "--dataset without --input: each campaign is read once (streaming) and every estimator run causally over each receiver-transmitter stream, read every 10 s; the fitted ones are fitted on the other campaigns (each weighted equally) and scored on this one: MAE, AUC and balanced accuracy of within 2 m and 1.5 m, each with a 95 % bootstrap interval that resamples whole units (a placement, or a pair of people), never single samples; pooled = the mean over campaigns. dp3t-exp05 adds contact decisions of every detector against the cameras and the DP-3T per-sample curve; dublin-tram adds our detector fitted on the other campaigns; dp3t-anechoic shows the device offsets it calibrates. " +
+          "--run: the simulated run's ground truth decides; precision, recall and F1 over ordered (index case, receiver) pairs, duration error, Herald detection and continuity, then the reference rows (heard), (ceiling) and (ceiling-scans), the ceilings from the run's ceiling.jsonl (see proxkit simulate --help). " +
           "dublin-tram: a pair is close when its handsets were at most 2 m apart; each pair's minutes per 2 dB attenuation bin are spread evenly over the bin's whole-dB values, so a bin straddling a threshold counts in proportion. Our detector (proxkit) is reported cross-validated, leave one handset out. herald-edison: estimators are fitted on test 5 (Pixel 2 / Galaxy A20) and reported on tests 7 and 8 (Note 8 / Pixel 2), read every 30 s, causally.",
       ) as unknown as Argv<EvaluateArgs>,
-  handler: (args) => {
+  handler: async (args) => {
     if (args.run !== undefined) {
       if (args.dataset !== undefined || args.input !== undefined)
         throw new ConfigError(
@@ -212,13 +308,27 @@ export const evaluateCommand: CommandModule<object, EvaluateArgs> = {
       evaluateSimulatedRun(args.run, args);
       return;
     }
-    if (args.dataset === undefined || args.input === undefined)
+    if (args.dataset === undefined)
       throw new ConfigError(
-        "give --run DIR (a simulated run) or --dataset NAME --input PATH (real data)",
+        "give --run DIR (a simulated run) or --dataset NAME|all (real campaigns)",
         "E_USAGE",
       );
-    const withInput = { ...args, input: args.input };
-    if (args.dataset === "dublin-tram") evaluateTram(withInput);
-    else evaluateHerald(withInput);
+    if (args.input !== undefined) {
+      if (args.dataset !== "dublin-tram" && args.dataset !== "herald-edison")
+        throw new ConfigError(
+          `--input is for the within-campaign evaluations of herald-edison and dublin-tram; for ${args.dataset} give the data root with --data`,
+          "E_USAGE",
+        );
+      if (args.report !== undefined)
+        throw new ConfigError(
+          "--report is for the cross-campaign evaluation: drop --input",
+          "E_USAGE",
+        );
+      const withInput = { ...args, input: args.input };
+      if (args.dataset === "dublin-tram") evaluateTram(withInput);
+      else evaluateHerald(withInput);
+      return;
+    }
+    await evaluateAcrossCampaigns(args.dataset, args);
   },
 };

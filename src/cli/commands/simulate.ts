@@ -154,7 +154,7 @@ export function writeReferences(
 }
 
 /** A progress bar on stderr when it is a terminal; nothing otherwise. */
-function progressBar(label: string) {
+export function progressBar(label: string) {
   if (!process.stderr.isTTY) return { update: (_f: number, _stage?: string) => {}, stop: () => {} };
   const bar = new cliProgress.SingleBar(
     {
