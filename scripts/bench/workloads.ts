@@ -4,6 +4,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { createCipheriv, hkdfSync } from "node:crypto";
+import { existsSync } from "node:fs";
 import { loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -15,6 +16,7 @@ import { encodeBluezoneAdvertisement } from "../../src/ble/bluezone-advertisemen
 import { classifyAdvertisement } from "../../src/ble/classify-advertisement.js";
 import { encodeDp3tAdvertisement } from "../../src/ble/dp3t-advertisement.js";
 import { encodeGaenAdvertisement } from "../../src/ble/gaen-advertisement.js";
+import { defaultDataRoot } from "../../src/cli/device-models.js";
 import { IdTable } from "../../src/core/id-table.js";
 import { SeededRandom } from "../../src/core/random.js";
 import { CONTINUOUS_SCAN_PERIOD_MS } from "../../src/exposure/exposure-window-builder.js";
@@ -31,6 +33,7 @@ import {
   GaenRpiBatchDeriver,
 } from "../../src/protocols/gaen.js";
 import { benchReplayParse } from "../../src/radio/replay/bench-replay.js";
+import { RSS_PROBE_MARK } from "./rss-probe-mark.js";
 
 export interface Workload {
   readonly name: string;
@@ -371,6 +374,62 @@ export const WORKLOADS: readonly Workload[] = [
     "kill",
     "kill",
   ),
+  {
+    name: "evaluate.dataset.all",
+    describe:
+      "proxkit evaluate --dataset all as a user runs it (the built CLI in a child process): six campaigns read, leave one campaign out, exp05 contacts, the tram; target under 3 min",
+    unit: "record",
+    once() {
+      const here = dirname(fileURLToPath(import.meta.url));
+      const cli = join(here, "..", "..", "src", "cli", "main.js");
+      const probe = join(here, "rss-probe.js");
+      const data = defaultDataRoot();
+      if (!existsSync(data))
+        throw new Error(`evaluate.dataset.all needs the campaigns in ${data} (../shared/data)`);
+      const started = performance.now();
+      const child = spawnSync(
+        process.execPath,
+        [
+          "--import",
+          probe,
+          cli,
+          "evaluate",
+          "--dataset",
+          "all",
+          "--format",
+          "json",
+          "--data",
+          data,
+        ],
+        { encoding: "utf8", maxBuffer: 64 * 2 ** 20 },
+      );
+      const seconds = (performance.now() - started) / 1000;
+      if (child.status !== 0)
+        throw new Error(`evaluate --dataset all failed: ${child.stderr.trim()}`);
+      const evaluation = JSON.parse(child.stdout) as {
+        campaigns: { records: number; role: string }[];
+        estimators: { pooled: { estimator: string; decisions: { auc: { value: number } }[] }[] };
+      };
+      const peak = child.stderr.split("\n").find((line) => line.startsWith(RSS_PROBE_MARK));
+      const records = evaluation.campaigns
+        .filter((c) => c.role === "estimators")
+        .reduce((sum, c) => sum + c.records, 0);
+      return {
+        ops: records,
+        seconds,
+        extra: {
+          wall_s: Math.round(seconds * 10) / 10,
+          peak_rss_mb: peak ? Number(peak.split(" ")[1]) : null,
+          pooled_auc_2m: Object.fromEntries(
+            evaluation.estimators.pooled.map((p) => [
+              p.estimator,
+              Math.round(p.decisions[0].auc.value * 1000) / 1000,
+            ]),
+          ),
+        },
+      };
+    },
+  },
 ];
 
 /**
