@@ -7,7 +7,7 @@ import type { Estimate95 } from "../campaigns/unit-bootstrap.js";
 import { writeRows } from "./output.js";
 
 const round = (x: number) => (Number.isFinite(x) ? (Math.round(x * 1000) / 1000).toFixed(3) : "-");
-const interval = (e: Estimate95) => `${round(e.interval95[0])}-${round(e.interval95[1])}`;
+const interval = (e: Estimate95) => `${round(e.interval95[0])} to ${round(e.interval95[1])}`;
 const withInterval = (e: Estimate95) => `${round(e.value)} (${interval(e)})`;
 const told = (e: Estimate95) =>
   e.interval95[0] > 0 || e.interval95[1] < 0 ? "" : " (not told apart)";
