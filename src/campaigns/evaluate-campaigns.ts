@@ -38,6 +38,7 @@ import { DeviceCalibrations, shippedCandidates } from "./estimator-candidates.js
 import { type Exp05ContactResult, evaluateExp05Contacts } from "./exp05-contacts.js";
 import { type Exp05PerSample, exp05PerSample } from "./exp05-per-sample.js";
 import { type DetectorFit, fitDetector } from "./fit-detector.js";
+import { fitDeviceOffsets } from "./fit-device-offsets.js";
 import {
   type EstimatorCandidate,
   evenlySpaced,
@@ -122,6 +123,15 @@ export interface CampaignEvaluation {
     readonly devices: Readonly<
       Record<string, { readonly rxOffsetDb: number; readonly txOffsetDb: number }>
     >;
+    /**
+     * The offsets refitted now from the anechoic records (when they were read): the spread of
+     * RSSI at 1 m before and after, and the largest change from the committed values, dB.
+     */
+    readonly refit?: {
+      readonly spreadBeforeDb: number;
+      readonly spreadAfterDb: number;
+      readonly maxChangeDb: number;
+    };
   };
   readonly rssiVsDistance: readonly RssiPoint[];
   readonly elapsedMs: number;
@@ -404,6 +414,39 @@ export function evaluateCampaigns(options: EvaluateCampaignsOptions): CampaignEv
   }
 
   const offsets = fittedOffsets as unknown as CampaignEvaluation["offsets"];
+  let offsetsRefit: CampaignEvaluation["offsets"]["refit"];
+  const anechoic = CAMPAIGNS.find((c) => c.role === "offsets");
+  if (anechoic && (dataset === "all" || dataset === anechoic.name) && table) {
+    progress("anechoic offsets", 0.97);
+    const records = [...anechoic.load(campaignFolder(anechoic, options.dataRoot))];
+    const lookup = table;
+    const fit = fitDeviceOffsets(records, (model) => lookup.lookup(model));
+    let maxChangeDb = 0;
+    for (const [model, d] of Object.entries(fit.devices)) {
+      const committed = offsets.devices[model];
+      if (!committed) continue;
+      maxChangeDb = Math.max(
+        maxChangeDb,
+        Math.abs(d.rxOffsetDb - committed.rxOffsetDb),
+        Math.abs(d.txOffsetDb - committed.txOffsetDb),
+      );
+    }
+    offsetsRefit = {
+      spreadBeforeDb: fit.spreadBeforeDb,
+      spreadAfterDb: fit.spreadAfterDb,
+      maxChangeDb,
+    };
+    summaries.push({
+      name: anechoic.name,
+      source: anechoic.source,
+      description: anechoic.description,
+      role: anechoic.role,
+      records: records.length,
+      streams: new Set(records.map((r) => `${r.session} ${r.rxId} ${r.txId}`)).size,
+      instants: 0,
+      units: new Set(records.map((r) => r.unit)).size,
+    });
+  }
   progress("done", 1);
   return {
     dataset,
@@ -422,6 +465,7 @@ export function evaluateCampaigns(options: EvaluateCampaignsOptions): CampaignEv
       spreadAfterDb: offsets.spreadAfterDb,
       spreadLeaveOnePlacementOutDb: offsets.spreadLeaveOnePlacementOutDb,
       devices: offsets.devices,
+      ...(offsetsRefit ? { refit: offsetsRefit } : {}),
     },
     rssiVsDistance: points,
     elapsedMs: Date.now() - started,

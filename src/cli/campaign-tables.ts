@@ -218,6 +218,10 @@ export function writeCampaignTables(
       })),
       ["model", "rx_offset_db", "tx_offset_db"],
     );
+    if (o.refit)
+      write(
+        `refitted now from the anechoic records: spread ${round(o.refit.spreadBeforeDb)} dB before, ${round(o.refit.spreadAfterDb)} dB after (in sample); largest change from the committed offsets ${round(o.refit.maxChangeDb)} dB\n`,
+      );
   }
   write(`\n${Math.round(evaluation.elapsedMs / 100) / 10} s\n`);
 }
