@@ -8,35 +8,18 @@ import type { CampaignSummary, RssiPoint } from "../../src/campaigns/evaluate-ca
 import type { Exp05ContactResult } from "../../src/campaigns/exp05-contacts.js";
 import type { Exp05PerSample } from "../../src/campaigns/exp05-per-sample.js";
 import { downsampleEvenly } from "./real-rssi-vs-distance.js";
+import { CHART_BASE, detectorColour, precisionRecallChart, unitAxis } from "./report-charts.js";
 
 /** Points per campaign in its RSSI chart (the evaluation already keeps about 1500). */
 export const MAX_CAMPAIGN_POINTS = 2000;
 /** Thresholds labelled on the per-sample curve: every this many dB. */
 export const PER_SAMPLE_LABEL_STEP_DB = 5;
 
-const FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif";
 const INK = "#333333";
-/** The simulation report's chart settings (`report-charts.ts`), for the same look. */
-const BASE = {
-  $schema: "https://vega.github.io/schema/vega-lite/v5.json",
-  background: "white",
-  config: {
-    font: FONT,
-    axis: { labelFontSize: 11, titleFontSize: 12 },
-    legend: { labelFontSize: 11, titleFontSize: 12, labelLimit: 260 },
-  },
-} as const;
 
 /** JSON turns NaN into null: both count as missing. */
 const finite = (...values: unknown[]) =>
   values.every((v) => typeof v === "number" && Number.isFinite(v));
-
-const unitAxis = (field: string, title: string) => ({
-  field,
-  type: "quantitative" as const,
-  title,
-  scale: { domain: [0, 1] },
-});
 
 /** Path-loss fit `RSSI = A - 10 n log10(d)` drawn over `[fromM, toM]`. */
 function pathLossLine(
@@ -87,7 +70,7 @@ export function campaignRssiSpec(
     scale: { zero: false },
   } as const;
   return {
-    ...BASE,
+    ...CHART_BASE,
     width: 560,
     height: 280,
     layer: [
@@ -131,52 +114,16 @@ export function contactPrecisionRecallSpec(result: Exp05ContactResult): TopLevel
   const operating = result.detectors
     .filter((d) => finite(d.precision.value, d.recall.value))
     .map((d) => ({ detector: d.detector, precision: d.precision.value, recall: d.recall.value }));
-  const colour = {
-    field: "detector",
-    type: "nominal",
-    title: "detector",
-    scale: { domain: names, scheme: names.length > 10 ? "tableau20" : "tableau10" },
-    legend: { orient: "right" },
-  } as const;
-  return {
-    ...BASE,
-    width: 480,
-    height: 400,
-    layer: [
-      {
-        data: { values: curves },
-        mark: { type: "line", strokeWidth: 2, point: { size: 18, filled: true }, aria: false },
-        encoding: {
-          x: unitAxis("recall", "recall (share of close contacts notified)"),
-          y: unitAxis("precision", "precision (share of notifications that were close)"),
-          color: colour,
-          order: { field: "rank", type: "quantitative" },
-        },
-      },
-      ...(operating.length === 0
-        ? []
-        : [
-            {
-              data: { values: operating },
-              mark: {
-                type: "point" as const,
-                shape: "diamond",
-                size: 130,
-                filled: true,
-                stroke: "black",
-                strokeWidth: 1,
-                opacity: 1,
-                aria: false,
-              },
-              encoding: {
-                x: unitAxis("recall", ""),
-                y: unitAxis("precision", ""),
-                color: colour,
-              },
-            },
-          ]),
-    ],
-  };
+  return precisionRecallChart({
+    curves,
+    order: "rank",
+    operating,
+    colour: detectorColour(names, { scheme: names.length > 10 ? "tableau20" : "tableau10" }),
+    titles: {
+      recall: "recall (share of close contacts notified)",
+      precision: "precision (share of notifications that were close)",
+    },
+  });
 }
 
 /** A marked point of the per-sample chart, with its own colour, shape and size. */
@@ -263,7 +210,7 @@ export function perSampleSpec(perSample: Exp05PerSample): TopLevelSpec | undefin
     scale: { domain: [low, 1] },
   };
   return {
-    ...BASE,
+    ...CHART_BASE,
     width: 520,
     height: 380,
     layer: [

@@ -19,7 +19,14 @@ import {
   PER_SAMPLE_LABEL_STEP_DB,
   perSampleSpec,
 } from "./campaign-charts.js";
-import { CSS, escapeHtml, formatDurationS, type Renderer, svgRenderer } from "./render-report.js";
+import {
+  CSS,
+  escapeHtml,
+  formatDurationS,
+  htmlPage,
+  type Renderer,
+  svgRenderer,
+} from "./render-report.js";
 
 type TopLevelSpec = import("vega-lite").TopLevelSpec;
 
@@ -541,28 +548,15 @@ export async function renderCampaignReport(evaluation: CampaignEvaluation): Prom
   const body = sections
     .map((s) => `<section id="${s.id}">\n<h2>${escapeHtml(s.title)}</h2>\n${s.html}\n</section>`)
     .join("\n");
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(CAMPAIGN_REPORT_TITLE)}</title>
-<style>${CSS}${EXTRA_CSS}</style>
-</head>
-<body>
-<header>
-<h1>${escapeHtml(CAMPAIGN_REPORT_TITLE)}</h1>
-<p class="meta">${meta}</p>
-<p>How well proxkit's distance estimators and contact detector, and the apps' published presets, do on real measurement campaigns they were not fitted on: each campaign is held out in turn, and every figure has its 95 % interval from a bootstrap of the campaign's independent units.</p>
-${nav}
-</header>
-<main>
-${body}
-</main>
-<footer>Charts made with Vega-Lite and rendered to SVG when the report was written: this page runs no scripts and loads nothing from the network.</footer>
-</body>
-</html>
-`;
+  return htmlPage({
+    title: CAMPAIGN_REPORT_TITLE,
+    css: CSS + EXTRA_CSS,
+    meta,
+    intro:
+      "How well proxkit's distance estimators and contact detector, and the apps' published presets, do on real measurement campaigns they were not fitted on: each campaign is held out in turn, and every figure has its 95 % interval from a bootstrap of the campaign's independent units.",
+    nav,
+    body,
+  });
 }
 
 /** Renders the report into `dir` (created if missing) as `report.html`, atomically; returns its path. */

@@ -281,23 +281,53 @@ export async function renderReport(input: ReportInput): Promise<string> {
     input.runs.length === 0
       ? `<p class="no-data">No data: this report has no runs.</p>`
       : runs.join("\n");
+  return htmlPage({
+    title: input.title,
+    css: CSS,
+    meta: `Generated ${escapeHtml(input.generatedAt)} by proxkit simulate.`,
+    intro:
+      "How well each protocol and detection rule finds close contacts (by default: within 2 m for a cumulative 15 minutes or more) in simulated crowds, scored against the simulator's ground truth. Each run has its evaluation table, a check of the radio model against real measurements, precision-recall curves and a contact timeline.",
+    nav,
+    body,
+  });
+}
+
+/** What a report page is made of: everything but `title` is HTML, put in as it is. */
+export interface HtmlPage {
+  /** Plain text, escaped here: the page's title and its heading. */
+  title: string;
+  css: string;
+  /** The line under the heading (what was run, when, from what). */
+  meta: string;
+  /** The paragraph that says what the report shows. */
+  intro: string;
+  /** The table of contents, or "" for none. */
+  nav: string;
+  body: string;
+}
+
+/**
+ * A whole report page (this report's and the campaign report's): the head with its styles, a
+ * header with the title, meta line, intro and nav, the body in `<main>`, and the footer.
+ */
+export function htmlPage(page: HtmlPage): string {
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(input.title)}</title>
-<style>${CSS}</style>
+<title>${escapeHtml(page.title)}</title>
+<style>${page.css}</style>
 </head>
 <body>
 <header>
-<h1>${escapeHtml(input.title)}</h1>
-<p class="meta">Generated ${escapeHtml(input.generatedAt)} by proxkit simulate.</p>
-<p>How well each protocol and detection rule finds close contacts (by default: within 2 m for a cumulative 15 minutes or more) in simulated crowds, scored against the simulator's ground truth. Each run has its evaluation table, a check of the radio model against real measurements, precision-recall curves and a contact timeline.</p>
-${nav}
+<h1>${escapeHtml(page.title)}</h1>
+<p class="meta">${page.meta}</p>
+<p>${page.intro}</p>
+${page.nav}
 </header>
 <main>
-${body}
+${page.body}
 </main>
 <footer>Charts made with Vega-Lite and rendered to SVG when the report was written: this page runs no scripts and loads nothing from the network.</footer>
 </body>

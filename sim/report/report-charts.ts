@@ -34,7 +34,8 @@ export const TRUTH_SERIES = "truly close (ground truth)";
 const SIMULATED = "simulated";
 const REAL = "real (Herald rig)";
 
-const BASE = {
+/** The settings every chart of both reports (this one and the campaign report) starts from. */
+export const CHART_BASE = {
   $schema: "https://vega.github.io/schema/vega-lite/v5.json",
   background: "white",
   config: {
@@ -87,7 +88,7 @@ export function rssiScatterSpec(run: ReportRun): TopLevelSpec | undefined {
   } as const;
   const x = { field: "distanceM", type: "quantitative", title: "true distance (m)" } as const;
   return {
-    ...BASE,
+    ...CHART_BASE,
     width: WIDTH,
     height: 340,
     data: { values },
@@ -124,6 +125,88 @@ export function rssiScatterSpec(run: ReportRun): TopLevelSpec | undefined {
   };
 }
 
+/** A quantitative axis over [0, 1], for precision and recall. */
+export const unitAxis = (field: string, title: string) => ({
+  field,
+  type: "quantitative" as const,
+  title,
+  scale: { domain: [0, 1] },
+});
+
+/** The colour encoding by detector, the legend on the right: `colours` is the scale's scheme or range. */
+export function detectorColour<Colours extends object>(names: string[], colours: Colours) {
+  return {
+    field: "detector",
+    type: "nominal",
+    title: "detector",
+    scale: { domain: names, ...colours },
+    legend: { orient: "right" },
+  } as const;
+}
+
+/** What a precision-recall chart draws; `curves` and `operating` rows have `precision` and `recall`. */
+export interface PrecisionRecallParts<Colour, Extra> {
+  /** The curves' points, a line per series of `colour`. */
+  curves: object[];
+  /** The field that orders each curve's points. */
+  order: string;
+  /** Each series' operating point, drawn as a diamond. */
+  operating: object[];
+  colour: Colour;
+  /** The axis titles. */
+  titles: { recall: string; precision: string };
+  /** Layers drawn on top. */
+  extra?: Extra[];
+}
+
+/** A precision-recall chart (both reports'): the curves, the operating points, then any `extra`. */
+export function precisionRecallChart<Colour, Extra = never>(
+  parts: PrecisionRecallParts<Colour, Extra>,
+) {
+  const { curves, order, operating, colour, titles } = parts;
+  return {
+    ...CHART_BASE,
+    width: 480,
+    height: 400,
+    layer: [
+      {
+        data: { values: curves },
+        mark: {
+          type: "line" as const,
+          strokeWidth: 2,
+          point: { size: 18, filled: true },
+          aria: false,
+        },
+        encoding: {
+          x: unitAxis("recall", titles.recall),
+          y: unitAxis("precision", titles.precision),
+          color: colour,
+          order: { field: order, type: "quantitative" as const },
+        },
+      },
+      ...(operating.length === 0
+        ? []
+        : [
+            {
+              data: { values: operating },
+              mark: {
+                type: "point" as const,
+                shape: "diamond" as const,
+                size: 130,
+                filled: true,
+                stroke: "black",
+                strokeWidth: 1,
+                opacity: 1,
+                aria: false,
+              },
+              encoding: { x: unitAxis("recall", ""), y: unitAxis("precision", ""), color: colour },
+            },
+          ]),
+      ...(parts.extra ?? []),
+    ],
+  };
+}
+
 /** Precision against recall as each detector's threshold moves, with its operating point. */
 export function precisionRecallSpec(run: ReportRun): TopLevelSpec | undefined {
   const names = detectorNames(run);
@@ -145,52 +228,16 @@ export function precisionRecallSpec(run: ReportRun): TopLevelSpec | undefined {
     ceiling && finite(ceiling.precision, ceiling.recall)
       ? [{ precision: ceiling.precision, recall: ceiling.recall, label: "RSSI ceiling" }]
       : [];
-  const colour = {
-    field: "detector",
-    type: "nominal",
-    title: "detector",
-    scale: { domain: names, range: names.map((n) => colourOf(names, n)) },
-    legend: { orient: "right" },
-  } as const;
-  const unit = (field: string, title: string) => ({
-    field,
-    type: "quantitative" as const,
-    title,
-    scale: { domain: [0, 1] },
-  });
-  return {
-    ...BASE,
-    width: 480,
-    height: 400,
-    layer: [
-      {
-        data: { values: curves },
-        mark: { type: "line", strokeWidth: 2, point: { size: 18, filled: true }, aria: false },
-        encoding: {
-          x: unit("recall", "recall (share of true close contacts found)"),
-          y: unit("precision", "precision (share of decisions that were right)"),
-          color: colour,
-          order: { field: "threshold", type: "quantitative" },
-        },
-      },
-      ...(operating.length === 0
-        ? []
-        : [
-            {
-              data: { values: operating },
-              mark: {
-                type: "point" as const,
-                shape: "diamond",
-                size: 130,
-                filled: true,
-                stroke: "black",
-                strokeWidth: 1,
-                opacity: 1,
-                aria: false,
-              },
-              encoding: { x: unit("recall", ""), y: unit("precision", ""), color: colour },
-            },
-          ]),
+  return precisionRecallChart({
+    curves,
+    order: "threshold",
+    operating,
+    colour: detectorColour(names, { range: names.map((n) => colourOf(names, n)) }),
+    titles: {
+      recall: "recall (share of true close contacts found)",
+      precision: "precision (share of decisions that were right)",
+    },
+    extra: [
       ...(ceilingCurve.length === 0
         ? []
         : [
@@ -204,8 +251,8 @@ export function precisionRecallSpec(run: ReportRun): TopLevelSpec | undefined {
                 aria: false,
               },
               encoding: {
-                x: unit("recall", ""),
-                y: unit("precision", ""),
+                x: unitAxis("recall", ""),
+                y: unitAxis("precision", ""),
                 order: {
                   field: "threshold",
                   type: "quantitative" as const,
@@ -228,7 +275,7 @@ export function precisionRecallSpec(run: ReportRun): TopLevelSpec | undefined {
                 opacity: 1,
                 aria: false,
               },
-              encoding: { x: unit("recall", ""), y: unit("precision", "") },
+              encoding: { x: unitAxis("recall", ""), y: unitAxis("precision", "") },
             },
             {
               data: { values: ceilingPoint },
@@ -242,14 +289,14 @@ export function precisionRecallSpec(run: ReportRun): TopLevelSpec | undefined {
                 aria: false,
               },
               encoding: {
-                x: unit("recall", ""),
-                y: unit("precision", ""),
+                x: unitAxis("recall", ""),
+                y: unitAxis("precision", ""),
                 text: { field: "label", type: "nominal" as const },
               },
             },
           ]),
     ],
-  };
+  });
 }
 
 interface Interval {
@@ -395,7 +442,7 @@ export function timelineSpec(run: ReportRun, plan: TimelinePlan): TopLevelSpec |
       endMin: Math.max(t.endS, t.startS + minWidthS) / 60,
     }));
   return {
-    ...BASE,
+    ...CHART_BASE,
     width: WIDTH,
     // The step is the height of one pair's row (not of one bar within it).
     height: { step: Math.max(16, series.length * 7 + 6), for: "position" },
