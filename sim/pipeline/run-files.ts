@@ -18,20 +18,12 @@
  *   it (readers that do not know these lines skip them);
  * - `summary.json`: the evaluation and the RSSI/distance sample of the report.
  */
-import {
-  closeSync,
-  existsSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeSync,
-} from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, rmSync, statSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { ConfigError } from "../../src/core/errors.js";
 import { fromHex, toHex } from "../../src/core/hex.js";
 import { readPublishedKeys } from "../../src/io/published-keys-file.js";
+import { INPUT_LIMITS, readInputFile } from "../../src/io/read-input-file.js";
 import { PROTOCOLS, type Protocol, utcDate } from "../../src/protocols/rolling-id-scheme.js";
 import { parseSighting, type Sighting, sightingToJson } from "../../src/signal/sighting.js";
 import type { PairDetection } from "./detect-contacts.js";
@@ -209,12 +201,13 @@ export function writeRunFiles(
 }
 
 function readLines(path: string): { line: string; number: number }[] {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch {
-    throw new ConfigError(`${path} is missing: is this a proxkit simulate --out folder?`, "E_RUN");
-  }
+  // Read whole, so capped below V8's longest string; a day-long crowd run is well under it.
+  const text = readInputFile(path, {
+    what: "run file",
+    maxBytes: INPUT_LIMITS.wholeLinesBytes,
+    code: "E_RUN",
+    missing: `${path} is missing: is this a proxkit simulate --out folder?`,
+  });
   const out: { line: string; number: number }[] = [];
   text.split("\n").forEach((line, i) => {
     const trimmed = line.trim();

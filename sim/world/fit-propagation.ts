@@ -45,10 +45,10 @@
  *         2.80    5674          -84         0         -81        5
  *         3.00   21718          -84         6         -79        7
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { join } from "node:path";
-import { ConfigError } from "../../src/core/errors.js";
 import { SeededRandom } from "../../src/core/random.js";
+import { INPUT_LIMITS, readInputFile } from "../../src/io/read-input-file.js";
 import { Agents } from "./agents.js";
 import { DEFAULT_PROPAGATION, Propagation, type PropagationParams } from "./propagation.js";
 import { SpatialGrid } from "./spatial-grid.js";
@@ -133,14 +133,11 @@ function parseTimeMs(text: string): number {
 
 /** Reads the rig files of `dir` that metadata.csv describes and that are present. */
 export function readHeraldEdison(dir: string): RigFile[] {
-  let metadata: string;
-  try {
-    metadata = readFileSync(join(dir, "metadata.csv"), "utf8");
-  } catch (cause) {
-    throw new ConfigError(
-      `no Herald rig data: cannot read ${join(dir, "metadata.csv")} (${String(cause)})`,
-    );
-  }
+  const metadataPath = join(dir, "metadata.csv");
+  const metadata = readInputFile(metadataPath, {
+    what: "the Herald rig metadata",
+    missing: `no Herald rig data: ${metadataPath} does not exist`,
+  });
   const present = new Set(readdirSync(dir));
   const lines = metadata.trim().split(/\r?\n/);
   const header = lines[0].split(",");
@@ -165,7 +162,12 @@ export function readHeraldEdison(dir: string): RigFile[] {
 }
 
 function readPlacements(path: string): RigPlacement[] {
-  const lines = readFileSync(path, "utf8").trim().split(/\r?\n/);
+  const lines = readInputFile(path, {
+    what: "the Herald rig file",
+    maxBytes: INPUT_LIMITS.tableBytes,
+  })
+    .trim()
+    .split(/\r?\n/);
   const placements: RigPlacement[] = [];
   let t0 = Number.NaN;
   let times: number[] = [];

@@ -26,8 +26,8 @@
  * "boarding" {speedMps?, jitterM?} (uses seats, doors and schedule.stops); "group" {groupSize?,
  * spreadM?, speedMps?, pauseS?, area?}.
  */
-import { readFileSync } from "node:fs";
 import { ConfigError } from "../../src/core/errors.js";
+import { readInputFile } from "../../src/io/read-input-file.js";
 import type { Point, Rect } from "./geometry.js";
 import type { Stop } from "./mobility/vehicle-stops.js";
 import type { PropagationParams } from "./propagation.js";
@@ -164,11 +164,7 @@ export function loadScenario(jsonOrPath: string | object): Scenario {
   let where = "scenario";
   if (!jsonOrPath.trimStart().startsWith("{")) {
     where = jsonOrPath;
-    try {
-      text = readFileSync(jsonOrPath, "utf8");
-    } catch (cause) {
-      throw new ConfigError(`cannot read scenario file ${jsonOrPath}: ${(cause as Error).message}`);
-    }
+    text = readInputFile(jsonOrPath, { what: "scenario file" });
   }
   let doc: unknown;
   try {

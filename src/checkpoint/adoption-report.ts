@@ -12,6 +12,7 @@
  * arrival can be linked by mistake (an undercount); a swap between two rotating phones does
  * not change the count.
  */
+import { ConfigError } from "../core/errors.js";
 import { toHex } from "../core/hex.js";
 import { PROTOCOLS, type Protocol } from "../protocols/rolling-id-scheme.js";
 import type { StoredWindow } from "./checkpoint-store.js";
@@ -20,6 +21,11 @@ export const DEFAULT_LINK_GAP_MS = 5_000;
 export const DEFAULT_MAX_OVERLAP_MS = 2_000;
 /** A phone that just changed ID is where it was: its signal level cannot have stepped much. */
 export const DEFAULT_MAX_ATTENUATION_STEP_DB = 12;
+/**
+ * Most per-hour or per-day periods a report lists: over a year of hours, 27 years of days. More
+ * means a corrupt time range (a capture stamped decades off), and rows nobody would read.
+ */
+export const MAX_REPORT_PERIODS = 10_000;
 /** Dwell histogram edges, s. */
 export const DWELL_BUCKETS_S = [60, 300, 900, 1800, 3600] as const;
 
@@ -187,10 +193,21 @@ export function adoptionReport(
       (options.toMs === undefined || w.startMs < options.toMs),
   );
   const tracks = linkDeviceTracks(inPeriod, options);
-  const fromMs =
-    options.fromMs ?? (tracks.length > 0 ? Math.min(...tracks.map((t) => t.startMs)) : 0);
-  const toMs =
-    options.toMs ?? (tracks.length > 0 ? Math.max(...tracks.map((t) => t.endMs)) + 1 : fromMs);
+  // Loops, not Math.min(...spread): a spread of a few hundred thousand tracks overflows the stack.
+  let earliestMs = Number.POSITIVE_INFINITY;
+  let latestMs = Number.NEGATIVE_INFINITY;
+  for (const t of tracks) {
+    if (t.startMs < earliestMs) earliestMs = t.startMs;
+    if (t.endMs > latestMs) latestMs = t.endMs;
+  }
+  const fromMs = options.fromMs ?? (tracks.length > 0 ? earliestMs : 0);
+  const toMs = options.toMs ?? (tracks.length > 0 ? latestMs + 1 : fromMs);
+  const periods = Math.ceil((toMs - Math.floor(fromMs / sizeMs) * sizeMs) / sizeMs);
+  if (!(periods <= MAX_REPORT_PERIODS))
+    throw new ConfigError(
+      `the report would have ${periods} ${per === "hour" ? "hourly" : "daily"} periods (${isoOrRaw(fromMs)} .. ${isoOrRaw(toMs)}), more than the ${MAX_REPORT_PERIODS} it lists; give a narrower --from/--to${per === "hour" ? " or --per day" : ""} (windows far from the rest may have wrong times)`,
+      "E_REPORT_PERIODS",
+    );
   const groups: (Protocol | "all")[] = [
     "all",
     ...PROTOCOLS.filter((p) => tracks.some((t) => t.protocol === p)),
@@ -236,6 +253,11 @@ export function adoptionReport(
     buckets,
     untrustedWindows: inPeriod.filter((w) => !w.clockTrusted).length,
   };
+}
+
+function isoOrRaw(ms: number): string {
+  const date = new Date(ms);
+  return Number.isNaN(date.getTime()) ? String(ms) : date.toISOString();
 }
 
 function dwellSummary(dwellS: number[]): DwellSummary {

@@ -14,6 +14,7 @@
 import { readFileSync } from "node:fs";
 import { ConfigError } from "../core/errors.js";
 import { parseScanPeriodS } from "../exposure/exposure-window-builder.js";
+import { checkInputFile } from "../io/read-input-file.js";
 import { PROTOCOLS, type Protocol } from "../protocols/rolling-id-scheme.js";
 
 export interface CheckpointConfig {
@@ -123,6 +124,8 @@ export function validateCheckpointConfig(doc: unknown, where = "config"): Checkp
 
 /** Reads and validates `--config FILE`. */
 export function loadCheckpointConfig(path: string): CheckpointConfig {
+  // A FIFO, a device or a huge file is refused from stat alone, before it is opened.
+  checkInputFile(path, { what: "--config", code: "E_CHECKPOINT_CONFIG" });
   let text: string;
   try {
     text = readFileSync(path, "utf8");

@@ -13,10 +13,10 @@
  * - proxkit's detector is fitted here by leave-one-handset-out cross-validation
  *   (`crossValidateDetector`); its reported figures come from the held-out folds.
  */
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { CodecError, ConfigError } from "../core/errors.js";
 import { SeededRandom } from "../core/random.js";
+import { INPUT_LIMITS, readInputFile } from "../io/read-input-file.js";
 import { percentileInterval95 } from "../signal/decision-metrics.js";
 import { allPresets, presetFor, type RiskModel, type RiskPreset } from "./risk-preset.js";
 import { type AttenuationSegment, type ScoredWindow, scoreExposure } from "./score-exposure.js";
@@ -151,11 +151,11 @@ export function parseDublinTram(
 export function loadDublinTram(dataDir: string): DublinTramPair[] {
   const read = (name: string) => {
     const path = join(dataDir, name);
-    try {
-      return readFileSync(path, "utf8");
-    } catch {
-      throw new ConfigError(`cannot read the Dublin tram data file ${path}`, "E_DATASET");
-    }
+    return readInputFile(path, {
+      what: "the Dublin tram data file",
+      maxBytes: INPUT_LIMITS.tableBytes,
+      code: "E_DATASET",
+    });
   };
   return parseDublinTram({
     attenuations: read(DUBLIN_TRAM_FILES.attenuations),

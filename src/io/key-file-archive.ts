@@ -3,7 +3,7 @@
  * export.bin, or a folder holding the two. Sizes are checked with fstat before anything is read,
  * so an oversized file costs nothing; the bytes are parsed by `unzipKeyFile`.
  */
-import { closeSync, fstatSync, openSync, readSync, statSync } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { KeyFileError } from "../core/errors.js";
 import { EXPORT_BIN_HEADER } from "../exposure/key-file/key-file.js";
@@ -69,13 +69,16 @@ function tooLarge(path: string, sizeBytes: number, maxBytes: number): KeyFileErr
 function readBounded(path: string, maxBytes: number): Uint8Array {
   let fd: number;
   try {
-    fd = openSync(path, "r");
+    // O_NONBLOCK: opening a FIFO returns at once (then fstat refuses it) instead of waiting
+    // for a writer; it changes nothing for a regular file.
+    fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
   } catch (error) {
     throw readError(path, error);
   }
   try {
     const stats = fstatSync(fd);
-    if (!stats.isFile()) throw new KeyFileError(`${path} is not a regular file`, "E_READ");
+    if (!stats.isFile())
+      throw new KeyFileError(`${path} is not a file (a FIFO, device or folder)`, "E_READ");
     if (stats.size > maxBytes) throw tooLarge(path, stats.size, maxBytes);
     const bytes = new Uint8Array(stats.size);
     let filled = 0;

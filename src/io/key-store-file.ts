@@ -1,14 +1,27 @@
 /** Reads and writes key-store files: JSON, mode 0600, replaced atomically. */
 import { readFileSync } from "node:fs";
-import { KeyFileError } from "../core/errors.js";
+import { KeyFileError, ProxkitError } from "../core/errors.js";
 import { KeyStore } from "../protocols/key-store.js";
 import { writeFileAtomic } from "./atomic-write.js";
+import { checkInputFile } from "./read-input-file.js";
 
 /** Largest key store we read (a year of keys is ~40 KB). */
 const MAX_BYTES = 4 * 1024 * 1024;
 
 export function loadKeyStore(path: string): KeyStore {
   let text: string;
+  try {
+    // A FIFO, a device or a huge file is refused from stat alone, before it is opened.
+    checkInputFile(path, {
+      what: "key store",
+      maxBytes: MAX_BYTES,
+      code: "E_KEY_STORE",
+      missing: `key store ${path} does not exist (create one with: proxkit keys new)`,
+    });
+  } catch (error) {
+    if (error instanceof ProxkitError) throw new KeyFileError(error.message, error.code);
+    throw error;
+  }
   try {
     text = readFileSync(path, "utf8");
   } catch (error) {

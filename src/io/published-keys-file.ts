@@ -4,21 +4,18 @@
  * as `{"protocol": "bluezone", "key": "<64 hex>", "date": "2021-07-01", "days": 3,
  * "start": <unix s>, "end": <unix s>}`).
  */
-import { readFileSync, statSync } from "node:fs";
 import { type CodecError, KeyFileError } from "../core/errors.js";
 import { fromHex } from "../core/hex.js";
 import type { PublishedDayKey } from "../exposure/chained-key-matcher.js";
 import type { PublishedKey } from "../exposure/gaen-matcher.js";
 import { decodeExportBin, parseDiagnosisKeysJsonl } from "../exposure/key-file/index.js";
 import { readKeyFile } from "./key-file-archive.js";
+import { INPUT_LIMITS, readInputFile } from "./read-input-file.js";
 
 export interface PublishedKeys {
   gaen: PublishedKey[];
   dayKeys: PublishedDayKey[];
 }
-
-/** Largest JSON-lines key file read whole (a million keys is ~100 MB). */
-const MAX_JSONL_BYTES = 256 * 1024 * 1024;
 
 function parseDayKeyLine(json: Record<string, unknown>, where: string): PublishedDayKey {
   const protocol = json.protocol as "bluezone" | "dp3t";
@@ -80,16 +77,10 @@ export function readPublishedKeys(
     }
     return into;
   }
-  let size: number;
-  try {
-    size = statSync(path).size;
-  } catch {
-    throw new KeyFileError(`key file ${path} does not exist`, "E_NOT_FOUND");
-  }
-  if (size > MAX_JSONL_BYTES)
-    throw new KeyFileError(`key file ${path} is larger than 256 MB; split it`, "E_TOO_LARGE");
+  // Read whole, at most 256 MB (a million keys is ~100 MB), so no line can outgrow a string.
+  const text = readInputFile(path, { what: "key file", maxBytes: INPUT_LIMITS.wholeLinesBytes });
   const gaenLines: string[] = [];
-  const lines = readFileSync(path, "utf8").split("\n");
+  const lines = text.split("\n");
   lines.forEach((line, i) => {
     const trimmed = line.trim();
     if (trimmed === "" || trimmed.startsWith("#")) {

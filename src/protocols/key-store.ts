@@ -18,6 +18,15 @@ import { schemeFor } from "./schemes.js";
 
 /** Days of own keys kept (GAEN keeps 14; DP-3T may be configured to 21). */
 export const DEFAULT_RETENTION_DAYS = 14;
+/**
+ * Most days a store's newest key may be behind (or ahead of) the day asked for. Chained
+ * protocols step through every missed day; ten years is longer than any deployment of these
+ * protocols (they date from 2020) yet only 3,650 SHA-256 steps, while a corrupt day such as
+ * -9007199254740991 would otherwise chain for ever.
+ */
+export const MAX_KEY_STORE_REACH_DAYS = 3650;
+/** Last day a key may have: 9999-12-31, the last date the store's "YYYY-MM-DD" field can hold. */
+export const MAX_KEY_DAY = 2_932_896;
 export const KEY_STORE_FORMAT = "proxkit-key-store";
 export const KEY_STORE_VERSION = 1;
 
@@ -69,6 +78,7 @@ export class KeyStore {
    */
   ensureCurrent(atMs: number, random: Random): DayKey {
     const today = dayOf(atMs);
+    this.checkReach(today);
     let last = this.keys.at(-1);
     if (!last || last.day > today) {
       // Empty store, or the clock went back before our newest key: never reuse a future key's chain.
@@ -94,6 +104,23 @@ export class KeyStore {
     }
     this.prune(atMs);
     return this.keyForDay(today)!;
+  }
+
+  /**
+   * Throws a `KeyFileError` when the newest key is more than `MAX_KEY_STORE_REACH_DAYS` before
+   * or after `day`: a wrong clock or a corrupt store, and a chain that would never end.
+   */
+  checkReach(day: number): void {
+    const newest = this.keys.at(-1);
+    if (!newest) return;
+    if (!Number.isInteger(day) || Math.abs(day - newest.day) > MAX_KEY_STORE_REACH_DAYS) {
+      const when =
+        Number.isInteger(day) && Math.abs(day) <= MAX_KEY_DAY ? utcDate(day) : `day ${day}`;
+      throw new KeyFileError(
+        `the key store's newest key (${utcDate(newest.day)}) is more than ${MAX_KEY_STORE_REACH_DAYS} days from ${when}, the most a store may be behind or ahead; check the clock and the time asked for, or start a new store (proxkit keys new)`,
+        "E_KEY_STORE_DAYS",
+      );
+    }
   }
 
   /** Deletes keys older than the retention period before `atMs`'s day. */
@@ -132,8 +159,12 @@ export class KeyStore {
     const scheme = schemeFor(json.protocol as Protocol);
     if (!Array.isArray(json.keys)) fail("keys is not a list");
     const keys = (json.keys as unknown[]).map((entry, i) => {
+      if (typeof entry !== "object" || entry === null) fail(`key ${i} is not a JSON object`);
       const k = entry as { day?: unknown; key?: unknown };
       if (!Number.isInteger(k.day)) fail(`key ${i}: day is not a whole number`);
+      // Day numbers count from 1970-01-01; anything outside the dates a store can write is corrupt.
+      if ((k.day as number) < 0 || (k.day as number) > MAX_KEY_DAY)
+        fail(`key ${i}: day ${k.day} is outside 0..${MAX_KEY_DAY} (1970-01-01..9999-12-31)`);
       if (typeof k.key !== "string") fail(`key ${i}: key is not a hex string`);
       let bytes: Uint8Array;
       try {

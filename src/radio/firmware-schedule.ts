@@ -15,7 +15,7 @@ import { toHex } from "../core/hex.js";
 import { type Random, SeededRandom } from "../core/random.js";
 import { shuffledEpochOrder } from "../protocols/dp3t.js";
 import { GAEN_DEFAULT_TX_POWER_DBM } from "../protocols/gaen.js";
-import { KeyStore } from "../protocols/key-store.js";
+import { KeyStore, MAX_KEY_DAY, MAX_KEY_STORE_REACH_DAYS } from "../protocols/key-store.js";
 import {
   type DayKey,
   dayOf,
@@ -79,12 +79,20 @@ export function keysForDays(
   const scheme = schemeFor(store.protocol);
   const byDay = new Map(store.all().map((k) => [k.day, k]));
   const first = store.all()[0];
-  if (first && fromDay < first.day) {
+  if (first && fromDay < first.day && fromDay >= -MAX_KEY_DAY) {
     throw new KeyFileError(
       `the key store's first key is for ${utcDate(first.day)}; it has no key for ${utcDate(fromDay)}`,
       "E_KEY_MISSING",
     );
   }
+  // Before any chaining: a store years away from the days asked for would chain without end.
+  store.checkReach(fromDay);
+  store.checkReach(toDay);
+  if (!(toDay - fromDay <= MAX_KEY_STORE_REACH_DAYS))
+    throw new KeyFileError(
+      `keys for ${toDay - fromDay + 1} days asked for; at most ${MAX_KEY_STORE_REACH_DAYS + 1} are made at once`,
+      "E_KEY_STORE_DAYS",
+    );
   const added: DayKey[] = [];
   const keys = new Map<number, DayKey>();
   for (let day = fromDay; day <= toDay; day++) {

@@ -9,8 +9,8 @@
  * and .../ble-attenuation-computation (how the corrections are measured; iPhone is the
  * reference receiver and transmitter).
  */
-import { readFileSync } from "node:fs";
-import { CodecError, ConfigError } from "../core/errors.js";
+import { CodecError } from "../core/errors.js";
+import { INPUT_LIMITS, readInputFile } from "../io/read-input-file.js";
 
 /** How a device name was resolved. */
 export type CalibrationMatch =
@@ -162,17 +162,13 @@ export function parseCalibrationCsv(text: string, where = "calibration table"): 
   return new CalibrationTable(rows);
 }
 
-/** Reads and parses the calibration CSV at `path`. */
+/** Reads and parses the calibration CSV at `path` (at most 64 MB; the GAEN one is 270 KB). */
 export function loadCalibrationTable(path: string): CalibrationTable {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (error) {
-    throw new ConfigError(
-      `cannot read the calibration table ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-      "E_CALIBRATION_FILE",
-    );
-  }
+  const text = readInputFile(path, {
+    what: "the calibration table",
+    maxBytes: INPUT_LIMITS.tableBytes,
+    code: "E_CALIBRATION_FILE",
+  });
   return parseCalibrationCsv(text, path);
 }
 

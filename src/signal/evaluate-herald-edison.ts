@@ -21,10 +21,11 @@
  * Fitting uses the same instants of the training files, but only the first 30 minutes of any
  * position: test 5 ends with 7 h 20 min at 0 cm, which would otherwise outweigh all the rest.
  */
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
 import { ConfigError } from "../core/errors.js";
 import { SeededRandom } from "../core/random.js";
+import { INPUT_LIMITS, readInputFile } from "../io/read-input-file.js";
 import {
   type CalibrationLookup,
   type CalibrationTable,
@@ -191,14 +192,7 @@ interface Recording {
 }
 
 function readText(path: string, what: string): string {
-  try {
-    return readFileSync(path, "utf8");
-  } catch (error) {
-    throw new ConfigError(
-      `cannot read ${what} ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-      "E_INPUT",
-    );
-  }
+  return readInputFile(path, { what, maxBytes: INPUT_LIMITS.tableBytes });
 }
 
 /** Rows of a small CSV with a header, as records keyed by lower-case column name. */

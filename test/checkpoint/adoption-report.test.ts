@@ -2,9 +2,14 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { adoptionReport, linkDeviceTracks } from "../../src/checkpoint/adoption-report.js";
+import {
+  adoptionReport,
+  linkDeviceTracks,
+  MAX_REPORT_PERIODS,
+} from "../../src/checkpoint/adoption-report.js";
 import { BUILD_DATE_MS, CheckpointDaemon } from "../../src/checkpoint/checkpoint-daemon.js";
 import { CheckpointStore, type StoredWindow } from "../../src/checkpoint/checkpoint-store.js";
+import { ConfigError } from "../../src/core/errors.js";
 import { SeededRandom } from "../../src/core/random.js";
 import { KeyStore } from "../../src/protocols/key-store.js";
 import type { Protocol } from "../../src/protocols/rolling-id-scheme.js";
@@ -179,4 +184,35 @@ describe("adoption report on a simulated day with known truth", () => {
       full.buckets.find((b) => b.protocol === "all")!.devices,
     );
   });
+});
+
+describe("a stored time range that is huge (issue 11)", () => {
+  const DECADES_S = 30 * 365 * 86_400;
+
+  it("refuses to list more periods than MAX_REPORT_PERIODS, at once, with a typed error", () => {
+    const windows = [w(1, 0, 60), w(2, DECADES_S, DECADES_S + 60)];
+    const t0 = performance.now();
+    expect(() => adoptionReport(windows)).toThrow(ConfigError);
+    expect(() => adoptionReport(windows)).toThrow(
+      new RegExp(`would have \\d+ hourly periods .*more than the ${MAX_REPORT_PERIODS}.*--per day`),
+    );
+    expect(() => adoptionReport(windows, { per: "day" })).toThrow(/daily periods/);
+    expect(performance.now() - t0).toBeLessThan(1000);
+    // A range the user narrows is fine.
+    const narrowed = adoptionReport(windows, { fromMs: T0, toMs: T0 + 3_600_000 });
+    expect(narrowed.totals[0].devices).toBe(1);
+    expect(narrowed.buckets).toHaveLength(2);
+  });
+
+  it("many devices do not overflow the stack", () => {
+    // 200,000 rolling IDs 10 s apart: too far apart to link, so 200,000 devices.
+    const windows = Array.from({ length: 200_000 }, (_, i) => {
+      const window = w(0, i * 10, i * 10 + 1);
+      const rollingId = new Uint8Array(16);
+      new DataView(rollingId.buffer).setUint32(0, i);
+      return { ...window, id: `c:${i}`, rollingId };
+    });
+    const report = adoptionReport(windows, { per: "day" });
+    expect(report.totals[0].devices).toBe(200_000);
+  }, 60_000);
 });

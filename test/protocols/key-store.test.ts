@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { KeyFileError } from "../../src/core/errors.js";
 import { toHex } from "../../src/core/hex.js";
 import { SeededRandom } from "../../src/core/random.js";
-import { KeyStore } from "../../src/protocols/key-store.js";
+import { KeyStore, MAX_KEY_DAY, MAX_KEY_STORE_REACH_DAYS } from "../../src/protocols/key-store.js";
 import { dayOf, MS_PER_DAY } from "../../src/protocols/rolling-id-scheme.js";
 
 const T0 = Date.UTC(2020, 3, 2, 12);
@@ -100,5 +100,65 @@ describe("KeyStore", () => {
 
   it("rejects a nonsense retention", () => {
     expect(() => new KeyStore("gaen", { retentionDays: 0 })).toThrow(/retention/);
+  });
+
+  describe("corrupt or far-off days (issue 11)", () => {
+    const store = (keys: unknown[]) => ({
+      format: "proxkit-key-store",
+      version: 1,
+      protocol: "dp3t",
+      keys,
+    });
+    const KEY = "ab".repeat(32);
+
+    it.each([
+      [[{ day: -9007199254740991, key: KEY }], /day -9007199254740991 is outside 0\.\.2932896/],
+      [[{ day: 1e9, key: KEY }], /day 1000000000 is outside/],
+      [[{ day: -1, key: KEY }], /day -1 is outside/],
+      [[{ day: MAX_KEY_DAY + 1, key: KEY }], /is outside/],
+      [[{ day: 20_000, key: null }], /key 0: key is not a hex string/],
+      [[null], /key 0 is not a JSON object/],
+      [[{ day: null, key: KEY }], /day is not a whole number/],
+    ])("rejects keys %j at load", (keys, message) => {
+      expect(() => KeyStore.fromJson(store(keys))).toThrow(KeyFileError);
+      expect(() => KeyStore.fromJson(store(keys))).toThrow(message);
+    });
+
+    it("accepts the extreme days a store can write", () => {
+      const s = KeyStore.fromJson(
+        store([
+          { day: 0, key: KEY },
+          { day: MAX_KEY_DAY, key: KEY },
+        ]),
+      );
+      expect(s.all().map((k) => k.day)).toEqual([0, MAX_KEY_DAY]);
+    });
+
+    it("refuses, at once, to chain a key decades old forward, for every protocol", () => {
+      for (const protocol of ["gaen", "dp3t", "bluezone"] as const) {
+        const old = new KeyStore(protocol);
+        old.ensureCurrent(0, new SeededRandom(1)); // 1970-01-01
+        const t0 = performance.now();
+        expect(() => old.ensureCurrent(T0, new SeededRandom(1))).toThrow(KeyFileError);
+        expect(() => old.ensureCurrent(T0, new SeededRandom(1))).toThrow(
+          /newest key \(1970-01-01\) is more than 3650 days from 2020-04-02/,
+        );
+        expect(performance.now() - t0).toBeLessThan(1000);
+        expect(old.all()).toHaveLength(1); // nothing added
+      }
+    });
+
+    it("refuses a store whose keys are more than the limit ahead of today", () => {
+      const ahead = new KeyStore("bluezone");
+      ahead.ensureCurrent(T0 + (MAX_KEY_STORE_REACH_DAYS + 1) * MS_PER_DAY, new SeededRandom(1));
+      expect(() => ahead.ensureCurrent(T0, new SeededRandom(1))).toThrow(/more than 3650 days/);
+    });
+
+    it("still chains a device that was off for the whole limit", () => {
+      const s = new KeyStore("dp3t");
+      s.ensureCurrent(T0, new SeededRandom(1));
+      const later = T0 + MAX_KEY_STORE_REACH_DAYS * MS_PER_DAY;
+      expect(s.ensureCurrent(later, new SeededRandom(1)).day).toBe(dayOf(later));
+    });
   });
 });

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { classifyAdvertisement, rollingIdOf } from "../../src/ble/classify-advertisement.js";
 import { isNonResolvablePrivateAddress } from "../../src/ble/random-address.js";
+import { KeyFileError } from "../../src/core/errors.js";
 import { toHex } from "../../src/core/hex.js";
 import { SeededRandom } from "../../src/core/random.js";
 import { KeyStore } from "../../src/protocols/key-store.js";
@@ -155,5 +156,48 @@ describe("firmware schedule", () => {
     expect(built.stderr).toBe("");
     const run = spawnSync(exe, { encoding: "utf8" });
     expect(run.stdout.trim()).toBe(`${schedule.entries.length} 31`);
+  });
+});
+
+describe("key stores far from the days asked for (issue 11)", () => {
+  const T = Date.UTC(2026, 0, 5, 9);
+
+  it.each(["dp3t", "bluezone", "gaen"] as const)(
+    "%s: a store decades behind is a KeyFileError before any chaining",
+    (protocol) => {
+      const store = KeyStore.fromJson({
+        format: "proxkit-key-store",
+        version: 1,
+        protocol,
+        keys: [{ day: 0, key: "cd".repeat(schemeFor(protocol).keyBytes) }],
+      });
+      const t0 = performance.now();
+      expect(() => keysForDays(store, dayOf(T), dayOf(T) + 1, new SeededRandom(1))).toThrow(
+        KeyFileError,
+      );
+      expect(() => rotationSource(store, T, T + 1, new SeededRandom(1))).toThrow(
+        /more than 3650 days/,
+      );
+      expect(() =>
+        buildSchedule({ store, fromMs: T, days: 2, random: new SeededRandom(1) }),
+      ).toThrow(/more than 3650 days/);
+      expect(performance.now() - t0).toBeLessThan(1000);
+    },
+  );
+
+  it("days out of any range are a KeyFileError too", () => {
+    const store = new KeyStore("dp3t");
+    store.ensureCurrent(T, new SeededRandom(1));
+    for (const [from, to] of [
+      [-1e15, dayOf(T)],
+      [dayOf(T), 1e15],
+      [Number.NaN, dayOf(T)],
+    ])
+      expect(() => keysForDays(store, from, to, new SeededRandom(1))).toThrow(KeyFileError);
+  });
+
+  it("refuses an unbounded span of days", () => {
+    const store = new KeyStore("gaen");
+    expect(() => keysForDays(store, 0, 1e9, new SeededRandom(1))).toThrow(/at most 3651/);
   });
 });

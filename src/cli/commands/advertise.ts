@@ -9,7 +9,7 @@ import { ConfigError, RadioError } from "../../core/errors.js";
 import { toHex } from "../../core/hex.js";
 import { cryptoRandom, type Random } from "../../core/random.js";
 import { loadKeyStore, saveKeyStore } from "../../io/key-store-file.js";
-import { PROTOCOLS, type Protocol } from "../../protocols/rolling-id-scheme.js";
+import { dayOf, PROTOCOLS, type Protocol } from "../../protocols/rolling-id-scheme.js";
 import { RotatingAdvertiser } from "../../protocols/rotating-advertiser.js";
 import { schemeFor } from "../../protocols/schemes.js";
 import { STATIC_ADDRESS_EXPOSURE } from "../../radio/hci/hci-advertiser.js";
@@ -69,6 +69,8 @@ export async function runAdvertise(
       "E_KEY_STORE_PROTOCOL",
     );
   }
+  // Fails before the radio opens when the store is years from now (a chain without end).
+  store.checkReach(dayOf(options.radio === "sim" ? (options.startMs ?? Date.now()) : Date.now()));
   const speed = options.speed ?? 1;
   if (options.radio === "sim" && speed === Number.POSITIVE_INFINITY && !options.durationMs)
     throw new ConfigError("--speed max with --radio sim needs --duration", "E_USAGE");

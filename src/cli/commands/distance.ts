@@ -1,7 +1,6 @@
-import { createReadStream, statSync } from "node:fs";
-import { createInterface } from "node:readline";
 import type { Argv, CommandModule } from "yargs";
-import { ConfigError, ProxkitError } from "../../core/errors.js";
+import { ConfigError } from "../../core/errors.js";
+import { checkInputFile, readInputLines } from "../../io/read-input-file.js";
 import { EstimateTicker } from "../../signal/distance/estimate-ticker.js";
 import {
   DEFAULT_ESTIMATOR,
@@ -49,16 +48,8 @@ export async function runDistance(
   const { rx, tx, rxOffsetDb, txOffsetDb } = resolveDeviceModels(options, warn);
 
   const path = options.input;
-  let isFile = false;
-  try {
-    isFile = statSync(path).isFile();
-  } catch (error) {
-    throw new ConfigError(
-      `cannot read --input ${path}: ${(error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (error as Error).message}`,
-      "E_INPUT",
-    );
-  }
-  if (!isFile) throw new ConfigError(`--input ${path} is not a file`, "E_INPUT");
+  // Checked before the estimator is built so a bad path fails first; lines are at most 1 MB.
+  checkInputFile(path, { what: "--input", maxBytes: Number.POSITIVE_INFINITY });
 
   const estimator = estimatorFor(name, { rx, tx, rxOffsetDb, txOffsetDb });
   const ticker = new EstimateTicker();
@@ -74,28 +65,17 @@ export async function runDistance(
     else buffered.push(row);
   };
 
-  const lines = createInterface({
-    input: createReadStream(path),
-    crlfDelay: Number.POSITIVE_INFINITY,
-  });
   let lineNumber = 0;
-  try {
-    for await (const line of lines) {
-      lineNumber++;
-      if (lineNumber === 1) {
-        reader.header(line);
-        continue;
-      }
-      const row = reader.row(line, lineNumber);
-      if (row === undefined) continue;
-      emit(ticker.beforeSample(row.atMs));
-      estimator.push(row.atMs, row.rssiDbm);
+  for await (const line of readInputLines(path, { what: "--input" })) {
+    lineNumber++;
+    if (lineNumber === 1) {
+      reader.header(line);
+      continue;
     }
-  } catch (error) {
-    if (error instanceof ProxkitError) throw error;
-    throw new ConfigError(`cannot read --input ${path}: ${(error as Error).message}`, "E_INPUT");
-  } finally {
-    lines.close();
+    const row = reader.row(line, lineNumber);
+    if (row === undefined) continue;
+    emit(ticker.beforeSample(row.atMs));
+    estimator.push(row.atMs, row.rssiDbm);
   }
   if (lineNumber === 0 || !reader.hasHeader)
     throw new ConfigError(

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import type { Argv, CommandModule } from "yargs";
 import { systemClock } from "../../core/clock.js";
 import { KeyFileError } from "../../core/errors.js";
@@ -7,6 +7,7 @@ import { exportKeyFile, parseDiagnosisKeysJsonl } from "../../exposure/key-file/
 import { inspectKeyFile } from "../../io/inspect-key-file.js";
 import { writeKeyFileZip } from "../../io/key-file-archive.js";
 import { saveKeyStore } from "../../io/key-store-file.js";
+import { INPUT_LIMITS, readInputFile } from "../../io/read-input-file.js";
 import { DEFAULT_RETENTION_DAYS, KeyStore } from "../../protocols/key-store.js";
 import { PROTOCOLS, type Protocol, utcDate } from "../../protocols/rolling-id-scheme.js";
 
@@ -177,9 +178,12 @@ const exportCommand: CommandModule<object, ExportArgs> = {
         "Sign and write the file",
       ) as unknown as Argv<ExportArgs>,
   handler: (args) => {
-    const keys = parseDiagnosisKeysJsonl(readTextFile(args.keys, "keys file"), args.keys);
+    const keys = parseDiagnosisKeysJsonl(
+      readInputFile(args.keys, { what: "keys file", maxBytes: INPUT_LIMITS.wholeLinesBytes }),
+      args.keys,
+    );
     if (keys.length === 0) throw new KeyFileError(`${args.keys} holds no keys`, "E_EMPTY");
-    const signingKeyPem = readTextFile(args["signing-key"], "signing key");
+    const signingKeyPem = readInputFile(args["signing-key"], { what: "signing key" });
     const starts = keys.map((k) => k.rollingStartIntervalNumber * 600);
     const ends = keys.map((k) => (k.rollingStartIntervalNumber + k.rollingPeriod) * 600);
     const parts = exportKeyFile({
@@ -203,15 +207,7 @@ const exportCommand: CommandModule<object, ExportArgs> = {
 /** A key given as text, or as the path of a file holding it. */
 function readKeyArgument(value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
-  return existsSync(value) ? readTextFile(value, "public key") : value;
-}
-
-function readTextFile(path: string, what: string): string {
-  try {
-    return readFileSync(path, "utf8");
-  } catch {
-    throw new KeyFileError(`${what} ${path} does not exist or cannot be read`, "E_NOT_FOUND");
-  }
+  return existsSync(value) ? readInputFile(value, { what: "public key" }) : value;
 }
 
 export const keysCommand: CommandModule = {

@@ -16,6 +16,7 @@ import { schemeFor } from "../../protocols/schemes.js";
 import type { HciRadioOptions } from "../../radio/hci/hci-settings.js";
 import { openRadio } from "../../radio/open-radio.js";
 import type { Radio, RadioSighting, RadioState } from "../../radio/radio.js";
+import { type CaptureCounts, captureTimeWarning } from "../../radio/replay/capture-sightings.js";
 import { SimMedium } from "../../radio/sim/sim-medium.js";
 import type { DistanceEstimator } from "../../signal/distance/distance-estimator.js";
 import { ESTIMATOR_NAMES, estimatorFor } from "../../signal/distance/estimators.js";
@@ -303,6 +304,10 @@ export async function runScan(options: ScanOptions, io: ScanIo): Promise<{ sight
     await radio.stop();
     await scene?.stop();
   }
+  const replayCounts =
+    options.radio === "replay" ? (radio.scanner as { counts?: CaptureCounts }).counts : undefined;
+  const timeWarning = replayCounts ? captureTimeWarning(replayCounts) : "";
+  if (timeWarning) io.warn?.(`capture ${options.capture}: ${timeWarning}`);
   if (options.format === "table") {
     const { text } = table();
     if (io.live) io.write("\x1b[H\x1b[J");

@@ -15,6 +15,7 @@
  */
 import { closeSync, openSync, readSync } from "node:fs";
 import { CodecError } from "../../core/errors.js";
+import { checkInputFile } from "../../io/read-input-file.js";
 
 export const BTSNOOP_MAGIC = Uint8Array.from([0x62, 0x74, 0x73, 0x6e, 0x6f, 0x6f, 0x70, 0x00]);
 export const BTSNOOP_VERSION = 1;
@@ -255,6 +256,8 @@ export function readBtsnoopFileSync(
   const decoder: BtsnoopDecoder = new BtsnoopDecoder((record) =>
     onRecord(record, decoder.datalink!),
   );
+  // A FIFO would block the open and a device never end: a regular file only, any size.
+  checkInputFile(path, { what: "capture", maxBytes: Number.POSITIVE_INFINITY });
   const fd = openSync(path, "r");
   try {
     const buffer = new Uint8Array(READ_CHUNK_BYTES);

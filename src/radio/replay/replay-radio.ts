@@ -10,6 +10,7 @@ import { type FileHandle, open } from "node:fs/promises";
 import { performance } from "node:perf_hooks";
 import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import { CodecError, ConfigError, RadioError } from "../../core/errors.js";
+import { checkInputFile } from "../../io/read-input-file.js";
 import { PROTOCOLS } from "../../protocols/rolling-id-scheme.js";
 import type {
   Advertiser,
@@ -26,6 +27,9 @@ import {
   type CaptureCounts,
   type CaptureSighting,
   CaptureSightingDecoder,
+  captureTimeWarning,
+  emptyCaptureCounts,
+  MAX_CAPTURE_STEP_MS,
 } from "./capture-sightings.js";
 
 export interface ReplayRadioOptions {
@@ -38,6 +42,9 @@ export interface ReplayRadioOptions {
   /** Follow mode: how often to look for new data, ms [default 200]. */
   pollMs?: number;
 }
+
+/** Longest wait setTimeout can take. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Waits shorter than this are not worth a timer when pacing. */
 const MIN_WAIT_MS = 1;
@@ -59,7 +66,7 @@ class ReplayAdvertiser extends EventEmitter<AdvertiserEvents> implements Adverti
 class ReplayScanner extends EventEmitter<ScannerEvents> implements Scanner {
   state: RadioState = "idle";
   /** Counts of the current (or last) run. */
-  counts: CaptureCounts = { records: 0, reports: 0, sightings: 0, skipped: 0 };
+  counts: CaptureCounts = emptyCaptureCounts();
   private generation = 0;
   private running: Promise<void> | undefined;
   private handle: FileHandle | undefined;
@@ -79,7 +86,7 @@ class ReplayScanner extends EventEmitter<ScannerEvents> implements Scanner {
     const generation = ++this.generation;
     this.handle = handle;
     this.failure = undefined;
-    this.counts = { records: 0, reports: 0, sightings: 0, skipped: 0 };
+    this.counts = emptyCaptureCounts();
     this.setState("running");
     this.running = this.run(generation, handle, options, windowMs, intervalMs).catch((error) =>
       this.fail(generation, error as Error),
@@ -136,6 +143,8 @@ class ReplayScanner extends EventEmitter<ScannerEvents> implements Scanner {
     let position = 0;
     // The wall-clock instant of the capture's first record: pacing keeps the gaps, the first included.
     const wallStart = performance.now();
+    let previousAtMs: number | undefined;
+    let skippedMs = 0;
     const live = () => generation === this.generation;
     while (live()) {
       const seq = ++this.readSeq;
@@ -155,13 +164,17 @@ class ReplayScanner extends EventEmitter<ScannerEvents> implements Scanner {
       const anchorMs = sightings.firstMs ?? 0;
       for (const s of batch) {
         if (!live()) return;
+        // A clock jump of over a day (either way) is not waited for: pacing resumes from it.
+        if (previousAtMs !== undefined && Math.abs(s.atMs - previousAtMs) > MAX_CAPTURE_STEP_MS)
+          skippedMs += s.atMs - previousAtMs;
+        previousAtMs = s.atMs;
         // The duty cycle runs on the capture's clock, from its first record.
         if (intervalMs > 0) {
           const since = (((s.atMs - anchorMs) % intervalMs) + intervalMs) % intervalMs;
           if (since >= windowMs) continue;
         }
         if (paced) {
-          const dueMs = wallStart + (s.atMs - anchorMs) / speed;
+          const dueMs = wallStart + (s.atMs - anchorMs - skippedMs) / speed;
           // A wake-up (caughtUp, stop) may end the sleep early: wait again for what is left.
           for (let wait = dueMs - performance.now(); wait >= MIN_WAIT_MS; ) {
             await this.sleep(wait);
@@ -178,6 +191,7 @@ class ReplayScanner extends EventEmitter<ScannerEvents> implements Scanner {
   }
 
   private async finishRun(): Promise<void> {
+    if (this.handle) this.warnAboutTimes();
     const handle = this.handle;
     this.handle = undefined;
     await handle?.close().catch(() => {});
@@ -189,6 +203,20 @@ class ReplayScanner extends EventEmitter<ScannerEvents> implements Scanner {
       if (this.failure) w.reject(this.failure);
       else w.resolve();
     }
+  }
+
+  /** One non-fatal `error` event (when someone listens) for records with implausible times. */
+  private warnAboutTimes(): void {
+    const { badTime, timeJumps } = this.counts;
+    if ((badTime === 0 && timeJumps === 0) || this.listenerCount("error") === 0) return;
+    this.emit(
+      "error",
+      new RadioError(
+        `capture ${this.options.capture}: ${captureTimeWarning(this.counts)}`,
+        "E_CAPTURE_TIME",
+        { isInputError: true },
+      ),
+    );
   }
 
   private async fail(generation: number, error: Error): Promise<void> {
@@ -210,7 +238,8 @@ class ReplayScanner extends EventEmitter<ScannerEvents> implements Scanner {
 
   private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
+      // setTimeout turns anything past 2^31 - 1 ms into 1 ms: the caller waits again instead.
+      const timer = setTimeout(done, Math.min(ms, MAX_TIMER_MS));
       const self = this;
       function done() {
         clearTimeout(timer);
@@ -229,6 +258,15 @@ class ReplayScanner extends EventEmitter<ScannerEvents> implements Scanner {
 
 /** Opens the capture and checks its header (unless following a file still being created). */
 async function openCapture(path: string, follow: boolean): Promise<FileHandle> {
+  // Not following, a capture must be a regular file: a FIFO would block the open, a device
+  // would never end. Its size is not capped (it is streamed).
+  if (!follow)
+    checkInputFile(path, {
+      what: "capture",
+      maxBytes: Number.POSITIVE_INFINITY,
+      code: "E_READ",
+      missing: `capture ${path} does not exist`,
+    });
   let handle: FileHandle;
   try {
     handle = await open(path, "r");
