@@ -21,6 +21,7 @@ import { keysCommand } from "./commands/keys.js";
 import { matchCommand } from "./commands/match.js";
 import { scanCommand } from "./commands/scan.js";
 import { simulateCommand } from "./commands/simulate.js";
+import { checkOptionValues, type DeclaredOptions } from "./option-checks.js";
 
 const EXIT_FAILURE = 1;
 const EXIT_BAD_INPUT = 2;
@@ -58,6 +59,11 @@ export async function main(argv: string[]): Promise<number> {
     .command(scanCommand)
     .command(advertiseCommand)
     .option("verbose", { type: "boolean", default: false, describe: "Show stack traces on errors" })
+    // Before validation and any handler: repeated, valueless and non-number options fail here.
+    // yargs passes the command's own parser as a second argument, which its types leave out.
+    .middleware((args: Record<string, unknown>, instance?: { getOptions(): unknown }) => {
+      if (instance) checkOptionValues(args, instance.getOptions() as DeclaredOptions, argv);
+    }, true)
     .demandCommand(1, "a command is needed")
     .recommendCommands()
     .strict()

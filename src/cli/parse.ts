@@ -47,9 +47,20 @@ export function parseIsoTimeMs(text: string): number | undefined {
   const normalized =
     trimmed.length === 10 ? `${trimmed}T00:00:00Z` : hasZone ? trimmed : `${trimmed}Z`;
   const ms = Date.parse(normalized);
-  if (Number.isNaN(ms))
+  if (Number.isNaN(ms) || !isCalendarDate(trimmed.slice(0, 10)))
     throw new ConfigError(`not a valid date-time: ${JSON.stringify(text)}`, "E_TIME");
   return ms;
+}
+
+/** Whether "YYYY-MM-DD" names a day that exists (Date.parse takes 2020-02-30 as March 1). */
+export function isCalendarDate(text: string): boolean {
+  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
+  if (!match) return false;
+  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  const date = new Date(Date.UTC(year, month - 1, day));
+  return (
+    date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day
+  );
 }
 
 /** An integer option within [min, max]. */
@@ -90,6 +101,9 @@ const DURATION_UNIT_MS: Record<string, number> = {
   d: 86_400_000,
 };
 
+/** The longest duration any option takes: 10 years (3650 days). */
+export const MAX_DURATION_MS = 3650 * 86_400_000;
+
 /**
  * A duration such as "90s", "10m", "1.5h", "2d" or "500ms" (a bare number is seconds), as ms;
  * `what` names the option in the error.
@@ -104,7 +118,12 @@ export function parseDurationMs(value: unknown, what: string): number {
     );
   }
   const ms = Number(match[1]) * DURATION_UNIT_MS[(match[2] ?? "s").toLowerCase()];
-  if (!(ms > 0) || !Number.isFinite(ms))
+  if (!(ms > 0))
     throw new ConfigError(`${what} must be longer than 0, got ${JSON.stringify(value)}`, "E_RANGE");
+  if (!(ms <= MAX_DURATION_MS))
+    throw new ConfigError(
+      `${what} must be at most 10 years (3650d), got ${JSON.stringify(value)}`,
+      "E_RANGE",
+    );
   return Math.round(ms);
 }

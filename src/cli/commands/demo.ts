@@ -9,7 +9,7 @@ import { MS_PER_DAY, PROTOCOLS } from "../../protocols/rolling-id-scheme.js";
 import { RotatingAdvertiser } from "../../protocols/rotating-advertiser.js";
 import { schemeFor } from "../../protocols/schemes.js";
 import { writeRows } from "../output.js";
-import { parseInteger } from "../parse.js";
+import { isCalendarDate, parseInteger } from "../parse.js";
 
 interface DemoArgs {
   seed?: string;
@@ -37,7 +37,7 @@ export const demoCommand: CommandModule<object, DemoArgs> = {
     const seed = args.seed === undefined ? 1 : parseInteger(args.seed, "--seed", 0, 2 ** 31 - 1);
     const dayText = args.day ?? "2020-04-02";
     const dayMs = Date.parse(`${dayText}T00:00:00Z`);
-    if (!/^\d{4}-\d{2}-\d{2}$/.test(dayText) || Number.isNaN(dayMs)) {
+    if (!isCalendarDate(dayText) || Number.isNaN(dayMs)) {
       throw new ConfigError(`--day must be a date YYYY-MM-DD, got ${JSON.stringify(dayText)}`);
     }
     const out = (line: string) => process.stdout.write(`${line}\n`);

@@ -5,6 +5,7 @@
  * synchronous, so a reader following the file sees every record once `flush()` returns.
  */
 import { closeSync, openSync, writeSync } from "node:fs";
+import { dirname } from "node:path";
 import { ConfigError } from "../../core/errors.js";
 import {
   BTSNOOP_MAGIC,
@@ -50,6 +51,27 @@ export function btsnoopRecord(
   return out;
 }
 
+/** Opens (creating or replacing) a capture file; a bad path is a ConfigError naming it. */
+function openCapture(path: string): number {
+  try {
+    return openSync(path, "w", 0o600);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR")
+      throw new ConfigError(
+        `cannot create ${path}: folder ${dirname(path)} does not exist`,
+        "E_PATH",
+      );
+    if (code === "EACCES" || code === "EPERM" || code === "EROFS")
+      throw new ConfigError(
+        `cannot create ${path}: no permission to write in ${dirname(path)}`,
+        "E_PATH",
+      );
+    if (code === "EISDIR") throw new ConfigError(`cannot create ${path}: it is a folder`, "E_PATH");
+    throw error;
+  }
+}
+
 export class BtsnoopWriter {
   readonly datalink: WritableDatalink;
   private fd: number | undefined;
@@ -63,7 +85,7 @@ export class BtsnoopWriter {
     if (![DATALINK_HCI, DATALINK_H4, DATALINK_MONITOR].includes(datalink))
       throw new ConfigError(`cannot write btsnoop datalink ${datalink}`, "E_BTSNOOP");
     this.datalink = datalink;
-    this.fd = openSync(path, "w", 0o600);
+    this.fd = openCapture(path);
     this.append(btsnoopHeader(datalink));
   }
 
