@@ -10,16 +10,12 @@ import {
 } from "../signal/calibration-table.js";
 import { deviceOffsets } from "../signal/device-offsets.js";
 import {
-  fitAttenuationDistance,
-  fitAttenuationDistanceLad,
-} from "../signal/distance/calibrated-model.js";
-import {
   ESTIMATOR_NAMES,
   type EstimatorName,
   type EstimatorOptions,
   estimatorFor,
 } from "../signal/distance/estimators.js";
-import { fitLogDistance } from "../signal/distance/log-distance-model.js";
+import { FITTED_ESTIMATORS, fitEstimatorModel } from "../signal/distance/fit-estimator-model.js";
 import type { CampaignRecord } from "./campaign-record.js";
 import type { EstimatorCandidate, FittedModel } from "./leave-one-campaign-out.js";
 
@@ -37,36 +33,6 @@ export class DeviceCalibrations {
       this.cache.set(model, calibration);
     }
     return calibration;
-  }
-}
-
-/** Estimators whose model is fitted on training data. */
-export const FITTED_ESTIMATORS: readonly EstimatorName[] = [
-  "proxkit",
-  "log-distance",
-  "calibrated",
-];
-
-/** Fits `name`'s model on points and gives it as estimator options (and a predictor). */
-export function fitEstimatorModel(
-  name: EstimatorName,
-  points: Parameters<typeof fitLogDistance>[0],
-): { options: EstimatorOptions; parameters: Record<string, number> } {
-  switch (name) {
-    case "proxkit": {
-      const proxkit = fitAttenuationDistanceLad(points);
-      return { options: { proxkit }, parameters: { ...proxkit } };
-    }
-    case "log-distance": {
-      const logDistance = fitLogDistance(points);
-      return { options: { logDistance }, parameters: { ...logDistance } };
-    }
-    case "calibrated": {
-      const calibrated = fitAttenuationDistance(points);
-      return { options: { calibrated }, parameters: { ...calibrated } };
-    }
-    default:
-      throw new Error(`${name} is not a fitted estimator`);
   }
 }
 

@@ -34,14 +34,18 @@ import {
   splitCsvLine,
 } from "./calibration-table.js";
 import { balancedAccuracy, percentileInterval95, rocAuc } from "./decision-metrics.js";
-import { fitAttenuationDistance, fitAttenuationDistanceLad } from "./distance/calibrated-model.js";
 import type { ChainedEstimator } from "./distance/distance-estimator.js";
 import { CLOSE_CONTACT_DISTANCE_M } from "./distance/dual-slope-model.js";
 import { EstimateTicker } from "./distance/estimate-ticker.js";
-import { ESTIMATOR_NAMES, type EstimatorOptions, estimatorFor } from "./distance/estimators.js";
+import {
+  ESTIMATOR_NAMES,
+  type EstimatorName,
+  type EstimatorOptions,
+  estimatorFor,
+} from "./distance/estimators.js";
+import { FITTED_ESTIMATORS, fitEstimatorModel } from "./distance/fit-estimator-model.js";
 import type { FitPoint } from "./distance/fit-points.js";
 import { median } from "./distance/fit-points.js";
-import { fitLogDistance } from "./distance/log-distance-model.js";
 import { RssiCsvReader, type RssiRow } from "./rssi-csv.js";
 
 export const HERALD_EDISON_TRAIN_FILES: readonly string[] = [
@@ -258,12 +262,9 @@ function runInstants(
   report(ticker.finish());
 }
 
-const FITTED = ["proxkit", "log-distance", "calibrated"] as const;
-type FittedName = (typeof FITTED)[number];
-
 /** Fits the fitted estimators' models on the training recordings. */
-function fitModels(recordings: readonly Recording[], names: readonly FittedName[]) {
-  const points = new Map<FittedName, FitPoint[]>(names.map((n) => [n, []]));
+function fitModels(recordings: readonly Recording[], names: readonly EstimatorName[]) {
+  const points = new Map<EstimatorName, FitPoint[]>(names.map((n) => [n, []]));
   const truths: number[] = [];
   for (const recording of recordings) {
     const estimators = names.map((n) => estimatorFor(n, { rx: recording.rx, tx: recording.tx }));
@@ -276,17 +277,13 @@ function fitModels(recordings: readonly Recording[], names: readonly FittedName[
       });
     });
   }
-  const options: { -readonly [K in keyof EstimatorOptions]: EstimatorOptions[K] } = {};
+  let options: EstimatorOptions = {};
   const parameters = new Map<string, Record<string, number>>();
   for (const name of names) {
-    const p = points.get(name) ?? [];
-    if (name === "proxkit") options.proxkit = fitAttenuationDistanceLad(p);
-    else if (name === "log-distance") options.logDistance = fitLogDistance(p);
-    else options.calibrated = fitAttenuationDistance(p);
+    const fit = fitEstimatorModel(name, points.get(name) ?? []);
+    options = { ...options, ...fit.options };
+    parameters.set(name, fit.parameters);
   }
-  if (options.proxkit) parameters.set("proxkit", { ...options.proxkit });
-  if (options.logDistance) parameters.set("log-distance", { ...options.logDistance });
-  if (options.calibrated) parameters.set("calibrated", { ...options.calibrated });
   return { options, parameters, priorDistanceM: median(truths) };
 }
 
@@ -347,7 +344,7 @@ export function evaluateHeraldEdison(options: HeraldEdisonOptions): HeraldEdison
   };
 
   const train = trainFiles.map(load);
-  const fittedNames = FITTED.filter((n) => names.includes(n));
+  const fittedNames = FITTED_ESTIMATORS.filter((n) => names.includes(n));
   const fitted = fitModels(train, fittedNames);
   const test = testFiles.map(load);
 
