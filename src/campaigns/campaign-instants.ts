@@ -167,24 +167,3 @@ export function collectInstants(
     streams: streamCount,
   };
 }
-
-/** The instants for which `keep(i)` holds (e.g. early in their stream), as a table of their own. */
-export function selectInstants(
-  table: CampaignInstants,
-  keep: (index: number) => boolean,
-): CampaignInstants {
-  const picked: number[] = [];
-  for (let i = 0; i < table.count; i++) if (keep(i)) picked.push(i);
-  const take = (column: Float64Array) => Float64Array.from(picked, (i) => column[i]);
-  const takeInt = (column: Int32Array) => Int32Array.from(picked, (i) => column[i]);
-  return {
-    ...table,
-    count: picked.length,
-    truthM: take(table.truthM),
-    unitOf: takeInt(table.unitOf),
-    values: table.values.map(take),
-    streamAgeMs: take(table.streamAgeMs),
-    scenarioOf: takeInt(table.scenarioOf),
-    carryOf: takeInt(table.carryOf),
-  };
-}

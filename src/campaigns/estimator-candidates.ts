@@ -9,6 +9,7 @@ import {
   type DeviceCalibration,
 } from "../signal/calibration-table.js";
 import { deviceOffsets } from "../signal/device-offsets.js";
+import type { ChainedEstimator } from "../signal/distance/distance-estimator.js";
 import {
   ESTIMATOR_NAMES,
   type EstimatorName,
@@ -36,6 +37,25 @@ export class DeviceCalibrations {
   }
 }
 
+/**
+ * The estimator `name` for a stream between the devices of `first`: their table calibration and
+ * anechoic offsets, plus `options` (fitted models).
+ */
+export function recordEstimator(
+  name: string,
+  devices: DeviceCalibrations,
+  first: CampaignRecord,
+  options: EstimatorOptions = {},
+): ChainedEstimator {
+  return estimatorFor(name, {
+    ...options,
+    rx: devices.of(first.rxModel),
+    tx: devices.of(first.txModel),
+    rxOffsetDb: deviceOffsets(first.rxModel)?.rxOffsetDb,
+    txOffsetDb: deviceOffsets(first.txModel)?.txOffsetDb,
+  });
+}
+
 /** The shipped estimators (all of them unless `names` says which) as candidates. */
 export function shippedCandidates(
   devices: DeviceCalibrations,
@@ -45,13 +65,7 @@ export function shippedCandidates(
     estimatorFor(name);
     const estimatorName = name as EstimatorName;
     const fitted = FITTED_ESTIMATORS.includes(estimatorName);
-    const create = (first: CampaignRecord) =>
-      estimatorFor(name, {
-        rx: devices.of(first.rxModel),
-        tx: devices.of(first.txModel),
-        rxOffsetDb: deviceOffsets(first.rxModel)?.rxOffsetDb,
-        txOffsetDb: deviceOffsets(first.txModel)?.txOffsetDb,
-      });
+    const create = (first: CampaignRecord) => recordEstimator(name, devices, first);
     const candidate: EstimatorCandidate = { name, fitted, create };
     if (!fitted) return candidate;
     return {

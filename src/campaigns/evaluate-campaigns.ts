@@ -29,12 +29,11 @@ import {
 import { deviceOffsets } from "../signal/device-offsets.js";
 import fittedOffsets from "../signal/device-offsets.json" with { type: "json" };
 import { ChainedEstimator } from "../signal/distance/distance-estimator.js";
-import { estimatorFor } from "../signal/distance/estimators.js";
 import { RunningPercentile } from "../signal/filters/running-percentile.js";
 import { type CampaignInstants, collectInstants } from "./campaign-instants.js";
 import type { CampaignName, CampaignRecord } from "./campaign-record.js";
 import { CAMPAIGNS, type CampaignInfo, campaignFolder } from "./campaigns.js";
-import { DeviceCalibrations, shippedCandidates } from "./estimator-candidates.js";
+import { DeviceCalibrations, recordEstimator, shippedCandidates } from "./estimator-candidates.js";
 import { type Exp05ContactResult, evaluateExp05Contacts } from "./exp05-contacts.js";
 import { type Exp05PerSample, exp05PerSample } from "./exp05-per-sample.js";
 import { type DetectorFit, fitDetector } from "./fit-detector.js";
@@ -331,12 +330,6 @@ export function evaluateCampaigns(options: EvaluateCampaignsOptions): CampaignEv
     ...fitDetector(detectorPoints(heldOut)),
   }));
   const detectorFitAll = fitDetector(detectorPoints(""));
-  if (process.env.PROXKIT_DEBUG_FITS)
-    for (const t of tables)
-      console.error(
-        t.campaign,
-        JSON.stringify(fitDetector(detectorPoints("").filter((c) => c.campaign === t.campaign))),
-      );
 
   let exp05: CampaignEvaluation["exp05"];
   if (dataset === "all" || dataset === "dp3t-exp05") {
@@ -368,13 +361,7 @@ export function evaluateCampaigns(options: EvaluateCampaignsOptions): CampaignEv
         devices,
         estimatorName: shipped[0].name,
         createEstimator: (first) =>
-          estimatorFor(shipped[0].name, {
-            rx: devices.of(first.rxModel),
-            tx: devices.of(first.txModel),
-            rxOffsetDb: deviceOffsets(first.rxModel)?.rxOffsetDb,
-            txOffsetDb: deviceOffsets(first.txModel)?.txOffsetDb,
-            proxkit: parameters,
-          }),
+          recordEstimator(shipped[0].name, devices, first, { proxkit: parameters }),
         resamples: options.resamples,
       },
     );

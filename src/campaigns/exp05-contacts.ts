@@ -205,6 +205,7 @@ export function evaluateExp05Contacts(options: Exp05ContactOptions): Exp05Contac
     score: options.presets.map(() => []),
   };
   const summaries: Exp05ContactResult["scenarios"][number][] = [];
+  const unitIndex = new Map<string, number>();
   const none = { notified: options.presets.map(() => false), score: options.presets.map(() => 0) };
 
   scenarios.forEach((scenario, scenarioIndex) => {
@@ -245,8 +246,11 @@ export function evaluateExp05Contacts(options: Exp05ContactOptions): Exp05Contac
         pairs++;
         if (isClose) closeContacts++;
         const unit = `${scenario}:${exp05PairKey(a, b)}`;
-        let u = table.units.indexOf(unit);
-        if (u < 0) u = table.units.push(unit) - 1;
+        let u = unitIndex.get(unit);
+        if (u === undefined) {
+          u = table.units.push(unit) - 1;
+          unitIndex.set(unit, u);
+        }
         table.close.push(isClose);
         table.unitOf.push(u);
         table.scenarioOf.push(scenarioIndex);
