@@ -8,10 +8,16 @@
  *   "scanPeriodS": 60,    // longest scan instance of the windows; 0: the EN API's own (default 60)
  *   "retentionDays": 14, "research": false, "storeAddresses": false,
  *   "beacon": {"protocol": "gaen", "intervalMs": 250, "txPowerDbm": -8},
- *   "hci": 0, "rxRssiCorrectionDb": 0
+ *   "hci": 0, "rxRssiCorrectionDb": 0,
+ *   "mqttUsername": "entrance-1", "mqttPasswordFile": "mqtt-password",   // see docs/fleet.md
+ *   "tls": {"ca": "ca.crt", "cert": "entrance-1.crt", "key": "entrance-1.key"},
+ *   "receiptKey": "collector.pub"
  * }
+ *
+ * File paths (mqttPasswordFile, tls.*, receiptKey) are relative to the configuration file's folder.
  */
 import { readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import { ConfigError } from "../core/errors.js";
 import { parseScanPeriodS } from "../exposure/exposure-window-builder.js";
 import { checkInputFile } from "../io/read-input-file.js";
@@ -31,6 +37,14 @@ export interface CheckpointConfig {
   beacon?: { protocol: Protocol; intervalMs?: number; txPowerDbm?: number };
   hci?: number;
   rxRssiCorrectionDb?: number;
+  /** The broker user name (overridden by --mqtt-username and PROXKIT_MQTT_USERNAME). */
+  mqttUsername?: string;
+  /** A file holding the broker password on its first line. */
+  mqttPasswordFile?: string;
+  /** TLS: the CA of the broker's certificate, and a client certificate with its key. */
+  tls?: { ca?: string; cert?: string; key?: string };
+  /** The collector's Ed25519 public key, or the fleet secret, that checks receipts. */
+  receiptKey?: string;
 }
 
 const KEYS = [
@@ -46,7 +60,13 @@ const KEYS = [
   "beacon",
   "hci",
   "rxRssiCorrectionDb",
+  "mqttUsername",
+  "mqttPasswordFile",
+  "tls",
+  "receiptKey",
 ];
+
+const TLS_KEYS = ["ca", "cert", "key"] as const;
 
 /** Validates a parsed configuration; `where` names it in errors. */
 export function validateCheckpointConfig(doc: unknown, where = "config"): CheckpointConfig {
@@ -119,7 +139,41 @@ export function validateCheckpointConfig(doc: unknown, where = "config"): Checkp
   if (o.hci !== undefined) config.hci = number(o.hci, "hci", 0, 255);
   if (o.rxRssiCorrectionDb !== undefined)
     config.rxRssiCorrectionDb = number(o.rxRssiCorrectionDb, "rxRssiCorrectionDb", -50, 50);
+  const mqttUsername = text("mqttUsername");
+  if (mqttUsername !== undefined) config.mqttUsername = mqttUsername;
+  const mqttPasswordFile = text("mqttPasswordFile");
+  if (mqttPasswordFile !== undefined) config.mqttPasswordFile = mqttPasswordFile;
+  const receiptKey = text("receiptKey");
+  if (receiptKey !== undefined) config.receiptKey = receiptKey;
+  if (o.tls !== undefined) {
+    const t = o.tls as Record<string, unknown>;
+    if (typeof t !== "object" || t === null || Array.isArray(t))
+      fail(
+        `"tls" must be an object like {"ca": "ca.crt", "cert": "client.crt", "key": "client.key"}`,
+      );
+    config.tls = {};
+    for (const key of Object.keys(t)) {
+      if (!(TLS_KEYS as readonly string[]).includes(key))
+        fail(`unknown key "tls.${key}" (known: ${TLS_KEYS.join(", ")})`);
+      if (typeof t[key] !== "string" || t[key] === "") fail(`"tls.${key}" must be a file name`);
+      config.tls[key as (typeof TLS_KEYS)[number]] = t[key] as string;
+    }
+  }
   return config;
+}
+
+/** The configuration with its file paths made relative to `folder` (the config file's). */
+export function resolveConfigPaths(config: CheckpointConfig, folder: string): CheckpointConfig {
+  const at = (path: string | undefined) => (path === undefined ? undefined : resolve(folder, path));
+  const resolved: CheckpointConfig = { ...config };
+  if (config.mqttPasswordFile !== undefined)
+    resolved.mqttPasswordFile = at(config.mqttPasswordFile);
+  if (config.receiptKey !== undefined) resolved.receiptKey = at(config.receiptKey);
+  if (config.tls !== undefined)
+    resolved.tls = Object.fromEntries(
+      Object.entries(config.tls).map(([key, path]) => [key, at(path)]),
+    ) as CheckpointConfig["tls"];
+  return resolved;
 }
 
 /** Reads and validates `--config FILE`. */
@@ -145,5 +199,8 @@ export function loadCheckpointConfig(path: string): CheckpointConfig {
       "E_CHECKPOINT_CONFIG",
     );
   }
-  return validateCheckpointConfig(doc, `--config ${path}`);
+  return resolveConfigPaths(
+    validateCheckpointConfig(doc, `--config ${path}`),
+    dirname(resolve(path)),
+  );
 }

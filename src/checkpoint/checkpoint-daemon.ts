@@ -39,6 +39,7 @@ import { schemeFor } from "../protocols/schemes.js";
 import type { Radio, RadioSighting, RadioState } from "../radio/radio.js";
 import {
   type CheckpointStore,
+  type ClockEventRow,
   type OpenWindow,
   type RawSightingRow,
   type StoredWindow,
@@ -50,6 +51,13 @@ export const BUILD_DATE_MS = Date.UTC(2026, 10, 27);
 export const DEFAULT_RETENTION_DAYS = 14;
 const MINUTE_MS = 60_000;
 const HOUR_MS = 3_600_000;
+/** While the store cannot be written: closed windows kept in memory, at most (oldest dropped first). */
+export const MAX_PENDING_WINDOWS = 20_000;
+/** Research mode: raw sightings kept in memory while the store cannot be written, at most. */
+export const MAX_PENDING_SIGHTINGS = 200_000;
+const MAX_PENDING_CLOCK_EVENTS = 1_000;
+/** Retries of a failing store start 1 s apart and double up to this. */
+const MAX_STORE_RETRY_MS = 60_000;
 
 export interface BeaconOptions {
   protocol: Protocol;
@@ -95,6 +103,8 @@ export interface CheckpointDaemonOptions {
    * with systemd-timesyncd, `timesyncSynchronized`.
    */
   clockSynchronized?: () => boolean | undefined;
+  /** Closed windows kept in memory while the store cannot be written. Default `MAX_PENDING_WINDOWS`. */
+  maxPendingWindows?: number;
 }
 
 /**
@@ -106,11 +116,51 @@ export function timesyncSynchronized(): boolean | undefined {
   return existsSync("/run/systemd/timesync/synchronized");
 }
 
+/**
+ * The store could not be written (a full disk, a failing card) or can be again. While it fails
+ * the daemon keeps scanning and keeps what it must store in memory, bounded
+ * (`MAX_PENDING_WINDOWS`, `MAX_PENDING_SIGHTINGS`), and retries 1 s, 2 s, 4 s … up to a minute
+ * apart; it reports the first failure and the recovery, not every attempt.
+ */
+export type StoreHealthEvent =
+  | { readonly state: "failing"; readonly atMs: number; readonly reason: string }
+  | {
+      readonly state: "recovered";
+      readonly atMs: number;
+      readonly failedForMs: number;
+      readonly attempts: number;
+      /** Kept in memory meanwhile and now stored. */
+      readonly windowsStored: number;
+      /** Dropped because the memory bound was reached. */
+      readonly windowsDropped: number;
+      readonly sightingsDropped: number;
+    }
+  /** At stop, the store still fails: what is in memory is lost. */
+  | {
+      readonly state: "lost";
+      readonly atMs: number;
+      readonly reason: string;
+      readonly windows: number;
+      readonly sightings: number;
+    };
+
 export interface CheckpointDaemonEvents {
   /** After each flush: how many windows were closed and stored. */
   flushed: [{ atMs: number; closed: readonly StoredWindow[]; open: number }];
   clock: [{ atMs: number; kind: "jump" | "trusted" | "untrusted"; jumpMs: number }];
+  store: [StoreHealthEvent];
   error: [Error];
+}
+
+/** A store that cannot be written: since when, why, when to try again. */
+interface StoreFailure {
+  readonly sinceMs: number;
+  readonly reason: string;
+  attempts: number;
+  delayMs: number;
+  retryAtMono: number;
+  windowsDropped: number;
+  sightingsDropped: number;
 }
 
 /** Counters exposed in the health table. */
@@ -119,10 +169,23 @@ export interface DaemonCounters {
   windowsStored: number;
   clockJumps: number;
   flushes: number;
+  /** Times the store went from writable to failing. */
+  storeFailures: number;
+  /** Closed windows and raw sightings dropped while the store could not be written. */
+  windowsDropped: number;
+  sightingsDropped: number;
 }
 
 export class CheckpointDaemon extends EventEmitter<CheckpointDaemonEvents> {
-  readonly counters: DaemonCounters = { sightings: 0, windowsStored: 0, clockJumps: 0, flushes: 0 };
+  readonly counters: DaemonCounters = {
+    sightings: 0,
+    windowsStored: 0,
+    clockJumps: 0,
+    flushes: 0,
+    storeFailures: 0,
+    windowsDropped: 0,
+    sightingsDropped: 0,
+  };
   private readonly options: CheckpointDaemonOptions;
   private readonly store: CheckpointStore;
   private readonly radio: Radio;
@@ -149,6 +212,9 @@ export class CheckpointDaemon extends EventEmitter<CheckpointDaemonEvents> {
   private toForget: number[] = [];
   private rawSightings: RawSightingRow[] = [];
   private minuteCounts = new Map<number, number>();
+  private clockEvents: ClockEventRow[] = [];
+  private storeFailure: StoreFailure | undefined;
+  private lastStoreFailure: { atMs: number; reason: string } | undefined;
 
   private running = false;
   private cancelTimer: (() => void) | undefined;
@@ -203,7 +269,7 @@ export class CheckpointDaemon extends EventEmitter<CheckpointDaemonEvents> {
     this.lastMonoMs = this.monotonicMs();
     this.trusted = nowMs >= this.earliestTrustedMs && this.options.clockSynchronized?.() !== false;
     if (!this.trusted) {
-      this.store.clockEvent(nowMs, "untrusted", 0);
+      this.clockEvent(nowMs, "untrusted", 0);
       this.emit("clock", { atMs: nowMs, kind: "untrusted", jumpMs: 0 });
     }
     const scanner = this.radio.scanner;
@@ -246,8 +312,28 @@ export class CheckpointDaemon extends EventEmitter<CheckpointDaemonEvents> {
       this.radio.advertiser.off("error", this.onErrorBound);
       this.adapterState = "stopped";
       this.ingest.flush();
-      this.flush();
+      this.flush(true);
+      const failure = this.storeFailure;
+      if (failure)
+        this.emit("store", {
+          state: "lost",
+          atMs: this.clock.nowMs(),
+          reason: failure.reason,
+          windows: this.closedSinceFlush.length,
+          sightings: this.rawSightings.length,
+        });
     }
+  }
+
+  /** True while the store cannot be written (see `StoreHealthEvent`). */
+  get storeFailing(): boolean {
+    return this.storeFailure !== undefined;
+  }
+
+  /** Clock events go to the store with the next flush (one transaction, retried with it). */
+  private clockEvent(atMs: number, kind: string, jumpMs: number): void {
+    if (this.clockEvents.length >= MAX_PENDING_CLOCK_EVENTS) this.clockEvents.shift();
+    this.clockEvents.push({ atMs: Math.round(atMs), kind, jumpMs: Math.round(jumpMs) });
   }
 
   /** One timer tick: checks the clock, closes what is over, writes to the store. */
@@ -291,6 +377,12 @@ export class CheckpointDaemon extends EventEmitter<CheckpointDaemonEvents> {
     const minuteMs = Math.floor(s.atMs / MINUTE_MS) * MINUTE_MS;
     this.minuteCounts.set(minuteMs, (this.minuteCounts.get(minuteMs) ?? 0) + 1);
     if (this.options.research) {
+      if (this.rawSightings.length >= MAX_PENDING_SIGHTINGS) {
+        // Only while the store fails: a flush a second empties this list otherwise.
+        this.counters.sightingsDropped++;
+        if (this.storeFailure) this.storeFailure.sightingsDropped++;
+        return;
+      }
       this.rawSightings.push({
         atMs: s.atMs,
         protocol: s.protocol,
@@ -337,9 +429,19 @@ export class CheckpointDaemon extends EventEmitter<CheckpointDaemonEvents> {
     };
   }
 
-  /** Writes the open windows touched since the last flush and every closed one, in one transaction. */
-  private flush(): void {
+  /**
+   * Writes the open windows touched since the last flush and every closed one, in one
+   * transaction. While the store fails it only retries when the backoff allows (`force` at
+   * stop), and keeps what it must write, bounded.
+   */
+  private flush(force = false): void {
     const nowMs = this.clock.nowMs();
+    const failure = this.storeFailure;
+    if (failure && !force && this.monotonicMs() < failure.retryAtMono) {
+      this.forgetClosedHandles();
+      this.boundPending(failure);
+      return;
+    }
     const open: OpenWindow[] = [];
     for (const handle of this.dirty) {
       if (!this.windowOpen[handle]) continue;
@@ -348,34 +450,113 @@ export class CheckpointDaemon extends EventEmitter<CheckpointDaemonEvents> {
         open.push({ ...this.toStored(snapshot, this.lastSeenMs[handle]), slot: handle });
     }
     const closed = this.closedSinceFlush;
-    this.store.commit({
-      nowMs,
-      open,
-      closed,
-      sightings: this.rawSightings,
-      minuteCounts: this.minuteCounts,
-      health: {
-        started_ms: this.startedMs,
-        heartbeat_ms: nowMs,
-        adapter_state: this.adapterState,
-        clock_trusted: this.trusted ? 1 : 0,
-        beacon: this.beaconOn ? (this.options.beacon?.protocol ?? "off") : "off",
-        sightings_total: this.counters.sightings,
-        windows_stored_total: this.counters.windowsStored + closed.length,
-        open_windows: open.length,
-        clock_jumps: this.counters.clockJumps,
-        running: this.running ? 1 : 0,
-        site: this.store.site,
-        checkpoint: this.store.checkpoint,
-      },
-    });
+    const last = this.lastStoreFailure;
+    try {
+      // A failing store is first probed with one small write, not the whole backlog.
+      if (failure) this.store.setHealth("heartbeat_ms", nowMs, nowMs);
+      this.store.commit({
+        nowMs,
+        open,
+        closed,
+        sightings: this.rawSightings,
+        minuteCounts: this.minuteCounts,
+        clockEvents: this.clockEvents,
+        health: {
+          started_ms: this.startedMs,
+          heartbeat_ms: nowMs,
+          adapter_state: this.adapterState,
+          clock_trusted: this.trusted ? 1 : 0,
+          beacon: this.beaconOn ? (this.options.beacon?.protocol ?? "off") : "off",
+          sightings_total: this.counters.sightings,
+          windows_stored_total: this.counters.windowsStored + closed.length,
+          open_windows: open.length,
+          clock_jumps: this.counters.clockJumps,
+          running: this.running ? 1 : 0,
+          site: this.store.site,
+          checkpoint: this.store.checkpoint,
+          store_failures_total: this.counters.storeFailures,
+          windows_dropped_total: this.counters.windowsDropped,
+          sightings_dropped_total: this.counters.sightingsDropped,
+          ...(last ? { store_last_failure_ms: last.atMs, store_last_failure: last.reason } : {}),
+        },
+      });
+    } catch (error) {
+      this.storeFailed(error as Error);
+      this.forgetClosedHandles();
+      return;
+    }
+    if (failure) {
+      this.storeFailure = undefined;
+      this.emit("store", {
+        state: "recovered",
+        atMs: nowMs,
+        failedForMs: nowMs - failure.sinceMs,
+        attempts: failure.attempts,
+        windowsStored: closed.length,
+        windowsDropped: failure.windowsDropped,
+        sightingsDropped: failure.sightingsDropped,
+      });
+    }
     this.counters.windowsStored += closed.length;
     this.counters.flushes++;
     this.dirty.clear();
     this.closedSinceFlush = [];
     this.rawSightings = [];
     this.minuteCounts = new Map();
-    // Handles whose window closed and did not reopen are free for other IDs.
+    this.clockEvents = [];
+    this.forgetClosedHandles();
+    if (this.trusted && nowMs - this.lastPruneMs >= HOUR_MS) {
+      this.lastPruneMs = nowMs;
+      try {
+        this.store.prune(nowMs - this.retentionMs);
+      } catch (error) {
+        this.storeFailed(error as Error);
+      }
+    }
+    this.emit("flushed", { atMs: nowMs, closed, open: open.length });
+  }
+
+  /** A write failed: back off, report the first failure of a run of them. */
+  private storeFailed(error: Error): void {
+    const failure = this.storeFailure;
+    const mono = this.monotonicMs();
+    if (failure) {
+      failure.attempts++;
+      failure.delayMs = Math.min(failure.delayMs * 2, MAX_STORE_RETRY_MS);
+      failure.retryAtMono = mono + failure.delayMs;
+      this.boundPending(failure);
+      return;
+    }
+    const atMs = this.clock.nowMs();
+    const cause = (error as { cause?: unknown }).cause;
+    const reason = cause instanceof Error ? cause.message : error.message;
+    this.counters.storeFailures++;
+    this.lastStoreFailure = { atMs, reason };
+    this.storeFailure = {
+      sinceMs: atMs,
+      reason,
+      attempts: 1,
+      delayMs: 1000,
+      retryAtMono: mono + 1000,
+      windowsDropped: 0,
+      sightingsDropped: 0,
+    };
+    this.emit("store", { state: "failing", atMs, reason });
+  }
+
+  /** Keeps at most `MAX_PENDING_WINDOWS` closed windows in memory, dropping the oldest. */
+  private boundPending(failure: StoreFailure): void {
+    const excess =
+      this.closedSinceFlush.length - (this.options.maxPendingWindows ?? MAX_PENDING_WINDOWS);
+    if (excess > 0) {
+      this.closedSinceFlush.splice(0, excess);
+      failure.windowsDropped += excess;
+      this.counters.windowsDropped += excess;
+    }
+  }
+
+  /** Handles whose window closed and did not reopen are free for other IDs. */
+  private forgetClosedHandles(): void {
     for (const handle of this.toForget) {
       if (this.windowOpen[handle]) continue;
       const id = this.idOfHandle[handle];
@@ -384,13 +565,9 @@ export class CheckpointDaemon extends EventEmitter<CheckpointDaemonEvents> {
       this.idOfHandle[handle] = undefined;
       this.ingest.forget(handle);
       this.freeHandles.push(handle);
+      this.dirty.delete(handle);
     }
     this.toForget = [];
-    if (this.trusted && nowMs - this.lastPruneMs >= HOUR_MS) {
-      this.lastPruneMs = nowMs;
-      this.store.prune(nowMs - this.retentionMs);
-    }
-    this.emit("flushed", { atMs: nowMs, closed, open: open.length });
   }
 
   /** Detects clock jumps (wall vs monotonic) and trust changes. */
@@ -403,7 +580,7 @@ export class CheckpointDaemon extends EventEmitter<CheckpointDaemonEvents> {
     if (Math.abs(jumpMs) > this.jumpThresholdMs) {
       this.counters.clockJumps++;
       this.lastJumpMono = mono;
-      this.store.clockEvent(wall, "jump", jumpMs);
+      this.clockEvent(wall, "jump", jumpMs);
       this.emit("clock", { atMs: wall, kind: "jump", jumpMs });
       // Close every window as it stood before the jump; start accumulating afresh.
       this.ingest.flush();
@@ -417,7 +594,7 @@ export class CheckpointDaemon extends EventEmitter<CheckpointDaemonEvents> {
     if (trusted !== this.trusted) {
       this.trusted = trusted;
       const kind = trusted ? "trusted" : "untrusted";
-      this.store.clockEvent(wall, kind, 0);
+      this.clockEvent(wall, kind, 0);
       this.emit("clock", { atMs: wall, kind, jumpMs: 0 });
     }
   }

@@ -8,6 +8,16 @@ import type { CheckpointStore } from "./checkpoint-store.js";
 
 /** A heartbeat older than this means the daemon is not running. */
 export const STALE_HEARTBEAT_MS = 5_000;
+/** Less free space than this next to the database: the daemon's writes fail or soon will. */
+export const LOW_DISK_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Whether the daemon is writing: `ok` (a fresh heartbeat), `stopped` (it said so), `disk-full`
+ * (it did not stop, its heartbeat is stale, and the disk has no room: it is running and keeping
+ * windows in memory, retrying, or it died), `no-heartbeat` (it did not stop and is not writing:
+ * killed, hung, or the card failing).
+ */
+export type StoreWriteState = "ok" | "stopped" | "disk-full" | "no-heartbeat" | "never-started";
 
 export interface CheckpointStatus {
   readonly site: string | undefined;
@@ -31,6 +41,13 @@ export interface CheckpointStatus {
   readonly dbBytes: number;
   readonly diskFreeBytes: number | undefined;
   readonly schemaVersion: number;
+  readonly writeState: StoreWriteState;
+  /** Times the daemon found the store unwritable, and the last such failure (once written again). */
+  readonly storeFailures: number;
+  readonly lastStoreFailure: { readonly atMs: number; readonly reason: string } | undefined;
+  /** Closed windows and raw sightings dropped to bound memory while the store could not be written. */
+  readonly windowsDropped: number;
+  readonly sightingsDropped: number;
 }
 
 export function checkpointStatus(store: CheckpointStore, nowMs: number): CheckpointStatus {
@@ -92,5 +109,25 @@ export function checkpointStatus(store: CheckpointStore, nowMs: number): Checkpo
     dbBytes,
     diskFreeBytes,
     schemaVersion: db.pragma("user_version", { simple: true }) as number,
+    writeState:
+      heartbeatMs === undefined
+        ? "never-started"
+        : running
+          ? "ok"
+          : num("running") !== 1
+            ? "stopped"
+            : diskFreeBytes !== undefined && diskFreeBytes < LOW_DISK_BYTES
+              ? "disk-full"
+              : "no-heartbeat",
+    storeFailures: num("store_failures_total") ?? 0,
+    lastStoreFailure:
+      health.store_last_failure_ms && health.store_last_failure
+        ? {
+            atMs: Number(health.store_last_failure_ms.value),
+            reason: health.store_last_failure.value,
+          }
+        : undefined,
+    windowsDropped: num("windows_dropped_total") ?? 0,
+    sightingsDropped: num("sightings_dropped_total") ?? 0,
   };
 }

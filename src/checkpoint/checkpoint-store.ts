@@ -12,7 +12,7 @@ import { toHex } from "../core/hex.js";
 import type { ScanInstance } from "../exposure/exposure-window-builder.js";
 import type { Protocol } from "../protocols/rolling-id-scheme.js";
 import { windowsTopic } from "./mqtt-forwarder.js";
-import { migrate, SCHEMA_VERSION } from "./schema.js";
+import { CHECKPOINT_APPLICATION_ID, migrate, SCHEMA_VERSION } from "./schema.js";
 
 /** An exposure window as the checkpoint stores it. */
 export interface StoredWindow {
@@ -74,14 +74,39 @@ export interface FlushBatch {
   /** Sightings heard per minute since the last flush: [minute start ms, count]. */
   readonly minuteCounts: ReadonlyMap<number, number>;
   readonly health: Readonly<Record<string, string | number>>;
+  /** Clock events (jumps, trust changes) since the last flush. */
+  readonly clockEvents?: readonly ClockEventRow[];
+}
+
+/** A clock jump or trust change, as `clock_events` stores it. */
+export interface ClockEventRow {
+  readonly atMs: number;
+  readonly kind: string;
+  readonly jumpMs: number;
 }
 
 export interface CheckpointStoreOptions {
   /** `full` (default): durable at every commit; `normal`: survives a process kill, not a power cut. */
   synchronous?: "full" | "normal";
   readonly?: boolean;
+  /**
+   * Queue closed windows in the `outbox` for an MQTT forwarder (default false). Without a
+   * forwarder nothing would ever take them out, so an outbox is written only when one runs.
+   */
+  outbox?: boolean;
   site?: string;
   checkpoint?: string;
+}
+
+/** Rows deleted by one `prune`, per table. */
+export interface PruneCounts {
+  readonly windows: number;
+  readonly openWindows: number;
+  readonly outbox: number;
+  readonly sightings: number;
+  readonly ownKeys: number;
+  readonly minutes: number;
+  readonly clockEvents: number;
 }
 
 /** The stable window id. */
@@ -115,6 +140,52 @@ function rowToWindow(row: WindowRow): StoredWindow {
   };
 }
 
+/** The collector's database ("PRKC"): a checkpoint must not adopt it. */
+const COLLECTOR_APPLICATION_ID = 0x50524b43;
+/** The tables of schema version 1, which had no application id yet. */
+const VERSION_1_TABLES = ["windows", "open_windows", "sightings", "own_keys", "outbox"];
+
+/**
+ * Why the open SQLite file at `path` is not a checkpoint database this build may use, as a
+ * `ConfigError`; `undefined` when it is one (or, when writing, a new empty file). Read before
+ * anything is written, so a foreign file is left exactly as it was.
+ */
+function refusalOf(db: Database, path: string, readonly: boolean): ConfigError | undefined {
+  const version = db.pragma("user_version", { simple: true }) as number;
+  const applicationId = db.pragma("application_id", { simple: true }) as number;
+  const tables = (
+    db
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+      .all() as { name: string }[]
+  ).map((row) => row.name);
+  const notOurs = (what: string) =>
+    new ConfigError(
+      `--db ${path} ${what}, not a proxkit checkpoint database; it was left untouched: give a new file or a checkpoint's database`,
+      "E_DB_FOREIGN",
+    );
+  if (applicationId === COLLECTOR_APPLICATION_ID) return notOurs("is a collector's database");
+  if (applicationId !== 0 && applicationId !== CHECKPOINT_APPLICATION_ID)
+    return notOurs(
+      `belongs to another application (application_id 0x${applicationId.toString(16)})`,
+    );
+  if (version === 0) {
+    if (tables.length > 0)
+      return notOurs(
+        `holds other tables (${tables.slice(0, 5).join(", ")}${tables.length > 5 ? ", …" : ""})`,
+      );
+    if (readonly) return notOurs("is empty");
+    return undefined;
+  }
+  if (applicationId === 0 && (version !== 1 || VERSION_1_TABLES.some((t) => !tables.includes(t))))
+    return notOurs(`has schema version ${version} but not the checkpoint's tables`);
+  if (version > SCHEMA_VERSION)
+    return new ConfigError(
+      `--db ${path} has schema version ${version}, newer than this proxkit reads (${SCHEMA_VERSION}); upgrade proxkit`,
+      "E_DB_VERSION",
+    );
+  return undefined;
+}
+
 export class CheckpointStore {
   readonly db: Database;
   readonly path: string;
@@ -130,6 +201,8 @@ export class CheckpointStore {
   private readonly upsertHealth: BetterSqlite3.Statement;
   private readonly addMinute: BetterSqlite3.Statement;
   private readonly flushTx: (batch: FlushBatch) => void;
+  private readonly outbox: boolean;
+  private readonly readonly: boolean;
 
   private constructor(db: Database, path: string, options: CheckpointStoreOptions) {
     this.db = db;
@@ -137,6 +210,8 @@ export class CheckpointStore {
     this.site = options.site ?? "site";
     this.checkpoint = options.checkpoint ?? "checkpoint";
     this.topic = windowsTopic(this.site, this.checkpoint);
+    this.outbox = options.outbox ?? false;
+    this.readonly = options.readonly ?? false;
     if (options.readonly) {
       // Statements that write are never prepared on a read-only connection.
       this.upsertWindow = this.insertOutbox = this.insertSighting = undefined as never;
@@ -190,6 +265,9 @@ export class CheckpointStore {
       `INSERT INTO health_minutes (minute_ms, sightings) VALUES (?, ?)
        ON CONFLICT (minute_ms) DO UPDATE SET sightings = sightings + excluded.sightings`,
     );
+    const insertClockEvent = db.prepare(
+      "INSERT INTO clock_events (at_ms, kind, jump_ms) VALUES (?, ?, ?)",
+    );
     this.flushTx = db.transaction((batch: FlushBatch) => {
       for (const w of batch.closed) {
         this.writeClosed(w, batch.nowMs);
@@ -209,6 +287,7 @@ export class CheckpointStore {
         );
       }
       for (const [minuteMs, count] of batch.minuteCounts) this.addMinute.run(minuteMs, count);
+      for (const e of batch.clockEvents ?? []) insertClockEvent.run(e.atMs, e.kind, e.jumpMs);
       for (const [key, value] of Object.entries(batch.health))
         this.upsertHealth.run(key, String(value), batch.nowMs);
     });
@@ -245,31 +324,26 @@ export class CheckpointStore {
     }
     try {
       db.pragma("busy_timeout = 5000");
+      // Nothing is written before the file is known to be ours (or new and empty).
+      const refusal = refusalOf(db, path, readonly);
+      if (refusal) throw refusal;
       if (!readonly) {
         db.pragma("journal_mode = WAL");
         db.pragma(`synchronous = ${options.synchronous === "normal" ? "NORMAL" : "FULL"}`);
-        const { newer } = migrate(db);
-        if (newer) {
-          const version = db.pragma("user_version", { simple: true });
-          throw new ConfigError(
-            `--db ${path} has schema version ${version}, newer than this proxkit (${SCHEMA_VERSION}); upgrade proxkit`,
-            "E_DB_VERSION",
-          );
-        }
-      } else {
-        const version = db.pragma("user_version", { simple: true }) as number;
-        const hasWindows = db
-          .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'windows'")
-          .get();
-        if (version < 1 || !hasWindows)
-          throw new ConfigError(`--db ${path} is not a proxkit checkpoint database`, "E_DB");
+        migrate(db);
       }
     } catch (cause) {
       if (db.open) db.close();
       if (cause instanceof ConfigError) throw cause;
       const message = (cause as Error).message;
+      const code = (cause as { code?: string }).code ?? "";
       if (/not a database|malformed|file is encrypted/i.test(message))
         throw new ConfigError(`--db ${path} is not a SQLite database (${message})`, "E_DB");
+      if (readonly && /^SQLITE_(READONLY|CANTOPEN)/.test(code))
+        throw new ConfigError(
+          `cannot read --db ${path} read-only (${message}): it is in WAL mode and its folder is not writable, so SQLite cannot make ${path}-shm; a daemon that stops cleanly leaves it readable anywhere, so run this as the daemon's user or while it runs`,
+          "E_DB_READONLY",
+        );
       throw new StoreError(`--db ${path}: ${message}`, "E_STORE", { cause });
     }
     return new CheckpointStore(db, path, options);
@@ -318,19 +392,28 @@ export class CheckpointStore {
   }
 
   /**
-   * Deletes what is older than `cutoffMs`: closed windows (by last sighting), raw sightings,
-   * per-minute counters, clock events, and own keys of days before `cutoffMs`'s day.
+   * Retention: deletes everything older than `cutoffMs` from every table that holds a rolling
+   * ID or says when someone was there: closed and open windows (by last sighting), outbox rows
+   * (stored or ended before the cutoff: a window the collector never confirmed in time is not
+   * kept beyond retention either), raw sightings, own keys of days before the cutoff's day,
+   * per-minute counters and clock events. Returns what was deleted per table.
    */
-  prune(cutoffMs: number): { windows: number; sightings: number; ownKeys: number } {
+  prune(cutoffMs: number): PruneCounts {
     const cutoff = Math.floor(cutoffMs);
     const day = Math.floor(cutoff / 86_400_000);
+    const run = (sql: string, ...params: number[]) => this.db.prepare(sql).run(...params).changes;
     return this.db.transaction(() => ({
-      windows: this.db.prepare("DELETE FROM windows WHERE end_ms < ?").run(cutoff).changes,
-      sightings: this.db.prepare("DELETE FROM sightings WHERE at_ms < ?").run(cutoff).changes,
-      ownKeys: this.db.prepare("DELETE FROM own_keys WHERE day < ?").run(day).changes,
-      minutes: this.db.prepare("DELETE FROM health_minutes WHERE minute_ms < ?").run(cutoff)
-        .changes,
-      events: this.db.prepare("DELETE FROM clock_events WHERE at_ms < ?").run(cutoff).changes,
+      windows: run("DELETE FROM windows WHERE end_ms < ?", cutoff),
+      openWindows: run("DELETE FROM open_windows WHERE end_ms < ?", cutoff),
+      outbox: run(
+        "DELETE FROM outbox WHERE created_ms < ? OR json_extract(payload, '$.endMs') < ?",
+        cutoff,
+        cutoff,
+      ),
+      sightings: run("DELETE FROM sightings WHERE at_ms < ?", cutoff),
+      ownKeys: run("DELETE FROM own_keys WHERE day < ?", day),
+      minutes: run("DELETE FROM health_minutes WHERE minute_ms < ?", cutoff),
+      clockEvents: run("DELETE FROM clock_events WHERE at_ms < ?", cutoff),
     }))();
   }
 
@@ -390,15 +473,35 @@ export class CheckpointStore {
 
   /** Sets one health entry (outside a flush). */
   setHealth(key: string, value: string | number, nowMs: number): void {
-    this.upsertHealth.run(key, String(value), Math.round(nowMs));
+    try {
+      this.upsertHealth.run(key, String(value), Math.round(nowMs));
+    } catch (cause) {
+      throw new StoreError(`cannot write to ${this.path}: ${(cause as Error).message}`, "E_STORE", {
+        cause,
+      });
+    }
   }
 
   count(table: "windows" | "open_windows" | "outbox" | "sightings" | "own_keys"): number {
     return (this.db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
   }
 
+  /**
+   * Closes the database. A writer leaves it in rollback-journal mode (the WAL folded in), so the
+   * file alone holds everything and `status`/`report` can read it where its folder is read-only
+   * or on another machine; the daemon turns WAL on again when it opens it.
+   */
   close(): void {
-    if (this.db.open) this.db.close();
+    if (!this.db.open) return;
+    if (!this.readonly) {
+      try {
+        this.db.pragma("busy_timeout = 200");
+        this.db.pragma("journal_mode = DELETE");
+      } catch {
+        // Another connection is reading, or the disk is full: it stays in WAL mode, which is fine.
+      }
+    }
+    this.db.close();
   }
 
   private params(w: StoredWindow, nowMs: number, slot?: number): Record<string, unknown> {
@@ -418,7 +521,7 @@ export class CheckpointStore {
   }
 
   private writeClosed(w: StoredWindow, nowMs: number): void {
-    if (this.upsertWindow.run(this.params(w, nowMs)).changes > 0)
+    if (this.upsertWindow.run(this.params(w, nowMs)).changes > 0 && this.outbox)
       this.insertOutbox.run(this.topic, JSON.stringify(this.payloadOf(w)), Math.round(nowMs));
   }
 }

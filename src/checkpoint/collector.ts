@@ -2,8 +2,10 @@
  * The fleet collector: subscribes to the checkpoints' window topics with a persistent session
  * (QoS 1, clean=false, a fixed client id: the broker queues windows while the collector is
  * away) and stores each window once, keyed by its id. A window is committed to SQLite before
- * its PUBACK leaves, so the broker forgets only what is on disk; then a receipt naming it goes
- * to `proxkit/<site>/<checkpoint>/receipts`, and only then does the checkpoint delete it.
+ * its PUBACK leaves, so the broker forgets only what is on disk; then, with a receipt key, a
+ * signed receipt naming it goes to `proxkit/<site>/<checkpoint>/receipts`, and only then does a
+ * checkpoint holding the matching key delete it. Without a key no receipts are sent: checkpoints
+ * without a key delete at the broker's PUBACK, and those with one accept only signed receipts.
  */
 import { chmodSync, closeSync, openSync, statSync } from "node:fs";
 import { hostname } from "node:os";
@@ -12,12 +14,14 @@ import Database from "better-sqlite3";
 import { connect, type IPublishPacket, type MqttClient } from "mqtt";
 import { type Clock, systemClock } from "../core/clock.js";
 import { ConfigError, StoreError } from "../core/errors.js";
+import { type MqttConnectionOptions, mqttConnectOptions } from "./mqtt-connection.js";
 import {
-  parseMqttUrl,
+  connectionErrorReason,
   parseWindowsTopic,
   ReconnectBackoff,
   receiptsTopic,
 } from "./mqtt-forwarder.js";
+import { canSignReceipts, type ReceiptKey, signReceipt } from "./receipt-signature.js";
 
 /** Every checkpoint of every site. */
 export const DEFAULT_COLLECT_TOPIC = "proxkit/+/+/windows";
@@ -239,8 +243,15 @@ export type CollectorState =
   | { readonly state: "stopped"; readonly atMs: number };
 
 export interface CollectorOptions {
-  /** The broker, `mqtt://host:1883`. */
+  /** The broker, `mqtt://host:1883` (also mqtts, ws, wss). */
   readonly url: string;
+  /** User name, password, CA and client certificate (see `mqtt-connection.ts`). */
+  readonly connection?: MqttConnectionOptions;
+  /**
+   * Signs the receipts: the collector's Ed25519 private key or the fleet's HMAC secret. Without
+   * it no receipts are sent (unsigned ones would teach checkpoints to trust anyone).
+   */
+  readonly receiptKey?: ReceiptKey;
   /** The SQLite file (created with mode 0600). */
   readonly dbPath: string;
   /** Default `proxkit/+/+/windows`. */
@@ -256,9 +267,8 @@ export interface CollectorOptions {
   readonly warn?: (line: string) => void;
   readonly onState?: (state: CollectorState) => void;
   /**
-   * Confirm stored windows to their checkpoint on `.../receipts` (default true): a checkpoint
-   * deletes a window from its outbox only on a receipt, unless it forwards with
-   * `confirm: "puback"`.
+   * Confirm stored windows to their checkpoint on `.../receipts` with a signed receipt (default
+   * true when there is a `receiptKey`; false, e.g. a second read-only collector, sends none).
    */
   readonly receipts?: boolean;
   /** The database failed or the broker refused the subscription; the collector stops itself. */
@@ -276,6 +286,9 @@ export interface CollectorCounts {
 export class Collector {
   readonly counts: CollectorCounts = { stored: 0, duplicates: 0, rejected: 0 };
   private readonly options: CollectorOptions;
+  private readonly url: string;
+  private readonly connectOptions: ReturnType<typeof mqttConnectOptions>["options"];
+  private readonly receiptKey: ReceiptKey | undefined;
   private readonly topic: string;
   private readonly clientId: string;
   private readonly clock: Clock;
@@ -294,7 +307,15 @@ export class Collector {
   private down = false;
 
   constructor(options: CollectorOptions) {
-    parseMqttUrl(options.url, "--mqtt");
+    const connection = mqttConnectOptions(options.url, options.connection, "--mqtt");
+    this.url = connection.url;
+    this.connectOptions = connection.options;
+    if (options.receiptKey && !canSignReceipts(options.receiptKey))
+      throw new ConfigError(
+        `--receipt-key ${options.receiptKey.source} is a public key, which can only check receipts: the collector signs with the private key (or the fleet secret)`,
+        "E_RECEIPT_KEY",
+      );
+    this.receiptKey = options.receipts === false ? undefined : options.receiptKey;
     this.topic = validateTopicFilter(options.topic ?? DEFAULT_COLLECT_TOPIC);
     this.clientId = options.clientId ?? `proxkit-collector-${hostname()}`;
     if (this.clientId === "" || Buffer.byteLength(this.clientId) > 65535)
@@ -307,6 +328,11 @@ export class Collector {
       options.minBackoffMs ?? 500,
       options.maxBackoffMs ?? 30_000,
     );
+  }
+
+  /** True when stored windows are confirmed with signed receipts. */
+  get sendsReceipts(): boolean {
+    return this.receiptKey !== undefined;
   }
 
   /** Windows in the database. */
@@ -360,7 +386,8 @@ export class Collector {
   private connectNow(): void {
     this.retryTimer = undefined;
     if (!this.running) return;
-    const client = connect(this.options.url, {
+    const client = connect(this.url, {
+      ...this.connectOptions,
       clientId: this.clientId,
       clean: false,
       resubscribe: false,
@@ -373,7 +400,7 @@ export class Collector {
     // Called for every PUBLISH (QoS 0 too); the PUBACK leaves only when `callback` is called.
     client.handleMessage = (packet, callback) => this.handle(client, packet, callback);
     client.on("error", (error) => {
-      lastError = (error as NodeJS.ErrnoException).code ?? error.message;
+      lastError = connectionErrorReason(error);
     });
     client.on("connect", (connack) => {
       if (this.client !== client) return;
@@ -454,7 +481,7 @@ export class Collector {
 
   /** A duplicate is confirmed again: its checkpoint sent it again because it is still waiting. */
   private queueReceipt(windowsTopicName: string, windowId: string): void {
-    if (this.options.receipts === false) return;
+    if (!this.receiptKey) return;
     const topic = receiptsTopic(windowsTopicName);
     if (topic === undefined) return;
     const ids = this.pendingReceipts.get(topic);
@@ -473,7 +500,8 @@ export class Collector {
    */
   private flushReceipts(): void {
     const client = this.client;
-    if (!client?.connected || this.pendingReceipts.size === 0) return;
+    const key = this.receiptKey;
+    if (!client?.connected || this.pendingReceipts.size === 0 || !key) return;
     let unacked = this.unackedReceipts.get(client);
     if (!unacked) {
       unacked = new Set();
@@ -483,7 +511,7 @@ export class Collector {
       for (let i = 0; i < ids.length; i += RECEIPT_IDS) {
         const receipt = { topic, ids: ids.slice(i, i + RECEIPT_IDS) };
         unacked.add(receipt);
-        client.publish(topic, JSON.stringify({ ids: receipt.ids }), { qos: 1 }, (error) => {
+        client.publish(topic, signReceipt(key, topic, receipt.ids), { qos: 1 }, (error) => {
           if (!error) unacked.delete(receipt);
         });
       }

@@ -1,15 +1,19 @@
 /**
- * Forwards the checkpoint's outbox to an MQTT broker: QoS 1, in id order. By default a row is
- * deleted only once the collector's receipt says the window is in its database (which comes
- * after the broker's PUBACK); with `confirm: "puback"` at the PUBACK. The outbox table is the
- * whole state, so a broker outage of any length, a broker crash or a process restart loses
- * nothing; what was in doubt is sent again, and the collector stores each window once.
+ * Forwards the checkpoint's outbox to an MQTT broker: QoS 1, in id order. With a receipt key a
+ * row is deleted only once the collector's signed receipt says the window is in its database
+ * (which comes after the broker's PUBACK); receipts that do not verify delete nothing. Without a
+ * key a row is deleted at the broker's PUBACK (`confirm: "puback"`), so no unauthenticated
+ * message can delete anything. The outbox table is the whole state, so a broker outage of any
+ * length, a broker crash (with receipts) or a process restart loses nothing; what was in doubt
+ * is sent again, and the collector stores each window once.
  */
 import type Database from "better-sqlite3";
 import { connect, type MqttClient } from "mqtt";
 import { type Clock, systemClock } from "../core/clock.js";
 import { ConfigError, StoreError } from "../core/errors.js";
 import { cryptoRandom, type Random } from "../core/random.js";
+import { type MqttConnectionOptions, mqttConnectOptions } from "./mqtt-connection.js";
+import { type ReceiptKey, receiptAlgorithm, verifyReceipt } from "./receipt-signature.js";
 
 /** The longest wait for receipts before unconfirmed windows are sent again. */
 const MAX_RESEND_DELAY_MS = 3_600_000;
@@ -127,11 +131,33 @@ export type ForwarderState =
       readonly rowId: number;
       readonly reason: string;
     }
+  /**
+   * Receipts that did not verify (unsigned, another algorithm, a bad signature, malformed):
+   * nothing was deleted. Reported at once, then at most once per `receiptRejectReportMs`;
+   * `count` is how many were rejected since the last report, `reason` is the latest one's.
+   */
+  | {
+      readonly state: "receipt-rejected";
+      readonly atMs: number;
+      readonly topic: string;
+      readonly reason: string;
+      readonly count: number;
+    }
   | { readonly state: "stopped"; readonly atMs: number };
 
 export interface MqttForwarderOptions {
-  /** The broker, `mqtt://host:1883` (also mqtts, ws, wss; user:password@ in the URL if needed). */
+  /** The broker, `mqtt://host:1883` (also mqtts, ws, wss). */
   readonly url: string;
+  /** User name, password, CA and client certificate (see `mqtt-connection.ts`). */
+  readonly connection?: MqttConnectionOptions;
+  /**
+   * The key that checks the collector's receipts: its Ed25519 public key or the fleet's HMAC
+   * secret. With it rows wait for a signed receipt (`confirm` defaults to `"receipt"`);
+   * without it `confirm` must be `"puback"` (the default).
+   */
+  readonly receiptKey?: ReceiptKey;
+  /** Rejected receipts are reported at most this often (the first at once). Default 60 s. */
+  readonly receiptRejectReportMs?: number;
   /** Default `proxkit-forwarder-<random>`; the session is clean, the outbox holds the state. */
   readonly clientId?: string;
   /** Timestamps of state events. Default the system clock. */
@@ -151,9 +177,10 @@ export interface MqttForwarderOptions {
   /** How long `stop()` waits for outstanding PUBACKs. Default 1 s. */
   readonly drainMs?: number;
   /**
-   * When a row may leave the outbox. `"receipt"` (default): when the collector (`proxkit
-   * collect`) reports the window stored, so a broker crash that loses acknowledged messages
-   * loses no window. `"puback"`: at the broker's PUBACK, for a consumer that sends no receipts.
+   * When a row may leave the outbox. `"receipt"` (the default with a `receiptKey`, and only
+   * allowed with one): when the collector (`proxkit collect`) reports the window stored in a
+   * receipt signed with the fleet's key, so a broker crash that loses acknowledged messages
+   * loses no window. `"puback"` (the default without a key): at the broker's PUBACK.
    */
   readonly confirm?: "receipt" | "puback";
   /** With receipts: windows published and not yet confirmed, at most. Default 1000. */
@@ -184,6 +211,14 @@ function positiveInteger(value: number | undefined, fallback: number, what: stri
 export class MqttForwarder {
   private readonly db: Database.Database;
   private readonly url: string;
+  private readonly connectOptions: ReturnType<typeof mqttConnectOptions>["options"];
+  private readonly receiptKey: ReceiptKey | undefined;
+  private readonly receiptRejectReportMs: number;
+  /** Rejected receipts not yet reported, and when the last report went out (performance.now()). */
+  private rejectedReceipts = 0;
+  private lastRejectReport = Number.NEGATIVE_INFINITY;
+  private rejectReportTimer: NodeJS.Timeout | undefined;
+  private lastRejected: { topic: string; reason: string } | undefined;
   private readonly clientId: string;
   private readonly clock: Clock;
   private readonly batch: number;
@@ -222,9 +257,12 @@ export class MqttForwarder {
   private drained: (() => void) | undefined;
 
   constructor(db: Database.Database, options: MqttForwarderOptions) {
-    parseMqttUrl(options.url, "--mqtt");
+    const connection = mqttConnectOptions(options.url, options.connection, "--mqtt");
     this.db = db;
-    this.url = options.url;
+    this.url = connection.url;
+    this.connectOptions = connection.options;
+    this.receiptKey = options.receiptKey;
+    this.receiptRejectReportMs = options.receiptRejectReportMs ?? 60_000;
     this.clientId =
       options.clientId ?? `proxkit-forwarder-${Buffer.from(cryptoRandom.bytes(4)).toString("hex")}`;
     this.clock = options.clock ?? systemClock;
@@ -232,9 +270,14 @@ export class MqttForwarder {
     this.maxInflight = positiveInteger(options.maxInflight, 100, "maxInflight");
     this.pollMs = positiveInteger(options.pollMs, 1000, "pollMs");
     this.drainMs = options.drainMs ?? 1000;
-    this.confirm = options.confirm ?? "receipt";
+    this.confirm = options.confirm ?? (this.receiptKey ? "receipt" : "puback");
     if (this.confirm !== "receipt" && this.confirm !== "puback")
       throw new ConfigError(`confirm must be "receipt" or "puback", got ${this.confirm}`);
+    if (this.confirm === "receipt" && !this.receiptKey)
+      throw new ConfigError(
+        'confirm: "receipt" needs a receiptKey (the collector\'s public key or the fleet secret): unsigned receipts would let anyone on the broker delete the outbox',
+        "E_RECEIPT_KEY",
+      );
     this.maxUnconfirmed = positiveInteger(options.maxUnconfirmed, 1000, "maxUnconfirmed");
     this.receiptTimeoutMs = positiveInteger(options.receiptTimeoutMs, 60_000, "receiptTimeoutMs");
     this.resendDelayMs = this.receiptTimeoutMs;
@@ -301,9 +344,12 @@ export class MqttForwarder {
     clearTimeout(this.retryTimer);
     clearTimeout(this.pollTimer);
     clearTimeout(this.resendTimer);
+    clearTimeout(this.rejectReportTimer);
     this.retryTimer = undefined;
     this.pollTimer = undefined;
     this.resendTimer = undefined;
+    this.rejectReportTimer = undefined;
+    this.reportRejectedReceipts();
     const client = this.client;
     if (client?.connected && this.inflight > 0) {
       await new Promise<void>((resolve) => {
@@ -335,6 +381,7 @@ export class MqttForwarder {
       attempt: this.backoff.attempts + 1,
     });
     const client = connect(this.url, {
+      ...this.connectOptions,
       clientId: this.clientId,
       clean: true,
       // We reconnect ourselves, with backoff, on a fresh client: the outbox is the only queue.
@@ -346,7 +393,7 @@ export class MqttForwarder {
     this.client = client;
     let lastError = "connection closed";
     client.on("error", (error) => {
-      lastError = (error as NodeJS.ErrnoException).code ?? error.message;
+      lastError = connectionErrorReason(error);
     });
     client.on("message", (topic, payload) => {
       if (session === this.session) this.receipt(topic, payload);
@@ -495,17 +542,19 @@ export class MqttForwarder {
     return "ready";
   }
 
-  /** A collector's receipt `{"ids": [...]}`: the rows of those windows may go. */
+  /**
+   * A collector's receipt `{"ids": [...], "alg": ..., "sig": ...}`: if its signature verifies
+   * with the receipt key, the rows of those windows may go; otherwise nothing is deleted and
+   * the rejection is reported (rate-limited).
+   */
   private receipt(topic: string, payload: Buffer): void {
-    if (!this.receiptTopics.has(topic)) return;
-    let ids: unknown;
-    try {
-      ids = (JSON.parse(payload.toString("utf8")) as { ids?: unknown }).ids;
-    } catch {
+    if (!this.receiptTopics.has(topic) || !this.receiptKey) return;
+    const checked = verifyReceipt(this.receiptKey, topic, payload);
+    if (!checked.ok) {
+      this.rejectReceipt(topic, checked.reason);
       return;
     }
-    if (!Array.isArray(ids)) return;
-    for (const id of ids) {
+    for (const id of checked.ids) {
       const rows = typeof id === "string" ? this.unconfirmed.get(id) : undefined;
       if (!rows) continue;
       this.unconfirmed.delete(id);
@@ -515,6 +564,39 @@ export class MqttForwarder {
     this.resendDelayMs = this.receiptTimeoutMs;
     this.scheduleDeletes();
     if (this.unconfirmed.size <= this.maxUnconfirmed / 2) queueMicrotask(() => this.pump());
+  }
+
+  /** Counts a rejected receipt; reports at once, or once the report interval has passed. */
+  private rejectReceipt(topic: string, reason: string): void {
+    this.rejectedReceipts++;
+    this.lastRejected = { topic, reason };
+    const sinceMs = performance.now() - this.lastRejectReport;
+    if (sinceMs >= this.receiptRejectReportMs) this.reportRejectedReceipts();
+    else
+      this.rejectReportTimer ??= setTimeout(() => {
+        this.rejectReportTimer = undefined;
+        this.reportRejectedReceipts();
+      }, this.receiptRejectReportMs - sinceMs);
+  }
+
+  private reportRejectedReceipts(): void {
+    if (this.rejectedReceipts === 0 || !this.lastRejected) return;
+    this.onState({
+      state: "receipt-rejected",
+      atMs: this.clock.nowMs(),
+      topic: this.lastRejected.topic,
+      reason: this.lastRejected.reason,
+      count: this.rejectedReceipts,
+    });
+    this.rejectedReceipts = 0;
+    this.lastRejectReport = performance.now();
+  }
+
+  /** The signature scheme receipts must use, or undefined when rows go at PUBACK. */
+  get receiptAlgorithm(): string | undefined {
+    return this.confirm === "receipt" && this.receiptKey
+      ? receiptAlgorithm(this.receiptKey)
+      : undefined;
   }
 
   /**
@@ -566,6 +648,17 @@ export class MqttForwarder {
     this.acked = [];
     this.deleteAcked(ids);
   }
+}
+
+/**
+ * Why a connection failed, in one line: a system error's code (ECONNREFUSED), a TLS failure's
+ * code and message, or the broker's refusal ("Connection refused: Not authorized").
+ */
+export function connectionErrorReason(error: Error): string {
+  const code = (error as { code?: unknown }).code;
+  if (typeof code !== "string") return error.message;
+  if (/^E[A-Z]+$/.test(code) || error.message.includes(code)) return code;
+  return `${code}: ${error.message}`;
 }
 
 /**

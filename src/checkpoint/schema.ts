@@ -14,7 +14,13 @@
  * - `health`: the daemon's heartbeat, adapter state and counters (key/value).
  * - `health_minutes`: sightings heard per minute, for `checkpoint status`.
  * - `clock_events`: clock jumps and trust changes, as the daemon saw them.
- * - `outbox`: closed windows waiting for the MQTT forwarder, which deletes a row once the collector's receipt confirms it is stored (after the broker's PUBACK).
+ * - `outbox`: closed windows waiting for the MQTT forwarder, which deletes a row once the collector's receipt confirms it is stored (after the broker's PUBACK). Written only when a forwarder is configured.
+ *
+ * Every table that holds a rolling ID (`windows`, `open_windows`, `sightings`, `outbox`, and the
+ * beacon's `own_keys`) is pruned by retention; see `CheckpointStore.prune`.
+ *
+ * The SQLite header's `application_id` is `CHECKPOINT_APPLICATION_ID` from migration 2 on, so a
+ * checkpoint database is told apart from any other SQLite file (a collector's is "PRKC").
  */
 import type { Database } from "better-sqlite3";
 
@@ -81,7 +87,15 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE TABLE outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, topic TEXT NOT NULL, payload TEXT NOT NULL, created_ms INTEGER NOT NULL);
   `,
+  // 2: the file says what it is; retention finds old outbox rows by index.
+  `
+  PRAGMA application_id = 1347570512;
+  CREATE INDEX outbox_by_created ON outbox (created_ms);
+  `,
 ];
+
+/** "PRKP" in the SQLite header of a checkpoint database (from schema version 2). */
+export const CHECKPOINT_APPLICATION_ID = 0x50524b50;
 
 /** The schema version this build writes. */
 export const SCHEMA_VERSION = MIGRATIONS.length;

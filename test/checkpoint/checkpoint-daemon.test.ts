@@ -25,10 +25,15 @@ function rig(
     beacon?: boolean;
     retentionDays?: number;
     maxScanInstanceMs?: number;
+    outbox?: boolean;
   } = {},
 ) {
   const path = join(dir, "cp.sqlite");
-  const store = CheckpointStore.open(path, { site: "lib", checkpoint: "door1" });
+  const store = CheckpointStore.open(path, {
+    site: "lib",
+    checkpoint: "door1",
+    outbox: options.outbox ?? true,
+  });
   const wall = new ManualClock(options.startMs ?? T0);
   let mono = 0;
   const radio = new FakeRadio();
@@ -148,7 +153,7 @@ describe("CheckpointDaemon", () => {
     await r.daemon.start();
     r.run(10 * 60_000 + 750, [7]); // 3 sightings after the last tick
     r.store.close(); // the process dies: no stop(), no flush
-    const store = CheckpointStore.open(r.path, { site: "lib", checkpoint: "door1" });
+    const store = CheckpointStore.open(r.path, { site: "lib", checkpoint: "door1", outbox: true });
     const recovered = store.recoverOpenWindows(r.wall.nowMs());
     expect(recovered).toBe(1);
     const row = store.db.prepare("SELECT sightings FROM windows").get() as { sightings: number };

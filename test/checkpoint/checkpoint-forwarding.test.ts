@@ -4,13 +4,14 @@
  * checkpoint's outbox is empty. Skipped where Debian's mosquitto is not installed.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { simCheckpointArgs } from "../../scripts/bench/checkpoint-child.js";
+import { generateReceiptKeyPair } from "../../src/checkpoint/receipt-signature.js";
 import { buildCli, CLI } from "./build-cli.js";
 
 const MOSQUITTO = "/usr/sbin/mosquitto";
@@ -74,13 +75,25 @@ describe.skipIf(!haveBroker)("checkpoint --mqtt", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it("forwards every stored window to the collector, once", async () => {
+  it("forwards every stored window to the collector, once, deleting each on its signed receipt", async () => {
     const url = `mqtt://127.0.0.1:${port}`;
     const checkpointDb = join(dir, "checkpoint.sqlite");
     const collectorDb = join(dir, "collector.sqlite");
+    const keys = generateReceiptKeyPair();
+    writeFileSync(join(dir, "collector.key"), keys.privatePem, { mode: 0o600 });
+    writeFileSync(join(dir, "collector.pub"), keys.publicPem);
     const collector = spawn(
       process.execPath,
-      [CLI, "collect", "--mqtt", url, "--db", collectorDb],
+      [
+        CLI,
+        "collect",
+        "--mqtt",
+        url,
+        "--db",
+        collectorDb,
+        "--receipt-key",
+        join(dir, "collector.key"),
+      ],
       {
         stdio: ["ignore", "pipe", "pipe"],
       },
@@ -99,6 +112,8 @@ describe.skipIf(!haveBroker)("checkpoint --mqtt", () => {
           "d1",
           "--mqtt",
           url,
+          "--receipt-key",
+          join(dir, "collector.pub"),
         ),
       ],
       { encoding: "utf8", timeout: 120_000 },

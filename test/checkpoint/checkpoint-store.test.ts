@@ -1,10 +1,16 @@
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { CheckpointStore, type StoredWindow } from "../../src/checkpoint/checkpoint-store.js";
-import { MIGRATIONS, migrate, SCHEMA_VERSION, schemaVersion } from "../../src/checkpoint/schema.js";
+import {
+  CHECKPOINT_APPLICATION_ID,
+  MIGRATIONS,
+  migrate,
+  SCHEMA_VERSION,
+  schemaVersion,
+} from "../../src/checkpoint/schema.js";
 import { ConfigError } from "../../src/core/errors.js";
 
 let dir: string;
@@ -87,8 +93,113 @@ describe("CheckpointStore", () => {
     expect(readFileSync(path).equals(before)).toBe(true);
   });
 
+  it("refuses another application's SQLite file, a collector's and an empty one (read-only), leaving each byte-identical", () => {
+    const cases: [string, (db: BetterSqlite3.Database) => void, RegExp][] = [
+      [
+        "app.sqlite",
+        (db) => db.exec("CREATE TABLE notes (t TEXT); INSERT INTO notes VALUES ('x')"),
+        /holds other tables \(notes\)/,
+      ],
+      [
+        "collector.sqlite",
+        (db) => {
+          db.exec("CREATE TABLE collected_windows (id TEXT)");
+          db.pragma("application_id = 1347570499");
+          db.pragma("user_version = 1");
+        },
+        /collector's database/,
+      ],
+      [
+        "other.sqlite",
+        (db) => {
+          db.exec("CREATE TABLE t (x)");
+          db.pragma("application_id = 42");
+          db.pragma("user_version = 3");
+        },
+        /another application/,
+      ],
+      [
+        "versioned.sqlite",
+        (db) => {
+          db.exec("CREATE TABLE windows (x)");
+          db.pragma("user_version = 1");
+        },
+        /not the checkpoint's tables/,
+      ],
+    ];
+    for (const [name, make, why] of cases) {
+      const path = join(dir, name);
+      const db = new BetterSqlite3(path);
+      make(db);
+      db.close();
+      const before = readFileSync(path);
+      for (const readonly of [false, true]) {
+        let error: unknown;
+        try {
+          CheckpointStore.open(path, { readonly });
+        } catch (e) {
+          error = e;
+        }
+        expect(error, name).toBeInstanceOf(ConfigError);
+        expect((error as Error).message, name).toMatch(why);
+        expect((error as Error).message, name).toMatch(/left untouched/);
+      }
+      expect(readFileSync(path).equals(before), name).toBe(true);
+      expect(existsSync(`${path}-wal`), name).toBe(false);
+    }
+    const empty = join(dir, "empty.sqlite");
+    new BetterSqlite3(empty).close();
+    expect(() => CheckpointStore.open(empty, { readonly: true })).toThrow(/is empty/);
+  });
+
+  it("opens a version-1 database (no application id yet), migrates it, and marks it as a checkpoint's", () => {
+    const path = join(dir, "v1.sqlite");
+    const db = new BetterSqlite3(path);
+    db.exec(MIGRATIONS[0]);
+    db.pragma("user_version = 1");
+    db.close();
+    const store = CheckpointStore.open(path);
+    expect(schemaVersion(store.db)).toBe(SCHEMA_VERSION);
+    expect(store.db.pragma("application_id", { simple: true })).toBe(CHECKPOINT_APPLICATION_ID);
+    store.close();
+  });
+
+  it("read-only: refuses a newer schema with the versions, and writes nothing", () => {
+    const path = join(dir, "newer.sqlite");
+    CheckpointStore.open(path).close();
+    const db = new BetterSqlite3(path);
+    db.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
+    db.close();
+    const before = readFileSync(path);
+    expect(() => CheckpointStore.open(path, { readonly: true })).toThrow(
+      new RegExp(
+        `schema version ${SCHEMA_VERSION + 1}, newer than this proxkit reads \\(${SCHEMA_VERSION}\\)`,
+      ),
+    );
+    expect(readFileSync(path).equals(before)).toBe(true);
+  });
+
+  it("a writer leaves the file self-contained (no WAL) when it closes, so readers need no write access", () => {
+    const path = join(dir, "closed.sqlite");
+    const store = CheckpointStore.open(path, { outbox: true });
+    store.commit(batch([], [window("a", 0)]));
+    expect(store.db.pragma("journal_mode", { simple: true })).toBe("wal");
+    store.close();
+    expect(existsSync(`${path}-wal`)).toBe(false);
+    const reader = CheckpointStore.open(path, { readonly: true });
+    expect(reader.count("windows")).toBe(1);
+    reader.close();
+    const again = CheckpointStore.open(path);
+    expect(again.db.pragma("journal_mode", { simple: true })).toBe("wal");
+    again.close();
+  });
+
   it("stores closed windows and their outbox rows together; open windows are rewritten and recovered", () => {
-    const store = CheckpointStore.open(join(dir, "cp.sqlite"), { site: "s", checkpoint: "c" });
+    const store = CheckpointStore.open(join(dir, "cp.sqlite"), {
+      site: "s",
+      checkpoint: "c",
+      outbox: true,
+    });
     store.commit(batch([window("a", 0, 2, true)], [window("b", 5)]));
     store.commit(batch([window("a", 0, 9, true)], []));
     expect(store.count("windows")).toBe(1);

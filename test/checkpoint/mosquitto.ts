@@ -2,12 +2,25 @@
  * A real Mosquitto broker for tests: 127.0.0.1 on a free port, a temporary config and
  * persistence folder, killable and restartable on the same port. `MOSQUITTO` is undefined
  * where Debian's `mosquitto` is not installed (tests skip with a message).
+ *
+ * `Mosquitto.startFleet` runs the shipped docs/fleet/mosquitto.conf and docs/fleet/acl (TLS,
+ * passwords, ACLs) with a throwaway CA, server and client certificates made by `openssl` and a
+ * password file made by `mosquitto_passwd`; `FLEET_TOOLS` is false where those are missing.
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { createConnection, createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
 import { afterAll, afterEach, beforeEach } from "vitest";
 
@@ -25,6 +38,93 @@ function findMosquitto(): string | undefined {
 export const MOSQUITTO = findMosquitto();
 export const NO_MOSQUITTO_MESSAGE =
   "mosquitto is not installed (Debian: apt-get install mosquitto; .ci/run installs it): skipping the MQTT tests";
+
+function findTool(name: string): string | undefined {
+  for (const folder of ["/usr/bin", "/usr/local/bin", "/usr/sbin"])
+    if (existsSync(join(folder, name))) return join(folder, name);
+  return undefined;
+}
+
+export const OPENSSL = findTool("openssl");
+export const MOSQUITTO_PASSWD = findTool("mosquitto_passwd");
+/** Mosquitto, openssl and mosquitto_passwd: what the TLS, password and ACL tests need. */
+export const FLEET_TOOLS =
+  MOSQUITTO !== undefined && OPENSSL !== undefined && MOSQUITTO_PASSWD !== undefined;
+export const NO_FLEET_TOOLS_MESSAGE =
+  "mosquitto, mosquitto_passwd (Debian: mosquitto) or openssl is not installed: skipping the MQTT TLS, password and ACL tests";
+
+/** The shipped broker configuration the fleet tests run. */
+export const FLEET_DIR = join(dirname(fileURLToPath(import.meta.url)), "../../docs/fleet");
+
+/** Certificates of a throwaway PKI, as file paths. */
+export interface TestPki {
+  readonly dir: string;
+  readonly ca: string;
+  readonly caKey: string;
+  readonly serverCert: string;
+  readonly serverKey: string;
+  /** A client certificate and key per name given (CN = the name). */
+  readonly clients: Record<string, { cert: string; key: string }>;
+}
+
+function openssl(dir: string, args: string[]): void {
+  execFileSync(OPENSSL!, args, { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
+}
+
+/**
+ * A CA, a server certificate for 127.0.0.1 (subjectAltName IP:127.0.0.1) and client
+ * certificates, P-256, valid two days, written to `dir`.
+ */
+export function makeTestPki(dir: string, clients: readonly string[] = []): TestPki {
+  const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+  openssl(dir, [
+    "req",
+    "-x509",
+    ...ec,
+    "-keyout",
+    "ca.key",
+    "-out",
+    "ca.crt",
+    "-days",
+    "2",
+    "-subj",
+    "/CN=proxkit test CA",
+  ]);
+  const issue = (name: string, subject: string, extensions: string) => {
+    openssl(dir, ["req", ...ec, "-keyout", `${name}.key`, "-out", `${name}.csr`, "-subj", subject]);
+    writeFileSync(join(dir, `${name}.ext`), `${extensions}\n`);
+    openssl(dir, [
+      "x509",
+      "-req",
+      "-in",
+      `${name}.csr`,
+      "-CA",
+      "ca.crt",
+      "-CAkey",
+      "ca.key",
+      "-CAcreateserial",
+      "-out",
+      `${name}.crt`,
+      "-days",
+      "2",
+      "-extfile",
+      `${name}.ext`,
+    ]);
+    return { cert: join(dir, `${name}.crt`), key: join(dir, `${name}.key`) };
+  };
+  const server = issue("server", "/CN=127.0.0.1", "subjectAltName=IP:127.0.0.1");
+  const clientFiles: Record<string, { cert: string; key: string }> = {};
+  for (const name of clients)
+    clientFiles[name] = issue(`client-${name}`, `/CN=${name}`, "extendedKeyUsage=clientAuth");
+  return {
+    dir,
+    ca: join(dir, "ca.crt"),
+    caKey: join(dir, "ca.key"),
+    serverCert: server.cert,
+    serverKey: server.key,
+    clients: clientFiles,
+  };
+}
 
 /** The checkpoint's outbox, as the checkpoint schema creates it. */
 export const OUTBOX_DDL =
@@ -134,9 +234,20 @@ export async function waitFor(
   }
 }
 
+export interface FleetBrokerOptions {
+  /** User name → password, written with mosquitto_passwd. */
+  readonly users: Record<string, string>;
+  /** Names to make client certificates for. */
+  readonly clientCerts?: readonly string[];
+  /** Turns the shipped `require_certificate false` into true. */
+  readonly requireCertificate?: boolean;
+}
+
 export class Mosquitto {
   readonly dir: string;
   readonly port: number;
+  /** The certificates of a broker started with `startFleet`. */
+  pki: TestPki | undefined;
   private process: ChildProcess | undefined;
   private exited: Promise<void> = Promise.resolve();
 
@@ -179,8 +290,53 @@ export class Mosquitto {
     return broker;
   }
 
+  /**
+   * Starts a broker with docs/fleet/mosquitto.conf and docs/fleet/acl as shipped, their paths
+   * pointed at a temporary folder holding a fresh PKI and password file, on 127.0.0.1.
+   */
+  static async startFleet(options: FleetBrokerOptions): Promise<Mosquitto> {
+    if (!FLEET_TOOLS) throw new Error(NO_FLEET_TOOLS_MESSAGE);
+    const dir = mkdtempSync(join(tmpdir(), "proxkit-mosquitto-fleet-"));
+    const broker = new Mosquitto(dir, await freePort());
+    broker.pki = makeTestPki(dir, options.clientCerts);
+    const passwords = join(dir, "passwords");
+    let first = true;
+    for (const [user, password] of Object.entries(options.users)) {
+      execFileSync(MOSQUITTO_PASSWD!, ["-b", ...(first ? ["-c"] : []), passwords, user, password], {
+        stdio: ["ignore", "ignore", "pipe"],
+      });
+      first = false;
+    }
+    copyFileSync(join(FLEET_DIR, "acl"), join(dir, "acl"));
+    const shipped = readFileSync(join(FLEET_DIR, "mosquitto.conf"), "utf8");
+    let config = shipped
+      .replaceAll("/etc/mosquitto/proxkit/", `${dir}/`)
+      .replaceAll("/var/lib/mosquitto/", `${dir}/`)
+      .replace(/^listener 8883$/m, `listener ${broker.port} 127.0.0.1`);
+    if (options.requireCertificate)
+      config = config.replace(/^require_certificate false$/m, "require_certificate true");
+    if (config === shipped || !config.includes(`listener ${broker.port} 127.0.0.1`))
+      throw new Error("docs/fleet/mosquitto.conf no longer has the lines the test replaces");
+    config += [
+      "",
+      "# Added by the test:",
+      `log_dest file ${join(dir, "mosquitto.log")}`,
+      "log_type all",
+      ...(process.getuid?.() === 0 ? ["user root"] : []),
+      "",
+    ].join("\n");
+    writeFileSync(join(dir, "mosquitto.conf"), config);
+    await broker.launch();
+    return broker;
+  }
+
   get url(): string {
     return `mqtt://127.0.0.1:${this.port}`;
+  }
+
+  /** The TLS URL of a broker started with `startFleet`. */
+  get tlsUrl(): string {
+    return `mqtts://127.0.0.1:${this.port}`;
   }
 
   get persistenceFile(): string {

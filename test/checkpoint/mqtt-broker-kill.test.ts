@@ -3,6 +3,7 @@ import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { Collector, type CollectorState } from "../../src/checkpoint/collector.js";
 import { type ForwarderState, MqttForwarder } from "../../src/checkpoint/mqtt-forwarder.js";
+import { generateReceiptKeyPair } from "../../src/checkpoint/receipt-signature.js";
 import {
   enqueueWindows,
   MOSQUITTO,
@@ -23,12 +24,15 @@ describe.skipIf(!MOSQUITTO)("broker killed mid-stream", () => {
     // A snapshot every second, so a SIGKILL loses what the broker acknowledged since: the
     // checkpoint holds those windows until the collector's receipts name them.
     const broker = await Mosquitto.start({ autosaveS: 1 });
+    // Signed receipts: the checkpoint deletes a window only on the collector's word.
+    const keys = generateReceiptKeyPair();
     const collectorPath = join(dir(), "fleet.sqlite");
     const collectorStates: CollectorState[] = [];
     const collector = new Collector({
       url: broker.url,
       dbPath: collectorPath,
       clientId: "fleet-collector",
+      receiptKey: keys.privateKey,
       minBackoffMs: 100,
       maxBackoffMs: 1000,
       onState: (state) => collectorStates.push(state),
@@ -37,6 +41,7 @@ describe.skipIf(!MOSQUITTO)("broker killed mid-stream", () => {
     const forwarderStates: ForwarderState[] = [];
     const forwarder = new MqttForwarder(outbox, {
       url: broker.url,
+      receiptKey: keys.publicKey,
       minBackoffMs: 100,
       maxBackoffMs: 1000,
       pollMs: 50,

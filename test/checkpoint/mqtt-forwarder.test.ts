@@ -10,6 +10,7 @@ import {
   ReconnectBackoff,
   windowsTopic,
 } from "../../src/checkpoint/mqtt-forwarder.js";
+import { generateReceiptKeyPair } from "../../src/checkpoint/receipt-signature.js";
 import { ConfigError, StoreError } from "../../src/core/errors.js";
 import { SeededRandom } from "../../src/core/random.js";
 import {
@@ -194,16 +195,22 @@ describe.skipIf(!MOSQUITTO)("MqttForwarder against Mosquitto", () => {
     }
   }, 120_000);
 
-  it("with receipts (the default) a row stays until a collector confirms it; windows sent before any collector listened are sent again", async () => {
+  it("with a receipt key (receipts by default then) a row stays until a collector confirms it; windows sent before any collector listened are sent again", async () => {
     const broker = await Mosquitto.start();
     const { client, ids } = await subscriber(broker.url);
     const db = openOutboxDb(join(dir(), "cp.sqlite"));
     const sent = enqueueWindows(db, "door-1", 0, 50);
-    const forwarder = new MqttForwarder(db, { url: broker.url, receiptTimeoutMs: 500 });
+    const keys = generateReceiptKeyPair();
+    const forwarder = new MqttForwarder(db, {
+      url: broker.url,
+      receiptKey: keys.publicKey,
+      receiptTimeoutMs: 500,
+    });
     const collector = new Collector({
       url: broker.url,
       dbPath: join(dir(), "fleet.sqlite"),
       clientId: "late-collector",
+      receiptKey: keys.privateKey,
     });
     try {
       await forwarder.start();

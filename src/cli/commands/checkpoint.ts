@@ -11,6 +11,12 @@ import { ConfigError } from "../../core/errors.js";
 import { parseScanPeriodS } from "../../exposure/exposure-window-builder.js";
 import { PROTOCOLS, type Protocol } from "../../protocols/rolling-id-scheme.js";
 import type { Radio } from "../../radio/radio.js";
+import {
+  forwarderLogger,
+  type MqttCliArgs,
+  mqttSecurityOptions,
+  resolveMqttOptions,
+} from "../mqtt-options.js";
 import { writeJson, writeRows } from "../output.js";
 import { parseDurationMs, parseInteger, parseIsoTimeMs } from "../parse.js";
 
@@ -19,10 +25,14 @@ const RADIOS = ["hci", "sim", "replay"] as const;
 const TERM_DEADLINE_MS = 1_800;
 /** How long a finished simulated run waits for the MQTT outbox to drain. */
 const DRAIN_TIMEOUT_MS = 30_000;
+/** A broker not connected this long after a simulated run is not waited for. */
+const CONNECT_GRACE_MS = 1_000;
+/** Connected, but no window confirmed for this long: no collector is listening. */
+const STALL_MS = 5_000;
 /** A heartbeat younger than this (the daemon beats every second) means a daemon is running. */
 const LIVE_HEARTBEAT_MS = 3_000;
 
-interface RunArgs {
+interface RunArgs extends MqttCliArgs {
   radio: string;
   db: string;
   site?: string;
@@ -68,6 +78,37 @@ function protocolsOption(list: string[] | undefined): Protocol[] | undefined {
       );
     return p as Protocol;
   });
+}
+
+/**
+ * After a simulated run: waits while the forwarder empties the outbox, but not for a broker that
+ * cannot be reached (`CONNECT_GRACE_MS` without a connection) nor for receipts that stopped
+ * coming (`STALL_MS` without progress), nor beyond `DRAIN_TIMEOUT_MS`. Returns what is left.
+ */
+async function drainOutbox(
+  forwarder: { readonly depth: number; readonly connected: boolean },
+  stopped: () => boolean,
+): Promise<{ windows: number; why: string } | undefined> {
+  const startedMs = Date.now();
+  let lastDepth = forwarder.depth;
+  let progressMs = startedMs;
+  while (!stopped() && forwarder.depth > 0) {
+    const nowMs = Date.now();
+    const depth = forwarder.depth;
+    if (depth < lastDepth) {
+      lastDepth = depth;
+      progressMs = nowMs;
+    }
+    if (nowMs - startedMs >= DRAIN_TIMEOUT_MS)
+      return { windows: depth, why: `not all confirmed within ${DRAIN_TIMEOUT_MS / 1000} s` };
+    if (!forwarder.connected && nowMs - startedMs >= CONNECT_GRACE_MS)
+      return { windows: depth, why: "the broker cannot be reached" };
+    if (forwarder.connected && nowMs - progressMs >= STALL_MS)
+      return { windows: depth, why: `no collector confirmed any for ${STALL_MS / 1000} s` };
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const depth = forwarder.depth;
+  return depth > 0 ? { windows: depth, why: "stopped" } : undefined;
 }
 
 /** Runs the daemon until SIGTERM/SIGINT, the end of `--for`, or the end of a replay. */
@@ -119,6 +160,8 @@ export async function runCheckpoint(args: RunArgs): Promise<void> {
     forwarderModule = await import("../../checkpoint/mqtt-forwarder.js");
     forwarderModule.parseMqttUrl(mqttUrl, "--mqtt");
   }
+  // Login, TLS and receipt key (files read, combinations checked) before anything starts.
+  const mqttOptions = resolveMqttOptions("checkpoint", mqttUrl, args, config);
   let scenario: import("../../../sim/world/scenario.js").Scenario | undefined;
   if (args.radio === "sim") {
     const { builtInScenario, loadScenario, BUILT_IN_SCENARIOS } = await import(
@@ -131,11 +174,12 @@ export async function runCheckpoint(args: RunArgs): Promise<void> {
 
   // SQLite, MQTT and the simulator load only for this command.
   const { CheckpointStore } = await import("../../checkpoint/checkpoint-store.js");
-  const { BUILD_DATE_MS, CheckpointDaemon, timesyncSynchronized } = await import(
-    "../../checkpoint/checkpoint-daemon.js"
-  );
+  const { BUILD_DATE_MS, CheckpointDaemon, MAX_PENDING_WINDOWS, timesyncSynchronized } =
+    await import("../../checkpoint/checkpoint-daemon.js");
   const store = CheckpointStore.open(args.db, {
     synchronous: virtual ? "normal" : "full",
+    // An outbox only when a forwarder will empty it.
+    outbox: mqttUrl !== undefined,
     site: args.site ?? config.site ?? "site",
     checkpoint: args.checkpoint ?? config.checkpoint ?? hostname(),
   });
@@ -265,6 +309,21 @@ export async function runCheckpoint(args: RunArgs): Promise<void> {
     rxRssiCorrectionDb: config.rxRssiCorrectionDb,
   });
   daemon.on("error", (error) => process.stderr.write(`proxkit: checkpoint: ${error.message}\n`));
+  daemon.on("store", (e) => {
+    const db = args.db;
+    if (e.state === "failing")
+      process.stderr.write(
+        `proxkit: checkpoint: cannot write to ${db} (${e.reason}); still scanning, keeping up to ${MAX_PENDING_WINDOWS} closed windows in memory and retrying every minute at most\n`,
+      );
+    else if (e.state === "recovered")
+      process.stderr.write(
+        `proxkit: checkpoint: writing to ${db} again after ${Math.round(e.failedForMs / 1000)} s: ${e.windowsStored} windows kept meanwhile are stored${e.windowsDropped + e.sightingsDropped > 0 ? `; ${e.windowsDropped} windows and ${e.sightingsDropped} raw sightings were dropped to bound memory` : ""}\n`,
+      );
+    else
+      process.stderr.write(
+        `proxkit: checkpoint: ${db} still cannot be written (${e.reason}): ${e.windows} closed windows and ${e.sightings} raw sightings held in memory are lost; open windows as of the last successful write are recovered at the next start\n`,
+      );
+  });
   daemon.on("clock", (e) => {
     if (e.kind === "jump")
       process.stderr.write(
@@ -289,7 +348,15 @@ export async function runCheckpoint(args: RunArgs): Promise<void> {
   });
   const forwarder =
     forwarderModule && mqttUrl
-      ? new forwarderModule.MqttForwarder(store.db, { url: mqttUrl, ...(clock ? { clock } : {}) })
+      ? new forwarderModule.MqttForwarder(store.db, {
+          url: mqttUrl,
+          connection: mqttOptions?.connection,
+          receiptKey: mqttOptions?.receiptKey,
+          onState: forwarderLogger(mqttOptions?.displayUrl ?? mqttUrl, (line) =>
+            process.stderr.write(`proxkit: checkpoint: ${line}\n`),
+          ),
+          ...(clock ? { clock } : {}),
+        })
       : undefined;
   if (forwarder) daemon.on("flushed", ({ closed }) => closed.length > 0 && forwarder.wake());
 
@@ -323,17 +390,21 @@ export async function runCheckpoint(args: RunArgs): Promise<void> {
     await daemon.start();
     await forwarder?.start();
     process.stderr.write(
-      `proxkit: checkpoint ${store.checkpoint} at ${store.site}: ${args.radio} radio, storing in ${args.db}${mqttUrl ? `, forwarding to ${mqttUrl}` : ""}\n`,
+      `proxkit: checkpoint ${store.checkpoint} at ${store.site}: ${args.radio} radio, storing in ${args.db}${mqttOptions ? `, forwarding to ${mqttOptions.displayUrl}` : ""}\n`,
     );
+    for (const line of mqttOptions?.notices ?? [])
+      process.stderr.write(`proxkit: checkpoint: ${line}\n`);
     if (runVirtual) {
       await runVirtual(() => stopping);
       if (forwarder && !stopping) {
         // A simulated run ends in seconds: give the forwarder time to empty the outbox (what it
         // cannot send stays queued in the database for the next run).
         await daemon.stop();
-        const until = Date.now() + DRAIN_TIMEOUT_MS;
-        while (!stopping && forwarder.depth > 0 && Date.now() < until)
-          await new Promise((r) => setTimeout(r, 100));
+        const left = await drainOutbox(forwarder, () => stopping);
+        if (left)
+          process.stderr.write(
+            `proxkit: checkpoint: ${left.windows} windows stay in the outbox of ${args.db} for the next run (${left.why})\n`,
+          );
       }
       await shutdown();
     } else if (forMs !== undefined) {
@@ -400,7 +471,17 @@ async function runStatus(args: { db: string; format?: string }): Promise<void> {
         "daemon",
         s.running
           ? `running, up ${formatDuration(s.uptimeS)}`
-          : `not running (last heartbeat ${iso(s.heartbeatMs)})`,
+          : s.writeState === "disk-full"
+            ? `NOT WRITING: the disk is full (${formatBytes(s.diskFreeBytes)} free) since the last heartbeat ${iso(s.heartbeatMs)}; the daemon keeps windows in memory and retries, free space to resume`
+            : s.writeState === "no-heartbeat"
+              ? `NOT RESPONDING: no heartbeat since ${iso(s.heartbeatMs)} and it did not stop (killed, hung, or the storage failing)`
+              : `not running (last heartbeat ${iso(s.heartbeatMs)})`,
+      ],
+      [
+        "store writes",
+        s.storeFailures === 0
+          ? "no failure"
+          : `${s.storeFailures} failure(s), last ${iso(s.lastStoreFailure?.atMs)}: ${s.lastStoreFailure?.reason ?? "-"}${s.windowsDropped + s.sightingsDropped > 0 ? `; ${s.windowsDropped} windows, ${s.sightingsDropped} raw sightings dropped` : ""}`,
       ],
       ["adapter", s.adapterState],
       ["clock", s.clockTrusted === false ? "NOT trusted" : "trusted"],
@@ -566,12 +647,13 @@ export const checkpointCommand: CommandModule = {
             .option("mqtt", {
               type: "string",
               describe:
-                "Forward closed windows to this broker (mqtt://host:1883) from the durable outbox",
+                "Forward closed windows to this broker (mqtt://host:1883, or mqtts://host:8883 with --ca) from the durable outbox; log in with --mqtt-username and --mqtt-password-file, not user:password@ in the URL",
             })
+            .options(mqttSecurityOptions("checkpoint"))
             .option("config", {
               type: "string",
               describe:
-                "JSON configuration (site, checkpoint, mqtt, protocols, scan duty cycle, scanPeriodS, retentionDays, research, beacon, hci); options override it",
+                "JSON configuration (site, checkpoint, mqtt, mqttUsername, mqttPasswordFile, tls {ca, cert, key}, receiptKey, protocols, scan duty cycle, scanPeriodS, retentionDays, research, beacon, hci); options override it",
             })
             .option("research", {
               type: "boolean",
@@ -594,7 +676,8 @@ export const checkpointCommand: CommandModule = {
             })
             .option("retention-days", {
               type: "number",
-              describe: "Delete windows, sightings and own keys older than this [default: 14]",
+              describe:
+                "Delete everything older than this from every table holding a rolling ID or key (windows, outbox, raw sightings, own keys) and the per-minute counters, hourly [default: 14]",
             })
             .option("scan-period", {
               type: "string",

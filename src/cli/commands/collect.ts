@@ -1,11 +1,16 @@
+import { closeSync, existsSync, openSync, writeSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import type { Argv, CommandModule } from "yargs";
 import {
   Collector,
   type CollectorState,
   DEFAULT_COLLECT_TOPIC,
 } from "../../checkpoint/collector.js";
+import { generateFleetSecret, generateReceiptKeyPair } from "../../checkpoint/receipt-signature.js";
+import { ConfigError } from "../../core/errors.js";
+import { type MqttCliArgs, mqttSecurityOptions, resolveMqttOptions } from "../mqtt-options.js";
 
-interface CollectArgs {
+interface CollectArgs extends MqttCliArgs {
   mqtt: string;
   db: string;
   topic: string;
@@ -13,7 +18,7 @@ interface CollectArgs {
   receipts: boolean;
 }
 
-export interface CollectOptions {
+export interface CollectOptions extends MqttCliArgs {
   readonly mqtt: string;
   readonly db: string;
   readonly topic?: string;
@@ -44,15 +49,26 @@ export async function runCollect(
 ): Promise<void> {
   let fatal: Error | undefined;
   let wake: () => void = () => {};
+  const mqtt = resolveMqttOptions(
+    "collect",
+    options.mqtt,
+    options,
+    {},
+    {
+      receipts: options.receipts,
+    },
+  )!;
   const collector = new Collector({
     url: options.mqtt,
+    connection: mqtt.connection,
+    receiptKey: mqtt.receiptKey,
     dbPath: options.db,
     topic: options.topic,
     clientId: options.clientId,
     receipts: options.receipts,
     warn: log,
     onState: (state) => {
-      const line = describeState(state, options.mqtt);
+      const line = describeState(state, mqtt.displayUrl);
       if (line) log(line);
     },
     onFatal: (error) => {
@@ -61,6 +77,7 @@ export async function runCollect(
     },
   });
   await collector.start();
+  for (const line of mqtt.notices) log(line);
   log(`storing windows in ${options.db}; Ctrl-C to stop`);
   const signals = ["SIGINT", "SIGTERM"] as const;
   await new Promise<void>((resolve) => {
@@ -76,8 +93,57 @@ export async function runCollect(
   if (fatal) throw fatal;
 }
 
-export const collectCommand: CommandModule<object, CollectArgs> = {
-  command: "collect",
+/** Writes a file that must not exist yet, with `mode`. */
+function writeNewFile(path: string, text: string, mode: number): void {
+  let fd: number;
+  try {
+    fd = openSync(path, "wx", mode);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new ConfigError(
+      code === "EEXIST"
+        ? `${path} exists already: keygen does not overwrite keys (a new key means redistributing the public key)`
+        : `cannot create ${path} (${code ?? (error as Error).message})`,
+      "E_KEYGEN",
+    );
+  }
+  try {
+    writeSync(fd, text);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** `proxkit collect keygen`: a receipt key pair (or a fleet secret) for the collector and its checkpoints. */
+export function runKeygen(args: { out: string; type?: string }): string[] {
+  const type = args.type ?? "ed25519";
+  if (type !== "ed25519" && type !== "hmac")
+    throw new ConfigError(`--type must be ed25519 or hmac, got "${type}"`, "E_KEYGEN");
+  const folder = dirname(resolve(args.out));
+  if (!existsSync(folder))
+    throw new ConfigError(`--out ${args.out}: the folder ${folder} does not exist`, "E_KEYGEN");
+  if (type === "hmac") {
+    const path = `${args.out}.secret`;
+    writeNewFile(path, `${generateFleetSecret()}\n`, 0o600);
+    return [
+      `wrote the fleet secret ${path} (mode 0600): give it to the collector and to every checkpoint as --receipt-key; anyone holding it can forge receipts for any checkpoint`,
+    ];
+  }
+  const pair = generateReceiptKeyPair();
+  const keyPath = `${args.out}.key`;
+  const pubPath = `${args.out}.pub`;
+  if (existsSync(pubPath))
+    throw new ConfigError(`${pubPath} exists already: keygen does not overwrite keys`, "E_KEYGEN");
+  writeNewFile(keyPath, pair.privatePem, 0o600);
+  writeNewFile(pubPath, pair.publicPem, 0o644);
+  return [
+    `wrote the collector's private key ${keyPath} (mode 0600): proxkit collect --receipt-key ${keyPath}`,
+    `wrote the public key ${pubPath}: copy it to every checkpoint, proxkit checkpoint --receipt-key ${pubPath}`,
+  ];
+}
+
+const collectRun: CommandModule<object, CollectArgs> = {
+  command: "$0",
   describe: "Collect the checkpoints' exposure windows from an MQTT broker into SQLite, each once",
   builder: (yargs: Argv) =>
     yargs
@@ -85,7 +151,7 @@ export const collectCommand: CommandModule<object, CollectArgs> = {
         type: "string",
         demandOption: true,
         describe:
-          "The broker: mqtt://host:1883 (or mqtts://, ws://, wss://; mqtt://user:password@host for a broker with passwords)",
+          "The broker: mqtt://host:1883, or mqtts://host:8883 with --ca (also ws://, wss://). Log in with --mqtt-username and --mqtt-password-file, not user:password@ in the URL",
       })
       .option("db", {
         type: "string",
@@ -108,15 +174,19 @@ export const collectCommand: CommandModule<object, CollectArgs> = {
         type: "boolean",
         default: true,
         describe:
-          "Confirm each stored window to its checkpoint on proxkit/<site>/<checkpoint>/receipts; checkpoints delete a window from their outbox only then (--no-receipts for a second, read-only collector)",
+          "With --receipt-key: confirm each stored window to its checkpoint with a signed receipt on proxkit/<site>/<checkpoint>/receipts; checkpoints with the matching key delete a window from their outbox only then (--no-receipts for a second, read-only collector)",
       })
-      .example("$0 collect --mqtt mqtt://localhost:1883 --db fleet.sqlite", "Collect every site")
+      .options(mqttSecurityOptions("collect"))
+      .example(
+        "$0 collect --mqtt mqtts://broker.lan:8883 --ca ca.crt --mqtt-username collector --mqtt-password-file collector.password --receipt-key collector.key --db fleet.sqlite",
+        "Collect every site over TLS, signing receipts (docs/fleet.md)",
+      )
       .example(
         "$0 collect --mqtt mqtt://broker.lan --db venue-a.sqlite --topic 'proxkit/venue-a/+/windows'",
         "One site only",
       )
       .epilogue(
-        "Runs until Ctrl-C or SIGTERM. Each window is committed to the database before the broker is told it arrived (QoS 1) and before its checkpoint gets the receipt that lets it delete the window; a window received twice is stored once. So restarts or crashes of the collector, the broker or a checkpoint lose and duplicate nothing. Query with sqlite3: SELECT site, checkpoint, count(*) FROM collected_windows GROUP BY 1, 2;",
+        "Runs until Ctrl-C or SIGTERM. Each window is committed to the database before the broker is told it arrived (QoS 1) and, with --receipt-key, before its checkpoint gets the signed receipt that lets it delete the window; a window received twice is stored once. So restarts or crashes of the collector, the broker or a checkpoint lose and duplicate nothing. Without --receipt-key no receipts are sent (unsigned receipts would let anyone on the broker empty a checkpoint's outbox) and checkpoints delete at the broker's PUBACK. Query with sqlite3: SELECT site, checkpoint, count(*) FROM collected_windows GROUP BY 1, 2;",
       ) as unknown as Argv<CollectArgs>,
   handler: async (args) => {
     await runCollect({
@@ -125,6 +195,47 @@ export const collectCommand: CommandModule<object, CollectArgs> = {
       topic: args.topic,
       clientId: args["client-id"],
       receipts: args.receipts,
+      "mqtt-username": args["mqtt-username"],
+      "mqtt-password-file": args["mqtt-password-file"],
+      ca: args.ca,
+      cert: args.cert,
+      key: args.key,
+      "receipt-key": args["receipt-key"],
     });
   },
+};
+
+const keygenCommand: CommandModule<object, { out: string; type?: string }> = {
+  command: "keygen",
+  describe:
+    "Make the receipt key: an Ed25519 pair (PREFIX.key for the collector, PREFIX.pub for checkpoints) or a fleet secret",
+  builder: (yargs: Argv) =>
+    yargs
+      .option("out", {
+        type: "string",
+        demandOption: true,
+        describe:
+          "Prefix of the files written: PREFIX.key (mode 0600) and PREFIX.pub, or PREFIX.secret with --type hmac; never overwritten",
+      })
+      .option("type", {
+        type: "string",
+        describe:
+          "ed25519 (checkpoints hold only the public key) or hmac (one shared fleet secret) [default: ed25519]",
+      })
+      .example("$0 collect keygen --out /etc/proxkit/collector", "collector.key and collector.pub")
+      .epilogue(
+        "The same with OpenSSL: openssl genpkey -algorithm ed25519 -out collector.key && openssl pkey -in collector.key -pubout -out collector.pub; a fleet secret: openssl rand -base64 32 > fleet.secret",
+      ) as unknown as Argv<{ out: string; type?: string }>,
+  handler: (args) => {
+    for (const line of runKeygen(args)) process.stderr.write(`proxkit collect keygen: ${line}\n`);
+  },
+};
+
+export const collectCommand: CommandModule = {
+  command: "collect",
+  describe:
+    "Collect the checkpoints' exposure windows from an MQTT broker into SQLite, each once; keygen",
+  builder: (yargs: Argv) =>
+    yargs.command(collectRun as CommandModule).command(keygenCommand as CommandModule),
+  handler: () => {},
 };
