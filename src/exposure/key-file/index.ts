@@ -14,6 +14,7 @@ export {
   encodeExportSig,
   type KeyFile,
   MAX_BATCH_SIZE,
+  MAX_SIGNATURE_INFOS,
   REPORT_TYPES,
   type SignatureInfo,
   type TekSignature,

@@ -4,6 +4,8 @@
  * Pure: bytes in, bytes out. Source: PROTOCOLS.md §3; Google, "Exposure Key File Format and
  * Verification" (https://developers.google.com/android/exposure-notifications/exposure-key-file-format).
  */
+
+import protobuf from "protobufjs";
 import { KeyFileError } from "../../core/errors.js";
 import { toHex } from "../../core/hex.js";
 import { GAEN_KEY_BYTES, GAEN_ROLLING_PERIOD } from "../../protocols/gaen.js";
@@ -86,16 +88,6 @@ interface RawKey {
   reportType?: number;
   daysSinceOnsetOfSymptoms?: number;
 }
-interface RawExport {
-  startTimestamp?: string;
-  endTimestamp?: string;
-  region?: string;
-  batchNum?: number;
-  batchSize?: number;
-  signatureInfos: RawSignatureInfo[];
-  keys: RawKey[];
-  revisedKeys: RawKey[];
-}
 interface RawSignature {
   signatureInfo?: RawSignatureInfo;
   batchNum?: number;
@@ -163,7 +155,7 @@ function invalid(what: string, message: string): never {
 }
 
 /** Throws a `KeyFileError` naming the field (and key index) of the first rule `file` breaks. */
-function checkKeyFile(file: KeyFile, what: string): void {
+function checkKeyFile(file: KeyFile, what: string, check = { keys: true }): void {
   for (const field of ["startTimestampS", "endTimestampS"] as const) {
     const value = file[field];
     if (!Number.isSafeInteger(value) || value < 0) {
@@ -178,6 +170,7 @@ function checkKeyFile(file: KeyFile, what: string): void {
   if (!Number.isInteger(batchNum) || batchNum < 1 || batchNum > batchSize) {
     invalid(what, `batch_num ${batchNum} is outside 1..batch_size (${batchSize})`);
   }
+  if (!check.keys) return;
   for (const [field, keys] of [
     ["keys", file.keys],
     ["revised_keys", file.revisedKeys],
@@ -205,21 +198,6 @@ function signatureInfoFromRaw(raw: RawSignatureInfo | undefined): SignatureInfo 
   return info;
 }
 
-function keyFromRaw(raw: RawKey): DiagnosisKey {
-  const key = {
-    // Copied: protobufjs returns views into the input buffer.
-    keyData: raw.keyData === undefined ? undefined : new Uint8Array(raw.keyData),
-    rollingStartIntervalNumber: raw.rollingStartIntervalNumber,
-    rollingPeriod: raw.rollingPeriod ?? GAEN_ROLLING_PERIOD,
-  } as DiagnosisKey;
-  if (raw.transmissionRiskLevel !== undefined)
-    key.transmissionRiskLevel = raw.transmissionRiskLevel;
-  if (raw.reportType !== undefined) key.reportType = raw.reportType;
-  if (raw.daysSinceOnsetOfSymptoms !== undefined)
-    key.daysSinceOnsetOfSymptoms = raw.daysSinceOnsetOfSymptoms;
-  return key;
-}
-
 function rawFromKey(key: DiagnosisKey): RawKey {
   return {
     keyData: key.keyData,
@@ -237,10 +215,58 @@ function describeHeader(bytes: Uint8Array): string {
   return printable ? JSON.stringify(String.fromCharCode(...bytes)) : `hex ${toHex(bytes)}`;
 }
 
+/** Most `signature_infos` an export.bin may announce: real files carry one or two. */
+export const MAX_SIGNATURE_INFOS = 1000;
+/** Keys whose data share one copied block (16 bytes each): one buffer per block, not per key. */
+const KEY_DATA_BLOCK_KEYS = 4096;
+
+/**
+ * Copies key data out of the input into shared blocks, so decoded keys do not keep the input
+ * alive and a million keys cost a million small views rather than a million buffers.
+ */
+class KeyDataCopier {
+  private block = new Uint8Array(0);
+  private used = 0;
+
+  copy(bytes: Uint8Array): Uint8Array {
+    if (bytes.length !== GAEN_KEY_BYTES) return new Uint8Array(bytes);
+    if (this.used + bytes.length > this.block.length) {
+      this.block = new Uint8Array(KEY_DATA_BLOCK_KEYS * GAEN_KEY_BYTES);
+      this.used = 0;
+    }
+    const view = this.block.subarray(this.used, this.used + bytes.length);
+    view.set(bytes);
+    this.used += bytes.length;
+    return view;
+  }
+}
+
+/** A decoded `TemporaryExposureKey` message as a `DiagnosisKey`; unset fields stay absent. */
+function keyFromMessage(message: protobuf.Message, copier: KeyDataCopier): DiagnosisKey {
+  const raw = message as unknown as RawKey;
+  const has = (field: keyof RawKey) => Object.hasOwn(message, field);
+  const key = {
+    keyData: has("keyData") ? copier.copy(raw.keyData as Uint8Array) : undefined,
+    rollingStartIntervalNumber: has("rollingStartIntervalNumber")
+      ? raw.rollingStartIntervalNumber
+      : undefined,
+    rollingPeriod: has("rollingPeriod") ? raw.rollingPeriod : GAEN_ROLLING_PERIOD,
+  } as DiagnosisKey;
+  if (has("transmissionRiskLevel")) key.transmissionRiskLevel = raw.transmissionRiskLevel;
+  if (has("reportType")) key.reportType = raw.reportType;
+  if (has("daysSinceOnsetOfSymptoms")) key.daysSinceOnsetOfSymptoms = raw.daysSinceOnsetOfSymptoms;
+  return key;
+}
+
 /**
  * Decodes and validates an export.bin. Every failure is a `KeyFileError` whose message starts
  * with `what` and names the field and key index at fault. Old files that still set the
  * reserved SignatureInfo fields 1-2 decode; those fields are dropped.
+ *
+ * The top-level fields are walked one by one with a protobufjs `Reader`, and each key is
+ * decoded and checked as it comes: a file of millions of invalid keys fails on the first, and
+ * memory stays a small multiple of the file (decoding it whole first cost ~25 times its size).
+ * The header fields (timestamps, batch) are checked once the whole message has been read.
  */
 export function decodeExportBin(bytes: Uint8Array, what = "export.bin"): KeyFile {
   const headerLength = HEADER_BYTES.length;
@@ -257,11 +283,61 @@ export function decodeExportBin(bytes: Uint8Array, what = "export.bin"): KeyFile
       "E_KEY_FILE_HEADER",
     );
   }
-  const type = exportProto.TemporaryExposureKeyExport;
-  let raw: RawExport;
+  let startTimestamp: string | undefined;
+  let endTimestamp: string | undefined;
+  let region: string | undefined;
+  let batchNum: number | undefined;
+  let batchSize: number | undefined;
+  const signatureInfos: SignatureInfo[] = [];
+  const keys: DiagnosisKey[] = [];
+  const revisedKeys: DiagnosisKey[] = [];
+  const copier = new KeyDataCopier();
+  const keyType = exportProto.TemporaryExposureKey;
+  const infoType = exportProto.SignatureInfo;
+  const reader = protobuf.Reader.create(bytes.subarray(headerLength));
   try {
-    raw = type.toObject(type.decode(bytes.subarray(headerLength)), TO_OBJECT) as RawExport;
+    // The same fields, in the same way, as TemporaryExposureKeyExport.decode would read them.
+    while (reader.pos < reader.len) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1:
+          startTimestamp = String(reader.fixed64());
+          break;
+        case 2:
+          endTimestamp = String(reader.fixed64());
+          break;
+        case 3:
+          region = reader.string();
+          break;
+        case 4:
+          batchNum = reader.int32();
+          break;
+        case 5:
+          batchSize = reader.int32();
+          break;
+        case 6: {
+          if (signatureInfos.length === MAX_SIGNATURE_INFOS)
+            invalid(what, `it announces more than ${MAX_SIGNATURE_INFOS} signature_infos`);
+          const info = infoType.toObject(infoType.decode(reader, reader.uint32()), TO_OBJECT);
+          signatureInfos.push(signatureInfoFromRaw(info as RawSignatureInfo));
+          break;
+        }
+        case 7:
+        case 8: {
+          const into = tag >>> 3 === 7 ? keys : revisedKeys;
+          const key = keyFromMessage(keyType.decode(reader, reader.uint32()), copier);
+          const problem = diagnosisKeyProblem(key);
+          if (problem)
+            invalid(what, `${into === keys ? "keys" : "revised_keys"}[${into.length}]: ${problem}`);
+          into.push(key);
+          break;
+        }
+        default:
+          reader.skipType(tag & 7);
+      }
+    }
   } catch (error) {
+    if (error instanceof KeyFileError) throw error;
     throw new KeyFileError(
       `${what} is truncated or corrupt: its protobuf does not decode (${(error as Error).message})`,
       "E_KEY_FILE_PROTOBUF",
@@ -269,16 +345,16 @@ export function decodeExportBin(bytes: Uint8Array, what = "export.bin"): KeyFile
     );
   }
   const file: KeyFile = {
-    startTimestampS: timestampS(raw.startTimestamp, "start_timestamp", what),
-    endTimestampS: timestampS(raw.endTimestamp, "end_timestamp", what),
-    region: raw.region ?? "",
-    batchNum: raw.batchNum ?? 0,
-    batchSize: raw.batchSize ?? 0,
-    signatureInfos: raw.signatureInfos.map(signatureInfoFromRaw),
-    keys: raw.keys.map(keyFromRaw),
-    revisedKeys: raw.revisedKeys.map(keyFromRaw),
+    startTimestampS: timestampS(startTimestamp, "start_timestamp", what),
+    endTimestampS: timestampS(endTimestamp, "end_timestamp", what),
+    region: region ?? "",
+    batchNum: batchNum ?? 0,
+    batchSize: batchSize ?? 0,
+    signatureInfos,
+    keys,
+    revisedKeys,
   };
-  checkKeyFile(file, what);
+  checkKeyFile(file, what, { keys: false });
   return file;
 }
 

@@ -12,6 +12,7 @@ import {
   encodeExportSig,
   exportProto,
   type KeyFile,
+  MAX_SIGNATURE_INFOS,
   type TekSignature,
 } from "../../../src/exposure/key-file/index.js";
 import { readKeyFile } from "../../../src/io/key-file-archive.js";
@@ -270,6 +271,47 @@ describe("export.bin", () => {
       () => encodeExportBin(validFile({ keys: [{ ...key, transmissionRiskLevel: 2 ** 31 }] })),
       /transmission_risk_level/,
     );
+  });
+
+  it("fails on the first invalid key of a huge file, as it streams (issue 11, item 5)", () => {
+    // 3 valid keys, then 200,000 whose key_data is 15 bytes: 19 bytes each on the wire, as in
+    // the 59 MB export.bin of 3.1 M such keys that used to cost 1.5 GB before failing.
+    const head = exportProto.TemporaryExposureKeyExport.encode(
+      rawFile({ keys: [rawKey(), rawKey(), rawKey()] }),
+    ).finish();
+    const bad = protobuf.Writer.create()
+      .uint32((7 << 3) | 2)
+      .fork()
+      .uint32((1 << 3) | 2)
+      .bytes(new Uint8Array(15).fill(9))
+      .ldelim()
+      .finish();
+    const count = 200_000;
+    const bin = new Uint8Array(HEADER.length + head.length + bad.length * count);
+    bin.set(HEADER);
+    bin.set(head, HEADER.length);
+    for (let i = 0, at = HEADER.length + head.length; i < count; i++, at += bad.length)
+      bin.set(bad, at);
+    expectKeyFileError(
+      () => decodeExportBin(bin, "big.bin"),
+      /^big\.bin: keys\[3\]: key_data is 15 bytes, must be 16$/,
+      "E_KEY_FILE_INVALID",
+    );
+    // What follows the first invalid key is never decoded: a corrupt tail changes nothing.
+    const tail = bin.slice(0, HEADER.length + head.length + bad.length * 2 + 3);
+    tail.fill(0xff, tail.length - bad.length);
+    expectKeyFileError(() => decodeExportBin(tail), /keys\[3\]: key_data is 15 bytes/);
+  });
+
+  it("refuses more signature_infos than MAX_SIGNATURE_INFOS (2 bytes each on the wire)", () => {
+    const infos = Array.from({ length: MAX_SIGNATURE_INFOS + 1 }, () => ({}));
+    expectKeyFileError(
+      () => decodeExportBin(rawExportBin(rawFile({ signatureInfos: infos }))),
+      /more than 1000 signature_infos/,
+      "E_KEY_FILE_INVALID",
+    );
+    const most = decodeExportBin(rawExportBin(rawFile({ signatureInfos: infos.slice(1) })));
+    expect(most.signatureInfos).toHaveLength(MAX_SIGNATURE_INFOS);
   });
 
   it("reads SignatureInfo fields 1-2 of old files as absent", () => {
