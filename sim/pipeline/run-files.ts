@@ -18,10 +18,11 @@
  *   it (readers that do not know these lines skip them);
  * - `summary.json`: the evaluation and the RSSI/distance sample of the report.
  */
-import { closeSync, existsSync, mkdirSync, openSync, rmSync, statSync, writeSync } from "node:fs";
+import { closeSync, existsSync, openSync, rmSync, statSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { ConfigError } from "../../src/core/errors.js";
 import { fromHex, toHex } from "../../src/core/hex.js";
+import { prepareOutputFolder } from "../../src/io/output-folder.js";
 import { readPublishedKeys } from "../../src/io/published-keys-file.js";
 import { INPUT_LIMITS, readInputFile } from "../../src/io/read-input-file.js";
 import { PROTOCOLS, type Protocol, utcDate } from "../../src/protocols/rolling-id-scheme.js";
@@ -182,11 +183,7 @@ export function writeRunFiles(
   detections: readonly PairDetection[],
   summary: unknown,
 ): void {
-  try {
-    mkdirSync(dir, { recursive: true });
-  } catch (cause) {
-    throw new ConfigError(`cannot create --out ${dir}: ${(cause as Error).message}`, "E_OUT");
-  }
+  prepareOutputFolder(dir, "--out");
   writeLines(join(dir, RUN_FILES.sightings), sightingLines(data));
   writeLines(join(dir, RUN_FILES.keys), keyLines(data));
   writeLines(join(dir, RUN_FILES.truth), truthLines(data));

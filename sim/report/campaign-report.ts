@@ -6,12 +6,12 @@
  * whose data the evaluation lacks (exp05 or the tram when only one dataset was evaluated) is
  * left out.
  */
-import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { CampaignEvaluation } from "../../src/campaigns/evaluate-campaigns.js";
 import type { Exp05ContactResult } from "../../src/campaigns/exp05-contacts.js";
 import type { Estimate95 } from "../../src/campaigns/unit-bootstrap.js";
 import { writeFileAtomic } from "../../src/io/atomic-write.js";
+import { prepareOutputFolder } from "../../src/io/output-folder.js";
 import {
   campaignRssiSpec,
   contactPrecisionRecallSpec,
@@ -565,7 +565,7 @@ export async function writeCampaignReport(
   evaluation: CampaignEvaluation,
 ): Promise<string> {
   const html = await renderCampaignReport(evaluation);
-  mkdirSync(dir, { recursive: true });
+  prepareOutputFolder(dir, "--report");
   const path = join(dir, "report.html");
   writeFileAtomic(path, html, { what: "report" });
   return path;

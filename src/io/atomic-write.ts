@@ -2,6 +2,11 @@
  * Writes a file so that a reader or a crash never sees half of it: the data go to a
  * temporary file beside the target, are flushed to disk, then renamed over it (or linked,
  * when an existing file must not be replaced: link() fails atomically if the path exists).
+ *
+ * `prepareFileAtomic` splits this in two for commands that must change nothing when the output
+ * cannot be written (`firmware schedule` adds keys to a key store): everything that can fail —
+ * a missing or read-only folder, a full disk, a target that is a folder or already exists — fails
+ * while preparing; `commit()` is then only the rename (or link).
  */
 import {
   closeSync,
@@ -9,6 +14,8 @@ import {
   linkSync,
   openSync,
   renameSync,
+  type Stats,
+  statSync,
   unlinkSync,
   writeSync,
 } from "node:fs";
@@ -29,14 +36,72 @@ export interface AtomicWriteOptions {
   ) => ProxkitError;
 }
 
-export function writeFileAtomic(
+/** A file written beside its target, waiting to be renamed into place. */
+export interface PreparedFile {
+  /** Moves the file into place; throws like `writeFileAtomic` if that fails. */
+  commit(): void;
+  /** Removes the temporary file; the target is untouched. */
+  abort(): void;
+}
+
+function statOrUndefined(path: string): Stats | undefined {
+  try {
+    return statSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+function writeFailure(path: string, error: unknown, options: AtomicWriteOptions): ProxkitError {
+  if (error instanceof ProxkitError) return error;
+  const what = options.what ?? "file";
+  const InputError = options.inputError ?? ConfigError;
+  const folder = dirname(path);
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === "ENOENT" || code === "ENOTDIR") {
+    // /proc and the like exist but refuse new files with ENOENT.
+    return statOrUndefined(folder)?.isDirectory()
+      ? new InputError(`cannot create ${path}: folder ${folder} does not take new files`, "E_PATH")
+      : new InputError(`cannot create ${path}: folder ${folder} does not exist`, "E_PATH");
+  }
+  if (code === "EACCES" || code === "EPERM" || code === "EROFS") {
+    return new InputError(`cannot create ${path}: no permission to write in ${folder}`, "E_PATH");
+  }
+  if (code === "EISDIR") return new InputError(`cannot create ${path}: it is a folder`, "E_PATH");
+  if (code === "EEXIST" && options.overwrite === false)
+    return new InputError(`${path} already exists; refusing to overwrite a ${what}`, "E_EXISTS");
+  return new StoreError(`cannot write ${what} ${path}: ${(error as Error).message}`, "E_WRITE");
+}
+
+/**
+ * Writes `data` to a temporary file beside `path`, flushed to disk, after checking that `path`
+ * is not a folder (nor an existing file, unless `overwrite`). Nothing is at `path` until
+ * `commit()`.
+ */
+export function prepareFileAtomic(
   path: string,
   data: string | Uint8Array,
   options: AtomicWriteOptions = {},
-): void {
+): PreparedFile {
   const what = options.what ?? "file";
   const InputError = options.inputError ?? ConfigError;
+  const overwrite = options.overwrite ?? true;
+  const existing = statOrUndefined(path);
+  if (existing?.isDirectory())
+    throw new InputError(`cannot create ${path}: it is a folder`, "E_PATH");
+  // Renaming over /dev/zero or a FIFO would replace it (as root, even in /dev).
+  if (existing && !existing.isFile())
+    throw new InputError(`cannot replace ${path}: it is not a regular file`, "E_PATH");
+  if (existing && !overwrite)
+    throw new InputError(`${path} already exists; refusing to overwrite a ${what}`, "E_EXISTS");
   const temp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+  const removeTemp = () => {
+    try {
+      unlinkSync(temp);
+    } catch {
+      // already renamed, or never created
+    }
+  };
   let fd: number | undefined;
   try {
     fd = openSync(temp, "wx", options.mode ?? 0o644);
@@ -44,44 +109,33 @@ export function writeFileAtomic(
     fsyncSync(fd);
     closeSync(fd);
     fd = undefined;
-    if (options.overwrite ?? true) {
-      renameSync(temp, path);
-    } else {
-      try {
-        linkSync(temp, path);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === "EEXIST") {
-          throw new InputError(
-            `${path} already exists; refusing to overwrite a ${what}`,
-            "E_EXISTS",
-          );
-        }
-        throw error;
-      }
-      unlinkSync(temp);
-    }
   } catch (error) {
     if (fd !== undefined) closeSync(fd);
-    try {
-      unlinkSync(temp);
-    } catch {
-      // already renamed, or never created
-    }
-    if (error instanceof ProxkitError) throw error;
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === "ENOENT" || code === "ENOTDIR") {
-      throw new InputError(
-        `cannot create ${path}: folder ${dirname(path)} does not exist`,
-        "E_PATH",
-      );
-    }
-    if (code === "EACCES" || code === "EPERM" || code === "EROFS") {
-      throw new InputError(
-        `cannot create ${path}: no permission to write in ${dirname(path)}`,
-        "E_PATH",
-      );
-    }
-    if (code === "EISDIR") throw new InputError(`cannot create ${path}: it is a folder`, "E_PATH");
-    throw new StoreError(`cannot write ${what} ${path}: ${(error as Error).message}`, "E_WRITE");
+    removeTemp();
+    throw writeFailure(path, error, options);
   }
+  return {
+    commit() {
+      try {
+        if (overwrite) {
+          renameSync(temp, path);
+        } else {
+          linkSync(temp, path);
+          unlinkSync(temp);
+        }
+      } catch (error) {
+        removeTemp();
+        throw writeFailure(path, error, options);
+      }
+    },
+    abort: removeTemp,
+  };
+}
+
+export function writeFileAtomic(
+  path: string,
+  data: string | Uint8Array,
+  options: AtomicWriteOptions = {},
+): void {
+  prepareFileAtomic(path, data, options).commit();
 }

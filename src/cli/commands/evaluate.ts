@@ -7,6 +7,7 @@ import { DATASET_NAMES, evaluateCampaigns } from "../../campaigns/evaluate-campa
 import { ConfigError } from "../../core/errors.js";
 import { dublinTramSummary, evaluateDublinTram } from "../../exposure/evaluate-dublin-tram.js";
 import { PRESET_NAMES, presetFor } from "../../exposure/risk-preset.js";
+import { prepareOutputFolder } from "../../io/output-folder.js";
 import { evaluateHeraldEdison } from "../../signal/evaluate-herald-edison.js";
 import { writeCampaignTables } from "../campaign-tables.js";
 import { defaultDataRoot } from "../device-models.js";
@@ -193,6 +194,8 @@ async function evaluateAcrossCampaigns(dataset: string, args: EvaluateArgs): Pro
     args.resamples === undefined
       ? undefined
       : parseInteger(args.resamples, "--resamples", 20, 100_000);
+  // Before the evaluation (minutes long): a folder that cannot be made or written fails now.
+  if (args.report !== undefined) prepareOutputFolder(args.report, "--report");
   const bar = progressBar(`evaluate ${dataset}`);
   let evaluation: ReturnType<typeof evaluateCampaigns>;
   try {

@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import type { Argv, CommandModule } from "yargs";
 import { ConfigError } from "../../core/errors.js";
 import { cryptoRandom } from "../../core/random.js";
-import { writeFileAtomic } from "../../io/atomic-write.js";
+import { prepareFileAtomic } from "../../io/atomic-write.js";
 import type { Protocol } from "../../protocols/rolling-id-scheme.js";
 import {
   buildSchedule,
@@ -99,22 +99,32 @@ const scheduleCommand: CommandModule<object, ScheduleArgs> = {
       throw new ConfigError(`unknown format "${args.format}": use c or json`, "E_FORMAT");
     const store = loadProtocolKeyStore(args["key-store"], args.protocol);
     const result = buildSchedule({ store, fromMs, days, random: cryptoRandom, txPowerDbm });
-    // Check --out before the key store changes.
-    if (args.out !== undefined && !args.force && existsSync(args.out))
-      throw new ConfigError(`${args.out} already exists (use --force to replace it)`, "E_EXISTS");
-    saveAddedKeys(args["key-store"], result);
-    process.stderr.write(`proxkit: ${keyMaterialWarning(args.protocol as Protocol)}\n`);
     const text =
       args.format === "c"
         ? scheduleToC(result.schedule)
         : `${JSON.stringify(scheduleToJson(result.schedule), null, 2)}\n`;
+    // --out is written (beside itself) before the key store changes: a path that cannot be
+    // written fails here, and the key store stays byte for byte as it was.
+    if (args.out !== undefined && !args.force && existsSync(args.out))
+      throw new ConfigError(`${args.out} already exists (use --force to replace it)`, "E_EXISTS");
+    const prepared =
+      args.out === undefined
+        ? undefined
+        : prepareFileAtomic(args.out, text, {
+            mode: 0o600,
+            overwrite: args.force ?? false,
+            what: "schedule",
+          });
+    try {
+      saveAddedKeys(args["key-store"], result);
+    } catch (error) {
+      prepared?.abort();
+      throw error;
+    }
+    // Keys first, then the schedule: a schedule whose keys the store lacks must never be flashed.
+    prepared?.commit();
+    process.stderr.write(`proxkit: ${keyMaterialWarning(args.protocol as Protocol)}\n`);
     if (args.out === undefined) process.stdout.write(text);
-    else
-      writeFileAtomic(args.out, text, {
-        mode: 0o600,
-        overwrite: args.force ?? false,
-        what: "schedule",
-      });
     process.stderr.write(
       `${result.schedule.entries.length} rotations from ${new Date(result.schedule.fromMs).toISOString()} to ${new Date(result.schedule.toMs).toISOString()}\n`,
     );

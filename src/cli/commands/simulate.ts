@@ -23,6 +23,7 @@ import {
 } from "../../../sim/world/scenario.js";
 import { ConfigError } from "../../core/errors.js";
 import { PRESET_NAMES, presetFor } from "../../exposure/risk-preset.js";
+import { prepareOutputFolder } from "../../io/output-folder.js";
 import { writeJson, writeRows } from "../output.js";
 import { parseInteger } from "../parse.js";
 
@@ -342,6 +343,8 @@ export const simulateCommand: CommandModule<object, SimulateArgs> = {
       args.out ??
         (args["default-job"] ? join("runs", "default") : join("runs", `${jobs[0].name}-s${seed}`)),
     );
+    // Before any work: a folder that cannot be made or written fails now, in one line.
+    prepareOutputFolder(outDir, "--out");
     const results: { result: PipelineResult; dir: string }[] = [];
     for (const scenario of jobs) {
       const dir = args["default-job"] ? join(outDir, scenario.name) : outDir;
