@@ -36,6 +36,20 @@ function report(error: unknown, verbose: boolean): number {
   return isBadInput ? EXIT_BAD_INPUT : EXIT_FAILURE;
 }
 
+/**
+ * yargs names an unknown `--foo-bar` twice, as "foo-bar, fooBar": the camel-case copy goes.
+ */
+function withoutCamelCase(message: string): string {
+  const match = /^(Unknown arguments?): (.*)$/.exec(message);
+  if (!match) return message;
+  const names = match[2].split(", ");
+  const camel = (name: string) => name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+  const kept = names.filter(
+    (name) => !names.some((other) => other !== name && camel(other) === name),
+  );
+  return `${kept.length === 1 ? "Unknown argument" : "Unknown arguments"}: ${kept.join(", ")}`;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const verbose = argv.includes("--verbose");
   const parser = yargs(argv)
@@ -75,7 +89,11 @@ export async function main(argv: string[]): Promise<number> {
     .fail((message, error) => {
       // Throwing stops yargs before any handler runs; main() reports it as bad input.
       throw (
-        error ?? new ConfigError(`${message.replace(/\s*\n\s*/g, " ")} (see --help)`, "E_USAGE")
+        error ??
+        new ConfigError(
+          `${withoutCamelCase(message.replace(/\s*\n\s*/g, " "))} (see --help)`,
+          "E_USAGE",
+        )
       );
     })
     .exitProcess(false);

@@ -53,6 +53,21 @@ function givenWithoutValue(rawArgs: readonly string[], names: readonly string[])
 }
 
 /**
+ * How many times one of `names` is given in the raw arguments (`--name x`, `--name=x`, `-n x`).
+ * yargs' own array does not tell: a number option given twice with the same value comes out as
+ * one number (their sum).
+ */
+function timesGiven(rawArgs: readonly string[], names: readonly string[]): number {
+  const flags = names.map(flag);
+  let count = 0;
+  for (const token of rawArgs) {
+    if (token === "--") break;
+    if (flags.some((f) => token === f || token.startsWith(`${f}=`))) count++;
+  }
+  return count;
+}
+
+/**
  * Throws a ConfigError for the first option of `argv` whose value is not what its declaration
  * allows: given more than once (unless declared `array: true`), given without a value, or
  * (number options) not a number.
@@ -78,9 +93,12 @@ export function checkOptionValues(
     const what = flag(name);
     if (Object.hasOwn(options.default ?? {}, name) && givenWithoutValue(rawArgs, allNames))
       throw new ConfigError(`${what} needs a value`, "E_OPTION_VALUE");
-    if (Array.isArray(value) && !arrays.has(name)) {
+    if (!arrays.has(name) && (Array.isArray(value) || timesGiven(rawArgs, allNames) > 1)) {
       throw new ConfigError(`${what} was given more than once; give it once`, "E_OPTION_REPEATED");
     }
+    // yargs reads an empty number as 0.
+    if (isNumber && rawValue(rawArgs, allNames)?.trim() === "")
+      throw new ConfigError(`${what} needs a value`, "E_OPTION_VALUE");
     const values: unknown[] = Array.isArray(value) ? value : [value];
     if (values.length === 0) throw new ConfigError(`${what} needs a value`, "E_OPTION_VALUE");
     for (const item of values) {

@@ -109,6 +109,27 @@ const cases: [string, string[], RegExp][] = [
     ["advertise", "-p", "gaen", "-k", "k.json", "--radio", "sim", "--duration", huge],
     /--duration must be at most 10 years/,
   ],
+  // The CLI fuzz test (cli-fuzz.test.ts) found these accepted.
+  [
+    "a number option twice with the same value (yargs sums them)",
+    ["match", "--keys", "k", "--sightings", "s", "--rx-correction", "1", "--rx-correction", "1"],
+    /--rx-correction was given more than once/,
+  ],
+  [
+    "an empty number option (yargs reads it as 0)",
+    ["simulate", "--scenario", "tram", "--index-share", ""],
+    /--index-share needs a value/,
+  ],
+  [
+    "match --rx-correction out of range",
+    ["match", "--keys", "k", "--sightings", "s", "--rx-correction", "1e308"],
+    /--rx-correction must be -100\.\.100 dB, got 1e\+308/,
+  ],
+  [
+    "an unknown --foo-bar is named once (yargs adds fooBar)",
+    ["ids", "-p", "gaen", "-k", "00".repeat(16), "--foo-bar", "1"],
+    /Unknown argument: foo-bar \(see --help\)\n/,
+  ],
   [
     "an impossible date in an ISO option",
     ["ids", "-p", "gaen", "-k", "00".repeat(16), "--start", "2021-02-29"],

@@ -21,6 +21,12 @@ import { writeJson, writeRows } from "../output.js";
 import { parseDurationMs, parseInteger, parseIsoTimeMs } from "../parse.js";
 
 const RADIOS = ["hci", "sim", "replay"] as const;
+/** Options that only one radio reads. */
+const RADIO_OPTIONS: Record<(typeof RADIOS)[number], readonly string[]> = {
+  hci: ["hci"],
+  sim: ["scenario", "seed", "agents", "start"],
+  replay: ["capture", "speed"],
+};
 /** SIGTERM must end the process within 2 s; this leaves room for the last flush. */
 const TERM_DEADLINE_MS = 1_800;
 /** How long a finished simulated run waits for the MQTT outbox to drain. */
@@ -117,6 +123,19 @@ export async function runCheckpoint(args: RunArgs): Promise<void> {
     throw new ConfigError(
       `unknown radio "${args.radio}": use one of ${RADIOS.join(", ")}`,
       "E_RADIO",
+    );
+  // An option of another radio is a mistake, not something to ignore silently.
+  for (const [radio, options] of Object.entries(RADIO_OPTIONS))
+    for (const option of options)
+      if (args[option as keyof RunArgs] !== undefined && args.radio !== radio)
+        throw new ConfigError(`--${option} is for --radio ${radio}, not ${args.radio}`, "E_USAGE");
+  if (args.hci !== undefined) parseInteger(args.hci, "--hci", 0, 63);
+  if (args.seed !== undefined) parseInteger(args.seed, "--seed", 0, 2 ** 31 - 1);
+  if (args.agents !== undefined) parseInteger(args.agents, "--agents", 1, 1_000_000);
+  if (args.speed !== undefined && !(args.speed >= 0 && args.speed <= 1_000_000))
+    throw new ConfigError(
+      `--speed must be 0 (as fast as possible) or a factor up to 1000000, got ${args.speed}`,
+      "E_RANGE",
     );
   const config: CheckpointConfig = args.config ? loadCheckpointConfig(args.config) : {};
   const virtual = (args.clock ?? (args.radio === "sim" ? "virtual" : "real")) === "virtual";

@@ -9,6 +9,9 @@ import { CALIBRATION_OPTION_HELP, resolveDeviceModels } from "../device-models.j
 import { writeJson } from "../output.js";
 import { maxMegabytes } from "../parse.js";
 
+/** Largest --rx-correction: the GAEN calibration table's corrections are -37..14 dB. */
+const MAX_RX_CORRECTION_DB = 100;
+
 interface MatchArgs {
   keys: string[];
   sightings: string;
@@ -87,6 +90,12 @@ export const matchCommand: CommandModule<object, MatchArgs> = {
       args["scan-period"] === undefined
         ? undefined
         : parseScanPeriodS(args["scan-period"], "--scan-period");
+    const correction = args["rx-correction"];
+    if (correction !== undefined && !(Math.abs(correction) <= MAX_RX_CORRECTION_DB))
+      throw new ConfigError(
+        `--rx-correction must be -${MAX_RX_CORRECTION_DB}..${MAX_RX_CORRECTION_DB} dB, got ${correction}`,
+        "E_RANGE",
+      );
     if (args["rx-model"] !== undefined && args["rx-correction"] !== undefined)
       throw new ConfigError(
         "give --rx-model or --rx-correction, not both: the model's correction comes from the calibration table",
