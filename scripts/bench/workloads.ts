@@ -16,12 +16,12 @@ import { encodeBluezoneAdvertisement } from "../../src/ble/bluezone-advertisemen
 import { classifyAdvertisement } from "../../src/ble/classify-advertisement.js";
 import { encodeDp3tAdvertisement } from "../../src/ble/dp3t-advertisement.js";
 import { encodeGaenAdvertisement } from "../../src/ble/gaen-advertisement.js";
-import { defaultDataRoot } from "../../src/cli/device-models.js";
 import { IdTable } from "../../src/core/id-table.js";
 import { SeededRandom } from "../../src/core/random.js";
 import { CONTINUOUS_SCAN_PERIOD_MS } from "../../src/exposure/exposure-window-builder.js";
 import { GaenMatcher, newMatchCounts, type PublishedKey } from "../../src/exposure/gaen-matcher.js";
 import { SightingIngest } from "../../src/exposure/sighting-ingest.js";
+import { defaultDataRoot } from "../../src/io/data-root.js";
 import { deriveBluezoneIds } from "../../src/protocols/bluezone.js";
 import { deriveEphIds } from "../../src/protocols/dp3t.js";
 import {

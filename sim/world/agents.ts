@@ -17,6 +17,7 @@ export const MobilityKind = {
   queue: 3,
   boarding: 4,
   group: 5,
+  trajectory: 6,
 } as const;
 export type MobilityKind = (typeof MobilityKind)[keyof typeof MobilityKind];
 

@@ -16,7 +16,8 @@
  *   "schedule": {"stops": [{"atS", "dwellS"}...]},
  *   "protocolMix": {"gaen": 0.8, "bluezone": 0.2},
  *   "scanning": "gaen" | "bluezone" | "continuous",
- *   "propagation": {"shadowingSigmaDb": 6, ...}   // optional numeric overrides
+ *   "propagation": {"shadowingSigmaDb": 6, ...},  // optional numeric overrides
+ *   "tracks": {"file": "crowd.csv", "maxGapS"?: 10}  // recorded tracks for "trajectory" groups
  * }
  *
  * Mobility kinds: "stationary" {at: point name | {xM, yM}}; "seated" {jitterM?, jitterTauS?}
@@ -24,13 +25,28 @@
  * max], pauseS?: [min, max], spots?: ["seats" | point name...], spotRadiusM?}; "queue" {head,
  * towardTail, spacingM?, serviceS?, arrivalsPerMinute?, initialLength?, speedMps?, exit?};
  * "boarding" {speedMps?, jitterM?} (uses seats, doors and schedule.stops); "group" {groupSize?,
- * spreadM?, speedMps?, pauseS?, area?}.
+ * spreadM?, speedMps?, pauseS?, area?}; "trajectory" {track: id} or {tracks: [id...]} (one agent
+ * per track id of the scenario's `tracks` file, replayed exactly: see `tracks.ts` for the file
+ * format and what happens outside a track; such groups are always `fixed`, their `count` may be
+ * left out and must otherwise equal the number of tracks).
+ *
+ * A group may name the phone model its people carry, `"device": "Samsung SM-G973F"` (a model of
+ * `src/signal/device-offsets.json`; see `devices.ts`); without it, phones are the nominal device.
+ * `tracks.file` is relative to the scenario file's folder (the working folder for JSON text);
+ * `tracks.maxGapS` (default: no limit) is the longest hole between samples interpolated.
+ *
+ * Built-ins `epfl-lunch`, `epfl-train`, `epfl-office`, `epfl-queue`, `epfl-party` replay the
+ * DP-3T exp05 camera tracks from `../shared/data` at run time (`epfl-scenarios.ts`).
  */
+import { dirname, resolve } from "node:path";
 import { ConfigError } from "../../src/core/errors.js";
 import { readInputFile } from "../../src/io/read-input-file.js";
+import { simulatedDevice } from "./devices.js";
+import { EPFL_SCENARIO_NAMES, epflScenarioDocument } from "./epfl-scenarios.js";
 import type { Point, Rect } from "./geometry.js";
 import type { Stop } from "./mobility/vehicle-stops.js";
 import type { PropagationParams } from "./propagation.js";
+import { readTrackFile, type TrackSet } from "./tracks.js";
 import bus from "./scenarios/bus.json" with { type: "json" };
 import checkpointQueue from "./scenarios/checkpoint-queue.json" with { type: "json" };
 import classroom from "./scenarios/classroom.json" with { type: "json" };
@@ -49,6 +65,7 @@ export const MOBILITY_KINDS = [
   "queue",
   "boarding",
   "group",
+  "trajectory",
 ] as const;
 
 export interface SeatGrid {
@@ -101,6 +118,11 @@ export type MobilitySpec =
       readonly speedMps?: Range;
       readonly pauseS?: Range;
       readonly area?: Rect;
+    }
+  | {
+      readonly kind: "trajectory";
+      /** Track ids of the scenario's `tracks`, one agent each, in order. */
+      readonly tracks: readonly string[];
     };
 
 export interface CarryMix {
@@ -116,6 +138,8 @@ export interface AgentGroupSpec {
   readonly fixed: boolean;
   readonly carry: CarryMix;
   readonly mobility: MobilitySpec;
+  /** The phone model everyone in the group carries (canonical name, see `devices.ts`). */
+  readonly device?: string;
 }
 
 export interface Scenario {
@@ -129,6 +153,8 @@ export interface Scenario {
   readonly protocolMix: Readonly<Partial<Record<ProtocolName, number>>>;
   readonly scanning: ScanningCadence;
   readonly propagation: Partial<PropagationParams>;
+  /** The recorded tracks `trajectory` groups follow. */
+  readonly tracks?: TrackSet;
 }
 
 const BUILT_INS: Readonly<Record<string, unknown>> = {
@@ -140,11 +166,25 @@ const BUILT_INS: Readonly<Record<string, unknown>> = {
   plaza,
 };
 
-/** Names of the built-in scenarios. */
-export const BUILT_IN_SCENARIOS: readonly string[] = Object.keys(BUILT_INS);
+/**
+ * Names of the built-in scenarios: the synthetic ones, then the EPFL replays (which need the
+ * exp05 data under `../shared/data` when loaded).
+ */
+export const BUILT_IN_SCENARIOS: readonly string[] = [
+  ...Object.keys(BUILT_INS),
+  ...EPFL_SCENARIO_NAMES,
+];
 
-/** A built-in scenario by name; a `ConfigError` listing the names when there is none. */
-export function builtInScenario(name: string): Scenario {
+/**
+ * A built-in scenario by name; a `ConfigError` listing the names when there is none, or (EPFL
+ * replays) when the data folder is absent. `dataRoot`: the folder holding `dp3t-epfl/`
+ * (default `../shared/data` beside the repository).
+ */
+export function builtInScenario(name: string, options: { dataRoot?: string } = {}): Scenario {
+  if (EPFL_SCENARIO_NAMES.includes(name)) {
+    const { doc, tracks } = epflScenarioDocument(name, options.dataRoot);
+    return validateScenario(doc, { tracks });
+  }
   const doc = BUILT_INS[name];
   if (doc === undefined) {
     throw new ConfigError(
@@ -162,8 +202,10 @@ export function loadScenario(jsonOrPath: string | object): Scenario {
   if (typeof jsonOrPath !== "string") return validateScenario(jsonOrPath);
   let text = jsonOrPath;
   let where = "scenario";
+  let baseDir: string | undefined;
   if (!jsonOrPath.trimStart().startsWith("{")) {
     where = jsonOrPath;
+    baseDir = dirname(resolve(jsonOrPath));
     text = readInputFile(jsonOrPath, { what: "scenario file" });
   }
   let doc: unknown;
@@ -172,7 +214,15 @@ export function loadScenario(jsonOrPath: string | object): Scenario {
   } catch (cause) {
     throw new ConfigError(`${where} is not valid JSON: ${(cause as Error).message}`);
   }
-  return validateScenario(doc);
+  return validateScenario(doc, { baseDir });
+}
+
+/** What `validateScenario` needs besides the document. */
+export interface ScenarioContext {
+  /** Folder `tracks.file` is relative to (default: the working folder). */
+  readonly baseDir?: string;
+  /** Tracks already read (the EPFL built-ins): used instead of the document's `tracks`. */
+  readonly tracks?: TrackSet;
 }
 
 type Json = Record<string, unknown>;
@@ -264,8 +314,8 @@ class Checker {
   }
 }
 
-/** Validates a parsed scenario document. */
-export function validateScenario(doc: unknown): Scenario {
+/** Validates a parsed scenario document (reading its `tracks` file, if any). */
+export function validateScenario(doc: unknown, context: ScenarioContext = {}): Scenario {
   const top = new Checker("scenario").object(doc, "scenario");
   const name = new Checker("scenario").string(top.name, "name");
   const c = new Checker(`scenario "${name}"`);
@@ -327,9 +377,31 @@ export function validateScenario(doc: unknown): Scenario {
     });
   }
 
+  let tracks = context.tracks;
+  if (tracks === undefined && top.tracks !== undefined) {
+    const t = c.object(top.tracks, "tracks");
+    const file = c.string(t.file, "tracks.file");
+    const maxGapS =
+      c.optionalNumber(t.maxGapS, "tracks.maxGapS", { min: 0 }) ?? Number.POSITIVE_INFINITY;
+    tracks = readTrackFile(resolve(context.baseDir ?? ".", file), maxGapS);
+  }
+
   const agentList = c.array(top.agents, "agents");
   if (agentList.length === 0) c.fail("agents", "must list at least one group");
-  const agents = agentList.map((v, k) => validateGroup(c, v, `agents[${k}]`, geometry, stops));
+  const agents = agentList.map((v, k) =>
+    validateGroup(c, v, `agents[${k}]`, geometry, stops, tracks),
+  );
+  const followed = new Map<string, string>();
+  agents.forEach((g, k) => {
+    if (g.mobility.kind !== "trajectory") return;
+    if (scaleWithAgents) c.fail("scaleWithAgents", "cannot be true with trajectory groups");
+    g.mobility.tracks.forEach((id, n) => {
+      const path = `agents[${k}].mobility.tracks[${n}]`;
+      const before = followed.get(id);
+      if (before !== undefined) c.fail(path, `track "${id}" is already followed by ${before}`);
+      followed.set(id, path);
+    });
+  });
 
   const mix = c.object(top.protocolMix, "protocolMix");
   const protocolMix: Partial<Record<ProtocolName, number>> = {};
@@ -366,6 +438,7 @@ export function validateScenario(doc: unknown): Scenario {
     protocolMix,
     scanning,
     propagation: propagation as Partial<PropagationParams>,
+    ...(tracks === undefined ? {} : { tracks }),
   };
 }
 
@@ -398,13 +471,33 @@ function validateGroup(
   path: string,
   geometry: ScenarioGeometry,
   stops: readonly Stop[],
+  tracks: TrackSet | undefined,
 ): AgentGroupSpec {
   const o = c.object(v, path);
   const role = c.string(o.role, `${path}.role`);
-  const count = c.number(o.count, `${path}.count`, { min: 0, integer: true });
+  const trajectory =
+    typeof o.mobility === "object" &&
+    o.mobility !== null &&
+    (o.mobility as Json).kind === "trajectory";
+  const count =
+    trajectory && o.count === undefined
+      ? -1
+      : c.number(o.count, `${path}.count`, { min: 0, integer: true });
   if (o.fixed !== undefined && typeof o.fixed !== "boolean")
     c.fail(`${path}.fixed`, "must be true or false");
-  const fixed = o.fixed === true;
+  // A recorded track is one person: never scaled by an agent-count override.
+  const fixed = o.fixed === true || trajectory;
+  let device: string | undefined;
+  if (o.device !== undefined) {
+    const model = c.string(o.device, `${path}.device`);
+    const found = simulatedDevice(model);
+    if (found === undefined)
+      c.fail(
+        `${path}.device`,
+        `"${model}" has no fitted offsets (src/signal/device-offsets.json lists the models)`,
+      );
+    device = found.name;
+  }
   let carry: CarryMix = { hand: 1 / 3, pocket: 1 / 3, bag: 1 / 3 };
   if (o.carry !== undefined) {
     const m = c.object(o.carry, `${path}.carry`);
@@ -501,8 +594,36 @@ function validateGroup(
       };
       break;
     }
+    case "trajectory": {
+      if (tracks === undefined)
+        c.fail(`${mp}.kind`, `"trajectory" needs the scenario's "tracks" (a track file)`);
+      if ((m.track === undefined) === (m.tracks === undefined))
+        c.fail(mp, 'needs either "track" (one id) or "tracks" (a list of ids)');
+      const ids =
+        m.track !== undefined
+          ? [c.string(m.track, `${mp}.track`)]
+          : c.array(m.tracks, `${mp}.tracks`).map((id, n) => c.string(id, `${mp}.tracks[${n}]`));
+      if (ids.length === 0) c.fail(`${mp}.tracks`, "must list at least one track id");
+      ids.forEach((id, n) => {
+        if (!tracks.tracks.has(id))
+          c.fail(
+            m.track !== undefined ? `${mp}.track` : `${mp}.tracks[${n}]`,
+            `names no track of ${tracks.source}: "${id}"`,
+          );
+      });
+      if (count >= 0 && count !== ids.length)
+        c.fail(`${path}.count`, `must equal the number of tracks (${ids.length}), got ${count}`);
+      return {
+        role,
+        count: ids.length,
+        fixed,
+        carry,
+        mobility: { kind, tracks: ids },
+        ...(device === undefined ? {} : { device }),
+      };
+    }
   }
-  return { role, count, fixed, carry, mobility };
+  return { role, count, fixed, carry, mobility, ...(device === undefined ? {} : { device }) };
 }
 
 /** All seat positions of the geometry, x, y pairs, in declaration order. */

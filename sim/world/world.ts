@@ -6,6 +6,7 @@
 import { ConfigError } from "../../src/core/errors.js";
 import { SeededRandom } from "../../src/core/random.js";
 import { Agents, type CarryPosition } from "./agents.js";
+import { simulatedDevice } from "./devices.js";
 import type { Point, Rect } from "./geometry.js";
 import { scaleRect } from "./geometry.js";
 import { GroundTruth, type GroundTruthOptions } from "./ground-truth.js";
@@ -15,6 +16,7 @@ import type { MobilityModel } from "./mobility/mobility-model.js";
 import { RandomWaypoint } from "./mobility/random-waypoint.js";
 import { SeatedJitter } from "./mobility/seated-jitter.js";
 import { Stationary } from "./mobility/stationary.js";
+import { Trajectory } from "./mobility/trajectory.js";
 import { VehicleStops } from "./mobility/vehicle-stops.js";
 import {
   DEFAULT_PROPAGATION,
@@ -37,7 +39,11 @@ export interface WorldOptions {
   /** Total agent count: non-fixed groups are scaled in proportion (and the geometry, if the
    * scenario says `scaleWithAgents`). */
   agents?: number;
-  /** Device indices are drawn uniformly from 0 .. deviceCount - 1. Default 1 (all 0). */
+  /**
+   * Device indices are drawn uniformly from 0 .. deviceCount - 1. Default 1 (all 0). Groups
+   * that name their `device` get that model instead (indices 1.., in order of first mention,
+   * with its offsets in the propagation model; 0 stays the nominal device).
+   */
   deviceCount?: number;
   /** Grid cell size, metres. Default 5: near the ground-truth range, where most queries are. */
   cellSizeM?: number;
@@ -147,6 +153,7 @@ export function buildWorld(scenario: Scenario, options: WorldOptions = {}): Worl
   const agents = new Agents(total);
   const deviceCount = options.deviceCount ?? 1;
   const protocolCdf = cumulative(PROTOCOL_NAMES.map((p) => scenario.protocolMix[p] ?? 0));
+  const devices = scenarioDevices(scenario);
 
   const models: MobilityModel[] = [];
   const groups: { role: string; first: number; count: number }[] = [];
@@ -161,7 +168,12 @@ export function buildWorld(scenario: Scenario, options: WorldOptions = {}): Worl
         xM: geometry.area.xM,
         yM: geometry.area.yM,
         carry: pick(carryCdf, placeRandom.float()) as CarryPosition,
-        deviceIndex: deviceCount > 1 ? placeRandom.int(deviceCount) : 0,
+        deviceIndex:
+          spec.device !== undefined
+            ? 1 + devices.indexOf(spec.device)
+            : deviceCount > 1
+              ? placeRandom.int(deviceCount)
+              : 0,
         protocolIndex: pick(protocolCdf, placeRandom.float()),
       });
     }
@@ -199,6 +211,7 @@ export function buildWorld(scenario: Scenario, options: WorldOptions = {}): Worl
   const params: PropagationParams = {
     ...DEFAULT_PROPAGATION,
     ...scenario.propagation,
+    ...deviceTables(devices),
     ...options.propagation,
   };
   const propagation = new Propagation(agents, grid, propagationRandom, params);
@@ -328,6 +341,27 @@ function makeModel(
         speedMps: m.speedMps,
         jitterM: m.jitterM,
       });
+    case "trajectory": {
+      const tracks = scenario.tracks;
+      if (tracks === undefined)
+        throw new ConfigError(
+          `scenario "${scenario.name}": agents[${k}] needs tracks`,
+          "E_SCENARIO",
+        );
+      return new Trajectory(
+        members,
+        m.tracks.map((id) => {
+          const track = tracks.tracks.get(id);
+          if (track === undefined)
+            throw new ConfigError(
+              `scenario "${scenario.name}": agents[${k}] follows unknown track "${id}"`,
+              "E_SCENARIO",
+            );
+          return track;
+        }),
+        tracks.maxGapS,
+      );
+    }
     case "group":
       return new GroupWalk(members, {
         area: m.area ? scaleRect(m.area, scale) : geometry.area,
@@ -339,6 +373,28 @@ function makeModel(
         firstGroupId,
       });
   }
+}
+
+/** The phone models the scenario's groups name, in order of first mention. */
+function scenarioDevices(scenario: Scenario): string[] {
+  const devices: string[] = [];
+  for (const g of scenario.agents)
+    if (g.device !== undefined && !devices.includes(g.device)) devices.push(g.device);
+  return devices;
+}
+
+/** Propagation device tables for `devices` (index 0 the nominal device); none when empty. */
+function deviceTables(devices: readonly string[]): Partial<PropagationParams> {
+  if (devices.length === 0) return {};
+  const txGainDb = [0];
+  const rxOffsetDb = [0];
+  for (const model of devices) {
+    const found = simulatedDevice(model);
+    if (found === undefined) throw new ConfigError(`no fitted offsets for device "${model}"`);
+    txGainDb.push(found.device.txGainDb);
+    rxOffsetDb.push(found.device.rxOffsetDb);
+  }
+  return { txGainDb, rxOffsetDb };
 }
 
 function scalePoint(p: Point, f: number): Point {

@@ -3,9 +3,9 @@
  * table, shared by the commands that turn RSSI into attenuation (`distance`, `match`).
  */
 import { existsSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { resolve } from "node:path";
 import { ConfigError } from "../core/errors.js";
+import { repoRoot } from "../io/data-root.js";
 import {
   type CalibrationLookup,
   type CalibrationTable,
@@ -17,27 +17,6 @@ import { deviceOffsets } from "../signal/device-offsets.js";
 
 /** Where the calibration table lives next to a checkout: `<repo>/../shared/data/gaen/`. */
 const CALIBRATION_FROM_REPO = ["..", "shared", "data", "gaen", "en-calibration-2020-06-13.csv"];
-
-/** The repository root: the first folder above this module that holds a package.json. */
-function repoRoot(): string | undefined {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (existsSync(join(dir, "package.json"))) return dir;
-    const parent = dirname(dir);
-    if (parent === dir) return undefined;
-    dir = parent;
-  }
-}
-
-/**
- * The default data root of `evaluate --dataset`: `../shared/data` beside the repository when it
- * is there, else `../shared/data` from the working folder.
- */
-export function defaultDataRoot(): string {
-  const root = repoRoot();
-  const beside = root === undefined ? undefined : resolve(root, "..", "shared", "data");
-  return beside !== undefined && existsSync(beside) ? beside : join("..", "shared", "data");
-}
 
 /** The default `--calibration`: the GAEN table beside the repository, when it is there. */
 export function defaultCalibrationPath(): string | undefined {

@@ -7,10 +7,10 @@ import { DATASET_NAMES, evaluateCampaigns } from "../../campaigns/evaluate-campa
 import { ConfigError } from "../../core/errors.js";
 import { dublinTramSummary, evaluateDublinTram } from "../../exposure/evaluate-dublin-tram.js";
 import { PRESET_NAMES, presetFor } from "../../exposure/risk-preset.js";
+import { defaultDataRoot } from "../../io/data-root.js";
 import { prepareOutputFolder } from "../../io/output-folder.js";
 import { evaluateHeraldEdison } from "../../signal/evaluate-herald-edison.js";
 import { writeCampaignTables } from "../campaign-tables.js";
-import { defaultDataRoot } from "../device-models.js";
 import { writeJson, writeRows } from "../output.js";
 import { parseInteger } from "../parse.js";
 import { EVALUATION_COLUMNS, evaluationRows, progressBar, writeReferences } from "./simulate.js";
