@@ -384,6 +384,9 @@ export class MqttForwarder {
       ...this.connectOptions,
       clientId: this.clientId,
       clean: true,
+      // MQTT 5: a PUBACK carries a reason code, so a publication the broker's ACL refuses is an
+      // error here (the row stays), not a silent "delivered" that would delete it (3.1.1).
+      protocolVersion: 5,
       // We reconnect ourselves, with backoff, on a fresh client: the outbox is the only queue.
       reconnectPeriod: 0,
       connectTimeout: 15_000,

@@ -501,6 +501,38 @@ describe.skipIf(!FLEET_TOOLS)("the shipped Mosquitto configuration (TLS, passwor
     }
   }, 60_000);
 
+  it("without a receipt key, a publication the ACL denies is not taken for delivered: the rows stay in the outbox", async () => {
+    const broker = await Mosquitto.startFleet({ users: PASSWORDS });
+    const db = openOutboxDb(join(dir(), "cp.sqlite"));
+    // The broker user is door-1, but the outbox holds windows of checkpoint "door-9" (a
+    // checkpoint name that differs from its user name): the ACL denies every one.
+    enqueueWindows(db, "door-9", 0, 10);
+    const states: ForwarderState[] = [];
+    const forwarder = new MqttForwarder(db, {
+      url: broker.tlsUrl,
+      connection: {
+        ca: readFileSync(broker.pki!.ca),
+        username: "door-1",
+        password: PASSWORDS["door-1"],
+      },
+      onState: (state) => states.push(state),
+    });
+    try {
+      await forwarder.start();
+      await waitFor(
+        () => states.filter((s) => s.state === "rejected").length >= 10,
+        "the broker to refuse each publication",
+      );
+      expect(forwarder.depth).toBe(10);
+      const rejected = states.find((s) => s.state === "rejected") as { reason: string };
+      expect(rejected.reason).toMatch(/not authori[sz]ed/i);
+    } finally {
+      await forwarder.stop();
+      await broker.dispose();
+      db.close();
+    }
+  }, 60_000);
+
   it("a checkpoint reaches the collector over TLS with client certificates, passwords and signed receipts: every window stored, the outbox empty", async () => {
     const broker = await Mosquitto.startFleet({
       users: PASSWORDS,
