@@ -12,6 +12,7 @@ import type { Exp05ContactResult } from "../../src/campaigns/exp05-contacts.js";
 import type { Estimate95 } from "../../src/campaigns/unit-bootstrap.js";
 import { writeFileAtomic } from "../../src/io/atomic-write.js";
 import { prepareOutputFolder } from "../../src/io/output-folder.js";
+import type { SimToRealResult } from "../evaluation/sim-to-real.js";
 import {
   campaignRssiSpec,
   contactPrecisionRecallSpec,
@@ -523,8 +524,57 @@ ${explain(
   };
 }
 
+function simToRealSection(result: SimToRealResult | undefined): Section | undefined {
+  if (!result) return undefined;
+  const rows = result.rules.map((rule, r) =>
+    row([
+      cell(rule),
+      ...result.scenarios.flatMap((s) => {
+        const x = s.rules[r];
+        return [cell(num(x.realF1)), cell(num(x.simF1)), cell(signed(x.deltaF1))];
+      }),
+      cell(num(result.byRule[r].meanAbsDeltaF1)),
+    ]),
+  );
+  rows.push(
+    row(
+      [
+        cell("rank correlation (Spearman)"),
+        ...result.scenarios.flatMap((s) => [cell(""), cell(""), cell(num(s.rankCorrelation))]),
+        cell(""),
+      ],
+      "reference",
+    ),
+  );
+  const t = result.targets;
+  return {
+    id: "sim-to-real",
+    title: "Sim-to-real agreement (epfl-* replays)",
+    html: `<p class="meta">${escapeHtml(
+      `close = within ${result.closeDistanceM} m for ${result.closeMinutes} min, directed pairs; simulated F1: mean of seeds ${result.seeds.join(", ")}`,
+    )}</p>
+${table(
+  head([
+    "rule",
+    ...result.scenarios.flatMap((s) => [`${s.scenario} real`, "sim", "Δ"]),
+    "mean |ΔF1|",
+  ]),
+  rows,
+)}
+<p>${escapeHtml(
+      `Rank correlation of the rules: mean over scenarios ${num(result.meanRankCorrelation)}, pooled over scenario × rule ${num(result.pooledRankCorrelation)}, of the rules' mean F1 ${num(result.meanF1RankCorrelation)}. Targets: mean |ΔF1| ≤ ${t.maxMeanAbsDeltaF1} for every rule ${t.deltaMet ? "met" : "not met"}; rank correlation ≥ ${t.minRankCorrelation} ${t.rankMet ? "met" : "not met"}.`,
+    )}</p>
+${explain(
+  "Each rule (ours as shipped and every preset) decides on every directed pair of people of the DP-3T exp05 crowd scenarios twice: from the RSSI the real phones logged, and in the simulator's replay of the same people on their camera tracks with their phone models (proxkit simulate --scenario epfl-NAME). Both are scored against the same truth, the cameras' time within the close distance. Δ = simulated F1 − real F1. See docs/simulator-epfl.md for what the two sides cannot share (scan cadence, the time the cameras lose people, phone placement).",
+)}`,
+  };
+}
+
 /** The whole page. */
-export async function renderCampaignReport(evaluation: CampaignEvaluation): Promise<string> {
+export async function renderCampaignReport(
+  evaluation: CampaignEvaluation,
+  simToReal?: SimToRealResult,
+): Promise<string> {
   const render = await svgRenderer();
   const sections = [
     campaignsSection(evaluation),
@@ -534,6 +584,7 @@ export async function renderCampaignReport(evaluation: CampaignEvaluation): Prom
     await contactsSection(evaluation, render),
     await perSampleSection(evaluation, render),
     tramSection(evaluation),
+    simToRealSection(simToReal),
     offsetsSection(evaluation),
   ].filter((s): s is Section => s !== undefined);
   const nav = `<nav><b>Sections:</b><ul>${sections
@@ -563,8 +614,9 @@ export async function renderCampaignReport(evaluation: CampaignEvaluation): Prom
 export async function writeCampaignReport(
   dir: string,
   evaluation: CampaignEvaluation,
+  simToReal?: SimToRealResult,
 ): Promise<string> {
-  const html = await renderCampaignReport(evaluation);
+  const html = await renderCampaignReport(evaluation, simToReal);
   prepareOutputFolder(dir, "--report");
   const path = join(dir, "report.html");
   writeFileAtomic(path, html, { what: "report" });

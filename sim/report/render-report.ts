@@ -115,6 +115,19 @@ const COLUMNS: {
   },
   { title: "F1", explain: "harmonic mean of precision and recall", cell: (d) => fixed(3)(d.f1) },
   {
+    title: "real F1",
+    explain: "F1 of the same rule on the real recording of the same crowd",
+    cell: (d) => fixed(3)(d.realF1),
+    optional: (d) => d.realF1,
+  },
+  {
+    title: "ΔF1",
+    explain: "simulated F1 minus real F1",
+    cell: (d) =>
+      d.realF1 === undefined ? "" : `${d.f1 - d.realF1 > 0 ? "+" : ""}${fixed(3)(d.f1 - d.realF1)}`,
+    optional: (d) => d.realF1,
+  },
+  {
     title: "duration error (min)",
     explain: "mean absolute error of the estimated contact duration",
     cell: (d) => fixed(1)(d.durationErrorMin),
@@ -175,13 +188,20 @@ function evaluationTable(run: ReportRun): string {
   const scansExplained = (run.references ?? []).some((r) => r.name === "ceiling-scans")
     ? " (ceiling-scans) is the same rule when the receiver knows that signal only at the seconds it scanned (as its sightings show them), each scan standing for the time since its previous one, at most 5 minutes: what the scanning duty cycle leaves a threshold rule."
     : "";
+  const real = run.real;
+  const realExplained =
+    real === undefined
+      ? ""
+      : "source" in real
+        ? ` Real F1: ${real.source}`
+        : ` Real F1 not shown: ${real.missing}`;
   return `<table>
 <thead><tr><th>detector</th>${head}</tr></thead>
 <tbody>
 ${rows}${references === "" ? "" : `\n${references}`}
 </tbody>
 </table>
-<p class="explain">The close-contact decision of each detector against the ground truth, per pair of phones. The highest F1 is highlighted. ${explained}.${escapeHtml(referencesExplained + scansExplained)}</p>`;
+<p class="explain">The close-contact decision of each detector against the ground truth, per pair of phones. The highest F1 is highlighted. ${explained}.${escapeHtml(referencesExplained + scansExplained + realExplained)}</p>`;
 }
 
 interface ChartSection {

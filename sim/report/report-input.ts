@@ -13,6 +13,8 @@ export interface ReportDetectorScore {
   durationErrorMin?: number;
   detection?: number;
   continuity?: number;
+  /** F1 of the same rule on the real recording of the same crowd (`epfl-*` replays). */
+  realF1?: number;
 }
 
 /**
@@ -44,6 +46,11 @@ export interface ReportRun {
     simulated: { distanceM: number; rssiDbm: number }[];
     real?: { distanceM: number; rssiDbm: number }[];
   };
+  /**
+   * For a replay of a recorded crowd (`epfl-*`): where the detectors' `realF1` come from, or why
+   * they are missing.
+   */
+  real?: { source: string } | { missing: string };
   /** Shown under the detectors in the table, and the ceiling on the precision-recall chart. */
   references?: ReportReference[];
   timeline: {

@@ -30,6 +30,7 @@ import {
   cameraSpans,
   loadCameraTracks,
   pairCloseness,
+  pairDistanceSeries,
 } from "./exp05-camera-truth.js";
 import { exp05PairKey, loadDp3tExp05 } from "./load-dp3t-exp05.js";
 import {
@@ -64,6 +65,12 @@ export interface Exp05ContactOptions {
   /** Longest scan instance, ms (as `match --scan-period`); default the EN API's. */
   readonly maxScanInstanceMs?: number;
   readonly resamples?: number;
+  /**
+   * Only receptions while the camera tracked both people (holes up to 10 s bridged), as the
+   * simulated replays hear them (`epfl-*`: a person the camera lost is out of the scene). Default
+   * false: every reception inside the camera's spans, as the phones logged them.
+   */
+  readonly onlyWhileTracked?: boolean;
 }
 
 export interface DetectorContactScores {
@@ -214,6 +221,7 @@ export function evaluateExp05Contacts(options: Exp05ContactOptions): Exp05Contac
     const closeness = pairCloseness(tracks, closeDistanceM);
     // Each directed pair's receptions inside the camera's spans.
     const decisions = new Map<string, { notified: boolean[]; score: number[] }>();
+    const tracked = new Map<string, Float32Array>();
     let stream: CampaignRecord[] = [];
     let key = "";
     const finish = () => {
@@ -227,7 +235,18 @@ export function evaluateExp05Contacts(options: Exp05ContactOptions): Exp05Contac
         finish();
         key = k;
       }
-      if (insideSpans(spans, record.atMs)) stream.push(record);
+      if (!insideSpans(spans, record.atMs)) continue;
+      if (options.onlyWhileTracked) {
+        const pair = `${record.rxId}>${record.txId}`;
+        let series = tracked.get(pair);
+        if (series === undefined) {
+          series = pairDistanceSeries(tracks, record.rxId, record.txId);
+          tracked.set(pair, series);
+        }
+        const frame = tracks.frameAt(record.atMs);
+        if (frame < 0 || Number.isNaN(series[frame])) continue;
+      }
+      stream.push(record);
     }
     finish();
 

@@ -2,6 +2,7 @@
  * `evaluate --dataset` as text: the tables of a `CampaignEvaluation`, each preceded by a line
  * saying what it is. Numbers to 3 decimals, intervals as "lo-hi".
  */
+import type { SimToRealResult } from "../../sim/evaluation/sim-to-real.js";
 import type { CampaignEvaluation } from "../campaigns/evaluate-campaigns.js";
 import type { Estimate95 } from "../campaigns/unit-bootstrap.js";
 import { writeRows } from "./output.js";
@@ -228,4 +229,64 @@ export function writeCampaignTables(
 
 function prf(p: { precision: number; recall: number; f1: number }) {
   return { precision: round(p.precision), recall: round(p.recall), f1: round(p.f1) };
+}
+
+/**
+ * The sim-to-real table of `evaluate --sim-to-real`: per `epfl-*` scenario and rule, the real
+ * F1, the simulated F1 (mean over the seeds) and their difference, then the per-rule means,
+ * the rank correlations and the issue's targets.
+ */
+export function writeSimToRealTables(
+  result: SimToRealResult,
+  write: (text: string) => void = (text) => process.stdout.write(text),
+): void {
+  const r3 = (x: number | null) => (x === null ? "-" : round(x));
+  const signed = (x: number) => (x > 0 ? `+${round(x)}` : round(x));
+  write(
+    `\nsim-to-real: F1 on the simulated epfl-* replay (mean of seeds ${result.seeds.join(", ")}) against F1 on the real exp05 recording of the same crowd; close = within ${result.closeDistanceM} m for ${result.closeMinutes} min, directed pairs\n`,
+  );
+  const columns = ["rule", ...result.scenarios.map((s) => s.scenario), "mean_abs_delta"];
+  writeRows(
+    result.rules.map((rule, r) => {
+      const row: Record<string, string> = { rule };
+      for (const s of result.scenarios) {
+        const x = s.rules[r];
+        row[s.scenario] = `${round(x.realF1)} / ${round(x.simF1)} (${signed(x.deltaF1)})`;
+      }
+      row.mean_abs_delta = round(result.byRule[r].meanAbsDeltaF1);
+      return row;
+    }),
+    "table",
+    columns,
+    write,
+  );
+  write("cells: real F1 / sim F1 (sim - real)\n");
+  writeRows(
+    result.scenarios.map((s) => ({
+      scenario: s.scenario,
+      rank_correlation: r3(s.rankCorrelation),
+      real_close: s.truth ? `${s.truth.realCloseContacts} / ${s.truth.realPairs}` : "",
+      sim_close: s.truth ? `${s.truth.simCloseContacts} / ${s.truth.simPairs}` : "",
+      close_both: s.truth?.closeOnBoth ?? "",
+      real_only: s.truth?.closeRealOnly ?? "",
+      sim_only: s.truth?.closeSimOnly ?? "",
+    })),
+    "table",
+    [
+      "scenario",
+      "rank_correlation",
+      "real_close",
+      "sim_close",
+      "close_both",
+      "real_only",
+      "sim_only",
+    ],
+    write,
+  );
+  const t = result.targets;
+  const worst = result.byRule.reduce((a, b) => (b.meanAbsDeltaF1 > a.meanAbsDeltaF1 ? b : a));
+  write(
+    `rank correlation of the rules (Spearman): mean over scenarios ${r3(result.meanRankCorrelation)}, pooled over scenario x rule ${r3(result.pooledRankCorrelation)}, of the rules' mean F1 ${r3(result.meanF1RankCorrelation)}\n` +
+      `targets: mean |dF1| <= ${t.maxMeanAbsDeltaF1} for every rule: ${t.deltaMet ? "met" : `not met (worst ${worst.rule} ${round(worst.meanAbsDeltaF1)})`}; rank correlation >= ${t.minRankCorrelation}: ${t.rankMet ? "met" : "not met"}\n`,
+  );
 }

@@ -37,6 +37,19 @@ describe("evaluate --dataset: bad input", () => {
       [["--dataset", "all", "--close-distance", "-1", "--data", DATA], /--close-distance must be/],
       [["--dataset", "all", "--resamples", "3", "--data", DATA], /--resamples must be between 20/],
       [["--dataset", "nope"], /Invalid values|Choices/],
+      [["--dataset", "mit-matrix", "--sim-to-real", "--data", DATA], /--sim-to-real compares/],
+      [
+        ["--dataset", "all", "--sim-seeds", "3", "--data", DATA],
+        /--sim-seeds is for --sim-to-real/,
+      ],
+      [
+        ["--dataset", "all", "--sim-to-real", "--sim-seeds", "0", "--data", DATA],
+        /--sim-seeds must be between 1 and 50/,
+      ],
+      [
+        ["--dataset", "all", "--sim-to-real", "--data", tmpdir()],
+        /--sim-to-real needs the DP-3T exp05 recordings/,
+      ],
     ];
     for (const [args, message] of cases) {
       const r = runCli(["evaluate", ...args]);

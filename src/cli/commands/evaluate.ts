@@ -1,6 +1,12 @@
 import { existsSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Argv, CommandModule } from "yargs";
+import {
+  evaluateSimToReal,
+  SIM_TO_REAL_SEEDS,
+  type SimToRealResult,
+  simToRealDataPresent,
+} from "../../../sim/evaluation/sim-to-real.js";
 import { rerunFolder } from "../../../sim/pipeline/run-pipeline.js";
 import { writeCampaignReport } from "../../../sim/report/campaign-report.js";
 import { DATASET_NAMES, evaluateCampaigns } from "../../campaigns/evaluate-campaigns.js";
@@ -10,7 +16,7 @@ import { PRESET_NAMES, presetFor } from "../../exposure/risk-preset.js";
 import { defaultDataRoot } from "../../io/data-root.js";
 import { prepareOutputFolder } from "../../io/output-folder.js";
 import { evaluateHeraldEdison } from "../../signal/evaluate-herald-edison.js";
-import { writeCampaignTables } from "../campaign-tables.js";
+import { writeCampaignTables, writeSimToRealTables } from "../campaign-tables.js";
 import { writeJson, writeRows } from "../output.js";
 import { parseInteger } from "../parse.js";
 import { EVALUATION_COLUMNS, evaluationRows, progressBar, writeReferences } from "./simulate.js";
@@ -26,6 +32,8 @@ interface EvaluateArgs {
   "close-distance"?: number[];
   "close-minutes"?: number;
   resamples?: number;
+  "sim-to-real"?: boolean;
+  "sim-seeds"?: number;
 }
 
 function evaluateTram(args: EvaluateArgs & { input: string[] }): void {
@@ -194,6 +202,23 @@ async function evaluateAcrossCampaigns(dataset: string, args: EvaluateArgs): Pro
     args.resamples === undefined
       ? undefined
       : parseInteger(args.resamples, "--resamples", 20, 100_000);
+  const simToReal = args["sim-to-real"] === true;
+  if (args["sim-seeds"] !== undefined && !simToReal)
+    throw new ConfigError("--sim-seeds is for --sim-to-real", "E_USAGE");
+  const simSeeds =
+    args["sim-seeds"] === undefined
+      ? SIM_TO_REAL_SEEDS.length
+      : parseInteger(args["sim-seeds"], "--sim-seeds", 1, 50);
+  if (simToReal && dataset !== "all" && dataset !== "dp3t-exp05")
+    throw new ConfigError(
+      `--sim-to-real compares the epfl-* replays with DP-3T exp05: give --dataset all or dp3t-exp05, not ${dataset}`,
+      "E_USAGE",
+    );
+  if (simToReal && !simToRealDataPresent(dataRoot))
+    throw new ConfigError(
+      `--sim-to-real needs the DP-3T exp05 recordings and camera tracks under ${dataRoot}/dp3t-epfl/exp05-epfl-soldiers`,
+      "E_INPUT",
+    );
   // Before the evaluation (minutes long): a folder that cannot be made or written fails now.
   if (args.report !== undefined) prepareOutputFolder(args.report, "--report");
   const bar = progressBar(`evaluate ${dataset}`);
@@ -210,13 +235,32 @@ async function evaluateAcrossCampaigns(dataset: string, args: EvaluateArgs): Pro
   } finally {
     bar.stop();
   }
+  let agreement: SimToRealResult | undefined;
+  if (simToReal) {
+    const simBar = progressBar("sim-to-real");
+    try {
+      agreement = evaluateSimToReal({
+        dataRoot,
+        seeds: Array.from({ length: simSeeds }, (_, k) => k + 1),
+        closeDistanceM: closeDistancesM?.[0],
+        closeMinutes,
+        onProgress: (stage, f) => simBar.update(f, stage),
+      });
+    } finally {
+      simBar.stop();
+    }
+  }
   if (args.report !== undefined) {
-    const path = await writeCampaignReport(args.report, evaluation);
+    const path = await writeCampaignReport(args.report, evaluation, agreement);
     process.stderr.write(`proxkit: report written to ${path}\n`);
   }
   const format = args.format ?? (process.stdout.isTTY ? "table" : "json");
-  if (format === "json") writeJson(evaluation);
-  else writeCampaignTables(evaluation);
+  if (format === "json")
+    writeJson(agreement ? { ...evaluation, simToReal: agreement } : evaluation);
+  else {
+    writeCampaignTables(evaluation);
+    if (agreement) writeSimToRealTables(agreement);
+  }
 }
 
 export const evaluateCommand: CommandModule<object, EvaluateArgs> = {
@@ -260,6 +304,15 @@ export const evaluateCommand: CommandModule<object, EvaluateArgs> = {
         type: "number",
         describe: "Bootstrap resamples of each interval [default: 400]",
       })
+      .option("sim-to-real", {
+        type: "boolean",
+        describe:
+          "With --dataset all or dp3t-exp05: also simulate the five epfl-* replays and compare each rule's F1 there with its F1 on the real recording of the same crowd (table sim-to-real, JSON simToReal; about a minute more)",
+      })
+      .option("sim-seeds", {
+        type: "number",
+        describe: "--sim-to-real: simulate seeds 1..N and average their F1 [default: 5]",
+      })
       .option("run", {
         type: "string",
         describe:
@@ -285,6 +338,10 @@ export const evaluateCommand: CommandModule<object, EvaluateArgs> = {
         "Every estimator and detector on six real campaigns, leave one campaign out, with report.html",
       )
       .example(
+        "$0 evaluate --dataset dp3t-exp05 --sim-to-real",
+        "Each rule's F1 on the simulated epfl-* replays against the real exp05 recordings",
+      )
+      .example(
         "$0 evaluate --dataset mit-matrix -f json",
         "The estimators fitted on the other campaigns, scored on the MIT matrix",
       )
@@ -298,6 +355,7 @@ export const evaluateCommand: CommandModule<object, EvaluateArgs> = {
       )
       .epilogue(
         "--dataset without --input: each campaign is read once (streaming) and every estimator run causally over each receiver-transmitter stream, read every 10 s; the fitted ones are fitted on the other campaigns (each weighted equally) and scored on this one: MAE, AUC and balanced accuracy of within 2 m and 1.5 m, each with a 95 % bootstrap interval that resamples whole units (a placement, or a pair of people), never single samples; pooled = the mean over campaigns. dp3t-exp05 adds contact decisions of every detector against the cameras and the DP-3T per-sample curve; dublin-tram adds our detector fitted on the other campaigns; dp3t-anechoic shows the device offsets it calibrates. " +
+          "--sim-to-real: the first --close-distance and --close-minutes define close on both sides; each rule (ours as shipped and every preset, as proxkit simulate runs them, GAEN calibration table only) is scored on the real exp05 recording of each crowd scenario and on its simulated epfl-* replay (seeds 1..--sim-seeds, mean F1), then |dF1| per rule and Spearman's rank correlation of the rules (see docs/simulator-epfl.md). " +
           "--run: the simulated run's ground truth decides; precision, recall and F1 over ordered (index case, receiver) pairs, duration error, Herald detection and continuity, then the reference rows (heard), (ceiling) and (ceiling-scans), the ceilings from the run's ceiling.jsonl (see proxkit simulate --help). " +
           "dublin-tram: a pair is close when its handsets were at most 2 m apart; each pair's minutes per 2 dB attenuation bin are spread evenly over the bin's whole-dB values, so a bin straddling a threshold counts in proportion. Our detector (proxkit) is reported cross-validated, leave one handset out. herald-edison: estimators are fitted on test 5 (Pixel 2 / Galaxy A20) and reported on tests 7 and 8 (Note 8 / Pixel 2), read every 30 s, causally.",
       ) as unknown as Argv<EvaluateArgs>,

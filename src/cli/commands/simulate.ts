@@ -4,6 +4,7 @@ import cliProgress from "cli-progress";
 import type { Argv, CommandModule } from "yargs";
 import { CEILING_MAX_AGENTS } from "../../../sim/evaluation/ceiling.js";
 import type { RunEvaluation } from "../../../sim/evaluation/evaluate-run.js";
+import { realF1OfReplay } from "../../../sim/evaluation/sim-to-real.js";
 import { RUN_FILES } from "../../../sim/pipeline/run-files.js";
 import {
   type PipelineResult,
@@ -285,7 +286,7 @@ export const simulateCommand: CommandModule<object, SimulateArgs> = {
         "The ceiling row too, though above the default agent limit (slow in big crowds)",
       )
       .epilogue(
-        `Writes into --out: sightings.jsonl (what each phone heard, with "receiver"), keys.jsonl (the index cases' published keys), truth.jsonl (every agent's keys and every pair's close intervals), detections.jsonl, ceiling.jsonl (the ceiling pass's per-pair scores), summary.json and report.html. The evaluation is over ordered (index case, receiver) pairs: precision, recall and F1 of "close contact" (within --close-distance for --close-minutes), the mean absolute error of the minutes each detector counts, and Herald-style detection (share of close pairs heard at all) and continuity (share of 30 s windows while close with a reading). Two reference rows follow, not detectors: (heard) notifies every pair that matched at all (what ignoring RSSI gives); (ceiling) is the best F1 of "mean signal >= threshold for the close minutes" with the propagation model's exact mean signal and the threshold chosen in hindsight, from a second pass over the same scenario and seed (ceiling.jsonl): what the channel allows a threshold rule; (ceiling-scans) is the same rule knowing that signal only at the seconds each receiver scanned (its scans read off its sightings), each scan standing for the time since the receiver's previous scan, at most 5 minutes, as our detector counts time: what the scan duty cycle leaves. proxkit evaluate --run DIR redoes it from the files.`,
+        `Writes into --out: sightings.jsonl (what each phone heard, with "receiver"), keys.jsonl (the index cases' published keys), truth.jsonl (every agent's keys and every pair's close intervals), detections.jsonl, ceiling.jsonl (the ceiling pass's per-pair scores), summary.json and report.html. The evaluation is over ordered (index case, receiver) pairs: precision, recall and F1 of "close contact" (within --close-distance for --close-minutes), the mean absolute error of the minutes each detector counts, and Herald-style detection (share of close pairs heard at all) and continuity (share of 30 s windows while close with a reading). Two reference rows follow, not detectors: (heard) notifies every pair that matched at all (what ignoring RSSI gives); (ceiling) is the best F1 of "mean signal >= threshold for the close minutes" with the propagation model's exact mean signal and the threshold chosen in hindsight, from a second pass over the same scenario and seed (ceiling.jsonl): what the channel allows a threshold rule; (ceiling-scans) is the same rule knowing that signal only at the seconds each receiver scanned (its scans read off its sightings), each scan standing for the time since the receiver's previous scan, at most 5 minutes, as our detector counts time: what the scan duty cycle leaves. For the epfl-* replays of recorded crowds, the table, the JSON (realF1) and report.html add each rule's F1 on the real DP-3T exp05 recording of the same crowd with the same truth (see proxkit evaluate --sim-to-real). proxkit evaluate --run DIR redoes it from the files.`,
       ) as unknown as Argv<SimulateArgs>,
   handler: async (args) => {
     for (const name of [
@@ -352,7 +353,26 @@ export const simulateCommand: CommandModule<object, SimulateArgs> = {
     }
 
     const real = loadRealRssiVsDistance();
-    const runs: ReportRun[] = results.map(({ result }) => pipelineReportRun(result, real));
+    const runs: ReportRun[] = results.map(({ result }, k) => {
+      const run = pipelineReportRun(result, real);
+      // A replay of a recorded crowd: the same rules' F1 on the real recording, beside.
+      const meta = result.data.meta;
+      const replay = realF1OfReplay({
+        scenario: jobs[k].name,
+        detectors: run.detectors.map((d) => d.name),
+        closeDistanceM: meta.closeDistanceM,
+        closeMinutes: meta.closeMinutes,
+        durationS: meta.durationS,
+        scenarioDurationS: jobs[k].durationS,
+      });
+      if (replay === undefined) return run;
+      if ("missing" in replay) return { ...run, real: { missing: replay.missing } };
+      return {
+        ...run,
+        real: { source: replay.source },
+        detectors: run.detectors.map((d) => ({ ...d, realF1: replay.f1.get(d.name) })),
+      };
+    });
     const reportPath = join(outDir, RUN_FILES.report);
     await writeReport(reportPath, {
       title:
@@ -374,11 +394,15 @@ export const simulateCommand: CommandModule<object, SimulateArgs> = {
 
     const format = args.format ?? (process.stdout.isTTY ? "table" : "json");
     if (format === "json") {
-      const detectors = results.flatMap(({ result }) =>
-        result.evaluation.detectors.map((d) => ({
-          ...(jobs.length > 1 ? { scenario: result.data.meta.scenario } : {}),
-          ...d,
-        })),
+      const detectors = results.flatMap(({ result }, k) =>
+        result.evaluation.detectors.map((d) => {
+          const realF1 = runs[k].detectors.find((r) => r.name === d.name)?.realF1;
+          return {
+            ...(jobs.length > 1 ? { scenario: result.data.meta.scenario } : {}),
+            ...d,
+            ...(realF1 === undefined ? {} : { realF1 }),
+          };
+        }),
       );
       const references = results.flatMap(({ result }) =>
         result.evaluation.references.map((r) => ({
@@ -401,13 +425,28 @@ export const simulateCommand: CommandModule<object, SimulateArgs> = {
       });
       return;
     }
-    for (const { result } of results) {
+    for (const [k, { result }] of results.entries()) {
       const e = result.evaluation;
       process.stdout.write(
         `\n${e.run.scenario}: ${e.run.agents} agents, ${Math.round(e.run.durationS / 60)} min, seed ${e.run.seed}, protocol ${e.run.protocol}; ${e.pairs} ordered pairs, ${e.closeContacts} close contacts (${e.run.closeDistanceM} m, ${e.run.closeMinutes} min)\n`,
       );
-      writeRows(evaluationRows(e), "table", EVALUATION_COLUMNS);
+      const realOf = new Map(runs[k].detectors.map((d) => [d.name, d.realF1]));
+      if (runs[k].real !== undefined && "source" in runs[k].real)
+        writeRows(
+          evaluationRows(e).map((row) => {
+            const f1 = realOf.get(row.detector);
+            return { ...row, real_f1: f1 === undefined ? "" : Math.round(f1 * 1000) / 1000 };
+          }),
+          "table",
+          [...EVALUATION_COLUMNS.slice(0, 4), "real_f1", ...EVALUATION_COLUMNS.slice(4)],
+        );
+      else writeRows(evaluationRows(e), "table", EVALUATION_COLUMNS);
       writeReferences(e);
+      const real = runs[k].real;
+      if (real !== undefined)
+        process.stdout.write(
+          "source" in real ? `real_f1: ${real.source}\n` : `real F1 not shown: ${real.missing}\n`,
+        );
     }
     process.stdout.write(`\nreport: ${reportPath}\n`);
   },
