@@ -21,6 +21,8 @@ export interface RunMeta {
   readonly indexShare: number;
   readonly closeDistanceM: number;
   readonly closeMinutes: number;
+  /** The channel profile's name (`simulate --channel`); absent for the default, `herald-only`. */
+  readonly channel?: string;
 }
 
 /** An agent as the simulator knows it: its role, protocol and the day keys its phone advertised. */

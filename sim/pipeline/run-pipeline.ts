@@ -25,6 +25,7 @@ import {
   type SimulatedRun,
   type SimulateRunOptions,
   simulateRun,
+  withChannel,
   withProtocol,
 } from "./simulate-run.js";
 
@@ -85,7 +86,7 @@ export function runCeiling(
     return {
       skipped: `${n} agents, above the default limit of ${CEILING_MAX_AGENTS} (simulate --ceiling computes it anyway)`,
     };
-  const pass = ceilingPass(withProtocol(scenario, options.protocol), {
+  const pass = ceilingPass(withChannel(withProtocol(scenario, options.protocol), options.channel), {
     seed: data.meta.seed,
     agents: options.agents,
     durationS: data.meta.durationS,

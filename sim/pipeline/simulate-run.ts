@@ -10,6 +10,7 @@ import { SeededRandom } from "../../src/core/random.js";
 import { GAEN_ROLLING_PERIOD } from "../../src/protocols/gaen.js";
 import type { Sighting } from "../../src/signal/sighting.js";
 import { runSimulation } from "../engine/run-simulation.js";
+import { DEFAULT_CHANNEL, resolveChannelProfile } from "../world/channel-propagation.js";
 import { PROTOCOL_NAMES, type ProtocolName, type Scenario } from "../world/scenario.js";
 import type {
   PublishedKeySet,
@@ -37,6 +38,11 @@ export interface SimulateRunOptions {
   /** RSSI/distance points kept for the report (a uniform sample of the sightings). */
   rssiSamples?: number;
   onProgress?: (fraction: number) => void;
+  /**
+   * Channel profile, a name or a profile JSON file (`channel-propagation.ts`), overriding the
+   * scenario's `channel` [default: the scenario's, else `herald-only`].
+   */
+  channel?: string;
 }
 
 export interface SimulatedRun extends RunData {
@@ -60,6 +66,11 @@ export function withProtocol(scenario: Scenario, protocol: ProtocolName | undefi
         ? "bluezone"
         : "gaen";
   return { ...scenario, protocolMix: { [protocol]: 1 }, scanning };
+}
+
+/** The scenario on channel profile `channel` (name or file), unchanged when undefined. */
+export function withChannel(scenario: Scenario, channel: string | undefined): Scenario {
+  return channel === undefined ? scenario : { ...scenario, channel };
 }
 
 /** Index cases: `round(share x n)` agents drawn without replacement from the seed, ascending. */
@@ -95,7 +106,8 @@ export function simulateRun(scenario: Scenario, options: SimulateRunOptions = {}
       "E_CLOSE",
     );
   if (!(closeMinutes > 0)) throw new ConfigError(`close minutes must be positive`, "E_CLOSE");
-  const sc = withProtocol(scenario, options.protocol);
+  const sc = withChannel(withProtocol(scenario, options.protocol), options.channel);
+  const channelName = sc.channel === undefined ? undefined : resolveChannelProfile(sc.channel).name;
 
   // Ground truth trace: close intervals per pair, and this step's distances for the RSSI sample.
   const intervals = new Map<number, number[]>();
@@ -224,6 +236,9 @@ export function simulateRun(scenario: Scenario, options: SimulateRunOptions = {}
       indexShare,
       closeDistanceM,
       closeMinutes,
+      ...(channelName === undefined || channelName === DEFAULT_CHANNEL
+        ? {}
+        : { channel: channelName }),
     },
     sightings,
     indexCases,

@@ -13,7 +13,8 @@
  * the change of the pair's distance (Gudmundson's exponential model), updated lazily once per
  * mobility step when the pair is evaluated, and kept in a `PairCache` only for pairs in use.
  * Fast fading is Rician, drawn independently per call (one call per advertisement and channel),
- * with a high K factor on still links (fitted) and the 3GPP indoor K when either phone moves.
+ * with a high K factor on still links (fitted) and the 3GPP indoor K when either phone moves;
+ * or Gaussian in dB (`fadingSigmaDb`, channel model v2 via `channel-propagation.ts`).
  *
  * Hot path: one hash probe, a few multiplications and one uniform draw per reception; the distance,
  * path loss, people in between and shadowing are computed once per pair per mobility step. Pairs
@@ -40,7 +41,7 @@ export interface PropagationParams {
   readonly refPathLossDb: number;
   /** Path-loss exponent up to the breakpoint. Fitted on the rig's 0-3 m. */
   readonly exponentNear: number;
-  /** Where the far slope takes over, metres (the rig data stops at 3 m). */
+  /** Where the far slope takes over, metres (the rig data stops at 3 m); Infinity: one slope. */
   readonly breakpointM: number;
   /**
    * Path-loss exponent beyond the breakpoint: 3.0, ITU-R P.1238 Table 2 distance power loss
@@ -93,6 +94,12 @@ export interface PropagationParams {
    * 3GPP TR 38.901 Table 7.5-6 (indoor office, line of sight).
    */
   readonly movingRicianKDb: number;
+  /**
+   * Gaussian fast fading instead of Rician: σ in dB, for still and moving links alike (channel
+   * model v2, `channel-propagation.ts`). Unset (the default): Rician with `ricianKDb` /
+   * `movingRicianKDb`.
+   */
+  readonly fadingSigmaDb?: number;
   /** Speed above which a phone counts as moving for fading, m/s. */
   readonly movingSpeedMps: number;
   /**
@@ -220,6 +227,41 @@ export function ricianFadingTableDb(kDb: number): Float32Array {
   return table;
 }
 
+const gaussianTables = new Map<number, Float32Array>();
+
+/**
+ * Quantiles of a Gaussian fading term in dB (mean 0, σ `sigmaDb`), `FADING_TABLE_SIZE` of them,
+ * built as `ricianFadingTableDb` is (fixed internal seed, medians of sorted draws).
+ */
+export function gaussianFadingTableDb(sigmaDb: number): Float32Array {
+  const cached = gaussianTables.get(sigmaDb);
+  if (cached) return cached;
+  const samples = 32 * FADING_TABLE_SIZE;
+  const draws = new Float64Array(samples);
+  const rng = new SeededRandom(0x9a55);
+  for (let s = 0; s < samples; s++) draws[s] = sigmaDb * randomNormal(rng);
+  draws.sort();
+  const table = new Float32Array(FADING_TABLE_SIZE);
+  for (let q = 0; q < FADING_TABLE_SIZE; q++) table[q] = draws[q * 32 + 16];
+  gaussianTables.set(sigmaDb, table);
+  return table;
+}
+
+/** The still and moving fading quantile tables of `p`, dB. */
+export function fadingTablesDb(p: PropagationParams): {
+  still: Float32Array;
+  moving: Float32Array;
+} {
+  if (p.fadingSigmaDb !== undefined) {
+    const table = gaussianFadingTableDb(p.fadingSigmaDb);
+    return { still: table, moving: table };
+  }
+  return {
+    still: ricianFadingTableDb(p.ricianKDb),
+    moving: ricianFadingTableDb(p.movingRicianKDb),
+  };
+}
+
 // Columns of the per-pair cache.
 const SHADOW_DB = 0;
 const UPDATED_AT_S = 1;
@@ -280,13 +322,10 @@ export class Propagation {
     // (lookups are by key, nothing depends on slot order) spares a doubling at those peaks.
     this.cache = new PairCache(agents.capacity, COLUMNS, 4 * agents.capacity, PAIR_CACHE_MAX_LOAD);
     this.fading = new Float32Array(2 * FADING_TABLE_SIZE);
-    this.fading.set(ricianFadingTableDb(params.ricianKDb));
-    this.fading.set(ricianFadingTableDb(params.movingRicianKDb), FADING_TABLE_SIZE);
-    this.reception = new ReceptionTables(
-      ricianFadingTableDb(params.ricianKDb),
-      ricianFadingTableDb(params.movingRicianKDb),
-      params.shadowingSigmaDb,
-    );
+    const tables = fadingTablesDb(params);
+    this.fading.set(tables.still);
+    this.fading.set(tables.moving, FADING_TABLE_SIZE);
+    this.reception = new ReceptionTables(tables.still, tables.moving, params.shadowingSigmaDb);
     // Device tables as long as the calibration table or the largest device index now in use
     // (not 65,536 entries: 512 KB a world); indices set later must stay within the tables.
     let devices = Math.max(1, params.txGainDb?.length ?? 0, params.rxOffsetDb?.length ?? 0);
@@ -652,10 +691,8 @@ export function receptionRangeM(
   marginDb?: number,
 ): number {
   const p99 = Math.floor(0.99 * FADING_TABLE_SIZE);
-  const fadingP99 = Math.max(
-    ricianFadingTableDb(p.ricianKDb)[p99],
-    ricianFadingTableDb(p.movingRicianKDb)[p99],
-  );
+  const tables = fadingTablesDb(p);
+  const fadingP99 = Math.max(tables.still[p99], tables.moving[p99]);
   const margin = marginDb ?? p.cullSigmas * p.shadowingSigmaDb + fadingP99;
   const maxOf = (xs: ArrayLike<number> | undefined): number => {
     let m = 0;

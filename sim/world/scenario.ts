@@ -17,6 +17,8 @@
  *   "protocolMix": {"gaen": 0.8, "bluezone": 0.2},
  *   "scanning": "gaen" | "bluezone" | "continuous",
  *   "propagation": {"shadowingSigmaDb": 6, ...},  // optional numeric overrides
+ *   "channel": "v2",                     // optional channel profile (name or file), docs/channel.md
+ *   "environment": "vehicle",            // optional environment class (the profile's offsets)
  *   "tracks": {"file": "crowd.csv", "maxGapS"?: 10}  // recorded tracks for "trajectory" groups
  * }
  *
@@ -39,12 +41,15 @@
  * DP-3T exp05 camera tracks from `../shared/data` at run time (`epfl-scenarios.ts`).
  */
 import { dirname, resolve } from "node:path";
+import type { Environment } from "../../src/campaigns/campaign-record.js";
 import { ConfigError } from "../../src/core/errors.js";
 import { readInputFile } from "../../src/io/read-input-file.js";
 import { simulatedDevice } from "./devices.js";
 import { EPFL_SCENARIO_NAMES, epflScenarioDocument } from "./epfl-scenarios.js";
 import type { Point, Rect } from "./geometry.js";
 import type { Stop } from "./mobility/vehicle-stops.js";
+import { CHANNEL_PROFILES } from "./channel-profiles.js";
+import { resolveChannelProfile } from "./channel-propagation.js";
 import type { PropagationParams } from "./propagation.js";
 import { readTrackFile, type TrackSet } from "./tracks.js";
 import bus from "./scenarios/bus.json" with { type: "json" };
@@ -153,6 +158,16 @@ export interface Scenario {
   readonly protocolMix: Readonly<Partial<Record<ProtocolName, number>>>;
   readonly scanning: ScanningCadence;
   readonly propagation: Partial<PropagationParams>;
+  /**
+   * The channel profile (`channel-propagation.ts`): a name (`herald-only`, `v2`) or a profile
+   * JSON file; unset = `herald-only`, the simulator's own channel. `simulate --channel` overrides.
+   */
+  readonly channel?: string;
+  /**
+   * The environment class, for the channel profile's `environmentOffsetDb` (v2 fits none, so
+   * no effect there; the default channel ignores it).
+   */
+  readonly environment?: Environment;
   /** The recorded tracks `trajectory` groups follow. */
   readonly tracks?: TrackSet;
 }
@@ -427,6 +442,22 @@ export function validateScenario(doc: unknown, context: ScenarioContext = {}): S
     }
   }
 
+  const environment =
+    top.environment === undefined
+      ? undefined
+      : c.oneOf(top.environment, "environment", ENVIRONMENTS);
+  let channel: string | undefined;
+  if (top.channel !== undefined) {
+    channel = c.string(top.channel, "channel");
+    // A profile file is relative to the scenario file.
+    if (!Object.hasOwn(CHANNEL_PROFILES, channel)) channel = resolve(context.baseDir ?? ".", channel);
+    try {
+      resolveChannelProfile(channel);
+    } catch (cause) {
+      c.fail("channel", (cause as Error).message);
+    }
+  }
+
   return {
     name,
     description,
@@ -439,8 +470,19 @@ export function validateScenario(doc: unknown, context: ScenarioContext = {}): S
     scanning,
     propagation: propagation as Partial<PropagationParams>,
     ...(tracks === undefined ? {} : { tracks }),
+    ...(channel === undefined ? {} : { channel }),
+    ...(environment === undefined ? {} : { environment }),
   };
 }
+
+const ENVIRONMENTS: readonly Environment[] = [
+  "open-indoor",
+  "office",
+  "vehicle",
+  "outdoor",
+  "anechoic",
+  "rig",
+];
 
 const PROPAGATION_NUMBERS = [
   "txPowerDbm",

@@ -113,6 +113,7 @@ describe("proxkit simulate", () => {
       [["simulate", ...small, "--index-share", "2"], /--index-share must be a number in 0..1/],
       [["simulate", ...small, "--preset", "cwa-v9"], /unknown preset "cwa-v9"/],
       [["simulate"], /--scenario is needed/],
+      [["simulate", ...small, "--channel", "v9"], /channel "v9": no such profile or file/],
       [["evaluate", "--run", join(dir, "missing")], /is not a folder/],
       [["evaluate", "--run", dir], /truth.jsonl is missing/],
       [["evaluate"], /give --run DIR/],
@@ -122,6 +123,28 @@ describe("proxkit simulate", () => {
       expect(r.stderr).toMatch(message);
       expect(r.stderr.trim().split("\n")).toHaveLength(1);
     }
+  });
+
+  it("--channel: herald-only is the default's bytes; v2 is deterministic and recorded", () => {
+    const run = (name: string, extra: string[]) => {
+      const out = join(dir, name);
+      const r = runCli(["simulate", ...small, "--out", out, "-f", "json", ...extra]);
+      expect(r.code, r.stderr).toBe(0);
+      return {
+        sightings: readFileSync(join(out, "sightings.jsonl"), "utf8"),
+        summary: JSON.parse(readFileSync(join(out, "summary.json"), "utf8")),
+      };
+    };
+    const base = run("ch-default", []);
+    const herald = run("ch-herald", ["--channel", "herald-only"]);
+    expect(herald.sightings).toBe(base.sightings);
+    expect(herald.summary).toEqual(base.summary);
+    expect(base.summary.run.channel).toBeUndefined();
+    const v2a = run("ch-v2a", ["--channel", "v2"]);
+    const v2b = run("ch-v2b", ["--channel", "v2"]);
+    expect(v2a.sightings).toBe(v2b.sightings);
+    expect(v2a.sightings).not.toBe(base.sightings);
+    expect(v2a.summary.run.channel).toBe("v2");
   });
 
   it("--help teaches: options and examples", () => {
@@ -135,6 +158,8 @@ describe("proxkit simulate", () => {
       "--out",
       "--index-share",
       "--default-job",
+      "--channel",
+      "docs/channel.md",
       "Examples",
     ])
       expect(r.stdout).toContain(word);

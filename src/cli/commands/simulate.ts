@@ -6,6 +6,7 @@ import { CEILING_MAX_AGENTS } from "../../../sim/evaluation/ceiling.js";
 import type { RunEvaluation } from "../../../sim/evaluation/evaluate-run.js";
 import { realF1OfReplay } from "../../../sim/evaluation/sim-to-real.js";
 import { RUN_FILES } from "../../../sim/pipeline/run-files.js";
+import { withChannel } from "../../../sim/pipeline/simulate-run.js";
 import {
   type PipelineResult,
   pipelineReportRun,
@@ -14,6 +15,7 @@ import {
 } from "../../../sim/pipeline/run-pipeline.js";
 import { loadRealRssiVsDistance, writeReport } from "../../../sim/report/render-report.js";
 import type { ReportRun } from "../../../sim/report/report-input.js";
+import { resolveChannelProfile } from "../../../sim/world/channel-propagation.js";
 import {
   BUILT_IN_SCENARIOS,
   builtInScenario,
@@ -42,6 +44,7 @@ interface SimulateArgs {
   format?: string;
   "default-job"?: boolean;
   ceiling?: boolean;
+  channel?: string;
 }
 
 /** The scenarios of `npm start` (`--default-job`), each with the scenario's own length. */
@@ -267,6 +270,11 @@ export const simulateCommand: CommandModule<object, SimulateArgs> = {
         type: "boolean",
         describe: `Reference rows: also run the ceiling pass, a second world of the same scenario and seed that scores the best threshold on the model's exact mean signal, every second and at the receivers' scans (--no-ceiling skips it) [default: on up to ${CEILING_MAX_AGENTS} agents]`,
       })
+      .option("channel", {
+        type: "string",
+        describe:
+          "Channel profile: herald-only (the simulator's own channel, fitted on the Herald rig), v2 (fitted across five campaigns), or a profile JSON file; overrides the scenario's \"channel\" (see docs/channel.md) [default: the scenario's, else herald-only]",
+      })
       .option("default-job", {
         type: "boolean",
         describe: `The job of npm start: ${DEFAULT_JOB_SCENARIOS.join(" and ")} with their defaults, one report`,
@@ -301,6 +309,7 @@ export const simulateCommand: CommandModule<object, SimulateArgs> = {
       "close-minutes",
       "format",
       "ceiling",
+      "channel",
     ] as const) {
       if (Array.isArray(args[name]))
         throw new ConfigError(`--${name} was given more than once`, "E_USAGE");
@@ -337,9 +346,12 @@ export const simulateCommand: CommandModule<object, SimulateArgs> = {
       presets,
       ceiling: args.ceiling,
     };
-    const jobs = args["default-job"]
-      ? DEFAULT_JOB_SCENARIOS.map((name) => builtInScenario(name))
-      : [scenarioOf(args.scenario!)];
+    if (args.channel !== undefined) resolveChannelProfile(args.channel);
+    const jobs = (
+      args["default-job"]
+        ? DEFAULT_JOB_SCENARIOS.map((name) => builtInScenario(name))
+        : [scenarioOf(args.scenario!)]
+    ).map((scenario) => withChannel(scenario, args.channel));
     const outDir = resolve(
       args.out ??
         (args["default-job"] ? join("runs", "default") : join("runs", `${jobs[0].name}-s${seed}`)),
