@@ -4,10 +4,10 @@
  * current channel (`DEFAULT_PROPAGATION`, fitted to the Herald rig alone) in the same form
  * (`channel-profiles/herald-only.json`, written by the same script from `heraldOnlyProfile`).
  */
-import { readFileSync } from "node:fs";
-import type { ChannelProfile } from "./channel-v2.js";
+import { readInputFile } from "../../src/io/read-input-file.js";
 import heraldOnly from "./channel-profiles/herald-only.json" with { type: "json" };
 import v2 from "./channel-profiles/v2.json" with { type: "json" };
+import type { ChannelProfile } from "./channel-v2.js";
 import { DEFAULT_PROPAGATION, type PropagationParams } from "./propagation.js";
 
 /** The current simulator channel as a profile. */
@@ -54,5 +54,11 @@ export const CHANNEL_PROFILES: Readonly<Record<string, ChannelProfile>> = {
 export function loadChannelProfile(nameOrFile: string): ChannelProfile {
   const named = CHANNEL_PROFILES[nameOrFile];
   if (named) return named;
-  return JSON.parse(readFileSync(nameOrFile, "utf8")) as ChannelProfile;
+  // Size-checked, regular files only: a device, a FIFO or a huge file is one typed error.
+  const text = readInputFile(nameOrFile, {
+    what: "channel profile",
+    code: "E_CHANNEL",
+    missing: "no such profile or file",
+  });
+  return JSON.parse(text) as ChannelProfile;
 }
