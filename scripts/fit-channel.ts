@@ -11,8 +11,7 @@
  *   npm run build && node dist/scripts/fit-channel.js [--data ../shared/data] [--out <dir>] [--bins]
  */
 import { writeFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import {
   channelFitReport,
@@ -27,10 +26,10 @@ import {
   shadowingVariogram,
   VARIOGRAM_LAGS_S,
 } from "../sim/world/fit-channel.js";
+import { repoRoot } from "../src/io/data-root.js";
 
 /** The repository root, from `dist/scripts/` or from `scripts/`. */
-const HERE = dirname(fileURLToPath(import.meta.url));
-const ROOT = HERE.endsWith(join("dist", "scripts")) ? resolve(HERE, "../..") : resolve(HERE, "..");
+const ROOT = repoRoot() ?? resolve(".");
 
 export function jsonText(value: unknown): string {
   return `${JSON.stringify(value, null, 2)}\n`;

@@ -8,8 +8,7 @@
  *   npm run build && node dist/scripts/fit-device-offsets.js [--data ../shared/data] [--out <json>]
  */
 import { writeFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import type { CampaignRecord } from "../src/campaigns/campaign-record.js";
 import {
@@ -18,11 +17,11 @@ import {
   standardDeviation,
 } from "../src/campaigns/fit-device-offsets.js";
 import { loadDp3tAnechoic } from "../src/campaigns/load-dp3t-anechoic.js";
+import { repoRoot } from "../src/io/data-root.js";
 import { loadCalibrationTable } from "../src/signal/calibration-table.js";
 
 /** The repository root, from `dist/scripts/` or from `scripts/`. */
-const HERE = dirname(fileURLToPath(import.meta.url));
-const ROOT = HERE.endsWith(join("dist", "scripts")) ? resolve(HERE, "../..") : resolve(HERE, "..");
+const ROOT = repoRoot() ?? resolve(".");
 const CALIBRATION = "gaen/en-calibration-2020-06-13.csv";
 
 const round = (db: number) => Math.round(db * 100) / 100;

@@ -12,7 +12,12 @@ import { toHex } from "../core/hex.js";
 import type { ScanInstance } from "../exposure/exposure-window-builder.js";
 import type { Protocol } from "../protocols/rolling-id-scheme.js";
 import { windowsTopic } from "./mqtt-forwarder.js";
-import { CHECKPOINT_APPLICATION_ID, migrate, SCHEMA_VERSION } from "./schema.js";
+import {
+  CHECKPOINT_APPLICATION_ID,
+  COLLECTOR_APPLICATION_ID,
+  migrate,
+  SCHEMA_VERSION,
+} from "./schema.js";
 
 /** An exposure window as the checkpoint stores it. */
 export interface StoredWindow {
@@ -140,8 +145,6 @@ function rowToWindow(row: WindowRow): StoredWindow {
   };
 }
 
-/** The collector's database ("PRKC"): a checkpoint must not adopt it. */
-const COLLECTOR_APPLICATION_ID = 0x50524b43;
 /** The tables of schema version 1, which had no application id yet. */
 const VERSION_1_TABLES = ["windows", "open_windows", "sightings", "own_keys", "outbox"];
 
@@ -351,8 +354,13 @@ export class CheckpointStore {
 
   /** Writes one flush in one transaction. */
   commit(batch: FlushBatch): void {
+    this.writing(() => this.flushTx(batch));
+  }
+
+  /** Runs a write; a failure (a full disk, a read-only file) is a `StoreError` naming the file. */
+  private writing(write: () => void): void {
     try {
-      this.flushTx(batch);
+      write();
     } catch (cause) {
       throw new StoreError(`cannot write to ${this.path}: ${(cause as Error).message}`, "E_STORE", {
         cause,
@@ -417,13 +425,6 @@ export class CheckpointStore {
     }))();
   }
 
-  /** Records a clock event (a jump, trust gained or lost). */
-  clockEvent(atMs: number, kind: string, jumpMs: number): void {
-    this.db
-      .prepare("INSERT INTO clock_events (at_ms, kind, jump_ms) VALUES (?, ?, ?)")
-      .run(Math.round(atMs), kind, Math.round(jumpMs));
-  }
-
   /** The venue beacon's stored day keys for `protocol`. */
   ownKeys(protocol: Protocol): { day: number; key: Uint8Array }[] {
     const rows = this.db
@@ -473,13 +474,7 @@ export class CheckpointStore {
 
   /** Sets one health entry (outside a flush). */
   setHealth(key: string, value: string | number, nowMs: number): void {
-    try {
-      this.upsertHealth.run(key, String(value), Math.round(nowMs));
-    } catch (cause) {
-      throw new StoreError(`cannot write to ${this.path}: ${(cause as Error).message}`, "E_STORE", {
-        cause,
-      });
-    }
+    this.writing(() => this.upsertHealth.run(key, String(value), Math.round(nowMs)));
   }
 
   count(table: "windows" | "open_windows" | "outbox" | "sightings" | "own_keys"): number {

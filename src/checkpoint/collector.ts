@@ -22,6 +22,7 @@ import {
   receiptsTopic,
 } from "./mqtt-forwarder.js";
 import { canSignReceipts, type ReceiptKey, signReceipt } from "./receipt-signature.js";
+import { COLLECTOR_APPLICATION_ID } from "./schema.js";
 
 /** Every checkpoint of every site. */
 export const DEFAULT_COLLECT_TOPIC = "proxkit/+/+/windows";
@@ -33,8 +34,6 @@ const RECEIPT_DELAY_MS = 20;
 /** Larger payloads are not windows. */
 const MAX_PAYLOAD_BYTES = 1 << 20;
 const MAX_WINDOW_ID_CHARS = 512;
-/** "PRKC" in the SQLite header, so a checkpoint database is not mistaken for a collector's. */
-const APPLICATION_ID = 0x50524b43;
 
 /** Schema versions in order; `PRAGMA user_version` is how many have been applied. */
 const MIGRATIONS: readonly string[] = [
@@ -145,7 +144,10 @@ export class CollectorStore {
     const tables = this.db
       .prepare("SELECT count(*) AS n FROM sqlite_schema WHERE type = 'table'")
       .get() as { n: number };
-    if ((version === 0 && tables.n > 0) || (version > 0 && applicationId !== APPLICATION_ID))
+    if (
+      (version === 0 && tables.n > 0) ||
+      (version > 0 && applicationId !== COLLECTOR_APPLICATION_ID)
+    )
       throw new ConfigError(
         `--db ${this.path} is a database of something else (a checkpoint's?), not a collector's: give a new file`,
         "E_DB_FORMAT",
@@ -158,7 +160,7 @@ export class CollectorStore {
     for (let v = version; v < MIGRATIONS.length; v++) {
       this.db.transaction(() => {
         this.db.exec(MIGRATIONS[v]);
-        this.db.pragma(`application_id = ${APPLICATION_ID}`);
+        this.db.pragma(`application_id = ${COLLECTOR_APPLICATION_ID}`);
         this.db.pragma(`user_version = ${v + 1}`);
       })();
     }

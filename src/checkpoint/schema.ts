@@ -97,6 +97,9 @@ export const MIGRATIONS: readonly string[] = [
 /** "PRKP" in the SQLite header of a checkpoint database (from schema version 2). */
 export const CHECKPOINT_APPLICATION_ID = 0x50524b50;
 
+/** "PRKC": the collector's database (`collector.ts`), which a checkpoint must not adopt. */
+export const COLLECTOR_APPLICATION_ID = 0x50524b43;
+
 /** The schema version this build writes. */
 export const SCHEMA_VERSION = MIGRATIONS.length;
 

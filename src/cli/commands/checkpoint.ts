@@ -98,9 +98,12 @@ async function drainOutbox(
   const startedMs = Date.now();
   let lastDepth = forwarder.depth;
   let progressMs = startedMs;
-  while (!stopped() && forwarder.depth > 0) {
-    const nowMs = Date.now();
+  for (;;) {
+    // One outbox count per look.
     const depth = forwarder.depth;
+    if (depth === 0) return undefined;
+    if (stopped()) return { windows: depth, why: "stopped" };
+    const nowMs = Date.now();
     if (depth < lastDepth) {
       lastDepth = depth;
       progressMs = nowMs;
@@ -113,8 +116,6 @@ async function drainOutbox(
       return { windows: depth, why: `no collector confirmed any for ${STALL_MS / 1000} s` };
     await new Promise((r) => setTimeout(r, 50));
   }
-  const depth = forwarder.depth;
-  return depth > 0 ? { windows: depth, why: "stopped" } : undefined;
 }
 
 /** Runs the daemon until SIGTERM/SIGINT, the end of `--for`, or the end of a replay. */
