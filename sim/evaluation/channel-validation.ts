@@ -334,7 +334,7 @@ export function channelProfileFile(report: ChannelFitReport): unknown {
       dropped: [
         "per advertising channel offset: no campaign loader labels the channel (CampaignRecord.channel is unset everywhere)",
         "body orientation shadowing: no loader keeps MIT's self_pose/Angle lines, nothing else labels orientation",
-        "a second (far) slope: the data spans 0-6 m; one slope carries over",
+        "a fitted far slope: the data spans 0.2-6 m, where one slope carries over; beyond 6 m the profile assumes ITU-R P.1238's office exponent (breakpointM, exponentFar)",
         "a loss for a mounted phone (rig, stand) apart from the hand: only the Herald rig and the Pi campaign have one, and their levels are confounded with their receivers (mount = hand = 0)",
         "a level per campaign: fitted (campaignOffsetDb) but not carried over; a new campaign gets their mean",
         ...(report.chosen.environmentOffsets

@@ -56,6 +56,11 @@ export interface DetectOptions {
    * comment; `Infinity` gives the EN API's scan instances for every receiver).
    */
   maxScanInstanceMs?: number;
+  /**
+   * The receivers' RSSI correction, dB (attenuation = TX power − (RSSI + correction)); default
+   * the run's `meta.rxRssiCorrectionDb`, else 0.
+   */
+  rxRssiCorrectionDb?: number;
   /** Called after each receiver with the fraction of receivers done. */
   onProgress?: (fraction: number) => void;
 }
@@ -98,6 +103,7 @@ export function detectContacts(data: RunData, options: DetectOptions = {}): Pair
     const result = matchExposures(published, sightings, {
       preset: presets[0],
       defaultTxPowerDbm: options.defaultTxPowerDbm ?? -24,
+      rxRssiCorrectionDb: options.rxRssiCorrectionDb ?? data.meta.rxRssiCorrectionDb ?? 0,
       maxScanInstanceMs,
     });
     const byIndex = new Map<number, ScoredWindow[]>();

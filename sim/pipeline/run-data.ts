@@ -21,8 +21,17 @@ export interface RunMeta {
   readonly indexShare: number;
   readonly closeDistanceM: number;
   readonly closeMinutes: number;
-  /** The channel profile's name (`simulate --channel`); absent for the default, `herald-only`. */
+  /**
+   * The channel profile's name (`simulate --channel`, the scenario's, or the default `v2`);
+   * absent for `herald-only` (run folders written before v2 was the default have none).
+   */
   readonly channel?: string;
+  /**
+   * The RSSI correction the simulated phones apply on receiving, dB: the calibration table's
+   * default row (−5 dB) on channels whose device terms come from that table (v2), as a real
+   * phone applies its row's; absent = 0 (herald-only, whose levels are the rig's as reported).
+   */
+  readonly rxRssiCorrectionDb?: number;
 }
 
 /** An agent as the simulator knows it: its role, protocol and the day keys its phone advertised. */

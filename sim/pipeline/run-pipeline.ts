@@ -15,7 +15,7 @@ import {
   trajectoryMismatches,
 } from "../evaluation/ceiling.js";
 import { evaluateRun, type RunEvaluation } from "../evaluation/evaluate-run.js";
-import { reportRun } from "../evaluation/report-run.js";
+import { type ReportRunExtras, reportRun } from "../evaluation/report-run.js";
 import type { ReportRun } from "../report/report-input.js";
 import type { Scenario } from "../world/scenario.js";
 import { defaultDetectors, detectContacts, type PairDetection } from "./detect-contacts.js";
@@ -151,17 +151,14 @@ export function writePipelineRun(dir: string, result: PipelineResult): void {
   );
 }
 
-/** The report section of a pipeline run. */
-export function pipelineReportRun(
-  result: PipelineResult,
-  real?: readonly RssiDistanceSample[],
-): ReportRun {
+/** The report section of a pipeline run (its channel and measured readings from the caller). */
+export function pipelineReportRun(result: PipelineResult, extras: ReportRunExtras = {}): ReportRun {
   return reportRun(
     result.data,
     result.evaluation,
     result.detections,
     result.data.rssiVsDistance,
-    real,
+    extras,
   );
 }
 

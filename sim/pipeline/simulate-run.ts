@@ -10,7 +10,12 @@ import { SeededRandom } from "../../src/core/random.js";
 import { GAEN_ROLLING_PERIOD } from "../../src/protocols/gaen.js";
 import type { Sighting } from "../../src/signal/sighting.js";
 import { runSimulation } from "../engine/run-simulation.js";
-import { DEFAULT_CHANNEL, resolveChannelProfile } from "../world/channel-propagation.js";
+import {
+  DEFAULT_CHANNEL,
+  HERALD_ONLY_CHANNEL,
+  receiverCorrectionDb,
+  resolveChannelProfile,
+} from "../world/channel-propagation.js";
 import { PROTOCOL_NAMES, type ProtocolName, type Scenario } from "../world/scenario.js";
 import type {
   PublishedKeySet,
@@ -107,7 +112,9 @@ export function simulateRun(scenario: Scenario, options: SimulateRunOptions = {}
     );
   if (!(closeMinutes > 0)) throw new ConfigError(`close minutes must be positive`, "E_CLOSE");
   const sc = withChannel(withProtocol(scenario, options.protocol), options.channel);
-  const channelName = sc.channel === undefined ? undefined : resolveChannelProfile(sc.channel).name;
+  const profile = resolveChannelProfile(sc.channel ?? DEFAULT_CHANNEL);
+  const channelName = profile.name;
+  const rxRssiCorrectionDb = receiverCorrectionDb(profile);
 
   // Ground truth trace: close intervals per pair, and this step's distances for the RSSI sample.
   const intervals = new Map<number, number[]>();
@@ -236,9 +243,9 @@ export function simulateRun(scenario: Scenario, options: SimulateRunOptions = {}
       indexShare,
       closeDistanceM,
       closeMinutes,
-      ...(channelName === undefined || channelName === DEFAULT_CHANNEL
-        ? {}
-        : { channel: channelName }),
+      // Absent = herald-only: the folders written before v2 was the default.
+      ...(channelName === HERALD_ONLY_CHANNEL ? {} : { channel: channelName }),
+      ...(rxRssiCorrectionDb === 0 ? {} : { rxRssiCorrectionDb }),
     },
     sightings,
     indexCases,

@@ -7,7 +7,7 @@ import type { TopLevelSpec } from "vega-lite";
 import type { CampaignSummary, RssiPoint } from "../../src/campaigns/evaluate-campaigns.js";
 import type { Exp05ContactResult } from "../../src/campaigns/exp05-contacts.js";
 import type { Exp05PerSample } from "../../src/campaigns/exp05-per-sample.js";
-import { downsampleEvenly } from "./real-rssi-vs-distance.js";
+import { downsampleEvenly } from "./measured-rssi-vs-distance.js";
 import { CHART_BASE, detectorColour, precisionRecallChart, unitAxis } from "./report-charts.js";
 
 /** Points per campaign in its RSSI chart (the evaluation already keeps about 1500). */

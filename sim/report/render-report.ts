@@ -6,6 +6,7 @@
 import { writeFileAtomic } from "../../src/io/atomic-write.js";
 import {
   MAX_SCATTER_POINTS,
+  MIN_MEDIAN_READINGS,
   planTimeline,
   precisionRecallSpec,
   rssiScatterSpec,
@@ -13,7 +14,6 @@ import {
 } from "./report-charts.js";
 import type { ReportDetectorScore, ReportInput, ReportRun } from "./report-input.js";
 
-export { loadRealRssiVsDistance } from "./real-rssi-vs-distance.js";
 export type { ReportInput, ReportRun } from "./report-input.js";
 
 type TopLevelSpec = import("vega-lite").TopLevelSpec;
@@ -88,6 +88,8 @@ td:first-child, th:first-child { text-align: left; }
 tr.best td { font-weight: 600; background: #eef6ee; }
 tr.reference td { font-style: italic; color: #555; background: #f7f7f7; }
 tr:not(.reference) + tr.reference td { border-top: 2px solid #999; }
+table.channel td, table.channel th { text-align: left; }
+table.channel td.source { color: #555; font-size: 0.9em; }
 nav ul { margin: 4px 0; }
 footer { margin-top: 48px; color: #777; font-size: 0.85em; }
 `;
@@ -204,6 +206,52 @@ ${rows}${references === "" ? "" : `\n${references}`}
 <p class="explain">The close-contact decision of each detector against the ground truth, per pair of phones. The highest F1 is highlighted. ${explained}.${escapeHtml(referencesExplained + scansExplained + realExplained)}</p>`;
 }
 
+/** The channel profile the run's radio used: name, description, key parameters and sources. */
+function channelSection(run: ReportRun): string {
+  const channel = run.channel;
+  if (channel === undefined) return "";
+  const name =
+    channel.file === undefined ? channel.name : `${channel.file} (profile "${channel.name}")`;
+  const rows = channel.parameters
+    .map(
+      (p) =>
+        `<tr><td>${escapeHtml(p.name)}</td><td>${escapeHtml(p.value)}</td><td class="source">${escapeHtml(p.source)}</td></tr>`,
+    )
+    .join("\n");
+  const fitted =
+    channel.campaigns.length > 0
+      ? `Its sources name the measured campaigns ${channel.campaigns.join(", ")}: the measured side of the chart below comes from them.`
+      : "Its sources name no measured campaign, so there is no measured side to compare with.";
+  return `<h3>Radio channel: ${escapeHtml(name)}</h3>
+${channel.description === "" ? "" : `<p class="meta">${escapeHtml(channel.description)}</p>\n`}<table class="channel">
+<thead><tr><th>parameter</th><th>value</th><th>source</th></tr></thead>
+<tbody>
+${rows}
+</tbody>
+</table>
+<p class="explain">${escapeHtml(
+    `The simulated phones' RSSI is drawn from this channel profile (simulate --channel NAME|FILE, or the scenario's "channel"; docs/channel.md explains the model): the mean falls with distance from the reference power at 1 m by the path-loss exponent, less the carry losses at both ends; slow shadowing (σ, changing over the time constant and the decorrelation distance) and fast fading per advertisement spread it; phones hear nothing below the sensitivity. Each value is listed with the source the profile records for it. ${fitted}`,
+  )}</p>`;
+}
+
+/** The caption's sentence on the measured side of the RSSI chart. */
+function measuredExplain(run: ReportRun, hasMeasured: boolean): string {
+  const measured = run.rssiVsDistance.measured;
+  if (hasMeasured) {
+    const source =
+      measured !== undefined && "source" in measured
+        ? measured.source
+        : "The measured readings were given with the run.";
+    const herald = run.rssiVsDistance.real?.some((p) => p.campaign === "herald-edison")
+      ? " On the Herald rig, touching phones (0 m) read about 20 dB stronger than any far-field model predicts."
+      : "";
+    return `${source}${herald}`;
+  }
+  if (measured !== undefined && "missing" in measured)
+    return `No measured readings: ${measured.missing}`;
+  return "No measured readings were given for this run, so only the simulated side is shown.";
+}
+
 interface ChartSection {
   id: string;
   title: string;
@@ -223,19 +271,19 @@ async function chartHtml(section: ChartSection, render: Renderer): Promise<strin
 
 async function runHtml(run: ReportRun, index: number, render: Renderer): Promise<string> {
   const plan = planTimeline(run);
-  const hasReal = (run.rssiVsDistance.real?.length ?? 0) > 0;
+  const hasMeasured = (run.rssiVsDistance.real?.length ?? 0) > 0;
   const sections: ChartSection[] = [
     {
       id: "rssi-vs-distance",
-      title: hasReal
-        ? "RSSI against distance: simulated and real"
+      title: hasMeasured
+        ? "RSSI against distance: simulated and measured"
         : "RSSI against distance: simulated",
       spec: rssiScatterSpec(run),
-      explain: `Each dot is one received advertisement at its true distance (at most ${MAX_SCATTER_POINTS} per source, evenly sampled); the lines join the median RSSI of every 0.25 m. ${
-        hasReal
-          ? "The real readings come from the Herald project's robot rig (two phones on a rail, 0-3 m), the data the propagation defaults were fitted to; touching phones (0 m) read about 20 dB stronger than any far-field model predicts."
-          : "No real readings were given for this run (the Herald rig data folder was absent), so only the simulated side is shown."
-      }`,
+      explain: `Each dot is one received advertisement at its true distance (at most ${MAX_SCATTER_POINTS} simulated and ${MAX_SCATTER_POINTS} measured, evenly sampled); the lines join the median RSSI of every 0.25 m with at least ${MIN_MEDIAN_READINGS} dots, one for the simulated readings and one for the measured ones${
+        new Set(run.rssiVsDistance.real?.map((p) => p.campaign)).size > 1
+          ? " (all campaigns together)"
+          : ""
+      }. ${measuredExplain(run, hasMeasured)}`,
       noData: "no RSSI readings were recorded in this run.",
     },
     {
@@ -279,6 +327,7 @@ async function runHtml(run: ReportRun, index: number, render: Renderer): Promise
 <p class="meta">${meta}</p>
 <h3>Evaluation</h3>
 ${evaluationTable(run)}
+${channelSection(run)}
 ${charts.join("\n")}
 </section>`;
 }
@@ -306,7 +355,7 @@ export async function renderReport(input: ReportInput): Promise<string> {
     css: CSS,
     meta: `Generated ${escapeHtml(input.generatedAt)} by proxkit simulate.`,
     intro:
-      "How well each protocol and detection rule finds close contacts (by default: within 2 m for a cumulative 15 minutes or more) in simulated crowds, scored against the simulator's ground truth. Each run has its evaluation table, a check of the radio model against real measurements, precision-recall curves and a contact timeline.",
+      "How well each protocol and detection rule finds close contacts (by default: within 2 m for a cumulative 15 minutes or more) in simulated crowds, scored against the simulator's ground truth. Each run has its evaluation table, the radio channel profile it ran on, a check of that channel against the measurements it was fitted on, precision-recall curves and a contact timeline.",
     nav,
     body,
   });

@@ -4,11 +4,13 @@
  * detector gets (the same in every chart of a run).
  */
 import type { TopLevelSpec } from "vega-lite";
-import { downsampleEvenly } from "./real-rssi-vs-distance.js";
+import { downsampleEvenly } from "./measured-rssi-vs-distance.js";
 import type { ReportRun } from "./report-input.js";
 
 /** Points per source in the RSSI scatter (more only slows the page down). */
 export const MAX_SCATTER_POINTS = 4000;
+/** Dots a 0.25 m bin needs for its median to be drawn. */
+export const MIN_MEDIAN_READINGS = 5;
 /** Pairs in the contact timeline. */
 export const MAX_TIMELINE_PAIRS = 30;
 /** Detectors in the contact timeline (more make its rows unreadable). */
@@ -32,7 +34,10 @@ const PALETTE = [
 const TRUTH_COLOUR = "#333333";
 export const TRUTH_SERIES = "truly close (ground truth)";
 const SIMULATED = "simulated";
-const REAL = "real (Herald rig)";
+const MEASURED = "measured";
+/** The median line of several measured campaigns together. */
+const MEASURED_POOLED = "measured median, all campaigns";
+const POOLED_COLOUR = "#333333";
 
 /** The settings every chart of both reports (this one and the campaign report) starts from. */
 export const CHART_BASE = {
@@ -63,29 +68,54 @@ function colourOf(names: readonly string[], name: string): string {
 
 const finite = (...values: number[]) => values.every(Number.isFinite);
 
-/** Simulated and real RSSI against true distance, with the median per 0.25 m of each. */
+/**
+ * Simulated and measured RSSI against true distance, the measured dots coloured by campaign,
+ * with the median per 0.25 m of the simulated readings and of the measured ones (all campaigns
+ * together).
+ */
 export function rssiScatterSpec(run: ReportRun): TopLevelSpec | undefined {
   const simulated = downsampleEvenly(
     run.rssiVsDistance.simulated.filter((p) => finite(p.distanceM, p.rssiDbm)),
     MAX_SCATTER_POINTS,
   );
-  const real = downsampleEvenly(
+  // In campaign order, so that even sampling keeps each campaign's share.
+  const measured = downsampleEvenly(
     (run.rssiVsDistance.real ?? []).filter((p) => finite(p.distanceM, p.rssiDbm)),
     MAX_SCATTER_POINTS,
   );
-  if (simulated.length + real.length === 0) return undefined;
+  if (simulated.length + measured.length === 0) return undefined;
+  const seriesOf = (campaign: string | undefined) =>
+    campaign === undefined ? MEASURED : `${MEASURED}: ${campaign}`;
+  const series = [...new Set(measured.map((p) => seriesOf(p.campaign)))];
+  const pooled = series.length > 1 ? MEASURED_POOLED : (series[0] ?? MEASURED);
   const values = [
-    ...simulated.map((p) => ({ distanceM: p.distanceM, rssiDbm: p.rssiDbm, source: SIMULATED })),
-    ...real.map((p) => ({ distanceM: p.distanceM, rssiDbm: p.rssiDbm, source: REAL })),
+    ...simulated.map((p) => ({
+      distanceM: p.distanceM,
+      rssiDbm: p.rssiDbm,
+      source: SIMULATED,
+      side: SIMULATED,
+    })),
+    ...measured.map((p) => ({
+      distanceM: p.distanceM,
+      rssiDbm: p.rssiDbm,
+      source: seriesOf(p.campaign),
+      side: pooled,
+    })),
   ];
-  const sources = [SIMULATED, REAL];
-  const colour = {
-    field: "source",
-    type: "nominal",
-    title: null,
-    scale: { domain: sources, range: [PALETTE[0], PALETTE[1]] },
-    legend: { orient: "top", symbolOpacity: 1 },
-  } as const;
+  const domain = [SIMULATED, ...series, ...(series.length > 1 ? [MEASURED_POOLED] : [])];
+  const range = [
+    PALETTE[0],
+    ...series.map((_, i) => PALETTE[(i + 1) % PALETTE.length]),
+    ...(series.length > 1 ? [POOLED_COLOUR] : []),
+  ];
+  const colour = (field: string) =>
+    ({
+      field,
+      type: "nominal",
+      title: null,
+      scale: { domain, range },
+      legend: { orient: "top", symbolOpacity: 1, columns: 3, labelLimit: 320 },
+    }) as const;
   const x = { field: "distanceM", type: "quantitative", title: "true distance (m)" } as const;
   return {
     ...CHART_BASE,
@@ -103,22 +133,27 @@ export function rssiScatterSpec(run: ReportRun): TopLevelSpec | undefined {
             title: "RSSI (dBm)",
             scale: { zero: false },
           },
-          color: colour,
+          color: colour("source"),
         },
       },
       {
         transform: [
           { calculate: "round(datum.distanceM * 4) / 4", as: "binM" },
           {
-            aggregate: [{ op: "median", field: "rssiDbm", as: "medianDbm" }],
-            groupby: ["binM", "source"],
+            aggregate: [
+              { op: "median", field: "rssiDbm", as: "medianDbm" },
+              { op: "count", as: "readings" },
+            ],
+            groupby: ["binM", "side"],
           },
+          // A median of a handful of dots (the sparse far tail) only zigzags.
+          { filter: `datum.readings >= ${MIN_MEDIAN_READINGS}` },
         ],
         mark: { type: "line", strokeWidth: 2.5, point: { size: 24, filled: true }, aria: false },
         encoding: {
           x: { ...x, field: "binM" },
           y: { field: "medianDbm", type: "quantitative" },
-          color: colour,
+          color: colour("side"),
         },
       },
     ],

@@ -1,7 +1,7 @@
 /**
  * What `report.html` is drawn from: one entry per simulated run, each with the evaluation
- * table, precision-recall curves, simulated (and real) RSSI against distance, and a contact
- * timeline. The simulator pipeline fills it; `render-report.ts` turns it into the page.
+ * table, the channel profile the radio ran on, precision-recall curves, simulated and measured
+ * RSSI against distance, and a contact timeline. The simulator pipeline fills it; `render-report.ts` turns it into the page.
  */
 
 /** One detector's row of the evaluation table (rates in 0..1, duration error in minutes). */
@@ -31,6 +31,26 @@ export interface ReportReference {
   points?: { threshold: number; precision: number; recall: number }[];
 }
 
+/** One parameter of the channel profile as the report lists it (value formatted, with unit). */
+export interface ReportChannelParameter {
+  name: string;
+  value: string;
+  /** Where the profile says the value comes from ("not recorded" when it does not say). */
+  source: string;
+}
+
+/** The channel profile a run's radio used (`simulate --channel`, the scenario's `channel`). */
+export interface ReportChannel {
+  /** The profile's name (`herald-only`, `v2`, or the name inside a profile file). */
+  name: string;
+  /** For a profile read from a file: the file's name. */
+  file?: string;
+  description: string;
+  /** The measured campaigns its sources name (what it was fitted on, as far as it says). */
+  campaigns: string[];
+  parameters: ReportChannelParameter[];
+}
+
 export interface ReportRun {
   scenario: string;
   protocol: string;
@@ -42,9 +62,17 @@ export interface ReportRun {
     detector: string;
     points: { threshold: number; precision: number; recall: number }[];
   }[];
+  /** Absent in runs built before the report showed it. */
+  channel?: ReportChannel;
   rssiVsDistance: {
     simulated: { distanceM: number; rssiDbm: number }[];
-    real?: { distanceM: number; rssiDbm: number }[];
+    /**
+     * Measured readings from the campaigns the channel profile was fitted on, in the
+     * simulator's units; `campaign` names the series (absent: one series, "measured").
+     */
+    real?: { distanceM: number; rssiDbm: number; campaign?: string }[];
+    /** Where `real` comes from, or why it is missing (shown under the chart). */
+    measured?: { source: string } | { missing: string };
   };
   /**
    * For a replay of a recorded crowd (`epfl-*`): where the detectors' `realF1` come from, or why

@@ -27,6 +27,24 @@ export const CHANNEL_CAMPAIGNS: readonly CampaignName[] = [
   "pi-multichannel",
 ];
 
+/** Every source text of a profile (its parameters' `source` fields and its description). */
+function sourceTexts(profile: ChannelProfile): string[] {
+  const texts = typeof profile.description === "string" ? [profile.description] : [];
+  for (const field of Object.values(profile))
+    if (typeof field === "object" && field !== null && typeof field.source === "string")
+      texts.push(field.source);
+  return texts;
+}
+
+/**
+ * The campaigns with distances (`CHANNEL_CAMPAIGNS`, in that order) that the profile's sources
+ * or description name: what it was fitted on, as far as it says.
+ */
+export function profileCampaigns(profile: ChannelProfile): CampaignName[] {
+  const text = sourceTexts(profile).join("\n");
+  return CHANNEL_CAMPAIGNS.filter((name) => new RegExp(`(^|[^\\w-])${name}($|[^\\w-])`).test(text));
+}
+
 /** Cells group a stream's records whose distances round to the same multiple of this, m. */
 export const CELL_DISTANCE_STEP_M = 0.1;
 

@@ -34,8 +34,13 @@ import { CHANNEL_PROFILES, loadChannelProfile } from "./channel-profiles.js";
 import { type ChannelProfile, carryLossDb } from "./channel-v2.js";
 import type { PropagationParams } from "./propagation.js";
 
-/** The name of the default channel (the simulator's own, `DEFAULT_PROPAGATION`). */
-export const DEFAULT_CHANNEL = "herald-only";
+/**
+ * The channel of a scenario that names none: `v2`, fitted across five campaigns
+ * (docs/channel.md). `herald-only` (`DEFAULT_PROPAGATION`, the Herald rig alone) stays by name.
+ */
+export const DEFAULT_CHANNEL = "v2";
+/** The profile whose propagation is `DEFAULT_PROPAGATION` itself (no overrides). */
+export const HERALD_ONLY_CHANNEL = "herald-only";
 
 /** The device terms (tx + rx) of the simulator's nominal device under `profile`, dB. */
 export function nominalDeviceDb(profile: ChannelProfile): number {
@@ -47,6 +52,19 @@ export function nominalDeviceDb(profile: ChannelProfile): number {
 }
 
 /**
+ * The RSSI correction a simulated phone applies to what it receives under `profile`, dB: the
+ * calibration table's default row where the profile's device terms come from the table (its
+ * levels are RSSI as phones report it, before their correction), as a real phone applies its
+ * row's when it computes attenuation; 0 otherwise.
+ */
+export function receiverCorrectionDb(profile: ChannelProfile): number {
+  const scheme = profile.devices.value;
+  return scheme === "calibration-table" || scheme === "calibration-table+anechoic"
+    ? DEFAULT_DEVICE_CALIBRATION.rssiCorrectionDb
+    : 0;
+}
+
+/**
  * The propagation overrides of `profile` (on top of `DEFAULT_PROPAGATION`); `{}` for the
  * built-in `herald-only` profile.
  */
@@ -54,7 +72,7 @@ export function channelPropagation(
   profile: ChannelProfile,
   environment?: Environment,
 ): Partial<PropagationParams> {
-  if (profile === CHANNEL_PROFILES[DEFAULT_CHANNEL]) return {};
+  if (profile === CHANNEL_PROFILES[HERALD_ONLY_CHANNEL]) return {};
   const fading = profile.fading.value;
   const envDb =
     environment === undefined ? 0 : (profile.environmentOffsetDb.value[environment] ?? 0);

@@ -42,6 +42,12 @@ export const CHANNEL_RIDGE_LAMBDA = 0.01;
 export const CELL_WEIGHT_CAP = 50;
 /** The distance below which the path loss stays flat (phones touching), m: a choice. */
 export const CHANNEL_MIN_DISTANCE_M = 0.1;
+/** Beyond the campaigns' distances (0.2-6 m), the path loss follows `FAR_EXPONENT`. */
+export const FAR_BREAKPOINT_M = 6;
+/** ITU-R P.1238's office exponent, as `herald-only` uses past its rig. */
+export const FAR_EXPONENT = 3;
+/** The quantile of each campaign's reported RSSI taken as its receivers' sensitivity. */
+export const SENSITIVITY_QUANTILE = 0.001;
 /**
  * Campaigns with a real clock and people carrying the phones, for the shadowing time constant
  * (the Herald rig, no people, hardly drifts at all: τ of hours; pi-multichannel has no clock).
@@ -195,14 +201,20 @@ export function fitChannel(
   const fadingSigmaDb = Math.sqrt(fade2 / fadeW);
   const tauCampaigns = TAU_CAMPAIGNS.filter((c) => training.has(c));
   const tau = fitShadowingTau(data, tauCampaigns);
-  // Reported range, from the training samples.
-  let minDbm = Number.POSITIVE_INFINITY;
+  // Reported range, from the training samples. The weakest readings within 6 m are shadowing
+  // and fading outliers (one campaign reports -116 dBm), not the receivers' limit: the
+  // sensitivity is the median over campaigns of each one's 0.1 % quantile.
   let maxDbm = Number.NEGATIVE_INFINITY;
-  for (const c of campaigns)
-    for (const s of data.samples.get(c) ?? []) {
-      if (s.rssiDbm < minDbm) minDbm = s.rssiDbm;
-      if (s.rssiDbm > maxDbm) maxDbm = s.rssiDbm;
-    }
+  const lowQuantiles: number[] = [];
+  for (const c of campaigns) {
+    const rssi = (data.samples.get(c) ?? []).map((s) => s.rssiDbm);
+    if (rssi.length === 0) continue;
+    for (const r of rssi) if (r > maxDbm) maxDbm = r;
+    rssi.sort((a, b) => a - b);
+    lowQuantiles.push(rssi[Math.floor(SENSITIVITY_QUANTILE * (rssi.length - 1))]);
+  }
+  lowQuantiles.sort((a, b) => a - b);
+  const sensitivityDbm = lowQuantiles[Math.floor((lowQuantiles.length - 1) / 2)];
   const fitted = sourceOf(campaigns);
   const carryLossDb: Partial<Record<CarryPosition, number>> = { hand: 0, mount: 0 };
   carryLevels.forEach((c, k) => {
@@ -231,8 +243,14 @@ export function fitChannel(
       `not used by the model: each campaign's level less refPowerDbm (SD ${r2(betweenCampaignSdDb)} dB), the error to expect on a new campaign's level`,
     ),
     exponentNear: sourced(r2(beta[k0]), `within campaigns: ${fitted}`),
-    breakpointM: sourced(null, "none: one slope carries over (0.2-6 m in the data)"),
-    exponentFar: sourced(r2(beta[k0]), "= exponentNear (no breakpoint)"),
+    breakpointM: sourced(
+      FAR_BREAKPOINT_M,
+      "the end of the data (0.2-6 m): one slope carries over within it, beyond it nothing was measured",
+    ),
+    exponentFar: sourced(
+      FAR_EXPONENT,
+      "an assumption beyond the data, which stops at 6 m: ITU-R P.1238's office exponent, as herald-only uses past its rig",
+    ),
     minDistanceM: sourced(CHANNEL_MIN_DISTANCE_M, "choice (phones touching)"),
     environmentOffsetDb: sourced(
       environmentOffsetDb,
@@ -255,7 +273,10 @@ export function fitChannel(
       "herald-edison via sim/world/propagation.ts (placements 0.2 m apart decorrelate)",
     ),
     fading: sourced({ kind: "gaussian", sigmaDb: r2(fadingSigmaDb) }, fitted),
-    sensitivityDbm: sourced(minDbm, `weakest RSSI reported in ${fitted}`),
+    sensitivityDbm: sourced(
+      sensitivityDbm,
+      `median over ${fitted} of each campaign's 0.1 % quantile of reported RSSI (the weakest single readings are outliers)`,
+    ),
     saturationDbm: sourced(maxDbm, `strongest RSSI reported in ${fitted}`),
   };
 }

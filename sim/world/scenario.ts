@@ -160,7 +160,8 @@ export interface Scenario {
   readonly propagation: Partial<PropagationParams>;
   /**
    * The channel profile (`channel-propagation.ts`): a name (`herald-only`, `v2`) or a profile
-   * JSON file; unset = `herald-only`, the simulator's own channel. `simulate --channel` overrides.
+   * JSON file; unset = `v2` (`DEFAULT_CHANNEL`), fitted across five campaigns. `simulate
+   * --channel` overrides.
    */
   readonly channel?: string;
   /**
@@ -450,7 +451,8 @@ export function validateScenario(doc: unknown, context: ScenarioContext = {}): S
   if (top.channel !== undefined) {
     channel = c.string(top.channel, "channel");
     // A profile file is relative to the scenario file.
-    if (!Object.hasOwn(CHANNEL_PROFILES, channel)) channel = resolve(context.baseDir ?? ".", channel);
+    if (!Object.hasOwn(CHANNEL_PROFILES, channel))
+      channel = resolve(context.baseDir ?? ".", channel);
     try {
       resolveChannelProfile(channel);
     } catch (cause) {

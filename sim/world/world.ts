@@ -6,7 +6,11 @@
 import { ConfigError } from "../../src/core/errors.js";
 import { SeededRandom } from "../../src/core/random.js";
 import { Agents, type CarryPosition } from "./agents.js";
-import { channelPropagation, resolveChannelProfile } from "./channel-propagation.js";
+import {
+  channelPropagation,
+  DEFAULT_CHANNEL,
+  resolveChannelProfile,
+} from "./channel-propagation.js";
 import { simulatedDevice } from "./devices.js";
 import type { Point, Rect } from "./geometry.js";
 import { scaleRect } from "./geometry.js";
@@ -211,9 +215,10 @@ export function buildWorld(scenario: Scenario, options: WorldOptions = {}): Worl
   grid.rebuild();
   const params: PropagationParams = {
     ...DEFAULT_PROPAGATION,
-    ...(scenario.channel === undefined
-      ? {}
-      : channelPropagation(resolveChannelProfile(scenario.channel), scenario.environment)),
+    ...channelPropagation(
+      resolveChannelProfile(scenario.channel ?? DEFAULT_CHANNEL),
+      scenario.environment,
+    ),
     ...scenario.propagation,
     ...deviceTables(devices),
     ...options.propagation,

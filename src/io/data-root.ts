@@ -24,3 +24,14 @@ export function defaultDataRoot(): string {
   const beside = root === undefined ? undefined : resolve(root, "..", "shared", "data");
   return beside !== undefined && existsSync(beside) ? beside : join("..", "shared", "data");
 }
+
+/**
+ * Where proxkit keeps what it can recompute (samples of the campaigns for the simulation
+ * report): `<repo>/node_modules/.cache/proxkit`, the usual place for a package's caches, or
+ * `undefined` outside a repository with `node_modules`.
+ */
+export function defaultCacheDir(): string | undefined {
+  const root = repoRoot();
+  if (root === undefined || !existsSync(join(root, "node_modules"))) return undefined;
+  return join(root, "node_modules", ".cache", "proxkit");
+}

@@ -125,7 +125,7 @@ describe("proxkit simulate", () => {
     }
   });
 
-  it("--channel: herald-only is the default's bytes; v2 is deterministic and recorded", () => {
+  it("--channel: v2 is the default's bytes and recorded; herald-only differs", () => {
     const run = (name: string, extra: string[]) => {
       const out = join(dir, name);
       const r = runCli(["simulate", ...small, "--out", out, "-f", "json", ...extra]);
@@ -133,18 +133,29 @@ describe("proxkit simulate", () => {
       return {
         sightings: readFileSync(join(out, "sightings.jsonl"), "utf8"),
         summary: JSON.parse(readFileSync(join(out, "summary.json"), "utf8")),
+        // Without the one line that says when it was written.
+        report: readFileSync(join(out, "report.html"), "utf8").replace(/Generated [^<]*/, ""),
       };
     };
     const base = run("ch-default", []);
     const herald = run("ch-herald", ["--channel", "herald-only"]);
-    expect(herald.sightings).toBe(base.sightings);
-    expect(herald.summary).toEqual(base.summary);
-    expect(base.summary.run.channel).toBeUndefined();
+    expect(herald.sightings).not.toBe(base.sightings);
+    expect(herald.summary.run.channel).toBeUndefined();
+    expect(base.summary.run.channel).toBe("v2");
     const v2a = run("ch-v2a", ["--channel", "v2"]);
     const v2b = run("ch-v2b", ["--channel", "v2"]);
     expect(v2a.sightings).toBe(v2b.sightings);
-    expect(v2a.sightings).not.toBe(base.sightings);
-    expect(v2a.summary.run.channel).toBe("v2");
+    expect(v2a.sightings).toBe(base.sightings);
+    expect(v2a.summary).toEqual(base.summary);
+    // The report names the channel and its measured campaigns, the same bytes for the same seed.
+    expect(herald.report).toContain("<h3>Radio channel: herald-only</h3>");
+    expect(herald.report).toContain("Its sources name the measured campaigns herald-edison:");
+    expect(v2a.report).toContain("<h3>Radio channel: v2</h3>");
+    expect(v2a.report).toContain(
+      "Its sources name the measured campaigns herald-edison, dp3t-exp05, body-position, mit-matrix, pi-multichannel",
+    );
+    expect(v2a.report).toBe(v2b.report);
+    expect(v2a.report).toBe(base.report);
   });
 
   it("--help teaches: options and examples", () => {

@@ -1,9 +1,10 @@
 import { existsSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { basename, join, resolve } from "node:path";
 import cliProgress from "cli-progress";
 import type { Argv, CommandModule } from "yargs";
 import { CEILING_MAX_AGENTS } from "../../../sim/evaluation/ceiling.js";
 import type { RunEvaluation } from "../../../sim/evaluation/evaluate-run.js";
+import { reportChannel } from "../../../sim/evaluation/report-run.js";
 import { realF1OfReplay } from "../../../sim/evaluation/sim-to-real.js";
 import { RUN_FILES } from "../../../sim/pipeline/run-files.js";
 import { withChannel } from "../../../sim/pipeline/simulate-run.js";
@@ -13,9 +14,14 @@ import {
   runPipeline,
   writePipelineRun,
 } from "../../../sim/pipeline/run-pipeline.js";
-import { loadRealRssiVsDistance, writeReport } from "../../../sim/report/render-report.js";
+import {
+  loadMeasuredRssiVsDistance,
+  type MeasuredRssiVsDistance,
+} from "../../../sim/report/measured-rssi-vs-distance.js";
+import { writeReport } from "../../../sim/report/render-report.js";
 import type { ReportRun } from "../../../sim/report/report-input.js";
-import { resolveChannelProfile } from "../../../sim/world/channel-propagation.js";
+import { CHANNEL_PROFILES } from "../../../sim/world/channel-profiles.js";
+import { DEFAULT_CHANNEL, resolveChannelProfile } from "../../../sim/world/channel-propagation.js";
 import {
   BUILT_IN_SCENARIOS,
   builtInScenario,
@@ -26,6 +32,7 @@ import {
 } from "../../../sim/world/scenario.js";
 import { ConfigError } from "../../core/errors.js";
 import { PRESET_NAMES, presetFor } from "../../exposure/risk-preset.js";
+import { defaultCacheDir, defaultDataRoot } from "../../io/data-root.js";
 import { prepareOutputFolder } from "../../io/output-folder.js";
 import { writeJson, writeRows } from "../output.js";
 import { parseInteger } from "../parse.js";
@@ -273,7 +280,7 @@ export const simulateCommand: CommandModule<object, SimulateArgs> = {
       .option("channel", {
         type: "string",
         describe:
-          "Channel profile: herald-only (the simulator's own channel, fitted on the Herald rig), v2 (fitted across five campaigns), or a profile JSON file; overrides the scenario's \"channel\" (see docs/channel.md) [default: the scenario's, else herald-only]",
+          "Channel profile: v2 (fitted across five campaigns, the default), herald-only (the simulator's earlier channel, fitted on the Herald rig alone; the plaza keeps it, docs/channel.md), or a profile JSON file; overrides the scenario's \"channel\" (see docs/channel.md) [default: the scenario's, else v2]",
       })
       .option("default-job", {
         type: "boolean",
@@ -364,9 +371,26 @@ export const simulateCommand: CommandModule<object, SimulateArgs> = {
       results.push({ result: runOne(scenario, dir, options), dir });
     }
 
-    const real = loadRealRssiVsDistance();
+    // The measured side of each channel, read once per report (and cached between reports).
+    const measuredOf = new Map<string, MeasuredRssiVsDistance>();
     const runs: ReportRun[] = results.map(({ result }, k) => {
-      const run = pipelineReportRun(result, real);
+      const channel = jobs[k].channel ?? DEFAULT_CHANNEL;
+      const profile = resolveChannelProfile(channel);
+      let measured = measuredOf.get(channel);
+      if (measured === undefined) {
+        measured = loadMeasuredRssiVsDistance(profile, {
+          dataRoot: defaultDataRoot(),
+          cacheDir: defaultCacheDir(),
+        });
+        measuredOf.set(channel, measured);
+      }
+      const run = pipelineReportRun(result, {
+        channel: reportChannel(profile, {
+          ...(Object.hasOwn(CHANNEL_PROFILES, channel) ? {} : { file: basename(channel) }),
+          ...(jobs[k].environment === undefined ? {} : { environment: jobs[k].environment }),
+        }),
+        measured,
+      });
       // A replay of a recorded crowd: the same rules' F1 on the real recording, beside.
       const meta = result.data.meta;
       const replay = realF1OfReplay({

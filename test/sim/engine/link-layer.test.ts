@@ -18,6 +18,8 @@ function twoPhones(distanceM: number) {
   return validateScenario({
     name: "two-phones",
     durationS: 3600,
+    // The engine's own model (DEFAULT_PROPAGATION), whatever the default channel.
+    channel: "herald-only",
     geometry: { area: { xM: 0, yM: 0, widthM: distanceM + 10, heightM: 10 } },
     agents: [at(5), at(5 + distanceM)],
     protocolMix: { gaen: 1 },
@@ -99,6 +101,7 @@ function builtPlaza() {
   return validateScenario({
     name: "small-plaza",
     durationS: 120,
+    channel: "herald-only",
     geometry: { area: { xM: 0, yM: 0, widthM: 110, heightM: 110 } },
     agents: [
       {

@@ -83,6 +83,7 @@ function stillPair(distanceM: number, carry: "hand" | "pocket") {
   return loadScenario({
     name: "still-pair",
     description: "two phones, no shadowing",
+    channel: "herald-only",
     durationS: 1200,
     geometry: {
       area: { xM: 0, yM: 0, widthM: 10, heightM: 10 },

@@ -121,16 +121,19 @@ describe("evaluateRun", () => {
 describe("reportRun", () => {
   it("fills the report's run: table, curves, RSSI points and the timeline of telling pairs", () => {
     const e = evaluateRun(data, planted, ["x"]);
-    const run = reportRun(
-      data,
-      e,
-      planted,
-      [{ distanceM: 1, rssiDbm: -70 }],
-      [{ distanceM: 0.5, rssiDbm: -60 }],
-    );
+    const run = reportRun(data, e, planted, [{ distanceM: 1, rssiDbm: -70 }], {
+      measured: {
+        points: [{ distanceM: 0.5, rssiDbm: -60, campaign: "herald-edison" }],
+        campaigns: ["herald-edison"],
+        source: "the rig",
+      },
+    });
     expect(run.detectors[0]).toMatchObject({ name: "x", f1: 0.5, detection: 0.5 });
     expect(run.prCurves[0].points).toHaveLength(3);
-    expect(run.rssiVsDistance.real).toHaveLength(1);
+    expect(run.rssiVsDistance.real).toEqual([
+      { distanceM: 0.5, rssiDbm: -60, campaign: "herald-edison" },
+    ]);
+    expect(run.rssiVsDistance.measured).toEqual({ source: "the rig" });
     const truth = run.timeline.filter((t) => t.kind === "truth-close").map((t) => t.pair);
     // The false positive 2→1 shows its 5 close minutes too.
     expect(new Set(truth)).toEqual(new Set(["0→1", "1→0", "2→1"]));

@@ -7,9 +7,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { reportChannel } from "../../../sim/evaluation/report-run.js";
 import { pipelineReportRun, runPipeline } from "../../../sim/pipeline/run-pipeline.js";
+import { loadMeasuredRssiVsDistance } from "../../../sim/report/measured-rssi-vs-distance.js";
 import { writeReport } from "../../../sim/report/render-report.js";
+import { CHANNEL_PROFILES } from "../../../sim/world/channel-profiles.js";
 import { builtInScenario } from "../../../sim/world/scenario.js";
+import { defaultDataRoot } from "../../../src/io/data-root.js";
 import {
   CHROMIUM,
   checkReportPage,
@@ -39,12 +43,19 @@ describe.skipIf(!HAVE_CHROMIUM)("report.html of a simulated run", () => {
       seed: 2,
       agents: 12,
       durationS: 1800,
+      channel: "v2",
     });
     const path = join(dir, "report.html");
+    const v2 = CHANNEL_PROFILES.v2;
+    // The measured campaigns when the data folder is there, else the note that it is not.
+    const measured = loadMeasuredRssiVsDistance(v2, {
+      dataRoot: defaultDataRoot(),
+      maxPoints: 1000,
+    });
     await writeReport(path, {
       title: "classroom",
       generatedAt: "2026-11-27T00:00:00Z",
-      runs: [pipelineReportRun(result)],
+      runs: [pipelineReportRun(result, { channel: reportChannel(v2), measured })],
     });
     const { errors, requests, charts } = await checkReportPage(browser, path);
     expect(errors).toEqual([]);

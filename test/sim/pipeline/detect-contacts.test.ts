@@ -10,6 +10,7 @@ function pairAtOneMetre(scanning: string) {
   return loadScenario({
     name: `pair-${scanning}`,
     description: "two phones 1 m apart",
+    channel: "herald-only",
     durationS: 1200,
     geometry: {
       area: { xM: 0, yM: 0, widthM: 10, heightM: 10 },

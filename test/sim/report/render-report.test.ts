@@ -1,13 +1,16 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { downsampleEvenly } from "../../../sim/report/real-rssi-vs-distance.js";
+import { reportChannel } from "../../../sim/evaluation/report-run.js";
+import {
+  downsampleEvenly,
+  loadMeasuredRssiVsDistance,
+  type MeasuredRssiVsDistance,
+} from "../../../sim/report/measured-rssi-vs-distance.js";
 import {
   escapeHtml,
   formatDurationS,
-  loadRealRssiVsDistance,
   renderReport,
   writeReport,
 } from "../../../sim/report/render-report.js";
@@ -18,17 +21,20 @@ import {
   selectTimelinePairs,
 } from "../../../sim/report/report-charts.js";
 import type { ReportInput, ReportRun } from "../../../sim/report/report-input.js";
+import { CHANNEL_CAMPAIGNS } from "../../../sim/world/channel-data.js";
+import { CHANNEL_PROFILES } from "../../../sim/world/channel-profiles.js";
+import type { ChannelProfile } from "../../../sim/world/channel-v2.js";
 import { ConfigError } from "../../../src/core/errors.js";
+import { defaultDataRoot } from "../../../src/io/data-root.js";
 import { fakeReportInput } from "./fake-report-input.js";
 import { chartMarks, chartsOf } from "./report-html.js";
 
-const DATA_DIR = resolve(
-  dirname(fileURLToPath(import.meta.url)),
-  "../../../../shared/data/herald-edison",
+const DATA_ROOT = defaultDataRoot();
+const HAVE_DATA = CHANNEL_CAMPAIGNS.every((c) =>
+  existsSync(join(DATA_ROOT, c === "dp3t-exp05" ? "dp3t-epfl/exp05-epfl-soldiers" : c)),
 );
-const HAVE_DATA = existsSync(join(DATA_DIR, "metadata.csv"));
 if (!HAVE_DATA)
-  console.warn(`skipping the Herald rig part of the report tests: ${DATA_DIR} is absent`);
+  console.warn(`skipping the report's measured side on real data: ${DATA_ROOT} is absent`);
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -279,22 +285,126 @@ describe("helpers", () => {
   });
 });
 
-describe("loadRealRssiVsDistance", () => {
-  it("returns undefined when the rig's folder is absent", () => {
-    expect(loadRealRssiVsDistance("/nonexistent/herald-edison")).toBeUndefined();
+/** A run of the fake input on `channel` with `measured` as its measured side. */
+function runOn(channel: ReportRun["channel"], measured: MeasuredRssiVsDistance): ReportInput {
+  const input = fakeReportInput({ scenarios: ["classroom"], real: false, rssiPoints: 500 });
+  const run = input.runs[0];
+  run.channel = channel;
+  if ("points" in measured) {
+    run.rssiVsDistance.real = measured.points;
+    run.rssiVsDistance.measured = { source: measured.source };
+  } else run.rssiVsDistance.measured = { missing: measured.missing };
+  return input;
+}
+
+describe("the channel and its measured side", () => {
+  it("lists the profile's name, description, parameters and sources", async () => {
+    const html = await renderReport(
+      runOn(reportChannel(CHANNEL_PROFILES.v2, { environment: "office" }), {
+        missing: "x",
+      }),
+    );
+    // v2 is refitted now and then: the expectations follow its file.
+    const v2 = CHANNEL_PROFILES.v2;
+    expect(html).toContain("<h3>Radio channel: v2</h3>");
+    expect(html).toContain(escapeHtml(v2.description));
+    expect(html).toContain('<table class="channel">');
+    expect(html).toContain(
+      `<tr><td>reference power at 1 m</td><td>${v2.refPowerDbm.value} dBm (${Math.round((v2.refPowerDbm.value - 19) * 100) / 100} dBm for the simulator&#39;s nominal phones)</td>`,
+    );
+    expect(html).toContain(`<td>path-loss exponent</td><td>${v2.exponentNear.value} `);
+    expect(html).toContain(`<td>shadowing σ</td><td>${v2.shadowingSigmaDb.value} dB</td>`);
+    expect(html).toContain(
+      `<td>shadowing time constant</td><td>${v2.shadowingTauS.value} s</td><td class="source">${escapeHtml(v2.shadowingTauS.source)}</td>`,
+    );
+    expect(html).toContain("<td>fast fading</td><td>Gaussian, σ ");
+    expect(html).toContain("<td>this run&#39;s environment</td><td>office (0 dB)</td>");
+    expect(html).toContain(
+      "Its sources name the measured campaigns herald-edison, dp3t-exp05, body-position, mit-matrix, pi-multichannel",
+    );
+    const herald = await renderReport(
+      runOn(reportChannel(CHANNEL_PROFILES["herald-only"]), { missing: "x" }),
+    );
+    expect(herald).toContain("<h3>Radio channel: herald-only</h3>");
+    expect(herald).toContain("<td>path-loss exponent</td><td>0.48 up to 3 m</td>");
+    expect(herald).toContain("<td>fast fading</td><td>Rician, K 15.7 dB</td>");
+    expect(herald).toContain(
+      "<td>carry losses</td><td>mount 0, table 0, hand 0, pocket 5, bag 8 dB</td>",
+    );
+    expect(herald).toContain("Its sources name the measured campaigns herald-edison:");
+    // Runs built without a channel show no section.
+    expect(await renderReport(fakeReportInput())).not.toContain("Radio channel");
   });
 
-  it.skipIf(!HAVE_DATA)("samples the rig's readings evenly, the same every time", () => {
-    const points = loadRealRssiVsDistance(DATA_DIR, 500);
-    expect(points).toHaveLength(500);
-    for (const p of points ?? []) {
-      expect(p.distanceM).toBeGreaterThanOrEqual(0);
-      expect(p.distanceM).toBeLessThanOrEqual(3);
-      expect(p.rssiDbm).toBeLessThan(-20);
-      expect(p.rssiDbm).toBeGreaterThan(-110);
-    }
-    // Every placement keeps its share: many distances appear, 0 m (touching) among them.
-    expect(new Set(points?.map((p) => p.distanceM)).size).toBeGreaterThan(15);
-    expect(loadRealRssiVsDistance(DATA_DIR, 500)).toEqual(points);
+  it("names a profile file and says when its sources name no campaign", async () => {
+    // A user's file: its own sources (none naming a campaign), one value without a source.
+    const mine = {
+      ...Object.fromEntries(
+        Object.entries(CHANNEL_PROFILES["herald-only"]).map(([k, v]) => [
+          k,
+          typeof v === "object" ? { value: (v as { value: unknown }).value, source: "a guess" } : v,
+        ]),
+      ),
+      name: "mine",
+      description: "<b>hand-made</b>",
+      shadowingSigmaDb: { value: 3 },
+    } as unknown as ChannelProfile;
+    const measured = loadMeasuredRssiVsDistance(mine, { dataRoot: DATA_ROOT });
+    const html = await renderReport(runOn(reportChannel(mine, { file: "mine.json" }), measured));
+    expect(html).toContain("<h3>Radio channel: mine.json (profile &quot;mine&quot;)</h3>");
+    expect(html).toContain("&lt;b&gt;hand-made&lt;/b&gt;");
+    expect(html).toContain('<td>shadowing σ</td><td>3 dB</td><td class="source">not recorded</td>');
+    expect(html).toContain("Its sources name no measured campaign");
+    expect(html).toContain("<h3>RSSI against distance: simulated</h3>");
+    expect(html).toContain("No measured readings: the channel profile &quot;mine&quot; names none");
   });
+
+  it("renders without the data folder, saying what is missing", async () => {
+    const measured = loadMeasuredRssiVsDistance(CHANNEL_PROFILES.v2, {
+      dataRoot: "/nonexistent/data",
+    });
+    const html = await renderReport(runOn(reportChannel(CHANNEL_PROFILES.v2), measured));
+    expect(html).toContain("<h3>RSSI against distance: simulated</h3>");
+    expect(html).toContain(
+      "No measured readings: the data folder /nonexistent/data does not hold herald-edison, dp3t-exp05, body-position, mit-matrix, pi-multichannel",
+    );
+    const charts = chartsOf(html);
+    expect(charts[0].id).toBe("rssi-vs-distance");
+    expect(chartMarks(charts[0].html)).toBeGreaterThan(400);
+    expect(charts[0].html).not.toContain("measured");
+  });
+
+  it.skipIf(!HAVE_DATA)(
+    "draws the campaigns each profile was fitted on: the Herald rig for herald-only, all five for v2",
+    async () => {
+      const cacheDir = mkdtempSync(join(tmpdir(), "proxkit-report-measured-"));
+      dirs.push(cacheDir);
+      const options = { dataRoot: DATA_ROOT, maxPoints: 1000, cacheDir };
+      const herald = loadMeasuredRssiVsDistance(CHANNEL_PROFILES["herald-only"], options);
+      const heraldHtml = await renderReport(
+        runOn(reportChannel(CHANNEL_PROFILES["herald-only"]), herald),
+      );
+      expect(heraldHtml).toContain("<h3>RSSI against distance: simulated and measured</h3>");
+      expect(heraldHtml).toContain(
+        "The measured readings come from the campaigns the channel profile &quot;herald-only&quot; was fitted on",
+      );
+      expect(heraldHtml).toContain("herald-edison (1,000 of ");
+      const heraldChart = chartsOf(heraldHtml)[0].html;
+      expect(heraldChart).toContain(">measured: herald-edison</text>");
+      expect(heraldChart).not.toContain("mit-matrix");
+
+      const v2 = loadMeasuredRssiVsDistance(CHANNEL_PROFILES.v2, options);
+      const html = await renderReport(runOn(reportChannel(CHANNEL_PROFILES.v2), v2));
+      for (const c of CHANNEL_CAMPAIGNS) expect(html).toContain(`${c} (200 of `);
+      expect(html).toContain("the device terms of the campaign&#39;s phones");
+      const chart = chartsOf(html)[0].html;
+      for (const c of CHANNEL_CAMPAIGNS) expect(chart).toContain(`>measured: ${c}</text>`);
+      expect(chart).toContain(">measured median, all campaigns</text>");
+      expect(chart).toContain(">simulated</text>");
+      // 500 simulated and 1000 measured dots, plus the two median lines.
+      expect(chartMarks(chart)).toBeGreaterThan(1500);
+      expect(await renderReport(runOn(reportChannel(CHANNEL_PROFILES.v2), v2))).toBe(html);
+    },
+    60_000,
+  );
 });
