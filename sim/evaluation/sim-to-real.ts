@@ -251,6 +251,8 @@ export interface SimToRealOptions {
    * (a sensitivity check; default false: every reception as the phones logged it).
    */
   readonly realOnlyWhileTracked?: boolean;
+  /** The simulated side's channel profile (name or file; default the scenarios' own, `v2`). */
+  readonly channel?: string;
   /** Progress: a phase and the fraction of the whole. */
   readonly onProgress?: (phase: string, fraction: number) => void;
 }
@@ -342,7 +344,13 @@ export function evaluateSimToReal(options: SimToRealOptions = {}): SimToRealResu
     let truth: TruthAlignment | undefined;
     for (const seed of seeds) {
       progress(`sim-to-real: ${name} seed ${seed}`, step / steps);
-      const data = simulateRun(scenario, { seed, closeDistanceM, closeMinutes, rssiSamples: 0 });
+      const data = simulateRun(scenario, {
+        seed,
+        closeDistanceM,
+        closeMinutes,
+        rssiSamples: 0,
+        ...(options.channel === undefined ? {} : { channel: options.channel }),
+      });
       const detections = detectContacts(data, { presets });
       const evaluation = evaluateRun(
         data,

@@ -59,6 +59,13 @@ export interface RiskPreset {
    * `weightedDurationSum` (a score that ranks closeness). Absent: a step at `closeAttenuationDb`.
    */
   readonly closeScaleDb?: number;
+  /**
+   * proxkit-detector: how the close minutes that notify are counted. `"threshold"` (default): an
+   * exposure's whole time counts when its mean attenuation is at or below `closeAttenuationDb`;
+   * `"expected"`: its time counts weighted by the chance of being close (`closeScaleDb`), so a
+   * long exposure just above the threshold still adds up.
+   */
+  readonly closeTime?: "threshold" | "expected";
 }
 
 /** Preset names, a contract: ours is first and the default. */
@@ -138,6 +145,10 @@ export function validatePreset(value: unknown, where = "preset"): RiskPreset {
       fail(`"closeDistanceM" must be a positive number`);
     if (!(typeof p.notifyAtCloseMinutes === "number" && p.notifyAtCloseMinutes > 0))
       fail(`"notifyAtCloseMinutes" must be a positive number`);
+    if (p.closeTime !== undefined && p.closeTime !== "threshold" && p.closeTime !== "expected")
+      fail(`"closeTime" must be "threshold" or "expected"`);
+    if (p.closeTime === "expected" && !(typeof p.closeScaleDb === "number" && p.closeScaleDb > 0))
+      fail(`"closeTime": "expected" needs a positive "closeScaleDb"`);
   } else if (!(typeof p.notifyAtWeightedMinutes === "number" && p.notifyAtWeightedMinutes > 0)) {
     fail(`"notifyAtWeightedMinutes" must be a positive number`);
   }

@@ -151,6 +151,7 @@ function windowScores(
     }
     case "proxkit-detector": {
       const closeDb = preset.closeAttenuationDb ?? 63;
+      const soft = preset.closeTime === "expected";
       const sampled = windows.filter((w) => w.scanAtMs?.length === w.segments.length);
       const isSampled = new Set(sampled);
       for (const w of windows) {
@@ -160,7 +161,8 @@ function windowScores(
         let close = 0;
         let expected = 0;
         for (const s of w.segments) {
-          if (s.attenuationDb <= closeDb) close += s.seconds;
+          if (soft) close += s.seconds * closeProbability(preset, s.attenuationDb);
+          else if (s.attenuationDb <= closeDb) close += s.seconds;
           expected += s.seconds * closeProbability(preset, s.attenuationDb);
         }
         out.push([dayOfMs(w.startMs), close, expected]);
@@ -235,10 +237,11 @@ function sampledCloseSeconds(
     const meanDb = totalS > 0 ? weightedDb / totalS : Number.POSITIVE_INFINITY;
     // The expected close time weighs the scans' own seconds (the EN API's, as every preset
     // weighs them), so that it divided by the time heard is exactly the chance of being close.
+    const p = closeProbability(preset, meanDb);
     out.push([
       list[0].day,
-      meanDb <= closeDb ? totalS : 0,
-      totalS > 0 ? heardS * closeProbability(preset, meanDb) : 0,
+      preset.closeTime === "expected" ? totalS * p : meanDb <= closeDb ? totalS : 0,
+      totalS > 0 ? heardS * p : 0,
     ]);
   }
   return out;

@@ -167,3 +167,44 @@ describe("our detector's weighted duration: the expected close time", () => {
     expect(scoreExposure(proxkit, [far]).dailySummaries[0].weightedDurationSum).toBe(0);
   });
 });
+
+describe('our detector counting close time as expected ("closeTime": "expected")', () => {
+  const expected = {
+    ...proxkit,
+    closeAttenuationDb: 60,
+    closeScaleDb: 5,
+    closeTime: "expected" as const,
+  };
+  const day = (w: ScoredWindow) => scoreExposure(expected, [w]).dailySummaries[0];
+
+  it("counts each exposure's real time weighted by the chance of being close at its mean", () => {
+    // Five scans 250 s apart at 65 dB: 1250 s of contact, chance 1 / (1 + e).
+    const w = scans([0, 250, 500, 750, 1000].map((s) => [s, 65]));
+    expect(day(w).scoreSum).toBeCloseTo(1250 / (1 + Math.E), 9);
+    // The step rule counts none of it (mean above 60 dB).
+    expect(scoreExposure({ ...expected, closeTime: "threshold" }, [w]).notified).toBe(false);
+  });
+
+  it("a long exposure just above the midpoint adds up to a notification; a short close one does not", () => {
+    // 40 minutes at 61 dB: chance 0.45, about 18 expected minutes.
+    const long = scans(Array.from({ length: 11 }, (_, k): [number, number] => [k * 240, 61]));
+    expect(day(long).scoreSum / 60).toBeGreaterThan(15);
+    expect(day(long).notified).toBe(true);
+    // 12 minutes at 50 dB: chance 0.88, about 10.6 expected minutes.
+    const short = scans([0, 240, 480].map((s) => [s, 50]));
+    expect(day(short).notified).toBe(false);
+  });
+
+  it("measured time at each attenuation is weighted minute by minute", () => {
+    const measured: ScoredWindow = {
+      exposure: "m",
+      startMs: DAY,
+      segments: [
+        { attenuationDb: 60, seconds: 600 },
+        { attenuationDb: 70, seconds: 600 },
+      ],
+    };
+    const p70 = 1 / (1 + Math.exp(2));
+    expect(day(measured).scoreSum).toBeCloseTo(300 + 600 * p70, 9);
+  });
+});

@@ -31,6 +31,12 @@ describe("presets", () => {
       /strictly increasing/,
     );
     expect(() => validatePreset({ ...presetFor("cwa-v1"), weights: [1, 3, 0] })).toThrow(/weights/);
+    expect(() => validatePreset({ ...presetFor("proxkit"), closeTime: "sometimes" })).toThrow(
+      /closeTime/,
+    );
+    expect(() =>
+      validatePreset({ ...presetFor("proxkit"), closeTime: "expected", closeScaleDb: undefined }),
+    ).toThrow(/closeScaleDb/);
   });
 });
 
