@@ -9,18 +9,10 @@ import { parseArgs } from "node:util";
 import {
   CEILING_SHARE_TARGET,
   PRESET_GAP_TARGET,
+  parseSeedList,
   seedRobustness,
 } from "../sim/evaluation/seed-robustness.js";
 import { BUILT_IN_SCENARIOS, builtInScenario } from "../sim/world/scenario.js";
-
-function seedList(text: string): number[] {
-  const range = /^(\d+)-(\d+)$/.exec(text);
-  if (range) {
-    const [from, to] = [Number(range[1]), Number(range[2])];
-    return Array.from({ length: to - from + 1 }, (_, i) => from + i);
-  }
-  return text.split(",").map(Number);
-}
 
 const f = (x: number | undefined, digits = 3) => (x === undefined ? "-" : x.toFixed(digits));
 
@@ -34,7 +26,7 @@ function main(): void {
   });
   const names = values.scenario ?? BUILT_IN_SCENARIOS;
   const scenarios = names.map((name) => ({ name, scenario: builtInScenario(name) }));
-  const result = seedRobustness(scenarios, seedList(values.seeds), {
+  const result = seedRobustness(scenarios, parseSeedList(values.seeds), {
     onRun: (scenario, seed) => process.stderr.write(`${scenario} seed ${seed}\n`),
   });
   if (values.json) {

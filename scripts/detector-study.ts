@@ -10,14 +10,15 @@
  */
 import { appendFileSync, existsSync, readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { PRESET_NAMES, presetFor, type RiskPreset } from "../src/exposure/risk-preset.js";
 import { evaluateRun } from "../sim/evaluation/evaluate-run.js";
+import { parseSeedList } from "../sim/evaluation/seed-robustness.js";
+import { realContactF1 } from "../sim/evaluation/sim-to-real.js";
 import { detectContacts } from "../sim/pipeline/detect-contacts.js";
 import { runCeiling } from "../sim/pipeline/run-pipeline.js";
 import { simulateRun } from "../sim/pipeline/simulate-run.js";
-import { realContactF1 } from "../sim/evaluation/sim-to-real.js";
 import { EPFL_SCENARIO_NAMES, EPFL_SCENARIOS } from "../sim/world/epfl-scenarios.js";
 import { BUILT_IN_SCENARIOS, builtInScenario } from "../sim/world/scenario.js";
+import { PRESET_NAMES, presetFor, type RiskPreset } from "../src/exposure/risk-preset.js";
 import { defaultDataRoot } from "../src/io/data-root.js";
 
 /** Our detector's thresholds tried, dB of attenuation, and the close minutes that notify. */
@@ -46,15 +47,6 @@ export function candidates(): RiskPreset[] {
       ),
     ),
   );
-}
-
-function seedList(text: string): number[] {
-  const range = /^(\d+)-(\d+)$/.exec(text);
-  if (range) {
-    const [from, to] = [Number(range[1]), Number(range[2])];
-    return Array.from({ length: to - from + 1 }, (_, i) => from + i);
-  }
-  return text.split(",").map(Number);
 }
 
 function main(): void {
@@ -101,7 +93,7 @@ function main(): void {
         done.add(`${r.scenario}|${r.channel}|${r.seed}`);
       }
   for (const name of values.scenario ?? BUILT_IN_SCENARIOS)
-    for (const seed of seedList(values.seeds)) {
+    for (const seed of parseSeedList(values.seeds)) {
       if (done.has(`${name}|${values.channel}|${seed}`)) continue;
       const t0 = performance.now();
       const scenario = builtInScenario(name);

@@ -16,6 +16,16 @@
 import { runPipeline } from "../pipeline/run-pipeline.js";
 import type { Scenario } from "../world/scenario.js";
 
+/** Seeds written `1-20` (a range) or `1,4,7` (a list). */
+export function parseSeedList(text: string): number[] {
+  const range = /^(\d+)-(\d+)$/.exec(text);
+  if (range) {
+    const [from, to] = [Number(range[1]), Number(range[2])];
+    return Array.from({ length: to - from + 1 }, (_, i) => from + i);
+  }
+  return text.split(",").map(Number);
+}
+
 /** ours ≥ this × ceiling-scans. */
 export const CEILING_SHARE_TARGET = 0.95;
 /** ours ≥ best preset − this. */

@@ -24,6 +24,18 @@ function scans(list: [number, number][], exposure = "k"): ScoredWindow {
   };
 }
 
+/** Measured time (no scan times): ten minutes at 60 dB, then ten at 70 dB. */
+function tenMinutesAt60And70(exposure: string): ScoredWindow {
+  return {
+    exposure,
+    startMs: DAY,
+    segments: [
+      { attenuationDb: 60, seconds: 600 },
+      { attenuationDb: 70, seconds: 600 },
+    ],
+  };
+}
+
 /** The seconds estimated close, which decide (the detector's scoreSum). */
 const closeSeconds = (windows: ScoredWindow[]) =>
   scoreExposure(proxkit, windows).dailySummaries[0]?.scoreSum ?? 0;
@@ -122,14 +134,7 @@ describe("our detector on scan instances", () => {
       ],
     };
     expect(windowToScored(window, "k").scanAtMs).toEqual([DAY, DAY + 250_000]);
-    const measured: ScoredWindow = {
-      exposure: "k",
-      startMs: DAY,
-      segments: [
-        { attenuationDb: 60, seconds: 600 },
-        { attenuationDb: 70, seconds: 600 },
-      ],
-    };
+    const measured = tenMinutesAt60And70("k");
     expect(closeSeconds([measured])).toBe(600);
   });
 });
@@ -196,14 +201,7 @@ describe('our detector counting close time as expected ("closeTime": "expected")
   });
 
   it("measured time at each attenuation is weighted minute by minute", () => {
-    const measured: ScoredWindow = {
-      exposure: "m",
-      startMs: DAY,
-      segments: [
-        { attenuationDb: 60, seconds: 600 },
-        { attenuationDb: 70, seconds: 600 },
-      ],
-    };
+    const measured = tenMinutesAt60And70("m");
     const p70 = 1 / (1 + Math.exp(2));
     expect(day(measured).scoreSum).toBeCloseTo(300 + 600 * p70, 9);
   });

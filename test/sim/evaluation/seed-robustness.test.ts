@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { seedRow, summarise } from "../../../sim/evaluation/seed-robustness.js";
+import { parseSeedList, seedRow, summarise } from "../../../sim/evaluation/seed-robustness.js";
 
 const evaluation = (ours: number, presets: Record<string, number>, ceiling?: number) => ({
   closeContacts: 10,
@@ -39,5 +39,13 @@ describe("seed robustness", () => {
     expect(b.minGapToBest).toBeCloseTo(-0.1);
     // No ceiling: the target cannot be said to hold.
     expect(c).toMatchObject({ minCeilingShare: undefined, targetsMet: false });
+  });
+});
+
+describe("parseSeedList", () => {
+  it("reads a range or a list", () => {
+    expect(parseSeedList("1-4")).toEqual([1, 2, 3, 4]);
+    expect(parseSeedList("3,7,9")).toEqual([3, 7, 9]);
+    expect(parseSeedList("5")).toEqual([5]);
   });
 });
