@@ -10,12 +10,9 @@
  */
 import { appendFileSync, existsSync, readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { evaluateRun } from "../sim/evaluation/evaluate-run.js";
 import { parseSeedList } from "../sim/evaluation/seed-robustness.js";
 import { realContactF1 } from "../sim/evaluation/sim-to-real.js";
-import { detectContacts } from "../sim/pipeline/detect-contacts.js";
-import { runCeiling } from "../sim/pipeline/run-pipeline.js";
-import { simulateRun } from "../sim/pipeline/simulate-run.js";
+import { runPipeline } from "../sim/pipeline/run-pipeline.js";
 import { EPFL_SCENARIO_NAMES, EPFL_SCENARIOS } from "../sim/world/epfl-scenarios.js";
 import { BUILT_IN_SCENARIOS, builtInScenario } from "../sim/world/scenario.js";
 import { PRESET_NAMES, presetFor, type RiskPreset } from "../src/exposure/risk-preset.js";
@@ -96,12 +93,12 @@ function main(): void {
     for (const seed of parseSeedList(values.seeds)) {
       if (done.has(`${name}|${values.channel}|${seed}`)) continue;
       const t0 = performance.now();
-      const scenario = builtInScenario(name);
-      const options = { seed, channel: values.channel, ceiling: true };
-      const simulated = simulateRun(scenario, options);
-      const data = { ...simulated, ceiling: runCeiling(scenario, simulated, options) };
-      const detections = detectContacts(data, { presets: detectors });
-      const evaluation = evaluateRun(data, detections, names);
+      const { evaluation } = runPipeline(builtInScenario(name), {
+        seed,
+        channel: values.channel,
+        ceiling: true,
+        detectors,
+      });
       const f1: Record<string, number> = {};
       for (const d of evaluation.detectors) f1[d.name] = d.f1;
       const ceiling = evaluation.references.find((r) => r.name === "ceiling-scans")?.f1;

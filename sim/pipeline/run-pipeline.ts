@@ -7,7 +7,7 @@
  * truth, and write the run folder. `rerunFolder` redoes detection and evaluation from a folder's
  * files alone.
  */
-import { PRESET_NAMES } from "../../src/exposure/risk-preset.js";
+import { PRESET_NAMES, type RiskPreset } from "../../src/exposure/risk-preset.js";
 import {
   CEILING_MAX_AGENTS,
   ceilingPass,
@@ -107,7 +107,10 @@ export function runCeiling(
 export function runPipeline(
   scenario: Scenario,
   options: SimulateRunOptions & {
+    /** Shipped presets to run, by name (default every one, ours first). */
     presets?: readonly string[];
+    /** Detectors to run instead of `presets`, e.g. variants of a preset (their names must differ). */
+    detectors?: readonly RiskPreset[];
     /** Ceiling pass: true always, false never, default up to `CEILING_MAX_AGENTS` agents. */
     ceiling?: boolean;
     /** Progress of the ceiling pass, per simulated minute. */
@@ -121,7 +124,7 @@ export function runPipeline(
   const t1 = performance.now();
   const data: SimulatedRun = { ...simulated, ceiling: runCeiling(scenario, simulated, options) };
   const tc = performance.now();
-  const detectors = defaultDetectors(options.presets ?? PRESET_NAMES);
+  const detectors = options.detectors ?? defaultDetectors(options.presets ?? PRESET_NAMES);
   const detections = detectContacts(data, {
     presets: detectors,
     onProgress: options.onMatchProgress,

@@ -27,7 +27,7 @@ import {
   deviceTerms,
   profileCampaigns,
 } from "../world/channel-data.js";
-import { nominalDeviceDb } from "../world/channel-propagation.js";
+import { nominalDeviceDb, usesCalibrationTable } from "../world/channel-propagation.js";
 import type { ChannelProfile } from "../world/channel-v2.js";
 
 export interface MeasuredRssi {
@@ -45,7 +45,7 @@ export type MeasuredRssiVsDistance =
 export const MAX_MEASURED_POINTS = 4000;
 
 /** Bumped when what a cached sample holds changes (a loader's output, the sampling). */
-const CACHE_VERSION = 1;
+const CACHE_VERSION = 2;
 
 /**
  * At most `max` items, evenly spaced through `items` (first item kept), so the same input
@@ -119,23 +119,12 @@ function readCampaign(name: CampaignName, folder: string, max: number): Campaign
   }
   const kept = distances.length;
   const flat: number[] = [];
-  const used = new Map<number, number>();
-  const usedModels: string[] = [];
-  const remap = (i: number) => {
-    let j = used.get(i);
-    if (j === undefined) {
-      j = usedModels.length;
-      usedModels.push(models[i]);
-      used.set(i, j);
-    }
-    return j;
-  };
   for (const k of downsampleEvenly(
     Array.from({ length: kept }, (_, k) => k),
     max,
   ))
-    flat.push(distances[k], rssi[k], remap(tx[k]), remap(rx[k]));
-  return { read, kept, models: usedModels, flat };
+    flat.push(distances[k], rssi[k], tx[k], rx[k]);
+  return { read, kept, models, flat };
 }
 
 /** A campaign's sample from the cache when its files are unchanged, else read (and cached). */
@@ -191,11 +180,11 @@ export function loadMeasuredRssiVsDistance(
       missing: `the data folder ${shownPath(dataRoot)} does not hold ${campaigns.join(", ")}, the campaigns the channel profile "${profile.name}" was fitted on, so only the simulated side is shown.`,
     };
   const scheme = profile.devices.value;
-  const needsTable = scheme === "calibration-table" || scheme === "calibration-table+anechoic";
+  const needsTable = usesCalibrationTable(profile);
   const tablePath = join(dataRoot, CALIBRATION_TABLE_FILE);
   if (needsTable && !existsSync(tablePath))
     return {
-      missing: `the calibration table ${tablePath} is absent, and the channel profile "${profile.name}" takes the phones' device terms from it, so the measured readings cannot be put in the simulator's units.`,
+      missing: `the calibration table ${shownPath(tablePath)} is absent, and the channel profile "${profile.name}" takes the phones' device terms from it, so the measured readings cannot be put in the simulator's units.`,
     };
   const calibration = needsTable ? loadCalibrationTable(tablePath) : new CalibrationTable([]);
   const nominalDb = nominalDeviceDb(profile);
@@ -205,11 +194,10 @@ export function loadMeasuredRssiVsDistance(
   let corrected = false;
   for (const { name, folder } of present) {
     const sample = campaignSample(name, folder, share, cacheDir);
-    const txDb = sample.models.map((m) => deviceTerms(scheme, calibration, m).txDeviceDb);
-    const rxDb = sample.models.map((m) => deviceTerms(scheme, calibration, m).rxDeviceDb);
+    const terms = sample.models.map((m) => deviceTerms(scheme, calibration, m));
     const f = sample.flat;
     for (let i = 0; i < f.length; i += 4) {
-      const shiftDb = nominalDb - txDb[f[i + 2]] - rxDb[f[i + 3]];
+      const shiftDb = nominalDb - terms[f[i + 2]].txDeviceDb - terms[f[i + 3]].rxDeviceDb;
       if (shiftDb !== 0) corrected = true;
       // 0.1 dB and 1 mm are finer than either side's readings.
       points.push({

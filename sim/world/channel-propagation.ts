@@ -27,7 +27,10 @@
  * offsets (none in v2). Kept from the simulator, not in the profile: loss through people in
  * between (`bodyLossDb`), culling bounds.
  */
-import { DEFAULT_DEVICE_CALIBRATION } from "../../src/signal/calibration-table.js";
+import {
+  DEFAULT_DEVICE_CALIBRATION,
+  type DeviceCalibration,
+} from "../../src/signal/calibration-table.js";
 import { ConfigError } from "../../src/core/errors.js";
 import type { Environment } from "../../src/campaigns/campaign-record.js";
 import { CHANNEL_PROFILES, loadChannelProfile } from "./channel-profiles.js";
@@ -42,26 +45,34 @@ export const DEFAULT_CHANNEL = "v2";
 /** The profile whose propagation is `DEFAULT_PROPAGATION` itself (no overrides). */
 export const HERALD_ONLY_CHANNEL = "herald-only";
 
-/** The device terms (tx + rx) of the simulator's nominal device under `profile`, dB. */
-export function nominalDeviceDb(profile: ChannelProfile): number {
+/** Whether `profile`'s device terms come from the calibration table (with or without offsets). */
+export function usesCalibrationTable(profile: ChannelProfile): boolean {
   const scheme = profile.devices.value;
-  if (scheme === "calibration-table" || scheme === "calibration-table+anechoic") {
-    return DEFAULT_DEVICE_CALIBRATION.txPowerDbm - DEFAULT_DEVICE_CALIBRATION.rssiCorrectionDb;
-  }
-  return 0;
+  return scheme === "calibration-table" || scheme === "calibration-table+anechoic";
 }
 
 /**
- * The RSSI correction a simulated phone applies to what it receives under `profile`, dB: the
- * calibration table's default row where the profile's device terms come from the table (its
- * levels are RSSI as phones report it, before their correction), as a real phone applies its
- * row's when it computes attenuation; 0 otherwise.
+ * The calibration-table row of the simulator's nominal phone under `profile`: the table's
+ * default row where the profile's device terms come from the table, else none.
+ */
+function nominalCalibration(profile: ChannelProfile): DeviceCalibration | undefined {
+  return usesCalibrationTable(profile) ? DEFAULT_DEVICE_CALIBRATION : undefined;
+}
+
+/** The device terms (tx + rx) of the simulator's nominal device under `profile`, dB. */
+export function nominalDeviceDb(profile: ChannelProfile): number {
+  const row = nominalCalibration(profile);
+  return row ? row.txPowerDbm - row.rssiCorrectionDb : 0;
+}
+
+/**
+ * The RSSI correction a simulated phone applies to what it receives under `profile`, dB: its
+ * nominal row's where the profile's device terms come from the calibration table (its levels
+ * are RSSI as phones report it, before their correction), as a real phone applies its row's
+ * when it computes attenuation; 0 otherwise.
  */
 export function receiverCorrectionDb(profile: ChannelProfile): number {
-  const scheme = profile.devices.value;
-  return scheme === "calibration-table" || scheme === "calibration-table+anechoic"
-    ? DEFAULT_DEVICE_CALIBRATION.rssiCorrectionDb
-    : 0;
+  return nominalCalibration(profile)?.rssiCorrectionDb ?? 0;
 }
 
 /**

@@ -410,7 +410,11 @@ describe.skipIf(!MOSQUITTO)("forged receipts on an anonymous broker", () => {
 });
 
 /** Test broker options for the fleet configuration: a CA file and a user's password. */
-function login(broker: Mosquitto, user?: keyof typeof PASSWORDS): IClientOptions {
+/** The fleet CA and, for `user`, its password: a client's options and a forwarder's connection. */
+function login(
+  broker: Mosquitto,
+  user?: keyof typeof PASSWORDS,
+): { ca: Buffer; username?: string; password?: string } {
   return {
     ca: readFileSync(broker.pki!.ca),
     ...(user ? { username: user, password: PASSWORDS[user] } : {}),
@@ -456,11 +460,7 @@ describe.skipIf(!FLEET_TOOLS)("the shipped Mosquitto configuration (TLS, passwor
     const states: ForwarderState[] = [];
     const forwarder = new MqttForwarder(db, {
       url: broker.tlsUrl,
-      connection: {
-        ca: readFileSync(broker.pki!.ca),
-        username: "door-1",
-        password: PASSWORDS["door-1"],
-      },
+      connection: login(broker, "door-1"),
       receiptKey: keys.publicKey,
       receiptTimeoutMs: 300,
       onState: (state) => states.push(state),
@@ -510,11 +510,7 @@ describe.skipIf(!FLEET_TOOLS)("the shipped Mosquitto configuration (TLS, passwor
     const states: ForwarderState[] = [];
     const forwarder = new MqttForwarder(db, {
       url: broker.tlsUrl,
-      connection: {
-        ca: readFileSync(broker.pki!.ca),
-        username: "door-1",
-        password: PASSWORDS["door-1"],
-      },
+      connection: login(broker, "door-1"),
       onState: (state) => states.push(state),
     });
     try {
