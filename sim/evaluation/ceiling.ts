@@ -36,7 +36,12 @@ import {
 } from "../../src/exposure/exposure-window-builder.js";
 import { MAX_SCAN_CREDIT_S, scanCreditsS } from "../../src/exposure/score-exposure.js";
 import { STEP_MS } from "../engine/run-simulation.js";
-import type { CeilingScores, ScanCeilingScores, TruthPair } from "../pipeline/run-data.js";
+import {
+  type CeilingScores,
+  PAIR_KEY_BASE,
+  type ScanCeilingScores,
+  type TruthPair,
+} from "../pipeline/run-data.js";
 import { distanceForPathLossM } from "../world/propagation.js";
 import type { Scenario } from "../world/scenario.js";
 import { buildWorld } from "../world/world.js";
@@ -215,7 +220,7 @@ export interface CeilingPassOptions {
 
 export interface CeilingPass {
   readonly ceiling: CeilingScores;
-  /** The pass's own ground truth: close seconds per unordered pair `a * 65_536 + b` (a < b). */
+  /** The pass's own ground truth: close seconds per unordered pair `a * PAIR_KEY_BASE + b` (a < b). */
   readonly closeSeconds: Map<number, number>;
   readonly wallMs: number;
 }
@@ -300,7 +305,7 @@ export function ceilingPass(scenario: Scenario, options: CeilingPassOptions): Ce
   ) => {
     const w = scanWeight[rx];
     if (w === 0) return;
-    const key = tx * 65_536 + rx;
+    const key = tx * PAIR_KEY_BASE + rx;
     let h = weights.get(key);
     if (h === undefined) {
       if (scanLeft[rx] < targetS - WEIGHT_EPSILON_S) return;
@@ -330,7 +335,7 @@ export function ceilingPass(scenario: Scenario, options: CeilingPassOptions): Ce
     if (upperDbm < histogram.floorDbm - 1e-3) return;
     const near = d2 <= nearD2[combo];
     meanDbm = Number.NaN;
-    const key = a * 65_536 + b;
+    const key = a * PAIR_KEY_BASE + b;
     let c = counts.get(key);
     if (c === undefined) {
       if (stepsLeft >= rank) {
@@ -369,7 +374,7 @@ export function ceilingPass(scenario: Scenario, options: CeilingPassOptions): Ce
         for (const [key, h] of weights)
           if (
             h !== WEIGHTS_DEAD &&
-            h[REACHED] + scanLeft[key % 65_536] < targetS - WEIGHT_EPSILON_S
+            h[REACHED] + scanLeft[key % PAIR_KEY_BASE] < targetS - WEIGHT_EPSILON_S
           )
             weights.set(key, WEIGHTS_DEAD);
     }
@@ -382,8 +387,8 @@ export function ceilingPass(scenario: Scenario, options: CeilingPassOptions): Ce
     if (c === DEAD) continue;
     const score = histogram.kthLargest(c, rank);
     if (score === Number.NEGATIVE_INFINITY) continue;
-    const a = Math.floor(key / 65_536);
-    const b = key % 65_536;
+    const a = Math.floor(key / PAIR_KEY_BASE);
+    const b = key % PAIR_KEY_BASE;
     if (isIndex[a]) scores.push({ index: a, receiver: b, score });
     if (isIndex[b]) scores.push({ index: b, receiver: a, score });
   }
@@ -396,7 +401,11 @@ export function ceilingPass(scenario: Scenario, options: CeilingPassOptions): Ce
       if (h === WEIGHTS_DEAD) continue;
       const score = histogram.kthLargest(h, targetS);
       if (score === Number.NEGATIVE_INFINITY) continue;
-      scanScores.push({ index: Math.floor(key / 65_536), receiver: key % 65_536, score });
+      scanScores.push({
+        index: Math.floor(key / PAIR_KEY_BASE),
+        receiver: key % PAIR_KEY_BASE,
+        score,
+      });
     }
     scanScores.sort((x, y) => x.index - y.index || x.receiver - y.receiver);
     scans = {
@@ -411,7 +420,7 @@ export function ceilingPass(scenario: Scenario, options: CeilingPassOptions): Ce
 
   const closeSeconds = new Map<number, number>();
   world.groundTruth?.forEachClosePair((a, b, closeS) => {
-    closeSeconds.set(Math.min(a, b) * 65_536 + Math.max(a, b), closeS);
+    closeSeconds.set(Math.min(a, b) * PAIR_KEY_BASE + Math.max(a, b), closeS);
   });
   return {
     ceiling: {
@@ -438,7 +447,7 @@ export function trajectoryMismatches(
   let mismatches = 0;
   const seen = new Set<number>();
   for (const p of truthPairs) {
-    const key = Math.min(p.a, p.b) * 65_536 + Math.max(p.a, p.b);
+    const key = Math.min(p.a, p.b) * PAIR_KEY_BASE + Math.max(p.a, p.b);
     seen.add(key);
     if (closeSeconds.get(key) !== p.closeS) mismatches++;
   }

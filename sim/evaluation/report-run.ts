@@ -6,7 +6,12 @@
  */
 import type { Environment } from "../../src/campaigns/campaign-record.js";
 import type { PairDetection } from "../pipeline/detect-contacts.js";
-import { pairKey, type RssiDistanceSample, type RunData } from "../pipeline/run-data.js";
+import {
+  PAIR_KEY_BASE,
+  pairKey,
+  type RssiDistanceSample,
+  type RunData,
+} from "../pipeline/run-data.js";
 import type { MeasuredRssiVsDistance } from "../report/measured-rssi-vs-distance.js";
 import type { ReportChannel, ReportChannelParameter, ReportRun } from "../report/report-input.js";
 import { profileCampaigns } from "../world/channel-data.js";
@@ -150,7 +155,7 @@ export function reportRun(
     .sort((x, y) => (truthOf.get(y)?.closeS ?? 0) - (truthOf.get(x)?.closeS ?? 0) || x - y)
     .slice(0, MAX_TIMELINE_PAIRS);
   const wanted = new Set(chosen);
-  const label = (key: number) => `${Math.floor(key / 65_536)}→${key % 65_536}`;
+  const label = (key: number) => `${Math.floor(key / PAIR_KEY_BASE)}→${key % PAIR_KEY_BASE}`;
   const timeline: ReportRun["timeline"] = [];
   for (const key of chosen) {
     for (const [startS, endS] of truthOf.get(key)?.closeIntervals ?? [])

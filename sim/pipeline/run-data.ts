@@ -132,9 +132,15 @@ export interface RunData {
   readonly ceiling?: RunCeiling;
 }
 
-/** Ordered pair key (index case, receiver) as one number (agents < 65 536). */
+/**
+ * Pair keys hold two agent indices as one number, `a * PAIR_KEY_BASE + b`: exact as a double up
+ * to 2^53, so for up to 2^20 agents (the city scenario has 100 000).
+ */
+export const PAIR_KEY_BASE = 1 << 20;
+
+/** Ordered pair key (index case, receiver) as one number (agents < `PAIR_KEY_BASE`). */
 export function pairKey(index: number, receiver: number): number {
-  return index * 65_536 + receiver;
+  return index * PAIR_KEY_BASE + receiver;
 }
 
 /** Whether unordered pair {a, b} is a close contact: `closeMinutes` or more within the distance. */

@@ -17,12 +17,13 @@ import {
   resolveChannelProfile,
 } from "../world/channel-propagation.js";
 import { PROTOCOL_NAMES, type ProtocolName, type Scenario } from "../world/scenario.js";
-import type {
-  PublishedKeySet,
-  RssiDistanceSample,
-  RunData,
-  TruthAgent,
-  TruthPair,
+import {
+  PAIR_KEY_BASE,
+  type PublishedKeySet,
+  type RssiDistanceSample,
+  type RunData,
+  type TruthAgent,
+  type TruthPair,
 } from "./run-data.js";
 import { senderOfId } from "./sender-of-id.js";
 
@@ -133,7 +134,7 @@ export function simulateRun(scenario: Scenario, options: SimulateRunOptions = {}
     stepB.push(b);
     stepD.push(distanceM);
     if (distanceM > closeDistanceM) return;
-    const key = Math.min(a, b) * 65_536 + Math.max(a, b);
+    const key = Math.min(a, b) * PAIR_KEY_BASE + Math.max(a, b);
     const t = Math.round(atMs / 1000);
     const list = intervals.get(key);
     if (!list) intervals.set(key, [t, t + 1]);
@@ -190,8 +191,8 @@ export function simulateRun(scenario: Scenario, options: SimulateRunOptions = {}
   const pairs: TruthPair[] = [];
   const truth = world.groundTruth!;
   for (const [key, list] of [...intervals.entries()].sort((x, y) => x[0] - y[0])) {
-    const a = Math.floor(key / 65_536);
-    const b = key % 65_536;
+    const a = Math.floor(key / PAIR_KEY_BASE);
+    const b = key % PAIR_KEY_BASE;
     const closeIntervals: [number, number][] = [];
     for (let k = 0; k < list.length; k += 2) closeIntervals.push([list[k], list[k + 1]]);
     pairs.push({

@@ -8,6 +8,7 @@ import {
   sweepThreshold,
   trajectoryMismatches,
 } from "../../../sim/evaluation/ceiling.js";
+import { PAIR_KEY_BASE } from "../../../sim/pipeline/run-data.js";
 import { simulateRun } from "../../../sim/pipeline/simulate-run.js";
 import { DEFAULT_PROPAGATION, pathLossDb } from "../../../sim/world/propagation.js";
 import { builtInScenario, loadScenario } from "../../../sim/world/scenario.js";
@@ -144,7 +145,7 @@ describe("ceilingPass", () => {
         durationS,
         indexCases: run.indexCases,
       });
-      const fromRun = new Map(run.truth.pairs.map((p) => [p.a * 65_536 + p.b, p.closeS]));
+      const fromRun = new Map(run.truth.pairs.map((p) => [p.a * PAIR_KEY_BASE + p.b, p.closeS]));
       expect(pass.closeSeconds).toEqual(fromRun);
       expect(trajectoryMismatches(pass.closeSeconds, run.truth.pairs)).toBe(0);
       // Another seed moves otherwise, and the check says so.
