@@ -58,7 +58,8 @@ export interface LinkLayerOptions {
   /** TX power each phone writes in its GAEN metadata, dBm (the radiated power is the propagation model's). */
   txPowerDbm?: number;
   /** Receives every decoded sighting, with the receiving agent's index. */
-  onSighting?: (receiver: number, sighting: Sighting) => void;
+  /** Each stored sighting, with the agent that sent it (the simulator's truth, not the phone's). */
+  onSighting?: (receiver: number, sighting: Sighting, sender: number) => void;
   /**
    * 1: hear far pairs in a worker thread while this thread hears near pairs, decodes and
    * delivers (call `close()` when done). 0 (default): all in this thread. Same sightings.
@@ -102,7 +103,7 @@ export class LinkLayer {
   private readonly local = new FarReceptions(1024);
   private remote: FarPairWorker | undefined;
   private readonly txPowerDbm: number;
-  private readonly onSighting: (receiver: number, sighting: Sighting) => void;
+  private readonly onSighting: (receiver: number, sighting: Sighting, sender: number) => void;
 
   constructor(world: World, options: LinkLayerOptions = {}) {
     this.world = world;
@@ -354,6 +355,7 @@ export class LinkLayer {
       d.aem
         ? { atMs, protocol: d.protocol, id: d.id, aem: d.aem, rssiDbm, channel }
         : { atMs, protocol: d.protocol, id: d.id, rssiDbm, channel },
+      sender,
     );
   }
 }

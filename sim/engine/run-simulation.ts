@@ -21,7 +21,13 @@ export interface SimulationOptions {
   startMs?: number;
   /** Ground-truth options (close distance and minutes, a per-sample callback), passed to the world. */
   groundTruth?: GroundTruthOptions;
-  onSighting?: (receiver: number, sighting: Sighting) => void;
+  /** Each stored sighting, with the agent that sent it (the simulator's truth). */
+  onSighting?: (receiver: number, sighting: Sighting, sender: number) => void;
+  /**
+   * Called after each step's sightings with the world's time, ms since time 0: every sighting
+   * still to come is at or after it.
+   */
+  onStepEnd?: (atMs: number) => void;
   /**
    * 1: the link layer hears far pairs in a worker thread (see `LinkLayerOptions.workers`);
    * same sightings as 0, the default.
@@ -67,6 +73,7 @@ export function runSimulation(scenario: Scenario, options: SimulationOptions = {
       const fromMs = world.atMs;
       world.step(STEP_MS);
       link.hear(fromMs, world.atMs);
+      options.onStepEnd?.(world.atMs);
       if (options.onProgress && (s + 1) % 60 === 0) options.onProgress((s + 1) / steps, world);
     }
   } finally {
