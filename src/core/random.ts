@@ -79,12 +79,17 @@ export class SeededRandom implements Random {
     return resumed;
   }
 
-  /** An independent stream 2^64 draws away (for a sub-simulation or a device). */
+  /**
+   * An independent stream (for a sub-simulation or a device): the child continues from here and
+   * this stream jumps 2^64 draws ahead, so successive children are 2^64 draws apart. (Jumping
+   * the child and stepping the parent once instead puts every child on one sequence, one draw
+   * apart: child i after k draws would be child i + k, and phones' day keys would repeat each
+   * other's.)
+   */
   fork(): SeededRandom {
     const child = Object.create(SeededRandom.prototype) as SeededRandom;
-    const jumped = this.rng.jump ? this.rng.jump() : this.rng.clone();
-    (child as unknown as { rng: prand.RandomGenerator }).rng = jumped;
-    this.rng.unsafeNext();
+    (child as unknown as { rng: prand.RandomGenerator }).rng = this.rng.clone();
+    this.rng.unsafeJump!();
     return child;
   }
 }

@@ -23,4 +23,15 @@ describe("SeededRandom", () => {
       expect(n).toBeLessThan(7);
     }
   });
+
+  it("forks streams that do not overlap: a child after some draws is no other child's start", () => {
+    const parent = new SeededRandom(9);
+    const children = Array.from({ length: 8 }, () => parent.fork());
+    const starts = new Set(children.map((c) => Buffer.from(c.bytes(16)).toString("hex")));
+    expect(starts.size).toBe(8);
+    // Drawing on: no child's later words repeat another child's first 16 bytes.
+    for (const c of children)
+      for (let k = 0; k < 32; k++)
+        expect(starts.has(Buffer.from(c.bytes(16)).toString("hex"))).toBe(false);
+  });
 });
