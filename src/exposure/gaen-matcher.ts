@@ -198,6 +198,10 @@ export class GaenMatcher {
         let aemk: Uint8Array | undefined;
         for (let j = 0; j < period; j++) {
           let s = this.lookup(words, base + 4 * j);
+          // Sightings of one RPI mostly carry the same AEM (a sender's metadata is fixed for
+          // the interval): decrypt each distinct AEM once, not once per sighting.
+          let lastAem = -1;
+          let lastTx = 0;
           while (s >= 0) {
             if (counts) counts.candidates++;
             const interval = key.rollingStartIntervalNumber + j;
@@ -205,14 +209,22 @@ export class GaenMatcher {
             if (Math.abs(heard - interval) > MATCH_TOLERANCE_INTERVALS) {
               if (counts) counts.rejectedOutsideTolerance++;
             } else {
-              aemk ??= deriveAemk(key.keyData);
-              const o = 16 * s;
-              const metadata = cryptAem(
-                aemk,
-                this.columns.rpis.subarray(o, o + 16),
-                this.columns.aems.subarray(4 * s, 4 * s + 4),
-              );
-              const { txPowerDbm } = decodeMetadata(metadata);
+              const aems = this.columns.aems;
+              const aem =
+                (aems[4 * s] | (aems[4 * s + 1] << 8) | (aems[4 * s + 2] << 16)) +
+                aems[4 * s + 3] * 0x1000000;
+              if (aem !== lastAem) {
+                aemk ??= deriveAemk(key.keyData);
+                const o = 16 * s;
+                const metadata = cryptAem(
+                  aemk,
+                  this.columns.rpis.subarray(o, o + 16),
+                  aems.subarray(4 * s, 4 * s + 4),
+                );
+                lastTx = decodeMetadata(metadata).txPowerDbm;
+                lastAem = aem;
+              }
+              const txPowerDbm = lastTx;
               if (txPowerDbm < MIN_TX_POWER_DBM || txPowerDbm > MAX_TX_POWER_DBM) {
                 if (counts) counts.rejectedTxPower++;
               } else {

@@ -65,5 +65,12 @@ export function dayOf(atMs: number): number {
 
 /** The UTC date of day number `day`, "YYYY-MM-DD". */
 export function utcDate(day: number): string {
-  return new Date(day * MS_PER_DAY).toISOString().slice(0, 10);
+  // Scoring asks for the same few days millions of times: remember the last one.
+  if (day !== lastDay) {
+    lastDate = new Date(day * MS_PER_DAY).toISOString().slice(0, 10);
+    lastDay = day;
+  }
+  return lastDate;
 }
+let lastDay = Number.NaN;
+let lastDate = "";
