@@ -308,6 +308,11 @@ export class LinkLayer {
     return this.phones.keyStores();
   }
 
+  /** Agent `i`'s key store as of now (a new object per call, built from the phones' columns). */
+  keyStoreOf(i: number): KeyStore {
+    return this.phones.keyStore(i);
+  }
+
   /** Bytes of the link layer's per-phone state (typed arrays; the phones' columns included). */
   get bytes(): number {
     return (

@@ -24,15 +24,18 @@ export interface SimulationOptions {
   /** Each stored sighting, with the agent that sent it (the simulator's truth). */
   onSighting?: (receiver: number, sighting: Sighting, sender: number) => void;
   /**
-   * Called after each step's sightings with the world's time, ms since time 0: every sighting
-   * still to come is at or after it.
+   * Called after each step's sightings with the world's time, ms since time 0 (every sighting
+   * still to come is at or after it) and each agent's key store as of now (the keys its phone
+   * broadcast from so far: what an index case could publish).
    */
-  onStepEnd?: (atMs: number) => void;
+  onStepEnd?: (atMs: number, keyStoreOf: (agent: number) => KeyStore) => void;
   /**
    * 1: the link layer hears far pairs in a worker thread (see `LinkLayerOptions.workers`);
    * same sightings as 0, the default.
    */
   workers?: 0 | 1;
+  /** Called once the world is built, before the first step. */
+  onStart?: (world: World) => void;
   /** Called after every simulated minute with the fraction done (and the world, to look at). */
   onProgress?: (fraction: number, world: World) => void;
 }
@@ -68,12 +71,14 @@ export function runSimulation(scenario: Scenario, options: SimulationOptions = {
     workers: options.workers,
   });
   const steps = Math.ceil((durationS * 1000) / STEP_MS);
+  options.onStart?.(world);
+  const keyStoreOf = (agent: number) => link.keyStoreOf(agent);
   try {
     for (let s = 0; s < steps; s++) {
       const fromMs = world.atMs;
       world.step(STEP_MS);
       link.hear(fromMs, world.atMs);
-      options.onStepEnd?.(world.atMs);
+      options.onStepEnd?.(world.atMs, keyStoreOf);
       if (options.onProgress && (s + 1) % 60 === 0) options.onProgress((s + 1) / steps, world);
     }
   } finally {

@@ -6,21 +6,14 @@
  */
 import type { Environment } from "../../src/campaigns/campaign-record.js";
 import type { PairDetection } from "../pipeline/detect-contacts.js";
-import {
-  PAIR_KEY_BASE,
-  pairKey,
-  type RssiDistanceSample,
-  type RunData,
-} from "../pipeline/run-data.js";
+import type { RssiDistanceSample, RunData } from "../pipeline/run-data.js";
 import type { MeasuredRssiVsDistance } from "../report/measured-rssi-vs-distance.js";
 import type { ReportChannel, ReportChannelParameter, ReportRun } from "../report/report-input.js";
 import { profileCampaigns } from "../world/channel-data.js";
 import { nominalDeviceDb } from "../world/channel-propagation.js";
 import type { ChannelProfile, Sourced } from "../world/channel-v2.js";
 import type { RunEvaluation } from "./evaluate-run.js";
-
-/** Ordered pairs put on the timeline at most (the report picks the most telling of them). */
-const MAX_TIMELINE_PAIRS = 200;
+import { accumulateRunData, assembleReportRun } from "./run-accumulator.js";
 
 /** What the caller adds to a run's report: its channel profile and the measured readings. */
 export interface ReportRunExtras {
@@ -128,6 +121,10 @@ export function reportChannel(
   };
 }
 
+/**
+ * The run's report section for `evaluation`: the run replayed into a `RunAccumulator` for its
+ * timeline (every detector in `detections` may put its notified windows there).
+ */
 export function reportRun(
   data: RunData,
   evaluation: RunEvaluation,
@@ -135,79 +132,8 @@ export function reportRun(
   rssiVsDistance: readonly RssiDistanceSample[],
   extras: ReportRunExtras = {},
 ): ReportRun {
-  const measured = extras.measured;
-  const closeS = data.meta.closeMinutes * 60;
-  const isIndex = new Set(data.indexCases);
-  const truthOf = new Map<number, (typeof data.truth.pairs)[number]>();
-  for (const p of data.truth.pairs) {
-    truthOf.set(pairKey(p.a, p.b), p);
-    truthOf.set(pairKey(p.b, p.a), p);
-  }
-  // Candidate pairs: close contacts and pairs some detector notified, closest in truth first.
-  const candidates = new Set<number>();
-  for (const p of data.truth.pairs) {
-    if (p.closeS < closeS) continue;
-    if (isIndex.has(p.a)) candidates.add(pairKey(p.a, p.b));
-    if (isIndex.has(p.b)) candidates.add(pairKey(p.b, p.a));
-  }
-  for (const d of detections) if (d.notified) candidates.add(pairKey(d.index, d.receiver));
-  const chosen = [...candidates]
-    .sort((x, y) => (truthOf.get(y)?.closeS ?? 0) - (truthOf.get(x)?.closeS ?? 0) || x - y)
-    .slice(0, MAX_TIMELINE_PAIRS);
-  const wanted = new Set(chosen);
-  const label = (key: number) => `${Math.floor(key / PAIR_KEY_BASE)}→${key % PAIR_KEY_BASE}`;
-  const timeline: ReportRun["timeline"] = [];
-  for (const key of chosen) {
-    for (const [startS, endS] of truthOf.get(key)?.closeIntervals ?? [])
-      timeline.push({ pair: label(key), startS, endS, kind: "truth-close" });
-  }
-  for (const d of detections) {
-    const key = pairKey(d.index, d.receiver);
-    if (!d.notified || !wanted.has(key)) continue;
-    for (const [startS, endS] of d.windows)
-      timeline.push({ pair: label(key), startS, endS, kind: "detected", detector: d.detector });
-  }
-  return {
-    scenario: data.meta.scenario,
-    protocol: data.meta.protocol,
-    agents: data.meta.agents,
-    durationS: data.meta.durationS,
-    seed: data.meta.seed,
-    detectors: evaluation.detectors.map((d) => ({
-      name: d.name,
-      precision: d.precision,
-      recall: d.recall,
-      f1: d.f1,
-      durationErrorMin: d.durationErrorMin,
-      detection: d.detection,
-      continuity: d.continuity,
-    })),
-    prCurves: evaluation.prCurves.map((c) => ({ detector: c.detector, points: [...c.points] })),
-    references: evaluation.references.map((r) => ({
-      name: r.name,
-      precision: r.precision,
-      recall: r.recall,
-      f1: r.f1,
-      thresholdDbm: r.thresholdDbm,
-      ...(r.name === "ceiling"
-        ? {
-            points:
-              evaluation.referencePrCurves.find((c) => c.reference === "ceiling")?.points ?? [],
-          }
-        : {}),
-    })),
-    ...(extras.channel === undefined ? {} : { channel: extras.channel }),
-    rssiVsDistance: {
-      simulated: rssiVsDistance.map((p) => ({ distanceM: p.distanceM, rssiDbm: p.rssiDbm })),
-      ...(measured === undefined
-        ? {}
-        : "missing" in measured
-          ? { measured: { missing: measured.missing } }
-          : {
-              real: measured.points.map((p) => ({ ...p })),
-              measured: { source: measured.source },
-            }),
-    },
-    timeline,
-  };
+  const names = new Set(evaluation.detectors.map((d) => d.name));
+  for (const d of detections) names.add(d.detector);
+  const timeline = accumulateRunData(data, detections, [...names], { sightings: false }).timeline();
+  return assembleReportRun(data.meta, evaluation, timeline, rssiVsDistance, extras);
 }

@@ -18,7 +18,7 @@ import { toHex } from "../../src/core/hex.js";
 import { matchDayKeys } from "../../src/exposure/chained-key-matcher.js";
 import { CONTINUOUS_SCAN_PERIOD_MS } from "../../src/exposure/exposure-window-builder.js";
 import { GaenMatcher, toGaenColumns } from "../../src/exposure/gaen-matcher.js";
-import { matchExposures } from "../../src/exposure/match-exposures.js";
+import { type MatchedWindow, matchExposures } from "../../src/exposure/match-exposures.js";
 import { PRESET_NAMES, presetFor, type RiskPreset } from "../../src/exposure/risk-preset.js";
 import { type ScoredWindow, scoreExposure } from "../../src/exposure/score-exposure.js";
 import type { Sighting } from "../../src/signal/sighting.js";
@@ -80,6 +80,49 @@ function presetScore(preset: RiskPreset, days: ReturnType<typeof scoreExposure>[
   return { score, minutes };
 }
 
+/**
+ * Every detector's decision on one ordered pair from its matched windows (in the order
+ * `matchExposures` gives them: by start, then key), passed to `emit` in `presets` order. Shared
+ * by `detectContacts` and the streaming detector (`stream-detect.ts`), so both decide alike.
+ */
+export function scorePair(
+  presets: readonly RiskPreset[],
+  startMs: number,
+  index: number,
+  receiver: number,
+  matched: readonly MatchedWindow[],
+  emit: (detection: PairDetection) => void,
+): void {
+  const windows: ScoredWindow[] = [];
+  const spans: [number, number][] = [];
+  for (const w of matched) {
+    windows.push({
+      exposure: w.key,
+      startMs: w.start * 1000,
+      segments: w.scanInstances.map((s) => ({
+        attenuationDb: s.typicalAttenuationDb,
+        seconds: s.secondsSinceLastScan,
+      })),
+      scanAtMs: w.scanInstances.map((s) => Math.round(s.t * 1000)),
+    });
+    const last = w.scanInstances[w.scanInstances.length - 1];
+    spans.push([Math.round(w.start - startMs / 1000), Math.round(last.t - startMs / 1000 + 4)]);
+  }
+  for (const preset of presets) {
+    const scored = scoreExposure(preset, windows);
+    const { score, minutes } = presetScore(preset, scored.dailySummaries);
+    emit({
+      detector: preset.name,
+      index,
+      receiver,
+      score: Math.round(score * 1000) / 1000,
+      estimatedMinutes: Math.round(minutes * 1000) / 1000,
+      notified: scored.notified,
+      windows: spans,
+    });
+  }
+}
+
 /** Every detector's decision for every ordered pair with a matched sighting, sorted. */
 export function detectContacts(data: RunData, options: DetectOptions = {}): PairDetection[] {
   const presets = options.presets ?? defaultDetectors();
@@ -106,43 +149,16 @@ export function detectContacts(data: RunData, options: DetectOptions = {}): Pair
       rxRssiCorrectionDb: options.rxRssiCorrectionDb ?? data.meta.rxRssiCorrectionDb ?? 0,
       maxScanInstanceMs,
     });
-    const byIndex = new Map<number, ScoredWindow[]>();
-    const spans = new Map<number, [number, number][]>();
+    const byIndex = new Map<number, MatchedWindow[]>();
     for (const w of result.windows) {
       const index = ownerOfKey.get(w.key);
       if (index === undefined || index === receiver) continue;
       const list = byIndex.get(index) ?? [];
-      list.push({
-        exposure: w.key,
-        startMs: w.start * 1000,
-        segments: w.scanInstances.map((s) => ({
-          attenuationDb: s.typicalAttenuationDb,
-          seconds: s.secondsSinceLastScan,
-        })),
-        scanAtMs: w.scanInstances.map((s) => Math.round(s.t * 1000)),
-      });
+      list.push(w);
       byIndex.set(index, list);
-      const last = w.scanInstances[w.scanInstances.length - 1];
-      const span = spans.get(index) ?? [];
-      span.push([Math.round(w.start - startMs / 1000), Math.round(last.t - startMs / 1000 + 4)]);
-      spans.set(index, span);
     }
-    for (const index of [...byIndex.keys()].sort((x, y) => x - y)) {
-      const windows = byIndex.get(index)!;
-      for (const preset of presets) {
-        const scored = scoreExposure(preset, windows);
-        const { score, minutes } = presetScore(preset, scored.dailySummaries);
-        out.push({
-          detector: preset.name,
-          index,
-          receiver,
-          score: Math.round(score * 1000) / 1000,
-          estimatedMinutes: Math.round(minutes * 1000) / 1000,
-          notified: scored.notified,
-          windows: spans.get(index)!,
-        });
-      }
-    }
+    for (const index of [...byIndex.keys()].sort((x, y) => x - y))
+      scorePair(presets, startMs, index, receiver, byIndex.get(index)!, (d) => out.push(d));
   });
   return out;
 }

@@ -1,13 +1,18 @@
 /**
- * The whole simulated pipeline for one scenario: simulate (world, link layer, stored
- * sightings, published keys, truth), detect (every receiver matches the published keys and
- * every detector decides), the ceiling pass (a second world of the same scenario and seed,
- * scoring what an exact mean signal allows, every second and at the receivers' scans as their
- * sightings show them: `sim/evaluation/ceiling.ts`), evaluate against the
- * truth, and write the run folder. `rerunFolder` redoes detection and evaluation from a folder's
- * files alone.
+ * The whole simulated pipeline for one scenario, streamed: the world runs, and as it goes each
+ * stored sighting is written (when a folder is wanted), matched against the index cases' keys
+ * chunk by chunk (`StreamingDetector`) and counted for link coverage, and every close second
+ * feeds the evaluation (`RunAccumulator`); at the end every ordered pair is scored by every
+ * detector, the ceiling pass runs (a second world of the same scenario and seed scoring what an
+ * exact mean signal allows, every second and at the receivers' scans: `sim/evaluation/ceiling.ts`),
+ * and the evaluation, the truth tables and the summary are finished. Memory holds one chunk of
+ * sightings and compact per-pair state, never the run's sightings or detection objects (unless
+ * `collect` asks for them, for small runs and tests). `rerunFolder` redoes detection and
+ * evaluation from a folder's files alone.
  */
 import { PRESET_NAMES, type RiskPreset } from "../../src/exposure/risk-preset.js";
+import type { DayKey } from "../../src/protocols/rolling-id-scheme.js";
+import type { Sighting } from "../../src/signal/sighting.js";
 import {
   CEILING_MAX_AGENTS,
   ceilingPass,
@@ -15,42 +20,83 @@ import {
   trajectoryMismatches,
 } from "../evaluation/ceiling.js";
 import { evaluateRun, type RunEvaluation } from "../evaluation/evaluate-run.js";
-import { type ReportRunExtras, reportRun } from "../evaluation/report-run.js";
+import type { ReportRunExtras } from "../evaluation/report-run.js";
+import { type RunAccumulation, RunAccumulator } from "../evaluation/run-accumulator.js";
+import type { OutputFormat } from "../io/table-writer.js";
 import type { ReportRun } from "../report/report-input.js";
 import type { Scenario } from "../world/scenario.js";
 import { defaultDetectors, detectContacts, type PairDetection } from "./detect-contacts.js";
-import type { RssiDistanceSample, RunCeiling, RunData } from "./run-data.js";
-import { readRunFiles, writeRunFiles } from "./run-files.js";
+import type { RssiDistanceSample, RunCeiling, RunData, RunMeta, TruthPair } from "./run-data.js";
+import { openRunWriter, type RunWriter, readRunFiles, writeRunFiles } from "./run-files.js";
 import {
   type SimulatedRun,
   type SimulateRunOptions,
-  simulateRun,
+  type StreamedRun,
+  simulateStream,
   withChannel,
   withProtocol,
 } from "./simulate-run.js";
+import { StreamingDetector } from "./stream-detect.js";
 
-export interface PipelineResult {
+export interface PipelineOptions extends SimulateRunOptions {
+  /** Shipped presets to run, by name (default every one, ours first). */
+  presets?: readonly string[];
+  /** Detectors to run instead of `presets`, e.g. variants of a preset (their names must differ). */
+  detectors?: readonly RiskPreset[];
+  /** Ceiling pass: true always, false never, default up to `CEILING_MAX_AGENTS` agents. */
+  ceiling?: boolean;
+  /** Progress of the ceiling pass, per simulated minute. */
+  onCeilingProgress?: (fraction: number) => void;
+  /** Progress of the scoring at the end of the run, per pair scored. */
+  onMatchProgress?: (fraction: number) => void;
+  /** Simulated time matched at once, ms (default one GAEN interval). */
+  matchChunkMs?: number;
+}
+
+export interface PipelineTimings {
+  /** The world, the link layer and the matching as it goes. */
+  simulateMs: number;
+  /** Scoring every pair at the end. */
+  detectMs: number;
+  /** The ceiling pass (0 when skipped). */
+  ceilingMs: number;
+  /** The evaluation, the truth tables and the folder's last files. */
+  evaluateMs: number;
+}
+
+/** A streamed run's outcome: its small parts, the evaluation and what the report needs. */
+export interface StreamedPipeline {
+  readonly run: StreamedRun & { readonly ceiling: RunCeiling };
+  readonly evaluation: RunEvaluation;
+  readonly accumulation: RunAccumulation;
+  /** What summary.json holds. */
+  readonly summary: RunSummary;
+  readonly detectorNames: readonly string[];
+  readonly timings: PipelineTimings;
+}
+
+export interface PipelineResult extends StreamedPipeline {
+  /** Everything kept (sightings, truth pairs): `runPipeline` collects it for small runs. */
   readonly data: SimulatedRun;
   readonly detections: PairDetection[];
-  readonly evaluation: RunEvaluation;
-  readonly timings: {
-    simulateMs: number;
-    detectMs: number;
-    /** The ceiling pass (0 when skipped). */
-    ceilingMs: number;
-    evaluateMs: number;
-  };
 }
+
+export type RunSummary = ReturnType<typeof runSummary>;
 
 /** The summary written as summary.json (no wall times: the same seed gives the same bytes). */
 export function runSummary(
-  data: RunData & { sightingCount?: number },
+  data: {
+    readonly meta: RunMeta;
+    readonly indexCases: readonly number[];
+    readonly sightingCount?: number;
+    readonly sightings?: RunData["sightings"];
+  },
   evaluation: RunEvaluation,
   rssiVsDistance: readonly RssiDistanceSample[],
 ) {
   return {
     run: data.meta,
-    sightings: data.sightingCount ?? data.sightings.reduce((s, l) => s + l.length, 0),
+    sightings: data.sightingCount ?? data.sightings?.reduce((s, l) => s + l.length, 0) ?? 0,
     indexCases: data.indexCases.length,
     pairs: evaluation.pairs,
     closeContacts: evaluation.closeContacts,
@@ -67,6 +113,14 @@ export function runSummary(
   };
 }
 
+/** Whether the ceiling pass runs for a run of `agents` (see `PipelineOptions.ceiling`). */
+function ceilingSkipped(agents: number, ceiling: boolean | undefined): string | undefined {
+  if (ceiling === false) return "--no-ceiling was given";
+  if (ceiling === undefined && agents > CEILING_MAX_AGENTS)
+    return `${agents} agents, above the default limit of ${CEILING_MAX_AGENTS} (simulate --ceiling computes it anyway)`;
+  return undefined;
+}
+
 /**
  * The run's ceiling: `ceiling` true computes it, false skips it, undefined computes it up to
  * `CEILING_MAX_AGENTS` agents. Not computed when the second world's ground truth differs from
@@ -74,18 +128,20 @@ export function runSummary(
  */
 export function runCeiling(
   scenario: Scenario,
-  data: RunData,
+  data: {
+    readonly meta: RunMeta;
+    readonly indexCases: readonly number[];
+    /** Each receiver's stored sighting times. */
+    readonly sightings: readonly (readonly { readonly atMs: number }[])[];
+    readonly truth: { readonly pairs: readonly TruthPair[] };
+  },
   options: SimulateRunOptions & {
     ceiling?: boolean;
     onCeilingProgress?: (fraction: number) => void;
   },
 ): RunCeiling {
-  const n = data.meta.agents;
-  if (options.ceiling === false) return { skipped: "--no-ceiling was given" };
-  if (options.ceiling === undefined && n > CEILING_MAX_AGENTS)
-    return {
-      skipped: `${n} agents, above the default limit of ${CEILING_MAX_AGENTS} (simulate --ceiling computes it anyway)`,
-    };
+  const skipped = ceilingSkipped(data.meta.agents, options.ceiling);
+  if (skipped !== undefined) return { skipped };
   const pass = ceilingPass(withChannel(withProtocol(scenario, options.protocol), options.channel), {
     seed: data.meta.seed,
     agents: options.agents,
@@ -104,73 +160,203 @@ export function runCeiling(
   return pass.ceiling;
 }
 
-export function runPipeline(
-  scenario: Scenario,
-  options: SimulateRunOptions & {
-    /** Shipped presets to run, by name (default every one, ours first). */
-    presets?: readonly string[];
-    /** Detectors to run instead of `presets`, e.g. variants of a preset (their names must differ). */
-    detectors?: readonly RiskPreset[];
-    /** Ceiling pass: true always, false never, default up to `CEILING_MAX_AGENTS` agents. */
-    ceiling?: boolean;
-    /** Progress of the ceiling pass, per simulated minute. */
-    onCeilingProgress?: (fraction: number) => void;
-    /** Progress of the matching and detection, per receiver. */
-    onMatchProgress?: (fraction: number) => void;
-  } = {},
-): PipelineResult {
-  const t0 = performance.now();
-  const simulated = simulateRun(scenario, options);
-  const t1 = performance.now();
-  const data: SimulatedRun = { ...simulated, ceiling: runCeiling(scenario, simulated, options) };
-  const tc = performance.now();
-  const detectors = options.detectors ?? defaultDetectors(options.presets ?? PRESET_NAMES);
-  const detections = detectContacts(data, {
-    presets: detectors,
-    onProgress: options.onMatchProgress,
-  });
-  const t2 = performance.now();
-  const evaluation = evaluateRun(
-    data,
-    detections,
-    detectors.map((d) => d.name),
-  );
-  const t3 = performance.now();
-  return {
-    data,
-    detections,
-    evaluation,
-    timings: { simulateMs: t1 - t0, ceilingMs: tc - t1, detectMs: t2 - tc, evaluateMs: t3 - t2 },
-  };
+/** What `streamPipeline` can hand over besides its result (for `runPipeline`'s collection). */
+interface PipelineTaps {
+  sighting?(receiver: number, s: Sighting): void;
+  detection?(d: Omit<PairDetection, "windows">): void;
+  window?(index: number, receiver: number, startS: number, endS: number): void;
 }
 
-/** Writes the run folder's data files (the report is written by the caller). */
-export function writePipelineRun(dir: string, result: PipelineResult): void {
-  writeRunFiles(
-    dir,
-    result.data,
-    result.detections,
-    runSummary(result.data, result.evaluation, result.data.rssiVsDistance),
-  );
+/**
+ * Runs the pipeline streaming. With `out`, the run folder is written as it goes (sightings as
+ * they are heard, detections and windows as pairs are scored, truth tables at the end) into
+ * `<dir>.partial` and moved into `dir` with summary.json last; the report is the caller's.
+ */
+export function streamPipeline(
+  scenario: Scenario,
+  options: PipelineOptions & { out?: { dir: string; format?: OutputFormat } } = {},
+  taps: PipelineTaps = {},
+): StreamedPipeline {
+  const detectors = options.detectors ?? defaultDetectors(options.presets ?? PRESET_NAMES);
+  const detectorNames = detectors.map((d) => d.name);
+  const writer: RunWriter | undefined =
+    options.out === undefined
+      ? undefined
+      : openRunWriter(options.out.dir, options.out.format ?? "parquet");
+  try {
+    const t0 = performance.now();
+    let detector: StreamingDetector | undefined;
+    let accumulator: RunAccumulator | undefined;
+    // Each receiver's sighting times, for the ceiling pass's scans (only when it runs).
+    let scanTimes: { atMs: number }[][] | undefined;
+    let keysNow: ((agent: number) => readonly DayKey[]) | undefined;
+    const run = simulateStream(scenario, options, {
+      start: ({ meta, indexCases, protocolOf }) => {
+        detector = new StreamingDetector({
+          presets: detectors,
+          startMs: meta.startMs,
+          agents: meta.agents,
+          indexCases,
+          protocolOf,
+          rxRssiCorrectionDb: meta.rxRssiCorrectionDb ?? 0,
+          chunkMs: options.matchChunkMs,
+        });
+        accumulator = new RunAccumulator({
+          agents: meta.agents,
+          startMs: meta.startMs,
+          closeMinutes: meta.closeMinutes,
+          detectorNames,
+          indexCases,
+        });
+        if (ceilingSkipped(meta.agents, options.ceiling) === undefined)
+          scanTimes = Array.from({ length: meta.agents }, () => []);
+      },
+      sighting: (receiver, s, sender) => {
+        writer?.sighting(receiver, s);
+        detector!.sighting(receiver, s);
+        accumulator!.sighting(receiver, sender, s.atMs);
+        scanTimes?.[receiver].push({ atMs: s.atMs });
+        taps.sighting?.(receiver, s);
+      },
+      close: (a, b, tS) => accumulator!.close(a, b, tS),
+      stepEnd: (atMs, keysOf) => {
+        keysNow = keysOf;
+        detector!.advanceTo(atMs, keysOf);
+      },
+    });
+    const t1 = performance.now();
+    detector!.finish(
+      keysNow ?? run.keysOf,
+      {
+        detection: (d) => {
+          writer?.detection(d);
+          accumulator!.detection(d);
+          taps.detection?.(d);
+        },
+        window: (index, receiver, startS, endS) => {
+          writer?.window(index, receiver, startS, endS);
+          accumulator!.window(index, receiver, startS, endS);
+          taps.window?.(index, receiver, startS, endS);
+        },
+      },
+      options.onMatchProgress,
+    );
+    const t2 = performance.now();
+    let ceiling: RunCeiling;
+    let accumulation: RunAccumulation;
+    if (scanTimes === undefined) {
+      ceiling = { skipped: ceilingSkipped(run.meta.agents, options.ceiling)! };
+      accumulation = accumulator!.finish({ meta: run.meta, truth: run.groundTruth, ceiling });
+    } else {
+      // The ceiling's consistency check compares every close pair's seconds with the world's.
+      const pairs: TruthPair[] = [];
+      run.groundTruth.forEachClosePair((a, b, closeS, minDistanceM) =>
+        pairs.push({ a, b, closeS, minDistanceM, closeIntervals: [] }),
+      );
+      ceiling = runCeiling(
+        scenario,
+        { meta: run.meta, indexCases: run.indexCases, sightings: scanTimes, truth: { pairs } },
+        options,
+      );
+      scanTimes = undefined;
+      accumulation = accumulator!.finish({ meta: run.meta, truth: run.groundTruth, ceiling });
+    }
+    const t3 = performance.now();
+    const evaluation = accumulation.evaluation;
+    const summary = runSummary(run, evaluation, run.rssiVsDistance);
+    if (writer) {
+      for (const p of accumulation.truthPairs()) writer.truthPair(p);
+      writer.finish({
+        meta: run.meta,
+        indexCases: run.indexCases,
+        agents: run.agents,
+        published: run.published,
+        ceiling,
+        summary,
+      });
+    }
+    const t4 = performance.now();
+    return {
+      run: { ...run, ceiling },
+      evaluation,
+      accumulation,
+      summary,
+      detectorNames,
+      timings: { simulateMs: t1 - t0, detectMs: t2 - t1, ceilingMs: t3 - t2, evaluateMs: t4 - t3 },
+    };
+  } catch (error) {
+    writer?.abort();
+    throw error;
+  }
+}
+
+/**
+ * `streamPipeline` keeping everything in memory as well: each receiver's sightings, the truth
+ * pairs and every detection with its windows (for small runs, studies and tests).
+ */
+export function runPipeline(scenario: Scenario, options: PipelineOptions = {}): PipelineResult {
+  const sightings: Sighting[][] = [];
+  const rows: Omit<PairDetection, "windows">[] = [];
+  const spans = new Map<number, [number, number][]>();
+  const streamed = streamPipeline(scenario, options, {
+    sighting: (receiver, s) => {
+      while (sightings.length <= receiver) sightings.push([]);
+      sightings[receiver].push(s);
+    },
+    detection: (d) => rows.push(d),
+    window: (index, receiver, startS, endS) => {
+      const key = index * 2 ** 20 + receiver;
+      let list = spans.get(key);
+      if (!list) {
+        list = [];
+        spans.set(key, list);
+      }
+      list.push([startS, endS]);
+    },
+  });
+  const { run } = streamed;
+  while (sightings.length < run.meta.agents) sightings.push([]);
+  const data: SimulatedRun = {
+    meta: run.meta,
+    sightings,
+    indexCases: run.indexCases,
+    published: run.published,
+    truth: { agents: run.agents, pairs: [...streamed.accumulation.truthPairs()] },
+    ceiling: run.ceiling,
+    rssiVsDistance: run.rssiVsDistance,
+    sightingCount: run.sightingCount,
+    wallMs: run.wallMs,
+  };
+  const detections = rows.map((d) => ({
+    ...d,
+    windows: spans.get(d.index * 2 ** 20 + d.receiver) ?? [],
+  }));
+  return { ...streamed, data, detections };
+}
+
+/** Writes the run folder's data files of a collected run (the report is written by the caller). */
+export function writePipelineRun(
+  dir: string,
+  result: PipelineResult,
+  format: OutputFormat = "parquet",
+): void {
+  writeRunFiles(dir, result.data, result.detections, result.summary, format);
 }
 
 /** The report section of a pipeline run (its channel and measured readings from the caller). */
-export function pipelineReportRun(result: PipelineResult, extras: ReportRunExtras = {}): ReportRun {
-  return reportRun(
-    result.data,
-    result.evaluation,
-    result.detections,
-    result.data.rssiVsDistance,
-    extras,
-  );
+export function pipelineReportRun(
+  result: StreamedPipeline,
+  extras: ReportRunExtras = {},
+): ReportRun {
+  return result.accumulation.report(result.run.rssiVsDistance, extras);
 }
 
 /** Re-runs matching, detection and evaluation from a run folder's sightings, keys and truth. */
-export function rerunFolder(
+export async function rerunFolder(
   dir: string,
   presets: readonly string[] = PRESET_NAMES,
-): { data: RunData; detections: PairDetection[]; evaluation: RunEvaluation } {
-  const data = readRunFiles(dir);
+): Promise<{ data: RunData; detections: PairDetection[]; evaluation: RunEvaluation }> {
+  const data = await readRunFiles(dir);
   const detectors = defaultDetectors(presets);
   const detections = detectContacts(data, { presets: detectors });
   const evaluation = evaluateRun(

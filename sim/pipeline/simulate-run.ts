@@ -5,7 +5,6 @@
  * (every pair's time within the close distance, as intervals). Deterministic from the seed.
  */
 import { ConfigError } from "../../src/core/errors.js";
-import { toHex } from "../../src/core/hex.js";
 import { SeededRandom } from "../../src/core/random.js";
 import { GAEN_ROLLING_PERIOD } from "../../src/protocols/gaen.js";
 import type { Sighting } from "../../src/signal/sighting.js";
@@ -16,16 +15,19 @@ import {
   receiverCorrectionDb,
   resolveChannelProfile,
 } from "../world/channel-propagation.js";
+import type { GroundTruth } from "../world/ground-truth.js";
 import { PROTOCOL_NAMES, type ProtocolName, type Scenario } from "../world/scenario.js";
+import type { KeyStore } from "../../src/protocols/key-store.js";
+import type { DayKey, Protocol } from "../../src/protocols/rolling-id-scheme.js";
 import {
   PAIR_KEY_BASE,
   type PublishedKeySet,
   type RssiDistanceSample,
   type RunData,
+  type RunMeta,
   type TruthAgent,
   type TruthPair,
 } from "./run-data.js";
-import { senderOfId } from "./sender-of-id.js";
 
 export interface SimulateRunOptions {
   seed?: number;
@@ -100,7 +102,52 @@ function protocolLabel(scenario: Scenario): string {
   return used.length === 1 ? used[0][0] : "mixed";
 }
 
-export function simulateRun(scenario: Scenario, options: SimulateRunOptions = {}): SimulatedRun {
+/** What a streamed run tells its observer as it goes. */
+export interface RunObserver {
+  /** The world is built (before the first step): the run's metadata and index cases are known. */
+  start?(run: StreamStart): void;
+  /** A stored sighting (receive time in whole ms, as a phone stores it) and who sent it. */
+  sighting?(receiver: number, sighting: Sighting, sender: number): void;
+  /** Pair {a, b} (a < b) was within the close distance at second `tS` since the run's start. */
+  close?(a: number, b: number, tS: number): void;
+  /**
+   * After each step: no sighting earlier than `atMs` (wall clock, ms) will come; `keysOf` gives an
+   * agent's day keys as its phone holds them now.
+   */
+  stepEnd?(atMs: number, keysOf: (agent: number) => readonly DayKey[]): void;
+}
+
+export interface StreamStart {
+  readonly meta: RunMeta;
+  readonly indexCases: readonly number[];
+  readonly protocolOf: (agent: number) => Protocol;
+}
+
+/** What a streamed run leaves behind once over: everything but the sightings and the pairs. */
+export interface StreamedRun {
+  readonly meta: RunMeta;
+  readonly indexCases: readonly number[];
+  readonly published: PublishedKeySet;
+  /** Every agent's role, protocol and keys (the truth's agent lines). */
+  readonly agents: readonly TruthAgent[];
+  /** The world's own ground truth: each pair's close seconds and minimum distance. */
+  readonly groundTruth: GroundTruth;
+  /** Agent `i`'s day keys as its phone held them at the end. */
+  readonly keysOf: (agent: number) => readonly DayKey[];
+  readonly rssiVsDistance: RssiDistanceSample[];
+  readonly sightingCount: number;
+  readonly wallMs: number;
+}
+
+/**
+ * Runs a scenario and streams what happens to `observer`: nothing is kept but the run's small
+ * parts (agents, keys, an RSSI sample), so memory does not grow with the sightings.
+ */
+export function simulateStream(
+  scenario: Scenario,
+  options: SimulateRunOptions,
+  observer: RunObserver,
+): StreamedRun {
   const seed = options.seed ?? 1;
   const startMs = options.startMs ?? DEFAULT_START_MS;
   const closeDistanceM = options.closeDistanceM ?? 2;
@@ -112,17 +159,24 @@ export function simulateRun(scenario: Scenario, options: SimulateRunOptions = {}
       "E_CLOSE",
     );
   if (!(closeMinutes > 0)) throw new ConfigError(`close minutes must be positive`, "E_CLOSE");
+  if (!(indexShare >= 0 && indexShare <= 1))
+    throw new ConfigError(`index share must be in 0..1, got ${indexShare}`, "E_INDEX_SHARE");
   const sc = withChannel(withProtocol(scenario, options.protocol), options.channel);
   const profile = resolveChannelProfile(sc.channel ?? DEFAULT_CHANNEL);
   const channelName = profile.name;
   const rxRssiCorrectionDb = receiverCorrectionDb(profile);
+  const durationS = options.durationS ?? sc.durationS;
+  let meta: RunMeta | undefined;
+  let indexCases: number[] = [];
+  let protocolIndex: Uint8Array = new Uint8Array(0);
+  const protocolOf = (agent: number) => PROTOCOL_NAMES[protocolIndex[agent]];
 
-  // Ground truth trace: close intervals per pair, and this step's distances for the RSSI sample.
-  const intervals = new Map<number, number[]>();
+  // This step's distances for the RSSI sample; close seconds go to the observer.
   let stepMs = -1;
   const stepA: number[] = [];
   const stepB: number[] = [];
   const stepD: number[] = [];
+  const onClose = observer.close;
   const onSample = (a: number, b: number, distanceM: number, atMs: number) => {
     if (atMs !== stepMs) {
       stepMs = atMs;
@@ -133,78 +187,91 @@ export function simulateRun(scenario: Scenario, options: SimulateRunOptions = {}
     stepA.push(a);
     stepB.push(b);
     stepD.push(distanceM);
-    if (distanceM > closeDistanceM) return;
-    const key = Math.min(a, b) * PAIR_KEY_BASE + Math.max(a, b);
+    if (distanceM > closeDistanceM || !onClose) return;
     const t = Math.round(atMs / 1000);
-    const list = intervals.get(key);
-    if (!list) intervals.set(key, [t, t + 1]);
-    else if (list[list.length - 1] === t) list[list.length - 1] = t + 1;
-    else if (list[list.length - 1] < t) list.push(t, t + 1);
+    // The world samples its truth once while it is built, before the observer has started.
+    if (meta === undefined) early.push(Math.min(a, b), Math.max(a, b), t);
+    else onClose(Math.min(a, b), Math.max(a, b), t);
   };
+  const early: number[] = [];
 
-  // Reservoir sample of sightings with the receiver's neighbours' distances at that step.
+  // Reservoir sample of sightings with the distance to their sender at that step.
   const sampleSize = options.rssiSamples ?? 3000;
-  const reservoir: { id: string; rssiDbm: number; near: Map<number, number> }[] = [];
+  const reservoir: RssiDistanceSample[] = [];
   const sampleRandom = new SeededRandom(seed ^ 0x5a17);
-  const sightings: Sighting[][] = [];
   let count = 0;
-  const onSighting = (receiver: number, s: Sighting) => {
-    while (sightings.length <= receiver) sightings.push([]);
+  const onSighting = (receiver: number, s: Sighting, sender: number) => {
     // A phone stores receive times in whole milliseconds.
-    sightings[receiver].push({ ...s, atMs: Math.round(s.atMs) });
+    const stored = { ...s, atMs: Math.round(s.atMs) };
+    observer.sighting?.(receiver, stored, sender);
     count++;
     const slot = reservoir.length < sampleSize ? reservoir.length : sampleRandom.int(count);
     if (slot >= sampleSize) return;
-    const near = new Map<number, number>();
+    let distanceM: number | undefined;
     for (let k = 0; k < stepA.length; k++) {
-      if (stepA[k] === receiver) near.set(stepB[k], stepD[k]);
-      else if (stepB[k] === receiver) near.set(stepA[k], stepD[k]);
+      if (
+        (stepA[k] === receiver && stepB[k] === sender) ||
+        (stepB[k] === receiver && stepA[k] === sender)
+      )
+        distanceM = stepD[k];
     }
-    reservoir[slot] = { id: toHex(s.id), rssiDbm: s.rssiDbm, near };
+    reservoir[slot] = {
+      distanceM: distanceM === undefined ? Number.NaN : Math.round(distanceM * 1000) / 1000,
+      rssiDbm: s.rssiDbm,
+    };
   };
 
+  const keyDays = (store: KeyStore) => store.all();
   const run = runSimulation(sc, {
     seed,
     agents: options.agents,
-    durationS: options.durationS,
+    durationS,
     startMs,
     groundTruth: { closeDistanceM, closeMinutes, rangeM: TRUTH_RANGE_M, onSample },
     onSighting,
+    onStart: (world) => {
+      const n = world.agents.count;
+      protocolIndex = world.agents.protocolIndex;
+      indexCases = pickIndexCases(n, indexShare, seed);
+      meta = {
+        scenario: scenario.name,
+        protocol: protocolLabel(sc),
+        agents: n,
+        durationS,
+        seed,
+        startMs,
+        indexShare,
+        closeDistanceM,
+        closeMinutes,
+        // Absent = herald-only: the folders written before v2 was the default.
+        ...(channelName === HERALD_ONLY_CHANNEL ? {} : { channel: channelName }),
+        ...(rxRssiCorrectionDb === 0 ? {} : { rxRssiCorrectionDb }),
+      };
+      observer.start?.({ meta, indexCases, protocolOf });
+      for (let k = 0; k < early.length; k += 3) onClose!(early[k], early[k + 1], early[k + 2]);
+      early.length = 0;
+    },
+    onStepEnd: observer.stepEnd
+      ? (atMs, keyStoreOf) => observer.stepEnd!(startMs + atMs, (i) => keyDays(keyStoreOf(i)))
+      : undefined,
     onProgress: options.onProgress,
   });
   const world = run.world;
   const n = world.agents.count;
-  while (sightings.length < n) sightings.push([]);
 
   const roles = new Array<string>(n);
   for (const g of world.groups) for (let i = g.first; i < g.first + g.count; i++) roles[i] = g.role;
+  const stores = run.keyStores;
   const agents: TruthAgent[] = [];
   for (let i = 0; i < n; i++) {
     agents.push({
       agent: i,
       role: roles[i] ?? "agent",
       protocol: PROTOCOL_NAMES[world.agents.protocolIndex[i]],
-      keys: run.keyStores[i].all(),
+      keys: stores[i].all(),
     });
   }
 
-  const pairs: TruthPair[] = [];
-  const truth = world.groundTruth!;
-  for (const [key, list] of [...intervals.entries()].sort((x, y) => x[0] - y[0])) {
-    const a = Math.floor(key / PAIR_KEY_BASE);
-    const b = key % PAIR_KEY_BASE;
-    const closeIntervals: [number, number][] = [];
-    for (let k = 0; k < list.length; k += 2) closeIntervals.push([list[k], list[k + 1]]);
-    pairs.push({
-      a,
-      b,
-      closeS: truth.closeSeconds(a, b),
-      minDistanceM: truth.minDistanceM(a, b) ?? 0,
-      closeIntervals,
-    });
-  }
-
-  const indexCases = pickIndexCases(n, indexShare, seed);
   const published: PublishedKeySet = { gaen: [], dayKeys: [] };
   for (const i of indexCases) {
     for (const key of agents[i].keys) {
@@ -224,36 +291,73 @@ export function simulateRun(scenario: Scenario, options: SimulateRunOptions = {}
     }
   }
 
-  const sender = senderOfId(agents);
-  const rssiVsDistance: RssiDistanceSample[] = [];
-  for (const r of reservoir) {
-    const from = sender.get(r.id);
-    const distanceM = from === undefined ? undefined : r.near.get(from);
-    if (distanceM !== undefined)
-      rssiVsDistance.push({ distanceM: Math.round(distanceM * 1000) / 1000, rssiDbm: r.rssiDbm });
-  }
-
   return {
-    meta: {
-      scenario: scenario.name,
-      protocol: protocolLabel(sc),
-      agents: n,
-      durationS: run.durationS,
-      seed,
-      startMs,
-      indexShare,
-      closeDistanceM,
-      closeMinutes,
-      // Absent = herald-only: the folders written before v2 was the default.
-      ...(channelName === HERALD_ONLY_CHANNEL ? {} : { channel: channelName }),
-      ...(rxRssiCorrectionDb === 0 ? {} : { rxRssiCorrectionDb }),
-    },
-    sightings,
+    meta: meta!,
     indexCases,
     published,
-    truth: { agents, pairs },
-    rssiVsDistance,
+    agents,
+    groundTruth: world.groundTruth!,
+    keysOf: (i) => agents[i].keys,
+    // Sightings of senders beyond the truth's range have no distance: left out.
+    rssiVsDistance: reservoir.filter((r) => !Number.isNaN(r.distanceM)),
     sightingCount: count,
+    wallMs: run.wallMs,
+  };
+}
+
+/**
+ * `simulateStream` keeping everything: each receiver's sightings and every close pair with its
+ * intervals (for small runs, the in-memory detection and the tests).
+ */
+export function simulateRun(
+  scenario: Scenario,
+  options: SimulateRunOptions = {},
+  /** Also told everything, as by `simulateStream`. */
+  also: RunObserver = {},
+): SimulatedRun {
+  const sightings: Sighting[][] = [];
+  const intervals = new Map<number, number[]>();
+  const run = simulateStream(scenario, options, {
+    start: also.start,
+    stepEnd: also.stepEnd,
+    sighting: (receiver, s, sender) => {
+      while (sightings.length <= receiver) sightings.push([]);
+      sightings[receiver].push(s);
+      also.sighting?.(receiver, s, sender);
+    },
+    close: (a, b, t) => {
+      also.close?.(a, b, t);
+      const key = a * PAIR_KEY_BASE + b;
+      const list = intervals.get(key);
+      if (!list) intervals.set(key, [t, t + 1]);
+      else if (list[list.length - 1] === t) list[list.length - 1] = t + 1;
+      else if (list[list.length - 1] < t) list.push(t, t + 1);
+    },
+  });
+  const n = run.meta.agents;
+  while (sightings.length < n) sightings.push([]);
+  const pairs: TruthPair[] = [];
+  for (const [key, list] of [...intervals.entries()].sort((x, y) => x[0] - y[0])) {
+    const a = Math.floor(key / PAIR_KEY_BASE);
+    const b = key % PAIR_KEY_BASE;
+    const closeIntervals: [number, number][] = [];
+    for (let k = 0; k < list.length; k += 2) closeIntervals.push([list[k], list[k + 1]]);
+    pairs.push({
+      a,
+      b,
+      closeS: run.groundTruth.closeSeconds(a, b),
+      minDistanceM: run.groundTruth.minDistanceM(a, b) ?? 0,
+      closeIntervals,
+    });
+  }
+  return {
+    meta: run.meta,
+    sightings,
+    indexCases: run.indexCases,
+    published: run.published,
+    truth: { agents: run.agents, pairs },
+    rssiVsDistance: run.rssiVsDistance,
+    sightingCount: run.sightingCount,
     wallMs: run.wallMs,
   };
 }

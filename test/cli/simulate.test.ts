@@ -39,15 +39,27 @@ describe("proxkit simulate", () => {
       ])
         expect(typeof d[field]).toBe("number");
     for (const f of [
-      "sightings.jsonl",
+      "sightings.parquet",
+      "detections.parquet",
+      "windows.parquet",
+      "truth_pairs.parquet",
+      "truth_intervals.parquet",
       "keys.jsonl",
       "truth.jsonl",
-      "detections.jsonl",
       "summary.json",
       "report.html",
     ])
-      expect(existsSync(join(out, f))).toBe(true);
-    const sighting = JSON.parse(readFileSync(join(out, "sightings.jsonl"), "utf8").split("\n")[0]);
+      expect(existsSync(join(out, f)), f).toBe(true);
+    // Nothing left half-written beside it.
+    expect(existsSync(`${out}.partial`)).toBe(false);
+    // The same run as JSON lines, on request.
+    const lines = join(dir, "lines");
+    expect(
+      runCli(["simulate", ...small, "--out", lines, "--output-format", "jsonl", "-f", "json"]).code,
+    ).toBe(0);
+    const sighting = JSON.parse(
+      readFileSync(join(lines, "sightings.jsonl"), "utf8").split("\n")[0],
+    );
     expect(sighting).toMatchObject({ protocol: "gaen" });
     expect(typeof sighting.receiver).toBe("number");
     expect(readFileSync(join(out, "report.html"), "utf8")).toMatch(/<svg/);
@@ -75,13 +87,16 @@ describe("proxkit simulate", () => {
     runCli(["simulate", ...small, "--out", a, "-f", "json"]);
     runCli(["simulate", ...small, "--out", b, "-f", "json"]);
     for (const f of [
-      "sightings.jsonl",
+      "sightings.parquet",
+      "detections.parquet",
+      "windows.parquet",
+      "truth_pairs.parquet",
+      "truth_intervals.parquet",
       "keys.jsonl",
       "truth.jsonl",
-      "detections.jsonl",
       "summary.json",
     ])
-      expect(readFileSync(join(a, f), "utf8")).toBe(readFileSync(join(b, f), "utf8"));
+      expect(readFileSync(join(a, f)).equals(readFileSync(join(b, f))), f).toBe(true);
   });
 
   it("other protocols and index shares", () => {
@@ -131,7 +146,7 @@ describe("proxkit simulate", () => {
       const r = runCli(["simulate", ...small, "--out", out, "-f", "json", ...extra]);
       expect(r.code, r.stderr).toBe(0);
       return {
-        sightings: readFileSync(join(out, "sightings.jsonl"), "utf8"),
+        sightings: readFileSync(join(out, "sightings.parquet")).toString("hex"),
         summary: JSON.parse(readFileSync(join(out, "summary.json"), "utf8")),
         // Without the one line that says when it was written.
         report: readFileSync(join(out, "report.html"), "utf8").replace(/Generated [^<]*/, ""),

@@ -84,10 +84,10 @@ function evaluateTram(args: EvaluateArgs & { input: string[] }): void {
 }
 
 /** A simulated run: every detector (or the presets named) re-scored from the run folder's files. */
-function evaluateSimulatedRun(dir: string, args: EvaluateArgs): void {
+async function evaluateSimulatedRun(dir: string, args: EvaluateArgs): Promise<void> {
   const presets = args.preset?.flatMap((p) => p.split(","));
   for (const name of presets ?? []) presetFor(name);
-  const { evaluation } = rerunFolder(dir, presets ?? PRESET_NAMES);
+  const { evaluation } = await rerunFolder(dir, presets ?? PRESET_NAMES);
   const format = args.format ?? (process.stdout.isTTY ? "table" : "json");
   if (format === "json") {
     writeJson({
@@ -316,7 +316,7 @@ export const evaluateCommand: CommandModule<object, EvaluateArgs> = {
       .option("run", {
         type: "string",
         describe:
-          "A proxkit simulate --out folder: redo matching and detection from its sightings.jsonl, keys.jsonl and truth.jsonl",
+          "A proxkit simulate --out folder: redo matching and detection from its sightings (sightings.parquet or sightings.jsonl), keys.jsonl and truth.jsonl",
       })
       .option("preset", {
         type: "string",
@@ -366,7 +366,7 @@ export const evaluateCommand: CommandModule<object, EvaluateArgs> = {
           "--run evaluates a simulated run; drop --dataset and --input",
           "E_USAGE",
         );
-      evaluateSimulatedRun(args.run, args);
+      await evaluateSimulatedRun(args.run, args);
       return;
     }
     if (args.dataset === undefined)

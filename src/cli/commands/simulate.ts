@@ -8,11 +8,12 @@ import { reportChannel } from "../../../sim/evaluation/report-run.js";
 import { realF1OfReplay } from "../../../sim/evaluation/sim-to-real.js";
 import { RUN_FILES } from "../../../sim/pipeline/run-files.js";
 import { withChannel } from "../../../sim/pipeline/simulate-run.js";
+import { OUTPUT_FORMATS, type OutputFormat } from "../../../sim/io/table-writer.js";
 import {
-  type PipelineResult,
+  type PipelineOptions,
   pipelineReportRun,
-  runPipeline,
-  writePipelineRun,
+  type StreamedPipeline,
+  streamPipeline,
 } from "../../../sim/pipeline/run-pipeline.js";
 import {
   loadMeasuredRssiVsDistance,
@@ -52,6 +53,7 @@ interface SimulateArgs {
   "default-job"?: boolean;
   ceiling?: boolean;
   channel?: string;
+  "output-format"?: string;
 }
 
 /** The scenarios of `npm start` (`--default-job`), each with the scenario's own length. */
@@ -184,31 +186,33 @@ export function progressBar(label: string) {
   };
 }
 
+/** Runs one scenario streaming into `dir`, with one progress bar through every stage. */
 function runOne(
   scenario: Scenario,
   dir: string,
-  options: Parameters<typeof runPipeline>[1],
-): PipelineResult {
+  options: PipelineOptions,
+  format: OutputFormat,
+): StreamedPipeline {
   const bar = progressBar(scenario.name);
-  let result: PipelineResult;
+  let result: StreamedPipeline;
   try {
-    result = runPipeline(scenario, {
+    result = streamPipeline(scenario, {
       ...options,
-      onProgress: (f) => bar.update(f),
+      out: { dir, format },
+      onProgress: (f) => bar.update(f, "simulating and matching"),
+      onMatchProgress: (f) => bar.update(f, "scoring pairs"),
       onCeilingProgress: (f) => bar.update(f, "ceiling pass"),
-      onMatchProgress: (f) => bar.update(f, "matching"),
     });
   } finally {
     bar.stop();
   }
-  writePipelineRun(dir, result);
   const t = result.timings;
-  const ceiling = result.data.ceiling;
-  const skipped = ceiling && "skipped" in ceiling ? ceiling.skipped : undefined;
+  const ceiling = result.run.ceiling;
+  const skipped = "skipped" in ceiling ? ceiling.skipped : undefined;
   const ceilingText =
     skipped === undefined ? `, ceiling pass in ${(t.ceilingMs / 1000).toFixed(1)} s` : "";
   process.stderr.write(
-    `${scenario.name}: ${result.data.meta.agents} agents, ${result.data.sightingCount} sightings; simulated in ${(t.simulateMs / 1000).toFixed(1)} s${ceilingText}, matched and detected in ${(t.detectMs / 1000).toFixed(1)} s -> ${dir}\n`,
+    `${scenario.name}: ${result.run.meta.agents} agents, ${result.run.sightingCount} sightings; simulated and matched in ${(t.simulateMs / 1000).toFixed(1)} s, scored in ${(t.detectMs / 1000).toFixed(1)} s${ceilingText}, evaluated and written in ${(t.evaluateMs / 1000).toFixed(1)} s -> ${dir}\n`,
   );
   if (skipped !== undefined)
     process.stderr.write(`${scenario.name}: ceiling not computed: ${skipped}\n`);
@@ -282,6 +286,12 @@ export const simulateCommand: CommandModule<object, SimulateArgs> = {
         describe:
           "Channel profile: v2 (fitted across five campaigns, the default), herald-only (the simulator's earlier channel, fitted on the Herald rig alone; the plaza keeps it, docs/channel.md), or a profile JSON file; overrides the scenario's \"channel\" (see docs/channel.md) [default: the scenario's, else v2]",
       })
+      .option("output-format", {
+        type: "string",
+        choices: OUTPUT_FORMATS,
+        describe:
+          "Tables of the run folder (sightings, detections, windows, truth pairs and intervals): parquet (columnar and compressed, about a thirtieth of the bytes; DuckDB, pandas, R and Spark read it) or jsonl (one JSON object per line) [default: parquet]",
+      })
       .option("default-job", {
         type: "boolean",
         describe: `The job of npm start: ${DEFAULT_JOB_SCENARIOS.join(" and ")} with their defaults, one report`,
@@ -301,7 +311,7 @@ export const simulateCommand: CommandModule<object, SimulateArgs> = {
         "The ceiling row too, though above the default agent limit (slow in big crowds)",
       )
       .epilogue(
-        `Writes into --out: sightings.jsonl (what each phone heard, with "receiver"), keys.jsonl (the index cases' published keys), truth.jsonl (every agent's keys and every pair's close intervals), detections.jsonl, ceiling.jsonl (the ceiling pass's per-pair scores), summary.json and report.html. The evaluation is over ordered (index case, receiver) pairs: precision, recall and F1 of "close contact" (within --close-distance for --close-minutes), the mean absolute error of the minutes each detector counts, and Herald-style detection (share of close pairs heard at all) and continuity (share of 30 s windows while close with a reading). Two reference rows follow, not detectors: (heard) notifies every pair that matched at all (what ignoring RSSI gives); (ceiling) is the best F1 of "mean signal >= threshold for the close minutes" with the propagation model's exact mean signal and the threshold chosen in hindsight, from a second pass over the same scenario and seed (ceiling.jsonl): what the channel allows a threshold rule; (ceiling-scans) is the same rule knowing that signal only at the seconds each receiver scanned (its scans read off its sightings), each scan standing for the time since the receiver's previous scan, at most 5 minutes, as our detector counts time: what the scan duty cycle leaves. For the epfl-* replays of recorded crowds, the table, the JSON (realF1) and report.html add each rule's F1 on the real DP-3T exp05 recording of the same crowd with the same truth (see proxkit evaluate --sim-to-real). proxkit evaluate --run DIR redoes it from the files.`,
+        `Writes into --out, as the run goes (into OUT.partial, moved into OUT when done): the tables sightings (what each phone heard, with its receiver), detections (each detector's decision per ordered pair), windows (each pair's matched exposure windows), truth_pairs and truth_intervals (every pair ever within the close distance), as .parquet or .jsonl (--output-format); keys.jsonl (the index cases' published keys), truth.jsonl (the run and every agent's keys), ceiling.jsonl (the ceiling pass's per-pair scores), summary.json and report.html. Memory stays bounded by the agents in range, not by the run's length: sightings are matched ten simulated minutes at a time and never kept. The evaluation is over ordered (index case, receiver) pairs: precision, recall and F1 of "close contact" (within --close-distance for --close-minutes), the mean absolute error of the minutes each detector counts, and Herald-style detection (share of close pairs heard at all) and continuity (share of 30 s windows while close with a reading). Two reference rows follow, not detectors: (heard) notifies every pair that matched at all (what ignoring RSSI gives); (ceiling) is the best F1 of "mean signal >= threshold for the close minutes" with the propagation model's exact mean signal and the threshold chosen in hindsight, from a second pass over the same scenario and seed (ceiling.jsonl): what the channel allows a threshold rule; (ceiling-scans) is the same rule knowing that signal only at the seconds each receiver scanned (its scans read off its sightings), each scan standing for the time since the receiver's previous scan, at most 5 minutes, as our detector counts time: what the scan duty cycle leaves. For the epfl-* replays of recorded crowds, the table, the JSON (realF1) and report.html add each rule's F1 on the real DP-3T exp05 recording of the same crowd with the same truth (see proxkit evaluate --sim-to-real). proxkit evaluate --run DIR redoes it from the files.`,
       ) as unknown as Argv<SimulateArgs>,
   handler: async (args) => {
     for (const name of [
@@ -317,6 +327,7 @@ export const simulateCommand: CommandModule<object, SimulateArgs> = {
       "format",
       "ceiling",
       "channel",
+      "output-format",
     ] as const) {
       if (Array.isArray(args[name]))
         throw new ConfigError(`--${name} was given more than once`, "E_USAGE");
@@ -365,10 +376,11 @@ export const simulateCommand: CommandModule<object, SimulateArgs> = {
     );
     // Before any work: a folder that cannot be made or written fails now, in one line.
     prepareOutputFolder(outDir, "--out");
-    const results: { result: PipelineResult; dir: string }[] = [];
+    const outputFormat = (args["output-format"] ?? "parquet") as OutputFormat;
+    const results: { result: StreamedPipeline; dir: string }[] = [];
     for (const scenario of jobs) {
       const dir = args["default-job"] ? join(outDir, scenario.name) : outDir;
-      results.push({ result: runOne(scenario, dir, options), dir });
+      results.push({ result: runOne(scenario, dir, options, outputFormat), dir });
     }
 
     // The measured side of each channel, read once per report (and cached between reports).
@@ -392,7 +404,7 @@ export const simulateCommand: CommandModule<object, SimulateArgs> = {
         measured,
       });
       // A replay of a recorded crowd: the same rules' F1 on the real recording, beside.
-      const meta = result.data.meta;
+      const meta = result.run.meta;
       const replay = realF1OfReplay({
         scenario: jobs[k].name,
         detectors: run.detectors.map((d) => d.name),
@@ -434,7 +446,7 @@ export const simulateCommand: CommandModule<object, SimulateArgs> = {
         result.evaluation.detectors.map((d) => {
           const realF1 = runs[k].detectors.find((r) => r.name === d.name)?.realF1;
           return {
-            ...(jobs.length > 1 ? { scenario: result.data.meta.scenario } : {}),
+            ...(jobs.length > 1 ? { scenario: result.run.meta.scenario } : {}),
             ...d,
             ...(realF1 === undefined ? {} : { realF1 }),
           };
@@ -442,7 +454,7 @@ export const simulateCommand: CommandModule<object, SimulateArgs> = {
       );
       const references = results.flatMap(({ result }) =>
         result.evaluation.references.map((r) => ({
-          ...(jobs.length > 1 ? { scenario: result.data.meta.scenario } : {}),
+          ...(jobs.length > 1 ? { scenario: result.run.meta.scenario } : {}),
           ...r,
         })),
       );
@@ -450,7 +462,7 @@ export const simulateCommand: CommandModule<object, SimulateArgs> = {
         .filter(({ result }) => result.evaluation.referencesNote !== undefined)
         .map(({ result }) =>
           jobs.length > 1
-            ? `${result.data.meta.scenario}: ${result.evaluation.referencesNote}`
+            ? `${result.run.meta.scenario}: ${result.evaluation.referencesNote}`
             : result.evaluation.referencesNote,
         );
       writeJson({

@@ -122,7 +122,7 @@ describe("detectContacts", () => {
   }
 });
 
-/** Writes a run's files (data, detections and summary) to a new temporary folder. */
+/** Writes a run's files (data, detections and summary) as JSON lines to a new temporary folder. */
 function writeRunFolder(result: ReturnType<typeof runPipeline>): string {
   const dir = mkdtempSync(join(tmpdir(), "proxkit-run-"));
   writeRunFiles(
@@ -130,29 +130,31 @@ function writeRunFolder(result: ReturnType<typeof runPipeline>): string {
     result.data,
     result.detections,
     runSummary(result.data, result.evaluation, result.data.rssiVsDistance),
+    "jsonl",
   );
   return dir;
 }
 
 describe("the run folder", () => {
-  it("round-trips: re-running detection from the files gives the same detections and evaluation", () => {
+  it("round-trips: re-running detection from the files gives the same detections and evaluation", async () => {
     const result = runPipeline(builtInScenario("classroom"), small);
     const dir = writeRunFolder(result);
-    const read = readRunFiles(dir);
+    const read = await readRunFiles(dir);
     expect(read.meta).toEqual(result.data.meta);
     expect(read.indexCases).toEqual(result.data.indexCases);
     expect(read.sightings.map((l) => l.length)).toEqual(result.data.sightings.map((l) => l.length));
-    const again = rerunFolder(dir);
+    const again = await rerunFolder(dir);
     expect(again.detections).toEqual(result.detections);
     expect(again.evaluation).toEqual(result.evaluation);
     const first = JSON.parse(readFileSync(join(dir, "sightings.jsonl"), "utf8").split("\n")[0]);
     expect(Object.keys(first)).toEqual([
       "receiver",
-      "t",
+      "at_ms",
       "protocol",
-      "rpi",
+      "id",
       "aem",
       "rssi",
+      "tx_power",
       "channel",
     ]);
   });
@@ -165,6 +167,9 @@ describe("the run folder", () => {
         "keys.jsonl",
         "truth.jsonl",
         "detections.jsonl",
+        "windows.jsonl",
+        "truth_pairs.jsonl",
+        "truth_intervals.jsonl",
         "summary.json",
       ].map((f) => readFileSync(join(dir, f), "utf8"));
     };

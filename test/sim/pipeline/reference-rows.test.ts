@@ -50,9 +50,9 @@ describe("reference rows of a simulated run", () => {
     expect(e.detectors.map((d) => d.name)).toEqual(["proxkit", "cwa-v2"]);
   });
 
-  it("evaluate --run recomputes identical rows from ceiling.jsonl, and summary.json has them", () => {
-    expect(readRunFiles(dir).ceiling).toEqual(result.data.ceiling);
-    const again = rerunFolder(dir, small.presets);
+  it("evaluate --run recomputes identical rows from ceiling.jsonl, and summary.json has them", async () => {
+    expect((await readRunFiles(dir)).ceiling).toEqual(result.data.ceiling);
+    const again = await rerunFolder(dir, small.presets);
     expect(again.evaluation.references).toEqual(result.evaluation.references);
     expect(again.evaluation.referencePrCurves).toEqual(result.evaluation.referencePrCurves);
     expect(again.evaluation.detectors).toEqual(result.evaluation.detectors);
@@ -61,7 +61,7 @@ describe("reference rows of a simulated run", () => {
     expect(summary.referencesNote).toBeUndefined();
   });
 
-  it("a ceiling.jsonl from before ceiling-scans evaluates the other rows, with a note", () => {
+  it("a ceiling.jsonl from before ceiling-scans evaluates the other rows, with a note", async () => {
     const old = writeFolder(result);
     const path = join(old, "ceiling.jsonl");
     const lines = readFileSync(path, "utf8").split("\n");
@@ -69,7 +69,7 @@ describe("reference rows of a simulated run", () => {
       path,
       lines.filter((l) => !/"type":"(ceiling-scans|scans-pair)"/.test(l)).join("\n"),
     );
-    const again = rerunFolder(old, small.presets);
+    const again = await rerunFolder(old, small.presets);
     expect(again.evaluation.references).toEqual(result.evaluation.references.slice(0, 2));
     expect(again.evaluation.referencePrCurves).toEqual(
       result.evaluation.referencePrCurves.slice(0, 1),
@@ -77,17 +77,17 @@ describe("reference rows of a simulated run", () => {
     expect(again.evaluation.referencesNote).toMatch(/^ceiling-scans absent/);
   });
 
-  it("a run folder without ceiling.jsonl (older runs) still evaluates, with a note", () => {
+  it("a run folder without ceiling.jsonl (older runs) still evaluates, with a note", async () => {
     const old = writeFolder(result);
     rmSync(join(old, "ceiling.jsonl"));
-    const again = rerunFolder(old, small.presets);
+    const again = await rerunFolder(old, small.presets);
     expect(again.evaluation.detectors).toEqual(result.evaluation.detectors);
     expect(again.evaluation.references).toEqual([result.evaluation.references[0]]);
     expect(again.evaluation.referencePrCurves).toEqual([]);
     expect(again.evaluation.referencesNote).toMatch(/^ceiling absent/);
   });
 
-  it("the second pass changes nothing of the run; skipped, it says so", () => {
+  it("the second pass changes nothing of the run; skipped, it says so", async () => {
     const skipped = runPipeline(builtInScenario("classroom"), { ...small, ceiling: false });
     expect(skipped.data.sightings).toEqual(result.data.sightings);
     expect(skipped.data.truth).toEqual(result.data.truth);
@@ -96,9 +96,17 @@ describe("reference rows of a simulated run", () => {
     expect(skipped.evaluation.references.map((r) => r.name)).toEqual(["heard"]);
     expect(skipped.evaluation.referencesNote).toMatch(/ceiling not computed: .*--no-ceiling/);
     const skippedDir = writeFolder(skipped);
-    for (const f of ["sightings.jsonl", "keys.jsonl", "truth.jsonl", "detections.jsonl"])
-      expect(readFileSync(join(skippedDir, f), "utf8")).toBe(readFileSync(join(dir, f), "utf8"));
-    expect(rerunFolder(skippedDir, small.presets).evaluation.referencesNote).toBe(
+    for (const f of [
+      "sightings.parquet",
+      "keys.jsonl",
+      "truth.jsonl",
+      "detections.parquet",
+      "windows.parquet",
+      "truth_pairs.parquet",
+      "truth_intervals.parquet",
+    ])
+      expect(readFileSync(join(skippedDir, f))).toEqual(readFileSync(join(dir, f)));
+    expect((await rerunFolder(skippedDir, small.presets)).evaluation.referencesNote).toBe(
       skipped.evaluation.referencesNote,
     );
   });

@@ -1,0 +1,1238 @@
+/**
+ * A run's evaluation and report section, accumulated while the run streams: the truth's close
+ * seconds, the link layer's sightings and the detectors' decisions are fed in as they happen, and
+ * `finish` gives what `evaluateRun` and `reportRun` give over a whole `RunData` (they replay one
+ * into this class, so there is one implementation).
+ *
+ * Nothing is kept per sighting or per detection row as an object: pairs live in open-addressing
+ * tables over typed columns, close intervals in an arena, decisions in dense per-pair cells. What
+ * each structure costs is in `bytes()`.
+ *
+ * Link coverage (Herald detection and continuity) is counted online. The 30-s windows in which a
+ * pair was close and those in which the receiver heard the sender come in two streams, each in
+ * time order but in no order relative to the other within a step; a pair's close windows and an
+ * ordered pair's heard windows each keep the last `HISTORY_WINDOWS` of them as a bit mask, and a
+ * window counts as covered when its second mark arrives, whichever stream brings it. Whether the
+ * pair is a close contact is only known at the end, so every pair keeps its counts until then.
+ */
+import { toHex } from "../../src/core/hex.js";
+import type { PairDetection } from "../pipeline/detect-contacts.js";
+import {
+  PAIR_KEY_BASE,
+  pairKey,
+  type RssiDistanceSample,
+  type RunCeiling,
+  type RunData,
+  type RunMeta,
+  type TruthPair,
+} from "../pipeline/run-data.js";
+import { senderOfId } from "../pipeline/sender-of-id.js";
+import type { ReportRun } from "../report/report-input.js";
+import { sweepThreshold } from "./ceiling.js";
+import type {
+  DetectorEvaluation,
+  PrPoint,
+  ReferenceEvaluation,
+  RunEvaluation,
+} from "./evaluate-run.js";
+import { MAX_CURVE_POINTS, precisionRecallF1 } from "./precision-recall.js";
+import type { ReportRunExtras } from "./report-run.js";
+
+/** Continuity is measured in windows of this length (Herald's analysis uses 30 s). */
+export const CONTINUITY_WINDOW_S = 30;
+
+/** Ordered pairs put on the timeline at most (the report picks the most telling of them). */
+export const MAX_TIMELINE_PAIRS = 200;
+
+/**
+ * Windows of history a pair keeps of each stream (one bit each): how far one stream may run
+ * ahead of the other for the same pair, 15.5 minutes. Within a step they are a step apart.
+ */
+const HISTORY_WINDOWS = 32;
+
+/** A window never marked. */
+const NEVER = -0x80000000;
+
+export const round = (x: number, digits = 4) => {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+};
+
+/** One detector's decision on one ordered pair, without its windows (`window` brings those). */
+export interface DetectionRow {
+  readonly detector: string;
+  readonly index: number;
+  readonly receiver: number;
+  readonly score: number;
+  readonly estimatedMinutes: number;
+  readonly notified: boolean;
+}
+
+/** The engine's ground truth as `finish` needs it. */
+export interface RunTruth {
+  closeSeconds(a: number, b: number): number;
+  minDistanceM(a: number, b: number): number | undefined;
+}
+
+export interface RunAccumulatorInit {
+  /** Agents in the run (ordered pairs scored: index cases × (agents − 1)). */
+  readonly agents: number;
+  /** Wall-clock time of the run's time 0, ms since the Unix epoch. */
+  readonly startMs: number;
+  readonly closeMinutes: number;
+  /** The detectors evaluated, in the order of the evaluation's rows. */
+  readonly detectorNames: readonly string[];
+  readonly indexCases: readonly number[];
+}
+
+/** Bytes held by the accumulator's typed arrays, by structure (capacity, not use). */
+export interface AccumulatorBytes {
+  readonly closePairs: number;
+  readonly intervals: number;
+  readonly orderedPairs: number;
+  readonly detections: number;
+  readonly windows: number;
+  readonly total: number;
+  readonly counts: {
+    closePairs: number;
+    intervals: number;
+    orderedPairs: number;
+    detectionPairs: number;
+    detectionRows: number;
+    windows: number;
+  };
+}
+
+type Column = Int32Array | Uint32Array | Float64Array | Uint8Array;
+
+/** `column` with room for `size` entries (doubling, the contents kept). */
+function ensure<T extends Column>(column: T, size: number): T {
+  if (size <= column.length) return column;
+  // 1.5x growth: a quarter of a column left unused on average, rather than half.
+  let capacity = Math.max(16, Math.ceil(column.length * 1.5));
+  while (capacity < size) capacity = Math.ceil(capacity * 1.5);
+  const out = new (column.constructor as new (n: number) => T)(capacity);
+  out.set(column as never);
+  return out;
+}
+
+function hashPair(x: number, y: number): number {
+  let h = Math.imul(x ^ 0x5bd1e995, 0x9e3779b1) ^ Math.imul((y + 0x7f4a7c15) | 0, 0x85ebca77);
+  h ^= h >>> 15;
+  h = Math.imul(h, 0x2c1b3c6d);
+  return h ^ (h >>> 12);
+}
+
+/**
+ * Pairs of agent indices to dense ids 0, 1, 2, … in order of arrival: linear probing over an
+ * Int32Array of ids (at most half full), the pairs themselves in two Uint32 columns.
+ */
+class PairTable {
+  first = new Uint32Array(16);
+  second = new Uint32Array(16);
+  size = 0;
+  /** Whether the last `findOrAdd` added its pair. */
+  added = false;
+  private slots = new Int32Array(32).fill(-1);
+
+  find(x: number, y: number): number {
+    const mask = this.slots.length - 1;
+    for (let h = hashPair(x, y) & mask; ; h = (h + 1) & mask) {
+      const id = this.slots[h];
+      if (id < 0 || (this.first[id] === x && this.second[id] === y)) return id;
+    }
+  }
+
+  findOrAdd(x: number, y: number): number {
+    const mask = this.slots.length - 1;
+    let h = hashPair(x, y) & mask;
+    for (; ; h = (h + 1) & mask) {
+      const id = this.slots[h];
+      if (id < 0) break;
+      if (this.first[id] === x && this.second[id] === y) {
+        this.added = false;
+        return id;
+      }
+    }
+    const id = this.size++;
+    this.first = ensure(this.first, this.size);
+    this.second = ensure(this.second, this.size);
+    this.first[id] = x;
+    this.second[id] = y;
+    this.slots[h] = id;
+    if (this.size * 2 > this.slots.length) this.rehash();
+    this.added = true;
+    return id;
+  }
+
+  get bytes(): number {
+    return this.first.byteLength + this.second.byteLength + this.slots.byteLength;
+  }
+
+  /** Ids sorted by `first * PAIR_KEY_BASE + second`. */
+  sortedIds(): Uint32Array {
+    const keys = new Float64Array(this.size);
+    for (let id = 0; id < this.size; id++)
+      keys[id] = this.first[id] * PAIR_KEY_BASE + this.second[id];
+    keys.sort();
+    const out = new Uint32Array(this.size);
+    keys.forEach((key, k) => {
+      const first = Math.floor(key / PAIR_KEY_BASE);
+      out[k] = this.find(first, key - first * PAIR_KEY_BASE);
+    });
+    return out;
+  }
+
+  private rehash(): void {
+    const slots = new Int32Array(this.slots.length * 2).fill(-1);
+    const mask = slots.length - 1;
+    for (let id = 0; id < this.size; id++) {
+      let h = hashPair(this.first[id], this.second[id]) & mask;
+      while (slots[h] >= 0) h = (h + 1) & mask;
+      slots[h] = id;
+    }
+    this.slots = slots;
+  }
+}
+
+/**
+ * Scores and minutes as the detectors round them (whole thousandths) in an Int32Array, read back
+ * as the same doubles; the first value that is not a whole number of thousandths moves the
+ * column to a Float64Array.
+ */
+class ThousandthsColumn {
+  private ints: Int32Array | undefined = new Int32Array(16);
+  private floats: Float64Array | undefined;
+
+  get(i: number): number {
+    return this.ints ? this.ints[i] / 1000 : this.floats![i];
+  }
+
+  set(i: number, value: number): void {
+    if (this.ints) {
+      const k = Math.round(value * 1000);
+      if (k / 1000 === value && Math.abs(k) <= 0x7fffffff && !Object.is(value, -0)) {
+        this.ints = ensure(this.ints, i + 1);
+        this.ints[i] = k;
+        return;
+      }
+      const floats = new Float64Array(Math.max(this.ints.length, i + 1));
+      for (let j = 0; j < this.ints.length; j++) floats[j] = this.ints[j] / 1000;
+      this.ints = undefined;
+      this.floats = floats;
+    }
+    this.floats = ensure(this.floats!, i + 1);
+    this.floats[i] = value;
+  }
+
+  get bytes(): number {
+    return (this.ints ?? this.floats!).byteLength;
+  }
+}
+
+/** Marks window `w` in a (last window, bit mask) history; true when it was not marked yet. */
+function markWindow(
+  last: Int32Array,
+  masks: Uint32Array,
+  id: number,
+  w: number,
+  stream: string,
+): boolean {
+  const at = last[id];
+  if (at === NEVER || w > at) {
+    const shift = at === NEVER ? HISTORY_WINDOWS : w - at;
+    masks[id] = shift >= HISTORY_WINDOWS ? 1 : ((masks[id] << shift) | 1) >>> 0;
+    last[id] = w;
+    return true;
+  }
+  const d = at - w;
+  if (d >= HISTORY_WINDOWS)
+    throw new RangeError(`${stream} for window ${w} came after window ${at} of the same pair`);
+  const bit = (1 << d) >>> 0;
+  if ((masks[id] & bit) !== 0) return false;
+  masks[id] = (masks[id] | bit) >>> 0;
+  return true;
+}
+
+/** Whether window `w` is marked in a history; throws when `w` is older than it reaches. */
+function hasWindow(at: number, mask: number, w: number, stream: string): boolean {
+  if (at === NEVER || w > at) return false;
+  const d = at - w;
+  if (d >= HISTORY_WINDOWS)
+    throw new RangeError(
+      `window ${w} came more than ${HISTORY_WINDOWS} windows behind ${stream} of the same pair`,
+    );
+  return ((mask >>> d) & 1) === 1;
+}
+
+/** Cell flags of a detection: the row exists, it notified. */
+const PRESENT = 1;
+const NOTIFIED = 2;
+
+export class RunAccumulator {
+  private readonly agents: number;
+  private readonly startS: number;
+  private readonly closeMinutes: number;
+  private readonly names: readonly string[];
+  private readonly codeOf = new Map<string, number>();
+  private readonly indexCases: readonly number[];
+  private readonly isIndex: Uint8Array;
+  private finished = false;
+
+  // Unordered pairs {a, b}, a < b, ever within the close distance.
+  private readonly closePairs = new PairTable();
+  /** Latest close interval of the pair (arena index; older ones chained by `ivPrev`), or −1. */
+  private lastInterval = new Int32Array(16);
+  private closeW = new Int32Array(16);
+  private closeMask = new Uint32Array(16);
+  private closeWindows = new Uint32Array(16);
+  /** The ordered pairs a→b and b→a (ids, −1 while none), linked so no lookup is needed later. */
+  private closeAB = new Int32Array(16);
+  private closeBA = new Int32Array(16);
+  private ivStart = new Int32Array(16);
+  private ivEnd = new Int32Array(16);
+  private ivPrev = new Int32Array(16);
+  private intervals = 0;
+
+  // Ordered pairs (sender, receiver): heard at all, heard windows, covered close windows.
+  private readonly ordered = new PairTable();
+  private heardW = new Int32Array(16);
+  private heardMask = new Uint32Array(16);
+  private covered = new Uint32Array(16);
+  /** The pair's detection block, or −1. */
+  private detOf = new Int32Array(16);
+  /** The pair's close pair, or −1. */
+  private closeOf = new Int32Array(16);
+
+  // Detection pairs: one block of a cell per detector.
+  private detOwner = new Uint32Array(16);
+  /** 1 when some row (of any detector, known or not) came for the pair. */
+  private detRows = new Uint8Array(16);
+  private detCount = 0;
+  private cellFlags = new Uint8Array(16);
+  private readonly cellScore = new ThousandthsColumn();
+  private readonly cellMinutes = new ThousandthsColumn();
+  private rows = 0;
+
+  // Exposure-window spans, by detection pair, in arrival order.
+  private winDet = new Uint32Array(16);
+  private winStart = new Float64Array(16);
+  private winEnd = new Float64Array(16);
+  private windowCount = 0;
+
+  constructor(init: RunAccumulatorInit) {
+    this.agents = init.agents;
+    this.startS = init.startMs / 1000;
+    this.closeMinutes = init.closeMinutes;
+    this.names = [...init.detectorNames];
+    this.names.forEach((name, code) => {
+      if (!this.codeOf.has(name)) this.codeOf.set(name, code);
+    });
+    this.indexCases = [...init.indexCases];
+    this.isIndex = new Uint8Array(init.agents);
+    for (const i of init.indexCases) this.isIndex[i] = 1;
+  }
+
+  /**
+   * Pair {a, b} was within the close distance during second `tS` since the run's start. A pair's
+   * seconds come in nondecreasing order; a repeated or older second is ignored.
+   */
+  close(a: number, b: number, tS: number): void {
+    this.closeSpan(a, b, tS, tS + 1);
+  }
+
+  /** `close(a, b, t)` for every whole second t in [fromS, toS), in one call. */
+  closeSpan(a: number, b: number, fromS: number, toS: number): void {
+    this.open();
+    if (!Number.isInteger(fromS) || !Number.isInteger(toS))
+      throw new RangeError(`close seconds must be whole, got [${fromS}, ${toS})`);
+    if (a > b) [a, b] = [b, a];
+    const id = this.closePair(a, b);
+    const last = this.lastInterval[id];
+    let from = fromS;
+    if (last >= 0 && this.ivEnd[last] >= fromS) {
+      // Seconds up to the interval's end are in already.
+      if (toS <= this.ivEnd[last]) return;
+      from = this.ivEnd[last];
+      this.ivEnd[last] = toS;
+    } else {
+      if (toS <= fromS) return;
+      const k = this.intervals++;
+      this.ivStart = ensure(this.ivStart, this.intervals);
+      this.ivEnd = ensure(this.ivEnd, this.intervals);
+      this.ivPrev = ensure(this.ivPrev, this.intervals);
+      this.ivStart[k] = fromS;
+      this.ivEnd[k] = toS;
+      this.ivPrev[k] = last;
+      this.lastInterval[id] = k;
+    }
+    for (let w = Math.floor(from / CONTINUITY_WINDOW_S); w * CONTINUITY_WINDOW_S < toS; w++) {
+      if (!markWindow(this.closeW, this.closeMask, id, w, "close()")) continue;
+      this.closeWindows[id]++;
+      this.coverIfHeard(this.closeAB[id], w);
+      this.coverIfHeard(this.closeBA[id], w);
+    }
+  }
+
+  /**
+   * Registers pair {a, b} (a < b) as close without a second of it (a run folder's truth may hold
+   * such a pair); `close` registers pairs itself.
+   */
+  closePair(a: number, b: number): number {
+    this.open();
+    const id = this.closePairs.findOrAdd(a, b);
+    if (this.closePairs.added) {
+      const n = this.closePairs.size;
+      this.lastInterval = ensure(this.lastInterval, n);
+      this.closeW = ensure(this.closeW, n);
+      this.closeMask = ensure(this.closeMask, n);
+      this.closeWindows = ensure(this.closeWindows, n);
+      this.closeAB = ensure(this.closeAB, n);
+      this.closeBA = ensure(this.closeBA, n);
+      const ab = this.ordered.find(a, b);
+      const ba = this.ordered.find(b, a);
+      this.closeAB[id] = ab;
+      this.closeBA[id] = ba;
+      if (ab >= 0) this.closeOf[ab] = id;
+      if (ba >= 0) this.closeOf[ba] = id;
+      this.lastInterval[id] = -1;
+      this.closeW[id] = NEVER;
+    }
+    return id;
+  }
+
+  /**
+   * Receiver stored a sighting sent by `sender` at `atMs` (ms since the epoch, as stored). An
+   * ordered pair's sightings come in nondecreasing time.
+   */
+  sighting(receiver: number, sender: number, atMs: number): void {
+    this.open();
+    const w = Math.floor((atMs / 1000 - this.startS) / CONTINUITY_WINDOW_S);
+    const o = this.orderedPair(sender, receiver);
+    if (this.heardW[o] === w) return;
+    if (!markWindow(this.heardW, this.heardMask, o, w, "sighting()")) return;
+    const c = this.closeOf[o];
+    if (c >= 0 && hasWindow(this.closeW[c], this.closeMask[c], w, "close()")) this.covered[o]++;
+  }
+
+  /**
+   * One detector's decision on one ordered pair, at most once per (detector, index, receiver),
+   * in any order. A detector not named at construction only counts for the `heard` reference.
+   */
+  detection(row: DetectionRow): void {
+    this.open();
+    const p = this.detectionPair(row.index, row.receiver);
+    this.detRows[p] = 1;
+    const code = this.codeOf.get(row.detector);
+    if (code === undefined) return;
+    const cell = p * this.names.length + code;
+    if (this.cellFlags[cell] !== 0)
+      throw new Error(`${row.detector} decided on ${row.index}→${row.receiver} twice`);
+    this.cellFlags[cell] = PRESENT | (row.notified ? NOTIFIED : 0);
+    this.cellScore.set(cell, row.score);
+    this.cellMinutes.set(cell, row.estimatedMinutes);
+    this.rows++;
+  }
+
+  /** One matched exposure-window span [startS, endS) of ordered pair (index, receiver), in order. */
+  window(index: number, receiver: number, startS: number, endS: number): void {
+    this.open();
+    const p = this.detectionPair(index, receiver);
+    const k = this.windowCount++;
+    this.winDet = ensure(this.winDet, this.windowCount);
+    this.winStart = ensure(this.winStart, this.windowCount);
+    this.winEnd = ensure(this.winEnd, this.windowCount);
+    this.winDet[k] = p;
+    this.winStart[k] = startS;
+    this.winEnd[k] = endS;
+  }
+
+  bytes(): AccumulatorBytes {
+    const closePairs =
+      this.closePairs.bytes +
+      this.lastInterval.byteLength +
+      this.closeW.byteLength +
+      this.closeMask.byteLength +
+      this.closeWindows.byteLength +
+      this.closeAB.byteLength +
+      this.closeBA.byteLength;
+    const intervals = this.ivStart.byteLength + this.ivEnd.byteLength + this.ivPrev.byteLength;
+    const orderedPairs =
+      this.ordered.bytes +
+      this.heardW.byteLength +
+      this.heardMask.byteLength +
+      this.covered.byteLength +
+      this.detOf.byteLength +
+      this.closeOf.byteLength;
+    const detections =
+      this.detOwner.byteLength +
+      this.detRows.byteLength +
+      this.cellFlags.byteLength +
+      this.cellScore.bytes +
+      this.cellMinutes.bytes;
+    const windows = this.winDet.byteLength + this.winStart.byteLength + this.winEnd.byteLength;
+    return {
+      closePairs,
+      intervals,
+      orderedPairs,
+      detections,
+      windows,
+      total: closePairs + intervals + orderedPairs + detections + windows,
+      counts: {
+        closePairs: this.closePairs.size,
+        intervals: this.intervals,
+        orderedPairs: this.ordered.size,
+        detectionPairs: this.detCount,
+        detectionRows: this.rows,
+        windows: this.windowCount,
+      },
+    };
+  }
+
+  /** End of run: the evaluation against the engine's truth, the truth pairs and the report. */
+  finish(end: { meta: RunMeta; truth: RunTruth; ceiling?: RunCeiling }): RunAccumulation {
+    this.open();
+    this.finished = true;
+    return new RunAccumulation(this.state(), end.meta, end.truth, end.ceiling);
+  }
+
+  private open(): void {
+    if (this.finished) throw new Error("the run's accumulator is finished");
+  }
+
+  private orderedPair(sender: number, receiver: number): number {
+    const o = this.ordered.findOrAdd(sender, receiver);
+    if (this.ordered.added) {
+      const n = this.ordered.size;
+      this.heardW = ensure(this.heardW, n);
+      this.heardMask = ensure(this.heardMask, n);
+      this.covered = ensure(this.covered, n);
+      this.detOf = ensure(this.detOf, n);
+      this.closeOf = ensure(this.closeOf, n);
+      this.heardW[o] = NEVER;
+      this.detOf[o] = -1;
+      const c = this.closePairs.find(Math.min(sender, receiver), Math.max(sender, receiver));
+      this.closeOf[o] = c;
+      if (c >= 0) {
+        if (sender < receiver) this.closeAB[c] = o;
+        else this.closeBA[c] = o;
+      }
+    }
+    return o;
+  }
+
+  private detectionPair(index: number, receiver: number): number {
+    const o = this.orderedPair(index, receiver);
+    if (this.detOf[o] >= 0) return this.detOf[o];
+    const p = this.detCount++;
+    this.detOwner = ensure(this.detOwner, this.detCount);
+    this.detRows = ensure(this.detRows, this.detCount);
+    this.cellFlags = ensure(this.cellFlags, this.detCount * this.names.length);
+    this.detOwner[p] = o;
+    this.detOf[o] = p;
+    return p;
+  }
+
+  /** A new close window `w` of the pair covers (sender, receiver) if the receiver heard it then. */
+  private coverIfHeard(o: number, w: number): void {
+    if (o >= 0 && hasWindow(this.heardW[o], this.heardMask[o], w, "sighting()")) this.covered[o]++;
+  }
+
+  private state(): AccumulatorState {
+    return {
+      agents: this.agents,
+      closeMinutes: this.closeMinutes,
+      names: this.names,
+      indexCases: this.indexCases,
+      isIndex: this.isIndex,
+      closePairs: this.closePairs,
+      lastInterval: this.lastInterval,
+      closeWindows: this.closeWindows,
+      closeAB: this.closeAB,
+      closeBA: this.closeBA,
+      closeOf: this.closeOf,
+      ivStart: this.ivStart,
+      ivEnd: this.ivEnd,
+      ivPrev: this.ivPrev,
+      ordered: this.ordered,
+      heardW: this.heardW,
+      covered: this.covered,
+      detOf: this.detOf,
+      detOwner: this.detOwner,
+      detRows: this.detRows,
+      detCount: this.detCount,
+      cellFlags: this.cellFlags,
+      cellScore: this.cellScore,
+      cellMinutes: this.cellMinutes,
+      winDet: this.winDet,
+      winStart: this.winStart,
+      winEnd: this.winEnd,
+      windowCount: this.windowCount,
+    };
+  }
+}
+
+/** What the accumulator hands over at the end (its arrays, no copies). */
+interface AccumulatorState {
+  readonly agents: number;
+  readonly closeMinutes: number;
+  readonly names: readonly string[];
+  readonly indexCases: readonly number[];
+  readonly isIndex: Uint8Array;
+  readonly closePairs: PairTable;
+  readonly lastInterval: Int32Array;
+  readonly closeWindows: Uint32Array;
+  readonly closeAB: Int32Array;
+  readonly closeBA: Int32Array;
+  readonly closeOf: Int32Array;
+  readonly ivStart: Int32Array;
+  readonly ivEnd: Int32Array;
+  readonly ivPrev: Int32Array;
+  readonly ordered: PairTable;
+  readonly heardW: Int32Array;
+  readonly covered: Uint32Array;
+  readonly detOf: Int32Array;
+  readonly detOwner: Uint32Array;
+  readonly detRows: Uint8Array;
+  readonly detCount: number;
+  readonly cellFlags: Uint8Array;
+  readonly cellScore: ThousandthsColumn;
+  readonly cellMinutes: ThousandthsColumn;
+  readonly winDet: Uint32Array;
+  readonly winStart: Float64Array;
+  readonly winEnd: Float64Array;
+  readonly windowCount: number;
+}
+
+/**
+ * A finished run: its evaluation (computed on first use), its truth pairs and its report.
+ * Decisions are taken in the order `detectContacts` gives them (receiver, then index case, then
+ * detector as named), whatever order they came in: the duration error adds them up in that
+ * order, as `evaluateRun` over `detectContacts`'s list does, and the timeline lists them so.
+ */
+export class RunAccumulation {
+  /** Close seconds of each close pair (by close-pair id), from the truth. */
+  private readonly closeS: Float64Array;
+  /** Close-pair ids in (a, b) order. */
+  private readonly closeOrder: Uint32Array;
+  /** Detection pairs in (receiver, index) order. */
+  private readonly detOrder: Uint32Array;
+  /** Each detection pair's truth close seconds (0 when never close) and whether it is a contact. */
+  private readonly detTruthS: Float64Array;
+  private readonly detPositive: Uint8Array;
+  private readonly closeThresholdS: number;
+  private cached: RunEvaluation | undefined;
+
+  constructor(
+    private readonly s: AccumulatorState,
+    private readonly meta: RunMeta,
+    private readonly truth: RunTruth,
+    private readonly ceiling: RunCeiling | undefined,
+  ) {
+    this.closeThresholdS = s.closeMinutes * 60;
+    const pairs = s.closePairs;
+    this.closeS = new Float64Array(pairs.size);
+    for (let id = 0; id < pairs.size; id++)
+      this.closeS[id] = truth.closeSeconds(pairs.first[id], pairs.second[id]);
+    this.closeOrder = pairs.sortedIds();
+    const keys = new Float64Array(s.detCount);
+    for (let p = 0; p < s.detCount; p++)
+      keys[p] = s.ordered.second[s.detOwner[p]] * PAIR_KEY_BASE + s.ordered.first[s.detOwner[p]];
+    keys.sort();
+    this.detOrder = new Uint32Array(s.detCount);
+    keys.forEach((key, k) => {
+      const receiver = Math.floor(key / PAIR_KEY_BASE);
+      this.detOrder[k] = s.detOf[s.ordered.find(key - receiver * PAIR_KEY_BASE, receiver)];
+    });
+    this.detTruthS = new Float64Array(s.detCount);
+    this.detPositive = new Uint8Array(s.detCount);
+    for (let p = 0; p < s.detCount; p++) {
+      const o = s.detOwner[p];
+      const index = s.ordered.first[o];
+      const c = s.closeOf[o];
+      if (c < 0) continue;
+      this.detTruthS[p] = this.closeS[c];
+      this.detPositive[p] =
+        s.isIndex[index] === 1 && this.closeS[c] >= this.closeThresholdS ? 1 : 0;
+    }
+  }
+
+  /** The evaluation `evaluateRun` gives for the same run. */
+  get evaluation(): RunEvaluation {
+    this.cached ??= this.evaluate();
+    return this.cached;
+  }
+
+  /** The truth's close pairs as `simulateRun` lists them: in (a, b) order, intervals in time order. */
+  *truthPairs(): Iterable<TruthPair> {
+    const pairs = this.s.closePairs;
+    for (const id of this.closeOrder) {
+      const a = pairs.first[id];
+      const b = pairs.second[id];
+      yield {
+        a,
+        b,
+        closeS: this.closeS[id],
+        minDistanceM: this.truth.minDistanceM(a, b) ?? 0,
+        closeIntervals: this.intervalsOf(id),
+      };
+    }
+  }
+
+  /** The run's report section, as `reportRun` gives it. */
+  report(rssiVsDistance: readonly RssiDistanceSample[], extras: ReportRunExtras = {}): ReportRun {
+    return assembleReportRun(this.meta, this.evaluation, this.timeline(), rssiVsDistance, extras);
+  }
+
+  /**
+   * The report's timeline: close contacts and pairs some detector notified, the
+   * `MAX_TIMELINE_PAIRS` closest in truth, with their close intervals, then the windows of each
+   * notifying decision on them.
+   */
+  timeline(): ReportRun["timeline"] {
+    const s = this.s;
+    const thr = this.closeThresholdS;
+    const pairs = s.closePairs;
+    const candKey: number[] = [];
+    const candS: number[] = [];
+    for (let id = 0; id < pairs.size; id++) {
+      if (this.closeS[id] < thr) continue;
+      const a = pairs.first[id];
+      const b = pairs.second[id];
+      if (s.isIndex[a]) {
+        candKey.push(pairKey(a, b));
+        candS.push(this.closeS[id]);
+      }
+      if (s.isIndex[b]) {
+        candKey.push(pairKey(b, a));
+        candS.push(this.closeS[id]);
+      }
+    }
+    const d = s.names.length;
+    for (let p = 0; p < s.detCount; p++) {
+      if (this.detPositive[p]) continue; // a close contact already
+      let notified = false;
+      for (let c = p * d; c < (p + 1) * d && !notified; c++)
+        notified = (s.cellFlags[c] & NOTIFIED) !== 0;
+      if (!notified) continue;
+      const o = s.detOwner[p];
+      candKey.push(pairKey(s.ordered.first[o], s.ordered.second[o]));
+      candS.push(this.detTruthS[p]);
+    }
+    const chosen = topCandidates(candKey, candS, MAX_TIMELINE_PAIRS);
+    const label = (key: number) => `${Math.floor(key / PAIR_KEY_BASE)}→${key % PAIR_KEY_BASE}`;
+    const timeline: ReportRun["timeline"] = [];
+    const wanted = new Map<number, number>();
+    for (const key of chosen) {
+      const index = Math.floor(key / PAIR_KEY_BASE);
+      const receiver = key % PAIR_KEY_BASE;
+      const c = this.closeId(index, receiver);
+      if (c >= 0)
+        for (const [startS, endS] of this.intervalsOf(c))
+          timeline.push({ pair: label(key), startS, endS, kind: "truth-close" });
+      const o = s.ordered.find(index, receiver);
+      if (o >= 0 && s.detOf[o] >= 0) wanted.set(s.detOf[o], key);
+    }
+    const spans = new Map<number, number[]>();
+    for (let k = 0; k < s.windowCount; k++) {
+      const p = s.winDet[k];
+      if (!wanted.has(p)) continue;
+      const list = spans.get(p) ?? [];
+      list.push(s.winStart[k], s.winEnd[k]);
+      spans.set(p, list);
+    }
+    for (const p of this.detOrder) {
+      const key = wanted.get(p);
+      if (key === undefined) continue;
+      const list = spans.get(p) ?? [];
+      for (let code = 0; code < d; code++) {
+        if ((s.cellFlags[p * d + code] & NOTIFIED) === 0) continue;
+        for (let k = 0; k < list.length; k += 2)
+          timeline.push({
+            pair: label(key),
+            startS: list[k],
+            endS: list[k + 1],
+            kind: "detected",
+            detector: s.names[code],
+          });
+      }
+    }
+    return timeline;
+  }
+
+  /** A detector's cell column: its first position among the names. */
+  private codeOf(name: string): number {
+    return this.s.names.indexOf(name);
+  }
+
+  private closeId(x: number, y: number): number {
+    return x < y ? this.s.closePairs.find(x, y) : this.s.closePairs.find(y, x);
+  }
+
+  private intervalsOf(id: number): [number, number][] {
+    const s = this.s;
+    const out: [number, number][] = [];
+    for (let k = s.lastInterval[id]; k >= 0; k = s.ivPrev[k]) out.push([s.ivStart[k], s.ivEnd[k]]);
+    return out.reverse();
+  }
+
+  private evaluate(): RunEvaluation {
+    const s = this.s;
+    const thr = this.closeThresholdS;
+    const pairs = s.closePairs;
+    const d = s.names.length;
+    // Close contacts among the scored ordered pairs; link coverage of every close pair.
+    let positives = 0;
+    let linkPairs = 0;
+    let detected = 0;
+    let windows = 0;
+    let covered = 0;
+    for (let id = 0; id < pairs.size; id++) {
+      if (this.closeS[id] < thr) continue;
+      const a = pairs.first[id];
+      const b = pairs.second[id];
+      positives += s.isIndex[a] + s.isIndex[b];
+      linkPairs += 2;
+      windows += 2 * s.closeWindows[id];
+      const ab = s.closeAB[id];
+      const ba = s.closeBA[id];
+      if (ab >= 0 && s.heardW[ab] !== NEVER) {
+        detected++;
+        covered += s.covered[ab];
+      }
+      if (ba >= 0 && s.heardW[ba] !== NEVER) {
+        detected++;
+        covered += s.covered[ba];
+      }
+    }
+    const detection = linkPairs === 0 ? 0 : round(detected / linkPairs);
+    const continuity = windows === 0 ? 0 : round(covered / windows);
+
+    // Per detector row: its cell column and sums. Pairs are the outer loop (one cache miss per
+    // pair, not per pair and detector); each detector's sum still adds its terms in the order
+    // `evaluateRun` did over `detectContacts`'s list.
+    const codes = Int32Array.from(s.names, (name) => this.codeOf(name));
+    const tp = new Float64Array(codes.length);
+    const fp = new Float64Array(codes.length);
+    const errorSum = new Float64Array(codes.length);
+    const errorPairs = new Float64Array(codes.length);
+    for (const p of this.detOrder) {
+      if (!s.isIndex[s.ordered.first[s.detOwner[p]]]) continue;
+      const positive = this.detPositive[p] === 1;
+      const truthMin = this.detTruthS[p] / 60;
+      for (let k = 0; k < codes.length; k++) {
+        const cell = p * d + codes[k];
+        const flags = s.cellFlags[cell];
+        if ((flags & PRESENT) === 0) continue;
+        if (flags & NOTIFIED) {
+          if (positive) tp[k]++;
+          else fp[k]++;
+        }
+        errorSum[k] += Math.abs(s.cellMinutes.get(cell) - truthMin);
+        errorPairs[k]++;
+      }
+    }
+    // Pairs close at some time that the detector never scored: it counted 0 minutes.
+    for (const id of this.closeOrder) {
+      const closeMin = this.closeS[id] / 60;
+      for (let way = 0; way < 2; way++) {
+        if (!s.isIndex[way === 0 ? pairs.first[id] : pairs.second[id]]) continue;
+        const o = way === 0 ? s.closeAB[id] : s.closeBA[id];
+        const block = o < 0 ? -1 : s.detOf[o];
+        for (let k = 0; k < codes.length; k++) {
+          if (block >= 0 && (s.cellFlags[block * d + codes[k]] & PRESENT) !== 0) continue;
+          errorSum[k] += closeMin;
+          errorPairs[k]++;
+        }
+      }
+    }
+    const detectors: DetectorEvaluation[] = [];
+    const prCurves: RunEvaluation["prCurves"] = [];
+    const positiveScores = new Float64Array(s.detCount);
+    const negativeScores = new Float64Array(s.detCount);
+    s.names.forEach((name, k) => {
+      const code = codes[k];
+      let np = 0;
+      let nn = 0;
+      for (let p = 0; p < s.detCount; p++) {
+        const cell = p * d + code;
+        if ((s.cellFlags[cell] & PRESENT) === 0) continue;
+        if (!s.isIndex[s.ordered.first[s.detOwner[p]]]) continue;
+        if (this.detPositive[p] === 1) positiveScores[np++] = s.cellScore.get(cell);
+        else negativeScores[nn++] = s.cellScore.get(cell);
+      }
+      const fn = positives - tp[k];
+      const m = precisionRecallF1(tp[k], fp[k], fn);
+      detectors.push({
+        name,
+        precision: round(m.precision),
+        recall: round(m.recall),
+        f1: round(m.f1),
+        truePositives: tp[k],
+        falsePositives: fp[k],
+        falseNegatives: fn,
+        durationErrorMin: round(errorPairs[k] === 0 ? 0 : errorSum[k] / errorPairs[k], 2),
+        detection,
+        continuity,
+      });
+      prCurves.push({
+        detector: name,
+        points: prCurveOf(
+          positiveScores.subarray(0, np),
+          negativeScores.subarray(0, nn),
+          positives,
+        ),
+      });
+    });
+    const refs = this.referenceRows(positives);
+    return {
+      run: this.meta,
+      pairs: s.indexCases.length * (s.agents - 1),
+      closeContacts: positives,
+      detection,
+      continuity,
+      detectors,
+      prCurves,
+      references: refs.references,
+      referencePrCurves: refs.curves,
+      ...(refs.note === undefined ? {} : { referencesNote: refs.note }),
+    };
+  }
+
+  private referenceRows(positives: number): {
+    references: ReferenceEvaluation[];
+    curves: RunEvaluation["referencePrCurves"];
+    note?: string;
+  } {
+    const s = this.s;
+    const row = (
+      name: ReferenceEvaluation["name"],
+      tp: number,
+      fp: number,
+      thresholdDbm: number | null,
+    ): ReferenceEvaluation => {
+      const fn = positives - tp;
+      const m = precisionRecallF1(tp, fp, fn);
+      return {
+        name,
+        precision: round(m.precision),
+        recall: round(m.recall),
+        f1: round(m.f1),
+        truePositives: tp,
+        falsePositives: fp,
+        falseNegatives: fn,
+        thresholdDbm,
+      };
+    };
+    // Heard: every ordered pair with a detection row (its receiver matched one of the index
+    // case's IDs), whatever the detector.
+    let heard = 0;
+    let tp = 0;
+    for (let p = 0; p < s.detCount; p++) {
+      if (!s.detRows[p] || !s.isIndex[s.ordered.first[s.detOwner[p]]]) continue;
+      heard++;
+      tp += this.detPositive[p];
+    }
+    const references = [row("heard", tp, heard - tp, null)];
+    const note = ceilingNote(this.ceiling);
+    const ceiling = this.ceiling;
+    if (ceiling === undefined || "skipped" in ceiling) return { references, curves: [], note };
+    const thr = this.closeThresholdS;
+    const positive = (index: number, receiver: number) => {
+      if (!s.isIndex[index]) return false;
+      const c = this.closeId(index, receiver);
+      return c >= 0 && this.closeS[c] >= thr;
+    };
+    const curves: RunEvaluation["referencePrCurves"] = [];
+    const sweepRow = (
+      name: ReferenceEvaluation["name"],
+      scores: readonly { index: number; receiver: number; score: number }[],
+    ) => {
+      const sweep = sweepThreshold(
+        scores
+          .filter((x) => s.isIndex[x.index])
+          .map((x) => ({ score: x.score, positive: positive(x.index, x.receiver) })),
+        positives,
+      );
+      references.push(row(name, sweep.truePositives, sweep.falsePositives, sweep.threshold));
+      const points = sweep.curve.map((p) => ({
+        threshold: round(p.threshold, 3),
+        precision: round(p.precision),
+        recall: round(p.recall),
+      }));
+      curves.push({ reference: name, points });
+    };
+    sweepRow("ceiling", ceiling.scores);
+    if (ceiling.scans === undefined)
+      return {
+        references,
+        curves,
+        note: "ceiling-scans absent: the run's ceiling.jsonl predates it (simulate the run again)",
+      };
+    sweepRow("ceiling-scans", ceiling.scans.scores);
+    return { references, curves };
+  }
+}
+
+/**
+ * The `limit` first keys by (closeS descending, key ascending), in that order: every key above
+ * the limit-th largest closeS, then the ties at it by key.
+ */
+function topCandidates(
+  keys: readonly number[],
+  closeS: readonly number[],
+  limit: number,
+): number[] {
+  if (keys.length > limit) {
+    const sorted = Float64Array.from(closeS).sort();
+    const cut = sorted[sorted.length - limit];
+    const above: number[] = [];
+    let tied = 0;
+    for (let k = 0; k < keys.length; k++) {
+      if (closeS[k] > cut) above.push(k);
+      else if (closeS[k] === cut) tied++;
+    }
+    // Keys are whole numbers below 2^53: a typed sort orders them exactly.
+    const ties = new Float64Array(tied);
+    tied = 0;
+    for (let k = 0; k < keys.length; k++) if (closeS[k] === cut) ties[tied++] = keys[k];
+    ties.sort();
+    const order = above.sort((x, y) => closeS[y] - closeS[x] || keys[x] - keys[y]);
+    return [...order.map((k) => keys[k]), ...ties.subarray(0, limit - order.length)];
+  }
+  return keys
+    .map((_, k) => k)
+    .sort((x, y) => closeS[y] - closeS[x] || keys[x] - keys[y])
+    .map((k) => keys[k]);
+}
+
+/** The note printed when a run has no ceiling row. */
+export function ceilingNote(ceiling: RunCeiling | undefined): string | undefined {
+  if (ceiling === undefined)
+    return "ceiling absent: the run folder has no ceiling.jsonl (written by proxkit simulate)";
+  if ("skipped" in ceiling) return `ceiling not computed: ${ceiling.skipped}`;
+  return undefined;
+}
+
+/**
+ * Precision and recall of "score >= threshold" for thresholds over the scores seen (pairs never
+ * scored have score 0 and are never predicted), at most `MAX_CURVE_POINTS` of them by quantile.
+ */
+export function prCurve(
+  scores: readonly { score: number; positive: boolean }[],
+  positives: number,
+): PrPoint[] {
+  const pos: number[] = [];
+  const neg: number[] = [];
+  for (const s of scores) (s.positive ? pos : neg).push(s.score);
+  return prCurveOf(Float64Array.from(pos), Float64Array.from(neg), positives);
+}
+
+/** The scores above 0, ascending. */
+function above0(scores: Float64Array): Float64Array {
+  let n = 0;
+  for (let k = 0; k < scores.length; k++) if (scores[k] > 0) n++;
+  const out = new Float64Array(n);
+  n = 0;
+  for (let k = 0; k < scores.length; k++) if (scores[k] > 0) out[n++] = scores[k];
+  return out.sort();
+}
+
+/** `prCurve` over the scores of positive and of negative pairs, as typed arrays. */
+export function prCurveOf(
+  positiveScores: Float64Array,
+  negativeScores: Float64Array,
+  positives: number,
+): PrPoint[] {
+  const pos = above0(positiveScores);
+  const neg = above0(negativeScores);
+  // Distinct scores, highest first.
+  const distinct = new Float64Array(pos.length + neg.length);
+  let count = 0;
+  for (let i = pos.length - 1, j = neg.length - 1; i >= 0 || j >= 0; ) {
+    const v = j < 0 || (i >= 0 && pos[i] >= neg[j]) ? pos[i--] : neg[j--];
+    if (count === 0 || distinct[count - 1] !== v) distinct[count++] = v;
+  }
+  const step = Math.max(1, Math.ceil(count / MAX_CURVE_POINTS));
+  const points: PrPoint[] = [];
+  let i = pos.length - 1;
+  let j = neg.length - 1;
+  let tp = 0;
+  let fp = 0;
+  for (let k = 0; k < count; k++) {
+    if (k % step !== 0 && k !== count - 1) continue;
+    const threshold = distinct[k];
+    for (; i >= 0 && pos[i] >= threshold; i--) tp++;
+    for (; j >= 0 && neg[j] >= threshold; j--) fp++;
+    const m = precisionRecallF1(tp, fp, positives - tp);
+    points.push({
+      threshold: round(threshold, 3),
+      precision: round(m.precision),
+      recall: round(m.recall),
+    });
+  }
+  return points;
+}
+
+/** A run's report section from its meta, evaluation and timeline. */
+export function assembleReportRun(
+  meta: RunMeta,
+  evaluation: RunEvaluation,
+  timeline: ReportRun["timeline"],
+  rssiVsDistance: readonly RssiDistanceSample[],
+  extras: ReportRunExtras = {},
+): ReportRun {
+  const measured = extras.measured;
+  return {
+    scenario: meta.scenario,
+    protocol: meta.protocol,
+    agents: meta.agents,
+    durationS: meta.durationS,
+    seed: meta.seed,
+    detectors: evaluation.detectors.map((d) => ({
+      name: d.name,
+      precision: d.precision,
+      recall: d.recall,
+      f1: d.f1,
+      durationErrorMin: d.durationErrorMin,
+      detection: d.detection,
+      continuity: d.continuity,
+    })),
+    prCurves: evaluation.prCurves.map((c) => ({ detector: c.detector, points: [...c.points] })),
+    references: evaluation.references.map((r) => ({
+      name: r.name,
+      precision: r.precision,
+      recall: r.recall,
+      f1: r.f1,
+      thresholdDbm: r.thresholdDbm,
+      ...(r.name === "ceiling"
+        ? {
+            points:
+              evaluation.referencePrCurves.find((c) => c.reference === "ceiling")?.points ?? [],
+          }
+        : {}),
+    })),
+    ...(extras.channel === undefined ? {} : { channel: extras.channel }),
+    rssiVsDistance: {
+      simulated: rssiVsDistance.map((p) => ({ distanceM: p.distanceM, rssiDbm: p.rssiDbm })),
+      ...(measured === undefined
+        ? {}
+        : "missing" in measured
+          ? { measured: { missing: measured.missing } }
+          : {
+              real: measured.points.map((p) => ({ ...p })),
+              measured: { source: measured.source },
+            }),
+    },
+    timeline,
+  };
+}
+
+/** Indices 0..n−1 ordered by `windowOf`, stable (a counting sort when the windows are few). */
+function orderByWindow(windowOf: Int32Array | number[], n: number): Uint32Array {
+  const out = new Uint32Array(n);
+  if (n === 0) return out;
+  let lo = windowOf[0];
+  let hi = windowOf[0];
+  for (let k = 1; k < n; k++) {
+    lo = Math.min(lo, windowOf[k]);
+    hi = Math.max(hi, windowOf[k]);
+  }
+  if (hi - lo > n + 1_000_000) {
+    for (let k = 0; k < n; k++) out[k] = k;
+    return out.sort((x, y) => windowOf[x] - windowOf[y] || x - y);
+  }
+  const starts = new Uint32Array(hi - lo + 2);
+  for (let k = 0; k < n; k++) starts[windowOf[k] - lo + 1]++;
+  for (let w = 1; w < starts.length; w++) starts[w] += starts[w - 1];
+  for (let k = 0; k < n; k++) out[starts[windowOf[k] - lo]++] = k;
+  return out;
+}
+
+/**
+ * A whole run fed to an accumulator as the streaming pipeline would: the truth's close seconds
+ * and the sightings (their senders found through every agent's IDs) window by window, then the
+ * detections and each pair's windows once. `detectorNames` are the detectors evaluated; others
+ * in `detections` count for the `heard` reference only.
+ */
+export function accumulateRunData(
+  data: RunData,
+  detections: readonly PairDetection[],
+  detectorNames: readonly string[],
+  options: { sightings?: boolean } = {},
+): RunAccumulation {
+  const acc = new RunAccumulator({
+    agents: data.truth.agents.length,
+    startMs: data.meta.startMs,
+    closeMinutes: data.meta.closeMinutes,
+    detectorNames,
+    indexCases: data.indexCases,
+  });
+  // Close seconds as spans cut at window edges, and sightings, merged by 30-s window.
+  const spanWindow: number[] = [];
+  const spanPair: number[] = [];
+  const spanFrom: number[] = [];
+  const spanTo: number[] = [];
+  data.truth.pairs.forEach((p, k) => {
+    if (p.closeIntervals.length === 0) acc.closePair(Math.min(p.a, p.b), Math.max(p.a, p.b));
+    for (const [from, to] of p.closeIntervals) {
+      for (let w = Math.floor(from / CONTINUITY_WINDOW_S); w * CONTINUITY_WINDOW_S < to; w++) {
+        spanWindow.push(w);
+        spanPair.push(k);
+        spanFrom.push(Math.max(from, w * CONTINUITY_WINDOW_S));
+        spanTo.push(Math.min(to, (w + 1) * CONTINUITY_WINDOW_S));
+      }
+    }
+  });
+  const sightWindow: number[] = [];
+  const sightReceiver: number[] = [];
+  const sightSender: number[] = [];
+  const sightAt: number[] = [];
+  if (options.sightings !== false) {
+    const sender = senderOfId(data.truth.agents);
+    const startS = data.meta.startMs / 1000;
+    data.sightings.forEach((list, receiver) => {
+      for (const s of list) {
+        const from = sender.get(toHex(s.id));
+        if (from === undefined) continue;
+        sightWindow.push(Math.floor((s.atMs / 1000 - startS) / CONTINUITY_WINDOW_S));
+        sightReceiver.push(receiver);
+        sightSender.push(from);
+        sightAt.push(s.atMs);
+      }
+    });
+  }
+  const spans = orderByWindow(spanWindow, spanWindow.length);
+  const sights = orderByWindow(sightWindow, sightWindow.length);
+  for (let i = 0, j = 0; i < spans.length || j < sights.length; ) {
+    if (
+      j >= sights.length ||
+      (i < spans.length && spanWindow[spans[i]] <= sightWindow[sights[j]])
+    ) {
+      const k = spans[i++];
+      const p = data.truth.pairs[spanPair[k]];
+      acc.closeSpan(p.a, p.b, spanFrom[k], spanTo[k]);
+    } else {
+      const k = sights[j++];
+      acc.sighting(sightReceiver[k], sightSender[k], sightAt[k]);
+    }
+  }
+  const withWindows = new Set<number>();
+  for (const d of detections) {
+    acc.detection(d);
+    const key = pairKey(d.index, d.receiver);
+    if (withWindows.has(key)) continue;
+    withWindows.add(key);
+    for (const [startS, endS] of d.windows) acc.window(d.index, d.receiver, startS, endS);
+  }
+  const truthOf = new Map<number, TruthPair>();
+  for (const p of data.truth.pairs) truthOf.set(pairKey(Math.min(p.a, p.b), Math.max(p.a, p.b)), p);
+  return acc.finish({
+    meta: data.meta,
+    truth: {
+      closeSeconds: (a, b) => truthOf.get(pairKey(a, b))?.closeS ?? 0,
+      minDistanceM: (a, b) => truthOf.get(pairKey(a, b))?.minDistanceM,
+    },
+    ceiling: data.ceiling,
+  });
+}

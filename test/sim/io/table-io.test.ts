@@ -1,0 +1,238 @@
+import { mkdtempSync, readFileSync, statSync, truncateSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DuckDBInstance } from "@duckdb/node-api";
+import { describe, expect, it } from "vitest";
+import { findTable, readTable } from "../../../sim/io/table-reader.js";
+import {
+  type ColumnSpec,
+  OUTPUT_FORMATS,
+  openTable,
+  ROW_GROUP_ROWS,
+} from "../../../sim/io/table-writer.js";
+import { ConfigError } from "../../../src/core/errors.js";
+
+const COLUMNS: readonly ColumnSpec[] = [
+  { name: "n", type: "int32" },
+  { name: "x", type: "float64" },
+  { name: "ok", type: "boolean" },
+  { name: "label", type: "string" },
+  { name: "at_ms", type: "timestamp-ms" },
+  { name: "id", type: "bytes" },
+  { name: "maybe_n", type: "int32", nullable: true },
+  { name: "maybe_x", type: "float64", nullable: true },
+  { name: "maybe_ok", type: "boolean", nullable: true },
+  { name: "maybe_label", type: "string", nullable: true },
+  { name: "maybe_at_ms", type: "timestamp-ms", nullable: true },
+  { name: "maybe_id", type: "bytes", nullable: true },
+];
+
+const START_MS = Date.UTC(2021, 2, 1, 9);
+
+function row(i: number): unknown[] {
+  const id = new Uint8Array([i & 255, (i >> 8) & 255, 0xab, 0x00]);
+  const odd = i % 2 === 1;
+  return [
+    i - 3,
+    i / 7,
+    i % 3 === 0,
+    `r${i % 5}é`,
+    START_MS + i * 250,
+    id,
+    odd ? null : -i - 1,
+    odd ? null : i * 0.5,
+    odd ? null : i % 4 === 0,
+    odd ? null : "x",
+    odd ? null : START_MS - i,
+    odd ? null : id.subarray(0, 2),
+  ];
+}
+
+function expected(i: number): Record<string, unknown> {
+  const values = row(i);
+  return Object.fromEntries(COLUMNS.map((c, j) => [c.name, values[j]]));
+}
+
+async function readAll(path: string, columns?: readonly ColumnSpec[]) {
+  const out: Record<string, unknown>[] = [];
+  for await (const r of readTable(path, columns)) out.push(r);
+  return out;
+}
+
+function tempDir(): string {
+  return mkdtempSync(join(tmpdir(), "proxkit-table-"));
+}
+
+async function rejection(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error("expected a rejection");
+}
+
+describe("openTable and readTable", () => {
+  for (const format of OUTPUT_FORMATS) {
+    describe(format, () => {
+      it("round-trips every column type, nulls included", async () => {
+        const base = join(tempDir(), "t");
+        const table = openTable(base, COLUMNS, format);
+        for (let i = 0; i < 50; i++) table.write(row(i));
+        table.close();
+        expect(table.rows).toBe(50);
+        const found = findTable(base);
+        expect(found?.format).toBe(format);
+        const rows = await readAll(found!.path, COLUMNS);
+        expect(rows).toEqual(Array.from({ length: 50 }, (_, i) => expected(i)));
+        expect(rows[0].id).toBeInstanceOf(Uint8Array);
+        expect(typeof rows[0].at_ms).toBe("number");
+      });
+
+      it("writes and reads an empty table", async () => {
+        const base = join(tempDir(), "empty");
+        const table = openTable(base, COLUMNS, format);
+        table.close();
+        expect(table.rows).toBe(0);
+        expect(await readAll(`${base}.${format}`, COLUMNS)).toEqual([]);
+      });
+
+      it("spans several row groups in order", async () => {
+        const base = join(tempDir(), "big");
+        const columns: ColumnSpec[] = [
+          { name: "i", type: "int32" },
+          { name: "at_ms", type: "timestamp-ms" },
+          { name: "gap", type: "int32", nullable: true },
+        ];
+        const table = openTable(base, columns, format);
+        const n = 2 * ROW_GROUP_ROWS + 17;
+        for (let i = 0; i < n; i++) table.write([i, START_MS + i * 1000, i % 10 === 0 ? null : i]);
+        table.close();
+        let count = 0;
+        for await (const r of readTable(`${base}.${format}`, columns)) {
+          if (r.i !== count || r.at_ms !== START_MS + count * 1000) throw new Error(`row ${count}`);
+          if (r.gap !== (count % 10 === 0 ? null : count)) throw new Error(`gap ${count}`);
+          count++;
+        }
+        expect(count).toBe(n);
+        if (format === "parquet") {
+          const con = await (await DuckDBInstance.create(":memory:")).connect();
+          const groups = await con.runAndReadAll(
+            `select count(distinct row_group_id) from parquet_metadata('${base}.parquet')`,
+          );
+          expect(Number(groups.getRows()[0][0])).toBe(3);
+          con.closeSync();
+        }
+      });
+
+      it("refuses a value its column cannot hold", () => {
+        const table = openTable(join(tempDir(), "bad"), COLUMNS, format);
+        const bad = row(0);
+        bad[0] = null;
+        expect(() => table.write(bad)).toThrow(/"n" is not nullable/);
+        bad[0] = 1.5;
+        expect(() => table.write(bad)).toThrow(/"n" \(int32\)/);
+        expect(() => table.write(row(0).slice(1))).toThrow(/needs 12 values/);
+        table.close();
+      });
+
+      it("a truncated file is one ConfigError naming it", async () => {
+        const base = join(tempDir(), "cut");
+        const table = openTable(base, COLUMNS, format);
+        for (let i = 0; i < 200; i++) table.write(row(i));
+        table.close();
+        const path = `${base}.${format}`;
+        truncateSync(path, Math.floor(statSync(path).size / 2));
+        const error = await rejection(readAll(path, COLUMNS));
+        expect(error).toBeInstanceOf(ConfigError);
+        expect((error as ConfigError).code).toBe("E_RUN");
+        expect(error.message).toContain(path);
+        if (format === "jsonl") expect(error.message).toMatch(/line \d+: not a JSON object/);
+        else expect(error.message).toMatch(/not a complete Parquet file/);
+      });
+
+      it("a column of the wrong type or a missing column is a ConfigError", async () => {
+        const base = join(tempDir(), "other");
+        const table = openTable(base, [{ name: "n", type: "string" }], format);
+        table.write(["seven"]);
+        table.close();
+        const path = `${base}.${format}`;
+        await expect(readAll(path, [{ name: "n", type: "int32" }])).rejects.toThrow(
+          format === "jsonl" ? /line 1: "n" must be an integer/ : /"n" is BYTE_ARRAY/,
+        );
+        await expect(readAll(path, [{ name: "m", type: "int32" }])).rejects.toThrow(
+          format === "jsonl" ? /line 1: "m" is missing/ : /has no column "m"/,
+        );
+      });
+    });
+  }
+
+  it("JSON lines: column names as keys, bytes as lower-case hex, ms as numbers", () => {
+    const base = join(tempDir(), "t");
+    const table = openTable(base, COLUMNS, "jsonl");
+    table.write(row(1));
+    table.close();
+    const line = readFileSync(`${base}.jsonl`, "utf8");
+    expect(line.endsWith("\n")).toBe(true);
+    expect(JSON.parse(line)).toEqual({
+      n: -2,
+      x: 1 / 7,
+      ok: false,
+      label: "r1é",
+      at_ms: START_MS + 250,
+      id: "0100ab00",
+      maybe_n: null,
+      maybe_x: null,
+      maybe_ok: null,
+      maybe_label: null,
+      maybe_at_ms: null,
+      maybe_id: null,
+    });
+  });
+
+  it("JSON lines: a line that is not JSON names the file and line; blank lines are skipped", async () => {
+    const path = join(tempDir(), "t.jsonl");
+    writeFileSync(path, '{"n":1}\n\n{"n":2}\n{"n":\n');
+    const error = await rejection(readAll(path, [{ name: "n", type: "int32" }]));
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error.message).toBe(`${path} line 4: not a JSON object`);
+  });
+
+  it("a missing table says so", async () => {
+    const path = join(tempDir(), "none.parquet");
+    await expect(readAll(path)).rejects.toThrow(`${path} is missing`);
+    expect(findTable(join(tempDir(), "none"))).toBeUndefined();
+  });
+
+  it("DuckDB reads the Parquet file and the JSON lines alike", async () => {
+    const dir = tempDir();
+    for (const format of OUTPUT_FORMATS) {
+      const table = openTable(join(dir, "t"), COLUMNS, format);
+      for (let i = 0; i < 300; i++) table.write(row(i));
+      table.close();
+    }
+    const db = await DuckDBInstance.create(":memory:");
+    const con = await db.connect();
+    const select = (from: string, hex: (c: string) => string, ms: (c: string) => string) =>
+      `select n, x, ok, label, ${ms("at_ms")} as at_ms, ${hex("id")} as id, maybe_n, maybe_x,
+        maybe_ok, maybe_label, ${ms("maybe_at_ms")} as maybe_at_ms, ${hex("maybe_id")} as maybe_id
+        from ${from}`;
+    const parquet = select(
+      `read_parquet('${join(dir, "t.parquet")}')`,
+      (c) => `lower(hex(${c}))`,
+      (c) => `epoch_ms(${c})`,
+    );
+    const jsonl = select(
+      `read_json('${join(dir, "t.jsonl")}', format='newline_delimited', columns={n: 'INTEGER', x: 'DOUBLE', ok: 'BOOLEAN', label: 'VARCHAR', at_ms: 'BIGINT', id: 'VARCHAR', maybe_n: 'INTEGER', maybe_x: 'DOUBLE', maybe_ok: 'BOOLEAN', maybe_label: 'VARCHAR', maybe_at_ms: 'BIGINT', maybe_id: 'VARCHAR'})`,
+      (c) => c,
+      (c) => c,
+    );
+    const count = async (sql: string) =>
+      Number((await con.runAndReadAll(`select count(*) from (${sql})`)).getRows()[0][0]);
+    expect(await count(parquet)).toBe(300);
+    expect(await count(jsonl)).toBe(300);
+    expect(await count(`(${parquet}) except all (${jsonl})`)).toBe(0);
+    expect(await count(`(${jsonl}) except all (${parquet})`)).toBe(0);
+    con.closeSync();
+  });
+});
