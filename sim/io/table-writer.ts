@@ -257,8 +257,9 @@ class ParquetTable implements TableWriter {
         data: this.buffers[j].take(n),
         // Times rise by small steps: delta encoding halves the sightings file.
         ...(column.type === "timestamp-ms" ? { encoding: "DELTA_BINARY_PACKED" as const } : {}),
-        // Min and max of random IDs help no reader and cost a byte-wise compare per value.
-        statistics: column.type !== "bytes",
+        // Min and max per row group let a reader skip row groups by time; elsewhere (random IDs,
+        // agent numbers, scores) they help little and cost a compare per value.
+        statistics: column.type === "timestamp-ms",
       })),
     });
   }

@@ -20,7 +20,11 @@ import { CONTINUOUS_SCAN_PERIOD_MS } from "../../src/exposure/exposure-window-bu
 import { GaenMatcher, toGaenColumns } from "../../src/exposure/gaen-matcher.js";
 import { type MatchedWindow, matchExposures } from "../../src/exposure/match-exposures.js";
 import { PRESET_NAMES, presetFor, type RiskPreset } from "../../src/exposure/risk-preset.js";
-import { type ScoredWindow, scoreExposure } from "../../src/exposure/score-exposure.js";
+import {
+  presetDecision,
+  type ScoredWindow,
+  scoreExposure,
+} from "../../src/exposure/score-exposure.js";
 import type { Sighting } from "../../src/signal/sighting.js";
 import type { PublishedKeySet, RunData } from "./run-data.js";
 
@@ -65,21 +69,6 @@ export interface DetectOptions {
   onProgress?: (fraction: number) => void;
 }
 
-/** The score a preset thresholds, from its daily summaries. */
-function presetScore(preset: RiskPreset, days: ReturnType<typeof scoreExposure>["dailySummaries"]) {
-  let score = 0;
-  let minutes = 0;
-  for (const d of days) {
-    const s = preset.model === "v1-risk-score" ? d.maximumScore : d.weightedDurationSum / 60;
-    score = Math.max(score, s);
-    // Our detector's weighted duration is the expected close time (its ranking score); the
-    // minutes it estimates close, which decide, are its scoreSum.
-    const closeS = preset.model === "proxkit-detector" ? d.scoreSum : d.weightedDurationSum;
-    minutes = Math.max(minutes, closeS / 60);
-  }
-  return { score, minutes };
-}
-
 /**
  * Every detector's decision on one ordered pair from its matched windows (in the order
  * `matchExposures` gives them: by start, then key), passed to `emit` in `presets` order. Shared
@@ -109,15 +98,17 @@ export function scorePair(
     spans.push([Math.round(w.start - startMs / 1000), Math.round(last.t - startMs / 1000 + 4)]);
   }
   for (const preset of presets) {
-    const scored = scoreExposure(preset, windows);
-    const { score, minutes } = presetScore(preset, scored.dailySummaries);
+    const { score, minutes, notified } = presetDecision(
+      preset,
+      scoreExposure(preset, windows).dailySummaries,
+    );
     emit({
       detector: preset.name,
       index,
       receiver,
       score: Math.round(score * 1000) / 1000,
       estimatedMinutes: Math.round(minutes * 1000) / 1000,
-      notified: scored.notified,
+      notified,
       windows: spans,
     });
   }

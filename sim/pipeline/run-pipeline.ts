@@ -183,9 +183,9 @@ export function streamPipeline(
     options.out === undefined
       ? undefined
       : openRunWriter(options.out.dir, options.out.format ?? "parquet");
+  let detector: StreamingDetector | undefined;
   try {
     const t0 = performance.now();
-    let detector: StreamingDetector | undefined;
     let accumulator: RunAccumulator | undefined;
     // Each receiver's sighting times, for the ceiling pass's scans (only when it runs).
     let scanTimes: { atMs: number }[][] | undefined;
@@ -285,6 +285,7 @@ export function streamPipeline(
       timings: { simulateMs: t1 - t0, detectMs: t2 - t1, ceilingMs: t3 - t2, evaluateMs: t4 - t3 },
     };
   } catch (error) {
+    detector?.close();
     writer?.abort();
     throw error;
   }

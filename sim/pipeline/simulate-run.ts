@@ -201,8 +201,11 @@ export function simulateStream(
   const sampleRandom = new SeededRandom(seed ^ 0x5a17);
   let count = 0;
   const onSighting = (receiver: number, s: Sighting, sender: number) => {
-    // A phone stores receive times in whole milliseconds.
-    const stored = { ...s, atMs: Math.round(s.atMs) };
+    // A phone stores receive times in whole milliseconds. The link layer makes a new object per
+    // sighting and keeps none, so it is rounded in place rather than copied (7 M copies an hour
+    // in a crowd of 10,000).
+    (s as { atMs: number }).atMs = Math.round(s.atMs);
+    const stored = s;
     observer.sighting?.(receiver, stored, sender);
     count++;
     const slot = reservoir.length < sampleSize ? reservoir.length : sampleRandom.int(count);

@@ -6,14 +6,18 @@
  * `matchDayKeys` as a phone's own matching: matching decides per sighting, on its ID, time and
  * metadata against one key, so matching a run chunk by chunk accepts exactly the sightings that
  * matching it whole does), and the accepted sightings go, in time order, into one exposure-window
- * builder whose handles are (receiver, key) pairs. Windows are kept compactly (a row per scan
- * instance) until the end of the run, where every ordered pair is scored by every detector with
- * `scorePair`, the code `detectContacts` uses, in the same order: by receiver, then index case.
+ * builder whose handles are (receiver, key) pairs. Finished windows are kept in columns (a row per
+ * scan instance), and past `spillAfterScans` go to spill files by receiver range, so that memory
+ * does not grow with the run's length. At the end every ordered pair is scored by every detector
+ * with `scoreWindowColumns` (the same decisions as `scorePair`, no object per window), in the
+ * order `detectContacts` gives: by receiver, then index case; spilled partitions one at a time.
  *
- * The sightings themselves are not kept: memory holds one chunk of them, the keys heard, and
- * the scan instances of pairs that matched.
+ * The sightings themselves are never kept: memory holds one chunk of them, the window builder's
+ * state per (receiver, key) heard, and the windows not yet spilled.
  */
-import { toHex } from "../../src/core/hex.js";
+import { closeSync, fstatSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { matchDayKeys, type PublishedDayKey } from "../../src/exposure/chained-key-matcher.js";
 import {
   CONTINUOUS_SCAN_PERIOD_MS,
@@ -21,14 +25,14 @@ import {
   ExposureWindowBuilder,
 } from "../../src/exposure/exposure-window-builder.js";
 import { GaenMatcher, type PublishedKey } from "../../src/exposure/gaen-matcher.js";
-import type { MatchedWindow } from "../../src/exposure/match-exposures.js";
 import type { RiskPreset } from "../../src/exposure/risk-preset.js";
+import { scoreWindowColumns, type WindowColumns } from "../../src/exposure/score-exposure.js";
 import { GAEN_INTERVAL_MS, GAEN_ROLLING_PERIOD } from "../../src/protocols/gaen.js";
 import type { DayKey, Protocol } from "../../src/protocols/rolling-id-scheme.js";
 import { MS_PER_DAY } from "../../src/protocols/rolling-id-scheme.js";
 import { attenuationDb } from "../../src/signal/calibration-table.js";
 import type { Sighting } from "../../src/signal/sighting.js";
-import { type PairDetection, scorePair } from "./detect-contacts.js";
+import type { PairDetection } from "./detect-contacts.js";
 
 /** Days a run's keys can span: runs last at most 7 days; 16 leaves room on both sides. */
 const DAY_SLOTS = 16;
@@ -50,6 +54,11 @@ export interface StreamDetectOptions {
   readonly maxScanInstanceMs?: number;
   /** Simulated time matched at once, ms (default one GAEN interval, 10 minutes). */
   readonly chunkMs?: number;
+  /**
+   * Scan instances kept in memory before the windows go to spill files on disk (default 4 M,
+   * about 60 MB), so that memory does not grow with the run's length.
+   */
+  readonly spillAfterScans?: number;
 }
 
 /** Where the decisions go: each detector's row per pair, and the pair's window spans once. */
@@ -101,16 +110,11 @@ export class StreamingDetector {
   private readonly handleReceiver = new Column((n) => new Int32Array(n));
   private readonly handleExposure = new Column((n) => new Int32Array(n));
   private readonly builder: ExposureWindowBuilder;
-  // Emitted windows: handle, start, and their scan instances in the scan columns.
-  private windows = 0;
-  private readonly windowHandle = new Column((n) => new Int32Array(n));
-  private readonly windowStartMs = new Column((n) => new Float64Array(n));
-  private readonly windowFirstScan = new Column((n) => new Int32Array(n));
-  private scans = 0;
-  /** Scan instances: ms since the run's start (runs last at most 7 days), typical attenuation, seconds. */
-  private readonly scanAtMs = new Column((n) => new Uint32Array(n));
-  private readonly scanTypical = new Column((n) => new Int16Array(n));
-  private readonly scanSeconds = new Column((n) => new Uint16Array(n));
+  // Emitted windows (receiver, exposure, start) and their scan instances, until scored or spilled.
+  private readonly kept = new WindowStore();
+  private spill: WindowSpill | undefined;
+  private spilled = 0;
+  private readonly spillAfterScans: number;
   // This chunk's accepted sightings, before they go to the builder in time order.
   private readonly eventHandle = new Column((n) => new Int32Array(n));
   private readonly eventAtMs = new Column((n) => new Float64Array(n));
@@ -127,6 +131,7 @@ export class StreamingDetector {
     this.chunkMs = options.chunkMs ?? GAEN_INTERVAL_MS;
     this.chunkEndMs = options.startMs + this.chunkMs;
     this.firstDay = Math.floor(options.startMs / MS_PER_DAY) - 2;
+    this.spillAfterScans = options.spillAfterScans ?? 4_000_000;
     this.builder = new ExposureWindowBuilder((w) => this.keep(w), {
       expectedHandles: 16,
       maxScanInstanceMs: options.maxScanInstanceMs ?? CONTINUOUS_SCAN_PERIOD_MS,
@@ -175,7 +180,7 @@ export class StreamingDetector {
     this.finished = true;
     this.matchChunk(keysOf);
     this.builder.flush();
-    this.scoreAll(keysOf, sink, onProgress);
+    this.scoreAll(sink, onProgress);
   }
 
   /** Bytes held in columns (for memory reports). */
@@ -188,17 +193,26 @@ export class StreamingDetector {
       this.gaenReceiver,
       this.handleReceiver,
       this.handleExposure,
-      this.windowHandle,
-      this.windowStartMs,
-      this.windowFirstScan,
-      this.scanAtMs,
-      this.scanTypical,
-      this.scanSeconds,
       this.eventHandle,
       this.eventAtMs,
       this.eventDb,
     ];
-    return cols.reduce((sum, c) => sum + c.data.byteLength, 0) + this.builder.stateBytes;
+    return (
+      cols.reduce((sum, c) => sum + c.data.byteLength, 0) +
+      this.kept.bytes +
+      this.builder.stateBytes
+    );
+  }
+
+  /** Windows written to spill files so far. */
+  get spilledWindows(): number {
+    return this.spilled;
+  }
+
+  /** Removes the spill files (after `finish`, or when the run is abandoned). */
+  close(): void {
+    this.spill?.remove();
+    this.spill = undefined;
   }
 
   private slotOf(day: number): number {
@@ -310,65 +324,66 @@ export class StreamingDetector {
   }
 
   private keep(w: ExposureWindow): void {
-    const i = this.windows++;
-    this.windowHandle.reserve(i + 1);
-    this.windowStartMs.reserve(i + 1);
-    this.windowFirstScan.reserve(i + 2);
-    this.windowHandle.data[i] = w.handle;
-    this.windowStartMs.data[i] = w.startMs;
-    this.windowFirstScan.data[i] = this.scans;
-    const n = w.scanInstances.length;
-    this.scanAtMs.reserve(this.scans + n);
-    this.scanTypical.reserve(this.scans + n);
-    this.scanSeconds.reserve(this.scans + n);
-    for (const s of w.scanInstances) {
-      this.scanAtMs.data[this.scans] = s.atMs - this.options.startMs;
-      this.scanTypical.data[this.scans] = s.typicalAttenuationDb;
-      this.scanSeconds.data[this.scans] = s.secondsSinceLastScan;
-      this.scans++;
+    const startMs = this.options.startMs;
+    this.kept.add(
+      this.handleReceiver.data[w.handle],
+      this.handleExposure.data[w.handle],
+      w.startMs,
+      w.scanInstances.length,
+      (k) => w.scanInstances[k].atMs - startMs,
+      (k) => w.scanInstances[k].typicalAttenuationDb,
+      (k) => w.scanInstances[k].secondsSinceLastScan,
+    );
+    if (this.kept.scans >= this.spillAfterScans) {
+      this.spill ??= new WindowSpill(this.options.agents);
+      this.spilled += this.kept.windows;
+      this.spill.write(this.kept);
+      this.kept.clear();
     }
-    this.windowFirstScan.data[i + 1] = this.scans;
   }
 
-  private scoreAll(
-    keysOf: (agent: number) => readonly DayKey[],
+  private scoreAll(sink: DetectionSink, onProgress?: (fraction: number) => void): void {
+    try {
+      if (this.spill === undefined) {
+        this.scoreStore(this.kept, sink, onProgress);
+        return;
+      }
+      // Every window to the files, then one partition (a range of receivers) at a time.
+      this.spilled += this.kept.windows;
+      this.spill.write(this.kept);
+      this.kept.clear();
+      const spill = this.spill;
+      for (let p = 0; p < spill.partitions; p++) {
+        const store = spill.read(p);
+        this.scoreStore(store, sink);
+        onProgress?.((p + 1) / spill.partitions);
+      }
+    } finally {
+      this.close();
+    }
+  }
+
+  /** Scores every pair of `store` in the order detectContacts does: receiver, index case. */
+  private scoreStore(
+    store: WindowStore,
     sink: DetectionSink,
     onProgress?: (fraction: number) => void,
   ): void {
     const { presets, startMs } = this.options;
-    const handleReceiver = this.handleReceiver.data;
-    const handleExposure = this.handleExposure.data;
-    const windowHandle = this.windowHandle.data;
-    const windowStart = this.windowStartMs.data;
+    const { receiver: wReceiver, exposure: wExposure, startMs: wStart, firstScan } = store;
+    const agentOf = (w: number) => Math.floor(wExposure[w] / DAY_SLOTS);
     // By receiver, index case, start, then key (day): the order detectContacts scores in.
-    const order = new Int32Array(this.windows);
+    const order = new Int32Array(store.windows);
     for (let i = 0; i < order.length; i++) order[i] = i;
-    order.sort((x, y) => {
-      const hx = windowHandle[x];
-      const hy = windowHandle[y];
-      return (
-        handleReceiver[hx] - handleReceiver[hy] ||
-        Math.floor(handleExposure[hx] / DAY_SLOTS) - Math.floor(handleExposure[hy] / DAY_SLOTS) ||
-        windowStart[x] - windowStart[y] ||
-        handleExposure[hx] - handleExposure[hy]
-      );
-    });
-    const keyHex = new Map<number, string>();
-    const hexOf = (exposure: number) => {
-      let hex = keyHex.get(exposure);
-      if (hex === undefined) {
-        const agent = Math.floor(exposure / DAY_SLOTS);
-        const day = (exposure % DAY_SLOTS) + this.firstDay;
-        const key = keysOf(agent).find((k) => k.day === day);
-        hex = key === undefined ? "" : toHex(key.key);
-        keyHex.set(exposure, hex);
-      }
-      return hex;
-    };
-    const emit = (d: PairDetection) => {
-      const { windows: _, ...row } = d;
-      sink.detection(row);
-    };
+    order.sort(
+      (x, y) =>
+        wReceiver[x] - wReceiver[y] ||
+        agentOf(x) - agentOf(y) ||
+        wStart[x] - wStart[y] ||
+        wExposure[x] - wExposure[y],
+    );
+    // One pair's windows as `scoreWindowColumns` reads them, reused from pair to pair.
+    const pair = new PairColumns();
     let k = 0;
     let reported = 0;
     while (k < order.length) {
@@ -376,37 +391,257 @@ export class StreamingDetector {
         onProgress(k / order.length);
         reported = k;
       }
-      const h0 = windowHandle[order[k]];
-      const receiver = handleReceiver[h0];
-      const index = Math.floor(handleExposure[h0] / DAY_SLOTS);
-      const matched: MatchedWindow[] = [];
-      const protocol = this.options.protocolOf(index);
+      const receiver = wReceiver[order[k]];
+      const index = agentOf(order[k]);
+      pair.clear();
       for (; k < order.length; k++) {
         const w = order[k];
-        const h = windowHandle[w];
-        if (handleReceiver[h] !== receiver || Math.floor(handleExposure[h] / DAY_SLOTS) !== index)
-          break;
-        const scanInstances: MatchedWindow["scanInstances"] = [];
-        for (let s = this.windowFirstScan.data[w]; s < this.windowFirstScan.data[w + 1]; s++)
-          scanInstances.push({
-            t: (this.scanAtMs.data[s] + startMs) / 1000,
-            typicalAttenuationDb: this.scanTypical.data[s],
-            minAttenuationDb: 0,
-            secondsSinceLastScan: this.scanSeconds.data[s],
-          });
-        matched.push({
-          key: hexOf(handleExposure[h]),
-          protocol,
-          start: windowStart[w] / 1000,
-          scanInstances,
+        if (wReceiver[w] !== receiver || agentOf(w) !== index) break;
+        // As `scorePair` computes them from a MatchedWindow (start and scan times in seconds).
+        const start = wStart[w] / 1000;
+        pair.beginWindow(wExposure[w], start * 1000);
+        let lastT = start;
+        for (let s = firstScan[w]; s < firstScan[w + 1]; s++) {
+          const t = (store.scanAtMs[s] + startMs) / 1000;
+          pair.addScan(Math.round(t * 1000), store.scanTypical[s], store.scanSeconds[s]);
+          lastT = t;
+        }
+        pair.span(Math.round(start - startMs / 1000), Math.round(lastT - startMs / 1000 + 4));
+      }
+      pair.endWindows();
+      for (const preset of presets) {
+        const d = scoreWindowColumns(preset, pair);
+        sink.detection({
+          detector: preset.name,
+          index,
+          receiver,
+          score: Math.round(d.score * 1000) / 1000,
+          estimatedMinutes: Math.round(d.minutes * 1000) / 1000,
+          notified: d.notified,
         });
       }
-      let spans: readonly (readonly [number, number])[] | undefined;
-      scorePair(presets, startMs, index, receiver, matched, (d) => {
-        spans ??= d.windows;
-        emit(d);
-      });
-      for (const [s, e] of spans ?? []) sink.window(index, receiver, s, e);
+      for (let w = 0; w < pair.count; w++)
+        sink.window(index, receiver, pair.spanFrom[w], pair.spanTo[w]);
     }
+  }
+}
+
+/** One pair's windows in the columns `scoreWindowColumns` reads, plus their timeline spans. */
+class PairColumns implements WindowColumns {
+  count = 0;
+  exposure: number[] = [];
+  startMs: number[] = [];
+  firstScan: number[] = [0];
+  scanAtMs: number[] = [];
+  attenuationDb: number[] = [];
+  seconds: number[] = [];
+  spanFrom: number[] = [];
+  spanTo: number[] = [];
+
+  clear(): void {
+    this.count = 0;
+    this.exposure.length = 0;
+    this.startMs.length = 0;
+    this.firstScan.length = 1;
+    this.scanAtMs.length = 0;
+    this.attenuationDb.length = 0;
+    this.seconds.length = 0;
+    this.spanFrom.length = 0;
+    this.spanTo.length = 0;
+  }
+
+  beginWindow(exposure: number, startMs: number): void {
+    this.exposure.push(exposure);
+    this.startMs.push(startMs);
+  }
+
+  addScan(atMs: number, attenuationDb: number, seconds: number): void {
+    this.scanAtMs.push(atMs);
+    this.attenuationDb.push(attenuationDb);
+    this.seconds.push(seconds);
+  }
+
+  span(from: number, to: number): void {
+    this.spanFrom.push(from);
+    this.spanTo.push(to);
+    this.firstScan.push(this.scanAtMs.length);
+    this.count++;
+  }
+
+  endWindows(): void {}
+}
+
+/**
+ * Emitted windows in columns: receiver, exposure (agent * DAY_SLOTS + day slot), start (ms since
+ * the epoch), and scan instances `firstScan[w] .. firstScan[w + 1] - 1` (ms since the run's start,
+ * typical attenuation, seconds since the last scan).
+ */
+class WindowStore {
+  windows = 0;
+  scans = 0;
+  receiver = new Int32Array(1024);
+  exposure = new Int32Array(1024);
+  startMs = new Float64Array(1024);
+  firstScan = new Int32Array(1025);
+  scanAtMs = new Uint32Array(4096);
+  scanTypical = new Int16Array(4096);
+  scanSeconds = new Uint16Array(4096);
+
+  get bytes(): number {
+    return (
+      this.receiver.byteLength +
+      this.exposure.byteLength +
+      this.startMs.byteLength +
+      this.firstScan.byteLength +
+      this.scanAtMs.byteLength +
+      this.scanTypical.byteLength +
+      this.scanSeconds.byteLength
+    );
+  }
+
+  add(
+    receiver: number,
+    exposure: number,
+    startMs: number,
+    scans: number,
+    atMs: (k: number) => number,
+    typical: (k: number) => number,
+    seconds: (k: number) => number,
+  ): void {
+    const w = this.windows;
+    if (w + 2 > this.firstScan.length) {
+      const n = this.firstScan.length * 2;
+      this.receiver = grow(this.receiver, n);
+      this.exposure = grow(this.exposure, n);
+      this.startMs = grow(this.startMs, n);
+      this.firstScan = grow(this.firstScan, n + 1);
+    }
+    if (this.scans + scans > this.scanAtMs.length) {
+      let n = this.scanAtMs.length * 2;
+      while (n < this.scans + scans) n *= 2;
+      this.scanAtMs = grow(this.scanAtMs, n);
+      this.scanTypical = grow(this.scanTypical, n);
+      this.scanSeconds = grow(this.scanSeconds, n);
+    }
+    this.receiver[w] = receiver;
+    this.exposure[w] = exposure;
+    this.startMs[w] = startMs;
+    this.firstScan[w] = this.scans;
+    for (let k = 0; k < scans; k++) {
+      this.scanAtMs[this.scans] = atMs(k);
+      this.scanTypical[this.scans] = typical(k);
+      this.scanSeconds[this.scans] = seconds(k);
+      this.scans++;
+    }
+    this.windows = w + 1;
+    this.firstScan[w + 1] = this.scans;
+  }
+
+  clear(): void {
+    this.windows = 0;
+    this.scans = 0;
+  }
+}
+
+function grow<T extends Int32Array | Uint32Array | Int16Array | Uint16Array | Float64Array>(
+  a: T,
+  n: number,
+): T {
+  const b = new (a.constructor as new (n: number) => T)(n);
+  b.set(a);
+  return b;
+}
+
+/** Bytes of one spilled window before its scans, and of each scan. */
+const SPILL_WINDOW_BYTES = 4 + 4 + 8 + 4;
+const SPILL_SCAN_BYTES = 4 + 2 + 2;
+/** Partitions: ranges of receivers, read back (and held in memory) one at a time. */
+const SPILL_PARTITIONS = 32;
+
+/**
+ * Windows on disk until scoring, in `SPILL_PARTITIONS` files by receiver range, so that scoring
+ * partition by partition keeps the receivers' order and holds one partition in memory.
+ */
+class WindowSpill {
+  readonly partitions = SPILL_PARTITIONS;
+  windows = 0;
+  private readonly dir: string;
+  private readonly files: number[];
+  private readonly perPartition: number;
+
+  constructor(agents: number) {
+    this.dir = mkdtempSync(join(tmpdir(), "proxkit-windows-"));
+    this.perPartition = Math.max(1, Math.ceil(agents / SPILL_PARTITIONS));
+    this.files = Array.from({ length: SPILL_PARTITIONS }, (_, p) =>
+      openSync(join(this.dir, `${p}.bin`), "w+"),
+    );
+  }
+
+  /** Appends every window of `store` to its receiver's partition. */
+  write(store: WindowStore): void {
+    // Bytes per partition first, then one buffer per partition.
+    const size = new Float64Array(SPILL_PARTITIONS);
+    for (let w = 0; w < store.windows; w++)
+      size[this.partitionOf(store.receiver[w])] +=
+        SPILL_WINDOW_BYTES + SPILL_SCAN_BYTES * (store.firstScan[w + 1] - store.firstScan[w]);
+    const buffers = Array.from(size, (n) => Buffer.allocUnsafe(n));
+    const at = new Float64Array(SPILL_PARTITIONS);
+    for (let w = 0; w < store.windows; w++) {
+      const p = this.partitionOf(store.receiver[w]);
+      const b = buffers[p];
+      let o = at[p];
+      const from = store.firstScan[w];
+      const to = store.firstScan[w + 1];
+      b.writeInt32LE(store.receiver[w], o);
+      b.writeInt32LE(store.exposure[w], o + 4);
+      b.writeDoubleLE(store.startMs[w], o + 8);
+      b.writeInt32LE(to - from, o + 16);
+      o += SPILL_WINDOW_BYTES;
+      for (let s = from; s < to; s++) {
+        b.writeUInt32LE(store.scanAtMs[s], o);
+        b.writeInt16LE(store.scanTypical[s], o + 4);
+        b.writeUInt16LE(store.scanSeconds[s], o + 6);
+        o += SPILL_SCAN_BYTES;
+      }
+      at[p] = o;
+    }
+    for (let p = 0; p < SPILL_PARTITIONS; p++)
+      if (buffers[p].length > 0) writeSync(this.files[p], buffers[p]);
+    this.windows += store.windows;
+  }
+
+  /** Partition `p`'s windows, read back. */
+  read(p: number): WindowStore {
+    const fd = this.files[p];
+    const size = fstatSync(fd).size;
+    const b = Buffer.allocUnsafe(size);
+    let read = 0;
+    while (read < size) read += readSync(fd, b, read, size - read, read);
+    const store = new WindowStore();
+    let o = 0;
+    while (o < size) {
+      const scans = b.readInt32LE(o + 16);
+      const base = o + SPILL_WINDOW_BYTES;
+      store.add(
+        b.readInt32LE(o),
+        b.readInt32LE(o + 4),
+        b.readDoubleLE(o + 8),
+        scans,
+        (k) => b.readUInt32LE(base + SPILL_SCAN_BYTES * k),
+        (k) => b.readInt16LE(base + SPILL_SCAN_BYTES * k + 4),
+        (k) => b.readUInt16LE(base + SPILL_SCAN_BYTES * k + 6),
+      );
+      o = base + SPILL_SCAN_BYTES * scans;
+    }
+    return store;
+  }
+
+  remove(): void {
+    for (const fd of this.files) closeSync(fd);
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  private partitionOf(receiver: number): number {
+    return Math.min(SPILL_PARTITIONS - 1, Math.floor(receiver / this.perPartition));
   }
 }

@@ -292,3 +292,189 @@ export function scoreExposure(preset: RiskPreset, windows: readonly ScoredWindow
     });
   return { dailySummaries, notified: dailySummaries.some((d) => d.notified) };
 }
+
+/**
+ * One pair's windows in columns, for `scoreWindowColumns`: window `w` belongs to exposure
+ * `exposure[w]` (windows of one key share the number), starts at `startMs[w]`, and has the scan
+ * instances `firstScan[w] .. firstScan[w + 1] - 1`, each at `scanAtMs` with its typical
+ * `attenuationDb` for `seconds`: the same as a `ScoredWindow` list with `scanAtMs`.
+ */
+export interface WindowColumns {
+  readonly count: number;
+  readonly exposure: ArrayLike<number>;
+  readonly startMs: ArrayLike<number>;
+  readonly firstScan: ArrayLike<number>;
+  readonly scanAtMs: ArrayLike<number>;
+  readonly attenuationDb: ArrayLike<number>;
+  readonly seconds: ArrayLike<number>;
+}
+
+/** What a detector compares with its threshold, on its worst day, and whether it notifies. */
+export interface PresetDecision {
+  /** Weighted (or estimated close) minutes, or the EN v1 risk score for `v1-risk-score`. */
+  readonly score: number;
+  /** Estimated minutes of exposure it counts (weighted or close minutes). */
+  readonly minutes: number;
+  readonly notified: boolean;
+}
+
+/** The score a preset thresholds and the minutes it counts, from its daily summaries. */
+export function presetDecision(preset: RiskPreset, days: readonly DailyResult[]): PresetDecision {
+  let score = 0;
+  let minutes = 0;
+  for (const d of days) {
+    const s = preset.model === "v1-risk-score" ? d.maximumScore : d.weightedDurationSum / 60;
+    score = Math.max(score, s);
+    // Our detector's weighted duration is the expected close time (its ranking score); the
+    // minutes it estimates close, which decide, are its scoreSum.
+    const closeS = preset.model === "proxkit-detector" ? d.scoreSum : d.weightedDurationSum;
+    minutes = Math.max(minutes, closeS / 60);
+  }
+  return { score, minutes, notified: days.some((d) => d.notified) };
+}
+
+/**
+ * `presetDecision(preset, scoreExposure(preset, windows).dailySummaries)` for windows given in
+ * columns, with no object per window, segment or day: the simulator scores millions of pairs.
+ * Every sum is taken in the order `scoreExposure` takes it, so the results are the same to the
+ * bit (`test/exposure/score-exposure.test.ts` checks it on random windows).
+ */
+export function scoreWindowColumns(preset: RiskPreset, w: WindowColumns): PresetDecision {
+  const days = new DayTotals();
+  const day = (ms: number) => Math.floor(ms / MS_PER_DAY_SCORE);
+  switch (preset.model) {
+    case "v1-attenuation-durations":
+    case "v2-exposure-windows": {
+      const bucketOf = preset.model === "v1-attenuation-durations" ? v1Bucket : v2Bucket;
+      for (let k = 0; k < w.count; k++) {
+        const from = w.firstScan[k];
+        const to = w.firstScan[k + 1];
+        if (preset.windowFilter) {
+          const limit = preset.windowFilter.attenuationBelowDb;
+          let seconds = 0;
+          for (let s = from; s < to; s++) seconds += w.attenuationDb[s] <= limit ? w.seconds[s] : 0;
+          if (seconds < preset.windowFilter.minMinutes * 60) continue;
+        }
+        let weighted = 0;
+        for (let s = from; s < to; s++)
+          weighted +=
+            w.seconds[s] * preset.weights[bucketOf(w.attenuationDb[s], preset.thresholdsDb)];
+        if (preset.minimumWindowScore !== undefined && weighted < preset.minimumWindowScore)
+          continue;
+        days.add(day(w.startMs[k]), weighted, weighted);
+      }
+      break;
+    }
+    case "v1-risk-score": {
+      // Exposures (key, day) in order of first appearance, as the Map of `windowScores`.
+      const keys: number[] = [];
+      const keyDays: number[] = [];
+      const seconds: number[] = [];
+      const attenuationSeconds: number[] = [];
+      for (let k = 0; k < w.count; k++) {
+        const d = day(w.startMs[k]);
+        let e = 0;
+        while (e < keys.length && !(keys[e] === w.exposure[k] && keyDays[e] === d)) e++;
+        if (e === keys.length) {
+          keys.push(w.exposure[k]);
+          keyDays.push(d);
+          seconds.push(0);
+          attenuationSeconds.push(0);
+        }
+        for (let s = w.firstScan[k]; s < w.firstScan[k + 1]; s++) {
+          seconds[e] += w.seconds[s];
+          attenuationSeconds[e] += w.attenuationDb[s] * w.seconds[s];
+        }
+      }
+      for (let e = 0; e < keys.length; e++) {
+        if (seconds[e] <= 0) continue;
+        const attenuationDb = attenuationSeconds[e] / seconds[e];
+        const score =
+          preset.attenuationBucketScores![v1AttenuationScoreIndex(attenuationDb)] *
+          preset.durationBucketScores![v1DurationScoreIndex(seconds[e] / 60)];
+        days.add(keyDays[e], score, seconds[e]);
+      }
+      break;
+    }
+    case "proxkit-detector": {
+      // Every window here has scan times (sampled): exposures (key, day of the scan) in order of
+      // first appearance, each one's scans sorted by time, as `sampledCloseSeconds` does.
+      const closeDb = preset.closeAttenuationDb ?? 63;
+      const groups: { key: number; day: number; scans: number[] }[] = [];
+      for (let k = 0; k < w.count; k++) {
+        for (let s = w.firstScan[k]; s < w.firstScan[k + 1]; s++) {
+          const d = day(w.scanAtMs[s]);
+          let g = 0;
+          while (g < groups.length && !(groups[g].key === w.exposure[k] && groups[g].day === d))
+            g++;
+          if (g === groups.length) groups.push({ key: w.exposure[k], day: d, scans: [] });
+          groups[g].scans.push(s);
+        }
+      }
+      for (const { day: d, scans } of groups) {
+        // Stable by time, as Array.prototype.sort keeps equal times in insertion order.
+        scans.sort((x, y) => w.scanAtMs[x] - w.scanAtMs[y]);
+        const credits = scanCreditsS(scans.map((s) => w.scanAtMs[s]));
+        let totalS = 0;
+        let weightedDb = 0;
+        let heardS = 0;
+        for (let k = 0; k < scans.length; k++) {
+          totalS += credits[k];
+          weightedDb += credits[k] * w.attenuationDb[scans[k]];
+          heardS += w.seconds[scans[k]];
+        }
+        const meanDb = totalS > 0 ? weightedDb / totalS : Number.POSITIVE_INFINITY;
+        const p = closeProbability(preset, meanDb);
+        days.add(
+          d,
+          preset.closeTime === "expected" ? totalS * p : meanDb <= closeDb ? totalS : 0,
+          totalS > 0 ? heardS * p : 0,
+        );
+      }
+      break;
+    }
+  }
+  return days.decision(preset);
+}
+
+const MS_PER_DAY_SCORE = 86_400_000;
+
+/** Per-day sums in the order the days were first met (as `scoreExposure`'s Map), then decided. */
+class DayTotals {
+  private readonly days: number[] = [];
+  private readonly scoreSum: number[] = [];
+  private readonly maximumScore: number[] = [];
+  private readonly weighted: number[] = [];
+
+  add(day: number, score: number, weightedSeconds: number): void {
+    let d = this.days.indexOf(day);
+    if (d < 0) {
+      d = this.days.push(day) - 1;
+      this.scoreSum.push(0);
+      this.maximumScore.push(0);
+      this.weighted.push(0);
+    }
+    this.scoreSum[d] += score;
+    this.maximumScore[d] = Math.max(this.maximumScore[d], score);
+    this.weighted[d] += weightedSeconds;
+  }
+
+  decision(preset: RiskPreset): PresetDecision {
+    let score = 0;
+    let minutes = 0;
+    let notified = false;
+    for (let d = 0; d < this.days.length; d++) {
+      const scoreSum = this.scoreSum[d];
+      const maximumScore = this.maximumScore[d];
+      const weighted = this.weighted[d];
+      if (preset.model === "v1-risk-score") notified ||= maximumScore >= preset.minimumRiskScore!;
+      else if (preset.model === "proxkit-detector")
+        notified ||= scoreSum >= preset.notifyAtCloseMinutes! * 60;
+      else notified ||= weighted >= preset.notifyAtWeightedMinutes! * 60;
+      score = Math.max(score, preset.model === "v1-risk-score" ? maximumScore : weighted / 60);
+      const closeS = preset.model === "proxkit-detector" ? scoreSum : weighted;
+      minutes = Math.max(minutes, closeS / 60);
+    }
+    return { score, minutes, notified };
+  }
+}

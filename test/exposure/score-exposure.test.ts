@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   allPresets,
@@ -5,7 +6,12 @@ import {
   presetFor,
   validatePreset,
 } from "../../src/exposure/risk-preset.js";
-import { type ScoredWindow, scoreExposure } from "../../src/exposure/score-exposure.js";
+import {
+  presetDecision,
+  type ScoredWindow,
+  scoreExposure,
+  scoreWindowColumns,
+} from "../../src/exposure/score-exposure.js";
 
 const DAY = Date.UTC(2020, 3, 2, 9);
 const window = (segments: [number, number][], exposure = "k", startMs = DAY): ScoredWindow => ({
@@ -121,5 +127,79 @@ describe("scoreExposure", () => {
       ["2020-04-02", false],
       ["2020-04-03", false],
     ]);
+  });
+});
+
+describe("scoreWindowColumns", () => {
+  // Windows of one pair as the simulator makes them: one or two keys, a few windows each, scans
+  // some seconds to minutes apart, integer attenuations, seconds a whole number of minutes (at
+  // most 5), across a midnight now and then.
+  const pairWindows = fc.array(
+    fc.record({
+      key: fc.integer({ min: 0, max: 1 }),
+      startMs: fc.integer({ min: Date.UTC(2021, 0, 4, 22), max: Date.UTC(2021, 0, 5, 2) }),
+      scans: fc.array(
+        fc.record({
+          gapMs: fc.integer({ min: 0, max: 400_000 }),
+          attenuationDb: fc.integer({ min: 20, max: 110 }),
+          seconds: fc.constantFrom(0, 60, 120, 180, 240, 300),
+        }),
+        { minLength: 1, maxLength: 8 },
+      ),
+    }),
+    { minLength: 1, maxLength: 6 },
+  );
+  const presets = [
+    ...allPresets(),
+    { ...presetFor("proxkit"), name: "proxkit-expected", closeTime: "expected" as const },
+    { ...presetFor("proxkit"), name: "proxkit-step", closeScaleDb: undefined },
+  ];
+
+  it("decides as presetDecision(scoreExposure(...)) does, to the bit, for every preset", () => {
+    fc.assert(
+      fc.property(pairWindows, (drawn) => {
+        const windows: ScoredWindow[] = [];
+        const exposure: number[] = [];
+        const startMs: number[] = [];
+        const firstScan: number[] = [0];
+        const scanAtMs: number[] = [];
+        const attenuationDb: number[] = [];
+        const seconds: number[] = [];
+        for (const w of drawn) {
+          let at = w.startMs;
+          const times: number[] = [];
+          for (const s of w.scans) {
+            at += s.gapMs;
+            times.push(at);
+            scanAtMs.push(at);
+            attenuationDb.push(s.attenuationDb);
+            seconds.push(s.seconds);
+          }
+          windows.push({
+            exposure: `key${w.key}`,
+            startMs: w.startMs,
+            segments: w.scans.map((s) => ({ attenuationDb: s.attenuationDb, seconds: s.seconds })),
+            scanAtMs: times,
+          });
+          exposure.push(w.key);
+          startMs.push(w.startMs);
+          firstScan.push(scanAtMs.length);
+        }
+        const columns = {
+          count: drawn.length,
+          exposure,
+          startMs,
+          firstScan,
+          scanAtMs,
+          attenuationDb,
+          seconds,
+        };
+        for (const preset of presets)
+          expect(scoreWindowColumns(preset, columns)).toEqual(
+            presetDecision(preset, scoreExposure(preset, windows).dailySummaries),
+          );
+      }),
+      { numRuns: 300 },
+    );
   });
 });

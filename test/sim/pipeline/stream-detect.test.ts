@@ -13,7 +13,12 @@ import type { DayKey } from "../../../src/protocols/rolling-id-scheme.js";
  * The streamed detection (matching chunk by chunk as the run goes, windows kept compactly,
  * every pair scored at the end) against `detectContacts` on the same run's stored sightings.
  */
-function both(scenario: string, options: SimulateRunOptions, chunkMs?: number) {
+function both(
+  scenario: string,
+  options: SimulateRunOptions,
+  chunkMs?: number,
+  spillAfterScans?: number,
+) {
   const detectors = defaultDetectors();
   let detector: StreamingDetector | undefined;
   let keysNow: ((agent: number) => readonly DayKey[]) | undefined;
@@ -27,6 +32,7 @@ function both(scenario: string, options: SimulateRunOptions, chunkMs?: number) {
         protocolOf,
         rxRssiCorrectionDb: meta.rxRssiCorrectionDb ?? 0,
         chunkMs,
+        spillAfterScans,
       });
     },
     sighting: (receiver, s) => detector!.sighting(receiver, s),
@@ -44,6 +50,7 @@ function both(scenario: string, options: SimulateRunOptions, chunkMs?: number) {
       spans.set(key, [...(spans.get(key) ?? []), [s, e]]);
     },
   });
+  expect(detector!.spilledWindows > 0).toBe(spillAfterScans !== undefined);
   const streamed = rows.map((d) => ({ ...d, windows: spans.get(`${d.index}/${d.receiver}`)! }));
   return { streamed, inMemory: detectContacts(data, { presets: detectors }), data };
 }
@@ -72,6 +79,17 @@ describe("streaming detection", () => {
       expect(inMemory.length).toBeGreaterThan(10);
       expect(streamed).toEqual(inMemory);
     }
+  });
+
+  it("does so when its windows go to spill files and come back partition by partition", () => {
+    const { streamed, inMemory } = both(
+      "tram",
+      { seed: 6, agents: 60, durationS: 1800 },
+      undefined,
+      40,
+    );
+    expect(inMemory.length).toBeGreaterThan(100);
+    expect(streamed).toEqual(inMemory);
   });
 
   it("does so when only some agents publish, across midnight", () => {
