@@ -315,7 +315,8 @@ describe.skipIf(!haveData)("EPFL replays (exp05 camera tracks)", () => {
           expect([a.xM[i], a.yM[i]]).toEqual([p.xM, p.yM]);
         });
       }
-      const run = () => runSimulation(scenario, { seed: 1, durationS: 60 }).counts;
+      // Five minutes: every phone scans at least once (a GAEN scan every 3.5-5 minutes).
+      const run = () => runSimulation(scenario, { seed: 1, durationS: 300 }).counts;
       const counts = run();
       expect(counts.sightings).toBeGreaterThan(0);
       expect(run()).toEqual(counts);
