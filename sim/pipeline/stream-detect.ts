@@ -106,7 +106,9 @@ export class StreamingDetector {
   private daySightings: Sighting[] = [];
   private dayReceivers: number[] = [];
   // The window builder's handles: (receiver, exposure) where exposure = agent * DAY_SLOTS + day slot.
-  private readonly handleOf = new Map<number, number>();
+  /** Open addressing over (receiver, exposure): slot -> handle + 1 (0: empty). */
+  private slots = new Int32Array(1 << 16);
+  private handles = 0;
   private readonly handleReceiver = new Column((n) => new Int32Array(n));
   private readonly handleExposure = new Column((n) => new Int32Array(n));
   private readonly builder: ExposureWindowBuilder;
@@ -193,6 +195,7 @@ export class StreamingDetector {
       this.gaenReceiver,
       this.handleReceiver,
       this.handleExposure,
+      { data: this.slots },
       this.eventHandle,
       this.eventAtMs,
       this.eventDb,
@@ -310,16 +313,34 @@ export class StreamingDetector {
   }
 
   private handle(receiver: number, exposure: number): number {
-    const key = receiver * this.options.agents * DAY_SLOTS + exposure;
-    let h = this.handleOf.get(key);
-    if (h === undefined) {
-      h = this.handleOf.size;
-      this.handleOf.set(key, h);
-      this.handleReceiver.reserve(h + 1);
-      this.handleExposure.reserve(h + 1);
-      this.handleReceiver.data[h] = receiver;
-      this.handleExposure.data[h] = exposure;
+    const receivers = this.handleReceiver.data;
+    const exposures = this.handleExposure.data;
+    let mask = this.slots.length - 1;
+    let slot = (Math.imul(receiver, 0x9e3779b1) ^ Math.imul(exposure, 0x85ebca6b)) & mask;
+    for (;;) {
+      const h = this.slots[slot] - 1;
+      if (h < 0) break;
+      if (receivers[h] === receiver && exposures[h] === exposure) return h;
+      slot = (slot + 1) & mask;
     }
+    const h = this.handles++;
+    this.handleReceiver.reserve(h + 1);
+    this.handleExposure.reserve(h + 1);
+    this.handleReceiver.data[h] = receiver;
+    this.handleExposure.data[h] = exposure;
+    if (this.handles * 2 > this.slots.length) {
+      // Grow to keep the table at most half full, re-inserting every handle.
+      this.slots = new Int32Array(this.slots.length * 2);
+      mask = this.slots.length - 1;
+      for (let k = 0; k < this.handles; k++) {
+        let at =
+          (Math.imul(this.handleReceiver.data[k], 0x9e3779b1) ^
+            Math.imul(this.handleExposure.data[k], 0x85ebca6b)) &
+          mask;
+        while (this.slots[at] !== 0) at = (at + 1) & mask;
+        this.slots[at] = k + 1;
+      }
+    } else this.slots[slot] = h + 1;
     return h;
   }
 
