@@ -272,6 +272,12 @@ const NOTIFIED = 2;
 export class RunAccumulator {
   private readonly agents: number;
   private readonly startS: number;
+  /**
+   * Each receiver's last (sender, window) seen: a scan hears the same sender a dozen times in a
+   * row, and a repeat within a window changes nothing, so it skips the pair lookup.
+   */
+  private readonly lastSender: Int32Array;
+  private readonly lastWindow: Float64Array;
   private readonly closeMinutes: number;
   private readonly names: readonly string[];
   private readonly codeOf = new Map<string, number>();
@@ -323,6 +329,8 @@ export class RunAccumulator {
   constructor(init: RunAccumulatorInit) {
     this.agents = init.agents;
     this.startS = init.startMs / 1000;
+    this.lastSender = new Int32Array(init.agents).fill(-1);
+    this.lastWindow = new Float64Array(init.agents);
     this.closeMinutes = init.closeMinutes;
     this.names = [...init.detectorNames];
     this.names.forEach((name, code) => {
@@ -408,6 +416,9 @@ export class RunAccumulator {
   sighting(receiver: number, sender: number, atMs: number): void {
     this.open();
     const w = Math.floor((atMs / 1000 - this.startS) / CONTINUITY_WINDOW_S);
+    if (this.lastSender[receiver] === sender && this.lastWindow[receiver] === w) return;
+    this.lastSender[receiver] = sender;
+    this.lastWindow[receiver] = w;
     const o = this.orderedPair(sender, receiver);
     if (this.heardW[o] === w) return;
     if (!markWindow(this.heardW, this.heardMask, o, w, "sighting()")) return;
