@@ -325,6 +325,9 @@ export class RunAccumulator {
   private winStart = new Float64Array(16);
   private winEnd = new Float64Array(16);
   private windowCount = 0;
+  /** The pair whose spans are coming, and whether they are kept. */
+  private windowPair = -1;
+  private windowKept = true;
 
   constructor(init: RunAccumulatorInit) {
     this.agents = init.agents;
@@ -449,6 +452,13 @@ export class RunAccumulator {
   window(index: number, receiver: number, startS: number, endS: number): void {
     this.open();
     const p = this.detectionPair(index, receiver);
+    // Spans serve only the report's timeline (close contacts and notified pairs): a day-long
+    // run has tens of millions, so the pairs that cannot be on it keep none.
+    if (p !== this.windowPair) {
+      this.windowPair = p;
+      this.windowKept = this.mayBeOnTimeline(p, index, receiver);
+    }
+    if (!this.windowKept) return;
     const k = this.windowCount++;
     this.winDet = ensure(this.winDet, this.windowCount);
     this.winStart = ensure(this.winStart, this.windowCount);
@@ -456,6 +466,27 @@ export class RunAccumulator {
     this.winDet[k] = p;
     this.winStart[k] = startS;
     this.winEnd[k] = endS;
+  }
+
+  /**
+   * Whether pair `p` may be on the timeline: some detector notified it, not every decision has
+   * come yet, or its close seconds (from its intervals, with a minute to spare for rounding)
+   * reach the close minutes. A superset of the timeline's candidates, so the timeline is exact.
+   */
+  private mayBeOnTimeline(p: number, index: number, receiver: number): boolean {
+    // Every detector's decision must be in (the pipeline sends a pair's rows, then its spans).
+    const d = this.names.length;
+    if (this.detRows[p] !== 1) return true;
+    for (let c = p * d; c < (p + 1) * d; c++) {
+      if ((this.cellFlags[c] & NOTIFIED) !== 0) return true;
+      if ((this.cellFlags[c] & PRESENT) === 0) return true;
+    }
+    const id = this.closePairs.find(Math.min(index, receiver), Math.max(index, receiver));
+    if (id < 0) return false;
+    let closeS = 0;
+    for (let k = this.lastInterval[id]; k >= 0; k = this.ivPrev[k])
+      closeS += this.ivEnd[k] - this.ivStart[k];
+    return closeS >= this.closeMinutes * 60 - 60;
   }
 
   bytes(): AccumulatorBytes {
@@ -1228,9 +1259,10 @@ export function accumulateRunData(
       acc.sighting(sightReceiver[k], sightSender[k], sightAt[k]);
     }
   }
+  // Every decision, then each pair's spans once, as the streaming pipeline sends them.
+  for (const d of detections) acc.detection(d);
   const withWindows = new Set<number>();
   for (const d of detections) {
-    acc.detection(d);
     const key = pairKey(d.index, d.receiver);
     if (withWindows.has(key)) continue;
     withWindows.add(key);
