@@ -29,6 +29,7 @@ import { Propagation, type PropagationParams } from "../world/propagation.js";
 import { DRAW_NONE } from "../world/reception.js";
 import type { ScanningCadence } from "../world/scenario.js";
 import { SpatialGrid } from "../world/spatial-grid.js";
+import { StreamRandom } from "../world/stream-random.js";
 import type { World } from "../world/world.js";
 import { Phones } from "./phones.js";
 
@@ -63,8 +64,10 @@ export interface LinkLayerOptions {
   /**
    * 1: hear far pairs in a worker thread while this thread hears near pairs, decodes and
    * delivers (call `close()` when done). 0 (default): all in this thread. Same sightings.
+   * In a world of venues (the city), N >= 1 hears the venues in N worker threads (venue v in
+   * thread v mod N) and 0 in this thread; same sightings, in the same order, whatever N.
    */
-  workers?: 0 | 1;
+  workers?: number;
 }
 
 export interface LinkLayerCounts {
@@ -102,6 +105,9 @@ export class LinkLayer {
   private readonly far: FarPairPass;
   private readonly local = new FarReceptions(1024);
   private remote: FarPairWorker | undefined;
+  /** Worlds of venues: every receiver heard whole (near and far) by `venuePass` or `shards`. */
+  private readonly venuePass: VenuePass | undefined;
+  private shards: VenueShards | undefined;
   private readonly txPowerDbm: number;
   private readonly onSighting: (receiver: number, sighting: Sighting, sender: number) => void;
 
@@ -150,7 +156,23 @@ export class LinkLayer {
       this.dwellMs,
       farSeed,
     );
-    if (options.workers === 1) {
+    if (world.venueOf !== undefined) {
+      this.venuePass = new VenuePass(
+        world.agents,
+        world.radioGrid,
+        propagation,
+        world.receptionRangeM,
+        this.dwellMs,
+        farSeed,
+      );
+      const workers = options.workers ?? 0;
+      if (workers > 0)
+        this.shards = new VenueShards(world, workers, this.dwellMs, farSeed, this.phaseMs, [
+          this.scanA,
+          this.scanB,
+          this.scanStartMs,
+        ]);
+    } else if (options.workers === 1) {
       this.remote = new FarPairWorker(world, this.dwellMs, farSeed, this.phaseMs, [
         this.scanA,
         this.scanB,
@@ -159,8 +181,14 @@ export class LinkLayer {
     }
   }
 
-  /** Runs the link layer over the world's last step, `[world.atMs - dtMs, world.atMs)`. */
-  hear(fromMs: number, toMs: number): void {
+  /**
+   * Runs the link layer over the world's last step, `[world.atMs - dtMs, world.atMs)`.
+   * `meanwhile` (the step's ground-truth sample) is called once, before any sighting is
+   * delivered: once the venue shards are hearing the step when there are any (it then runs
+   * alongside them), else first.
+   */
+  hear(fromMs: number, toMs: number, meanwhile?: () => void): void {
+    if (this.shards === undefined) meanwhile?.();
     const { world, counts, random } = this;
     const agents = world.agents;
     const present = agents.present;
@@ -191,6 +219,10 @@ export class LinkLayer {
       scanA[r] = a;
       scanB[r] = b;
       scanning++;
+    }
+    if (this.venuePass !== undefined) {
+      this.hearVenues(fromMs, stepIndex, scanning, meanwhile);
+      return;
     }
     if (scanning === 0) return;
     const firstEvents = this.firstEvents;
@@ -301,6 +333,45 @@ export class LinkLayer {
   }
 
   /**
+   * A world of venues: each scanning receiver is heard whole, in index order, by the venue pass
+   * here or by the shard that holds its venue; either way from streams of its own, so the
+   * sightings and their order are the same for any number of shards.
+   */
+  private hearVenues(
+    fromMs: number,
+    stepIndex: number,
+    scanning: number,
+    meanwhile: (() => void) | undefined,
+  ): void {
+    const n = this.world.agents.count;
+    const { scanA, scanB, scanStartMs } = this;
+    const shards = this.shards;
+    let far: [number, number, number];
+    if (shards !== undefined) {
+      shards.start(stepIndex, fromMs, this.world.atMs);
+      meanwhile?.();
+      if (scanning > 0)
+        for (let r = 0; r < n; r++)
+          if (!Number.isNaN(scanA[r])) shards.deliverFor(r, this.deliverFar);
+      far = shards.finish();
+    } else {
+      const pass = this.venuePass!;
+      const firstEvents = this.firstEvents;
+      firstEvents.begin(stepIndex, fromMs);
+      for (let r = 0; r < n && scanning > 0; r++) {
+        const a = scanA[r];
+        if (Number.isNaN(a)) continue;
+        pass.run(r, a, scanB[r], scanStartMs[r], firstEvents, stepIndex, this.local);
+        this.local.drain(this.deliverFar);
+      }
+      far = pass.takeCounts();
+    }
+    this.counts.advertisingEventsHeardAt += far[0];
+    this.counts.belowSensitivity += far[1];
+    this.counts.collisions += far[2];
+  }
+
+  /**
    * Each agent's own key store (the keys its broadcasts used so far), by agent index: built
    * from the phones' columns at each call, so read it once after the run.
    */
@@ -332,6 +403,8 @@ export class LinkLayer {
   close(): void {
     this.remote?.close();
     this.remote = undefined;
+    this.shards?.close();
+    this.shards = undefined;
   }
 
   private readonly deliverFar = (
@@ -407,54 +480,6 @@ class FirstEvents {
       ? first
       : first + Math.ceil((a - first) / ADVERTISING_INTERVAL_MS) * ADVERTISING_INTERVAL_MS;
   }
-}
-
-/**
- * xoshiro128** (Blackman & Vigna), reseeded per (receiver, step) from splitmix32: the far
- * pairs' draws depend on neither the thread that hears them nor the order receivers are heard in.
- */
-class StreamRandom {
-  private s0 = 0;
-  private s1 = 0;
-  private s2 = 0;
-  private s3 = 0;
-
-  reseed(seed: number, receiver: number, step: number): void {
-    let z = (seed ^ Math.imul(receiver + 1, 0x9e3779b1) ^ Math.imul(step + 1, 0x632be5ab)) | 0;
-    z = splitmix32(z);
-    this.s0 = z = splitmix32(z + 0x9e3779b9);
-    this.s1 = z = splitmix32(z + 0x9e3779b9);
-    this.s2 = z = splitmix32(z + 0x9e3779b9);
-    this.s3 = splitmix32(z + 0x9e3779b9) | 1;
-  }
-
-  private next(): number {
-    const result = Math.imul(rotl(Math.imul(this.s1, 5), 7), 9) >>> 0;
-    const t = this.s1 << 9;
-    this.s2 ^= this.s0;
-    this.s3 ^= this.s1;
-    this.s1 ^= this.s2;
-    this.s0 ^= this.s3;
-    this.s2 ^= t;
-    this.s3 = rotl(this.s3, 11);
-    return result;
-  }
-
-  /** A float in [0, 1) with 53 random bits. */
-  float(): number {
-    return ((this.next() >>> 5) * 67108864 + (this.next() >>> 6)) / 9007199254740992;
-  }
-}
-
-function rotl(x: number, k: number): number {
-  return (x << k) | (x >>> (32 - k));
-}
-
-function splitmix32(seed: number): number {
-  let z = seed | 0;
-  z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
-  z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-  return (z ^ (z >>> 16)) | 0;
 }
 
 /** Where far-pair receptions go: (receiver, sender, virtual ms, RSSI, channel). */
@@ -957,4 +982,480 @@ function runFarPairWorker(data: FarWorkerData): void {
 
 if (!isMainThread && (workerData as { proxkitFarPairs?: boolean } | null)?.proxkitFarPairs) {
   runFarPairWorker(workerData as FarWorkerData);
+}
+
+/**
+ * One receiver of a world of venues, heard whole for one step: the neighbour query over the
+ * reception range (everyone it returns is in the receiver's venue), then each neighbour near or
+ * far as the link layer's two passes do, all from one stream per (receiver, step). With the
+ * propagation model's pair streams (`Propagation.usePairStreams`), what it hears depends only on
+ * the world's state and the receiver's venue-mates: any thread holding a copy of the venue gets
+ * the same receptions.
+ */
+class VenuePass {
+  private readonly agents: Agents;
+  private readonly grid: SpatialGrid;
+  private readonly propagation: Propagation;
+  private readonly rangeM: number;
+  private readonly dwellMs: number;
+  private readonly seed: number;
+  private readonly random = new StreamRandom();
+  private readonly neighbours: Int32Array;
+  private readonly cullD2: Float64Array[];
+  private heardAt = 0;
+  private below = 0;
+  private collisions = 0;
+
+  constructor(
+    agents: Agents,
+    grid: SpatialGrid,
+    propagation: Propagation,
+    rangeM: number,
+    dwellMs: number,
+    seed: number,
+  ) {
+    this.agents = agents;
+    this.grid = grid;
+    this.propagation = propagation;
+    this.rangeM = rangeM;
+    this.dwellMs = dwellMs;
+    this.seed = seed;
+    this.neighbours = new Int32Array(agents.capacity);
+    this.cullD2 = [0, 1, 2].map((c) => propagation.cullDistancesSquared(c, new Float64Array(3)));
+  }
+
+  takeCounts(): [number, number, number] {
+    const out: [number, number, number] = [this.heardAt, this.below, this.collisions];
+    this.heardAt = 0;
+    this.below = 0;
+    this.collisions = 0;
+    return out;
+  }
+
+  run(
+    r: number,
+    a: number,
+    b: number,
+    scanStartMs: number,
+    firstEvents: FirstEvents,
+    step: number,
+    sink: ReceptionSink,
+  ): void {
+    const { agents, grid, propagation, neighbours, random } = this;
+    const tables = propagation.reception;
+    const { sensitivityDbm, saturationDbm } = propagation.params;
+    const count = grid.neighboursByClass(
+      r,
+      this.rangeM,
+      agents.carry,
+      this.cullD2[agents.carry[r]],
+      neighbours,
+    );
+    const kept = grid.kept;
+    let heardAt = 0;
+    let below = 0;
+    let collisions = 0;
+    for (let n = neighbours.length - (count - kept); n < neighbours.length; n++) {
+      const firstMs = firstEvents.at(neighbours[n], a);
+      if (firstMs >= b) continue;
+      const events = Math.ceil((b - firstMs) / ADVERTISING_INTERVAL_MS);
+      heardAt += events;
+      below += events;
+    }
+    random.reseed(this.seed, r, step);
+    const collisionP = 1 - Math.exp((-2 * count * PDU_AIRTIME_MS) / ADVERTISING_INTERVAL_MS);
+    for (let n = 0; n < kept; n++) {
+      const t = neighbours[n];
+      const firstMs = firstEvents.at(t, a);
+      if (firstMs >= b) continue;
+      const events = Math.ceil((b - firstMs) / ADVERTISING_INTERVAL_MS);
+      heardAt += events;
+      const bound = propagation.receptionBound(t, r);
+      let w = 1 - random.float(); // (0, 1]
+      if (bound === Number.POSITIVE_INFINITY) {
+        // A near pair: skip it without counting people in between when even without them
+        // nothing can be heard.
+        const upperDbm = propagation.linkMeanUpperDbm(t, r);
+        if (!(tables.probabilityAtLeast(propagation.drawKind, sensitivityDbm - upperDbm) > 0)) {
+          below += events;
+          continue;
+        }
+      } else if (w <= 1 - events * bound) {
+        below += events;
+        continue;
+      }
+      const meanDbm = propagation.linkMeanDbm(t, r);
+      const kind = propagation.drawKind;
+      const cutDb = sensitivityDbm - meanDbm;
+      const p = kind === DRAW_NONE ? 0 : tables.probabilityAtLeast(kind, cutDb);
+      if (!(p > 0)) {
+        below += events;
+        continue;
+      }
+      const miss = 1 - p;
+      let received = 0;
+      for (let e = 0; e < events; ) {
+        if (w === 0) w = 1 - random.float();
+        let before = 1;
+        let after = miss;
+        let m = 0;
+        const left = events - e;
+        while (m < left && after >= w) {
+          before = after;
+          after *= miss;
+          m++;
+        }
+        if (m === left) break;
+        e += m;
+        received++;
+        const v = (before - w) / (before - after);
+        w = 0;
+        const eventMs = firstMs + e * ADVERTISING_INTERVAL_MS;
+        e++;
+        if (collisionP > 0 && random.float() < collisionP) {
+          collisions++;
+          continue;
+        }
+        const dbm = meanDbm + tables.drawAtLeast(kind, cutDb, v < 1 ? v : 0);
+        const rssiDbm = Math.min(Math.round(dbm), saturationDbm);
+        const channel = 37 + (Math.floor((eventMs - scanStartMs) / this.dwellMs) % 3);
+        sink.push(r, t, eventMs, rssiDbm, channel);
+      }
+      below += events - received;
+    }
+    this.heardAt += heardAt;
+    this.below += below;
+    this.collisions += collisions;
+  }
+}
+
+// Control words of a venue shard (one block per worker).
+const V_SEQ = 0;
+const V_PROGRESS = 1;
+const V_DONE = 2;
+const V_WRITTEN = 3;
+const V_CONSUMED = 4;
+const V_MAIN_WAITING = 5;
+const V_WORKER_WAITING = 6;
+const V_READY = 7;
+const V_SIGNAL = 8;
+const V_CONTROL_WORDS = 16;
+const SHARD_RING = 1 << 18;
+
+interface VenueShardData {
+  proxkitVenueShard: true;
+  shard: number;
+  shards: number;
+  count: number;
+  capacity: number;
+  carry: Uint8Array;
+  deviceIndex: Uint16Array;
+  bounds: Rect;
+  radioCellSizeM: number;
+  cellSizeM: number;
+  params: PropagationParams;
+  pairSeed: number;
+  rangeM: number;
+  dwellMs: number;
+  seed: number;
+  phaseMs: Float64Array;
+  /** Shared by all shards: the step's world. */
+  world: {
+    header: SharedArrayBuffer;
+    xM: SharedArrayBuffer;
+    yM: SharedArrayBuffer;
+    vxMps: SharedArrayBuffer;
+    vyMps: SharedArrayBuffer;
+    present: SharedArrayBuffer;
+    venueOf: SharedArrayBuffer;
+    scanA: SharedArrayBuffer;
+    scanB: SharedArrayBuffer;
+    scanStart: SharedArrayBuffer;
+  };
+  /** This shard's own: control words, counts and its ring of receptions. */
+  own: {
+    control: SharedArrayBuffer;
+    counts: SharedArrayBuffer;
+    receiver: SharedArrayBuffer;
+    sender: SharedArrayBuffer;
+    atMs: SharedArrayBuffer;
+    rssi: SharedArrayBuffer;
+    channel: SharedArrayBuffer;
+  };
+}
+
+function shardViews(d: VenueShardData) {
+  const w = d.world;
+  const o = d.own;
+  return {
+    header: new Float64Array(w.header),
+    xM: new Float64Array(w.xM),
+    yM: new Float64Array(w.yM),
+    vxMps: new Float32Array(w.vxMps),
+    vyMps: new Float32Array(w.vyMps),
+    present: new Uint8Array(w.present),
+    venueOf: new Int32Array(w.venueOf),
+    scanA: new Float64Array(w.scanA),
+    scanB: new Float64Array(w.scanB),
+    scanStart: new Float64Array(w.scanStart),
+    control: new Int32Array(o.control),
+    counts: new Float64Array(o.counts),
+    receiver: new Int32Array(o.receiver),
+    sender: new Int32Array(o.sender),
+    atMs: new Float64Array(o.atMs),
+    rssi: new Int16Array(o.rssi),
+    channel: new Uint8Array(o.channel),
+  };
+}
+
+/**
+ * The main thread's side of the venue shards: each step it copies the world's positions into
+ * shared memory and wakes every shard; shard k hears the scanning receivers whose venue is k mod
+ * N, in index order, into a ring of its own; `deliverFor(r)` takes receiver r's receptions from
+ * its shard's ring, so the sightings come out in receiver order whatever N.
+ */
+class VenueShards {
+  private readonly workers: Worker[] = [];
+  private readonly v: ReturnType<typeof shardViews>[] = [];
+  private readonly world: World;
+  private readonly venueOf: Int32Array;
+  private readonly scans: [Float64Array, Float64Array, Float64Array];
+  private readonly consumed: number[] = [];
+  private seq = 0;
+
+  constructor(
+    world: World,
+    shards: number,
+    dwellMs: number,
+    seed: number,
+    phaseMs: Float64Array,
+    scans: [Float64Array, Float64Array, Float64Array],
+  ) {
+    const agents = world.agents;
+    const n = agents.count;
+    this.world = world;
+    this.venueOf = world.venueOf!;
+    this.scans = scans;
+    const sab = (bytes: number) => new SharedArrayBuffer(Math.max(8, bytes));
+    const shared = {
+      header: sab(8 * 4),
+      xM: sab(8 * n),
+      yM: sab(8 * n),
+      vxMps: sab(4 * n),
+      vyMps: sab(4 * n),
+      present: sab(n),
+      venueOf: sab(4 * n),
+      scanA: sab(8 * n),
+      scanB: sab(8 * n),
+      scanStart: sab(8 * n),
+    };
+    const carry = agents.carry.slice(0, n);
+    const deviceIndex = agents.deviceIndex.slice(0, n);
+    for (let k = 0; k < shards; k++) {
+      const data: VenueShardData = {
+        proxkitVenueShard: true,
+        shard: k,
+        shards,
+        count: n,
+        capacity: agents.capacity,
+        carry,
+        deviceIndex,
+        bounds: world.radioGrid.bounds,
+        radioCellSizeM: world.radioGrid.requestedCellSizeM,
+        cellSizeM: world.grid.requestedCellSizeM,
+        params: world.propagation.params,
+        pairSeed: world.propagation.pairStreamSeed,
+        rangeM: world.receptionRangeM,
+        dwellMs,
+        seed,
+        phaseMs,
+        world: shared,
+        own: {
+          control: sab(4 * V_CONTROL_WORDS),
+          counts: sab(8 * 3),
+          receiver: sab(4 * SHARD_RING),
+          sender: sab(4 * SHARD_RING),
+          atMs: sab(8 * SHARD_RING),
+          rssi: sab(2 * SHARD_RING),
+          channel: sab(SHARD_RING),
+        },
+      };
+      this.v.push(shardViews(data));
+      this.consumed.push(0);
+      // No inherited flags: `--input-type`, `--eval` and the like would stop a file worker.
+      const worker = new Worker(workerUrl(), { workerData: data, execArgv: [] });
+      worker.unref();
+      this.workers.push(worker);
+    }
+    const started = Date.now();
+    for (const v of this.v) {
+      while (Atomics.load(v.control, V_READY) === 0) {
+        Atomics.wait(v.control, V_READY, 0, 100);
+        if (Date.now() - started > 20_000) {
+          this.close();
+          throw new Error(`link layer: a venue shard did not start (${workerUrl().href})`);
+        }
+      }
+    }
+  }
+
+  /** Hands the step to every shard (each step, scanning or not: their models sweep in step). */
+  start(step: number, fromMs: number, atMs: number): void {
+    const a = this.world.agents;
+    const n = a.count;
+    const v0 = this.v[0];
+    v0.xM.set(a.xM.subarray(0, n));
+    v0.yM.set(a.yM.subarray(0, n));
+    v0.vxMps.set(a.vxMps.subarray(0, n));
+    v0.vyMps.set(a.vyMps.subarray(0, n));
+    v0.present.set(a.present.subarray(0, n));
+    v0.venueOf.set(this.venueOf.subarray(0, n));
+    v0.scanA.set(this.scans[0]);
+    v0.scanB.set(this.scans[1]);
+    v0.scanStart.set(this.scans[2]);
+    v0.header[0] = step;
+    v0.header[1] = fromMs;
+    v0.header[2] = atMs;
+    this.seq++;
+    for (const v of this.v) {
+      Atomics.store(v.control, V_PROGRESS, 0);
+      Atomics.store(v.control, V_SEQ, this.seq);
+      Atomics.notify(v.control, V_SEQ);
+    }
+  }
+
+  /** Delivers receiver `r`'s receptions, waiting for its shard as needed. */
+  deliverFor(r: number, deliver: DeliverFar): void {
+    const k = this.venueOf[r] % this.v.length;
+    const v = this.v[k];
+    const mask = SHARD_RING - 1;
+    const started = Date.now();
+    let c = this.consumed[k];
+    for (;;) {
+      const signal = Atomics.load(v.control, V_SIGNAL);
+      const done = Atomics.load(v.control, V_PROGRESS) > r;
+      const written = Atomics.load(v.control, V_WRITTEN);
+      while (c !== written && v.receiver[c & mask] === r) {
+        const i = c & mask;
+        deliver(r, v.sender[i], v.atMs[i], v.rssi[i], v.channel[i]);
+        c = (c + 1) | 0;
+      }
+      this.consumed[k] = c;
+      Atomics.store(v.control, V_CONSUMED, c);
+      if (Atomics.load(v.control, V_WORKER_WAITING) === 1) {
+        Atomics.store(v.control, V_WORKER_WAITING, 0);
+        Atomics.notify(v.control, V_CONSUMED);
+      }
+      if (done) return;
+      Atomics.store(v.control, V_MAIN_WAITING, 1);
+      Atomics.wait(v.control, V_SIGNAL, signal, 200);
+      if (Date.now() - started > WORKER_TIMEOUT_MS)
+        throw new Error("link layer: a venue shard stopped answering");
+    }
+  }
+
+  /** Waits for every shard's end of step; returns the step's counts. */
+  finish(): [number, number, number] {
+    const out: [number, number, number] = [0, 0, 0];
+    for (const v of this.v) {
+      waitFor(v.control, V_DONE, V_MAIN_WAITING, (d) => d === this.seq);
+      out[0] += v.counts[0];
+      out[1] += v.counts[1];
+      out[2] += v.counts[2];
+    }
+    return out;
+  }
+
+  close(): void {
+    for (const v of this.v) {
+      Atomics.store(v.control, V_SEQ, -1);
+      Atomics.notify(v.control, V_SEQ);
+    }
+    for (const w of this.workers) void w.terminate();
+  }
+}
+
+/** A venue shard: hears its venues' scanning receivers step by step over the shared world. */
+function runVenueShard(data: VenueShardData): void {
+  const v = shardViews(data);
+  const n = data.count;
+  const agents = new Agents(data.capacity);
+  for (let i = 0; i < n; i++) {
+    agents.add({
+      xM: 0,
+      yM: 0,
+      carry: data.carry[i] as 0 | 1 | 2,
+      deviceIndex: data.deviceIndex[i],
+    });
+  }
+  const grid = new SpatialGrid(agents, data.bounds, data.cellSizeM);
+  const radioGrid = new SpatialGrid(agents, data.bounds, data.radioCellSizeM);
+  const propagation = new Propagation(agents, grid, new SeededRandom(1), data.params);
+  propagation.usePairStreams(data.pairSeed);
+  propagation.onStep(0);
+  const pass = new VenuePass(agents, radioGrid, propagation, data.rangeM, data.dwellMs, data.seed);
+  const firstEvents = new FirstEvents(data.phaseMs);
+  const mask = SHARD_RING - 1;
+  let written = 0;
+  const signal = () => {
+    Atomics.store(v.control, V_WRITTEN, written);
+    Atomics.add(v.control, V_SIGNAL, 1);
+    if (Atomics.load(v.control, V_MAIN_WAITING) === 1) {
+      Atomics.store(v.control, V_MAIN_WAITING, 0);
+      Atomics.notify(v.control, V_SIGNAL);
+    }
+  };
+  const sink: ReceptionSink = {
+    push(receiver, sender, eventMs, rssiDbm, channel) {
+      if (((written - Atomics.load(v.control, V_CONSUMED)) | 0) >= SHARD_RING) {
+        signal();
+        waitFor(v.control, V_CONSUMED, V_WORKER_WAITING, (c) => ((written - c) | 0) < SHARD_RING);
+      }
+      const i = written & mask;
+      v.receiver[i] = receiver;
+      v.sender[i] = sender;
+      v.atMs[i] = eventMs;
+      v.rssi[i] = rssiDbm;
+      v.channel[i] = channel;
+      written = (written + 1) | 0;
+    },
+  };
+  let seen = 0;
+  Atomics.store(v.control, V_READY, 1);
+  Atomics.notify(v.control, V_READY);
+  for (;;) {
+    Atomics.wait(v.control, V_SEQ, seen);
+    const seq = Atomics.load(v.control, V_SEQ);
+    if (seq < 0) return;
+    if (seq === seen) continue;
+    seen = seq;
+    agents.xM.set(v.xM);
+    agents.yM.set(v.yM);
+    agents.vxMps.set(v.vxMps);
+    agents.vyMps.set(v.vyMps);
+    agents.present.set(v.present);
+    grid.rebuild();
+    radioGrid.rebuild();
+    propagation.onStep(v.header[2]);
+    const step = v.header[0];
+    firstEvents.begin(step, v.header[1]);
+    for (let r = 0; r < n; r++) {
+      const a = v.scanA[r];
+      if (Number.isNaN(a) || v.venueOf[r] % data.shards !== data.shard) continue;
+      pass.run(r, a, v.scanB[r], v.scanStart[r], firstEvents, step, sink);
+      // Rows first, then progress: a main thread that sees the progress sees the rows.
+      Atomics.store(v.control, V_WRITTEN, written);
+      Atomics.store(v.control, V_PROGRESS, r + 1);
+      signal();
+    }
+    v.counts.set(pass.takeCounts());
+    Atomics.store(v.control, V_PROGRESS, n);
+    Atomics.store(v.control, V_DONE, seq);
+    signal();
+    Atomics.notify(v.control, V_DONE);
+  }
+}
+
+if (!isMainThread && (workerData as { proxkitVenueShard?: boolean } | null)?.proxkitVenueShard) {
+  runVenueShard(workerData as VenueShardData);
 }

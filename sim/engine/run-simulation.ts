@@ -30,10 +30,11 @@ export interface SimulationOptions {
    */
   onStepEnd?: (atMs: number, keyStoreOf: (agent: number) => KeyStore) => void;
   /**
-   * 1: the link layer hears far pairs in a worker thread (see `LinkLayerOptions.workers`);
-   * same sightings as 0, the default.
+   * Worker threads (see `LinkLayerOptions.workers`): in a world of venues (the city), N >= 1
+   * hears the venues as N shards; elsewhere 1 hears far pairs in one worker. Same sightings, in
+   * the same order, as 0, the default (all in this thread).
    */
-  workers?: 0 | 1;
+  workers?: number;
   /** Called once the world is built, before the first step. */
   onStart?: (world: World) => void;
   /** Called after every simulated minute with the fraction done (and the world, to look at). */
@@ -73,11 +74,14 @@ export function runSimulation(scenario: Scenario, options: SimulationOptions = {
   const steps = Math.ceil((durationS * 1000) / STEP_MS);
   options.onStart?.(world);
   const keyStoreOf = (agent: number) => link.keyStoreOf(agent);
+  // The step's ground-truth sample is taken inside `hear`, once its worker threads (if any) are
+  // hearing the step: the two overlap, and every sample still comes before the step's sightings.
+  const observeTruth = () => world.observeTruth();
   try {
     for (let s = 0; s < steps; s++) {
       const fromMs = world.atMs;
-      world.step(STEP_MS);
-      link.hear(fromMs, world.atMs);
+      world.move(STEP_MS);
+      link.hear(fromMs, world.atMs, observeTruth);
       options.onStepEnd?.(world.atMs, keyStoreOf);
       if (options.onProgress && (s + 1) % 60 === 0) options.onProgress((s + 1) / steps, world);
     }

@@ -47,6 +47,11 @@ export interface SimulateRunOptions {
   rssiSamples?: number;
   onProgress?: (fraction: number) => void;
   /**
+   * Worker threads of the engine (`SimulationOptions.workers`): in a world of venues (the city)
+   * N hears the venues as N shards; same sightings for any N. Default: the engine's.
+   */
+  workers?: number;
+  /**
    * Channel profile, a name or a profile JSON file (`channel-propagation.ts`), overriding the
    * scenario's `channel` [default: the scenario's, else `herald-only`].
    */
@@ -232,6 +237,7 @@ export function simulateStream(
     startMs,
     groundTruth: { closeDistanceM, closeMinutes, rangeM: TRUTH_RANGE_M, onSample },
     onSighting,
+    workers: options.workers,
     onStart: (world) => {
       const n = world.agents.count;
       protocolIndex = world.agents.protocolIndex;

@@ -21,8 +21,11 @@ export const MobilityKind = {
 } as const;
 export type MobilityKind = (typeof MobilityKind)[keyof typeof MobilityKind];
 
-/** Pair keys are `low * capacity + high` in a uint32, so the capacity is at most 65535. */
-export const MAX_AGENTS = 65_535;
+/**
+ * Pair keys are `low * capacity + high`, exact as doubles; the pipeline's own pair keys use 2^20
+ * (`PAIR_KEY_BASE`), so agent indices stay below it.
+ */
+export const MAX_AGENTS = 1_000_000;
 
 /** What `Agents.add` needs; everything but the position has a default. */
 export interface AgentInit {

@@ -205,11 +205,12 @@ export class GroundTruth {
 
 /**
  * Ended encounters, as columns: pair key, close seconds, smallest distance. Appends are O(1);
- * `merge` sorts by key (two 16-bit radix passes) and folds repeated encounters of a pair into one
- * row, after which `indexOf` is a binary search.
+ * `merge` sorts by key (16-bit radix passes: two while keys fit 32 bits, a third past 65,536
+ * agents) and folds repeated encounters of a pair into one row, after which `indexOf` is a binary
+ * search.
  */
 class EncounterStore {
-  keys = new Uint32Array(1024);
+  keys = new Float64Array(1024);
   closeS = new Float32Array(1024);
   minDistanceM = new Float32Array(1024);
   size = 0;
@@ -256,16 +257,21 @@ class EncounterStore {
     let keys = this.keys;
     let closeS = this.closeS;
     let minD = this.minDistanceM;
-    let keys2 = new Uint32Array(n);
-    let closeS2 = new Float32Array(n);
-    let minD2 = new Float32Array(n);
+    let keys2 = new Float64Array(keys.length);
+    let closeS2 = new Float32Array(keys.length);
+    let minD2 = new Float32Array(keys.length);
     const counts = new Int32Array(65_537);
-    for (let shift = 0; shift <= 16; shift += 16) {
+    let wide = false;
+    for (let i = 0; i < n; i++) if (keys[i] > 0xffffffff) wide = true;
+    // Digit `d` of a key: bits 16d .. 16d + 15 (the low 32 bits by ToInt32, the rest by division).
+    const digit = (key: number, d: number) =>
+      d < 2 ? (key >>> (16 * d)) & 0xffff : Math.floor(key / 4294967296) & 0xffff;
+    for (let d = 0; d < (wide ? 3 : 2); d++) {
       counts.fill(0);
-      for (let i = 0; i < n; i++) counts[((keys[i] >>> shift) & 0xffff) + 1]++;
-      for (let d = 0; d < 65_536; d++) counts[d + 1] += counts[d];
+      for (let i = 0; i < n; i++) counts[digit(keys[i], d) + 1]++;
+      for (let c = 0; c < 65_536; c++) counts[c + 1] += counts[c];
       for (let i = 0; i < n; i++) {
-        const at = counts[(keys[i] >>> shift) & 0xffff]++;
+        const at = counts[digit(keys[i], d)]++;
         keys2[at] = keys[i];
         closeS2[at] = closeS[i];
         minD2[at] = minD[i];
@@ -274,7 +280,6 @@ class EncounterStore {
       [closeS, closeS2] = [closeS2, closeS];
       [minD, minD2] = [minD2, minD];
     }
-    // After the two passes the sorted rows are back in the original (full-capacity) arrays.
     let out = 0;
     for (let i = 0; i < n; i++) {
       if (out > 0 && keys[out - 1] === keys[i]) {
@@ -295,7 +300,7 @@ class EncounterStore {
 
   private grow(capacity: number): void {
     if (capacity === this.keys.length) return;
-    const keys = new Uint32Array(capacity);
+    const keys = new Float64Array(capacity);
     const closeS = new Float32Array(capacity);
     const minD = new Float32Array(capacity);
     const n = Math.min(this.size, capacity);

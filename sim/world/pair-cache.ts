@@ -1,13 +1,15 @@
 /**
  * Per-pair state for the pairs that matter now (in radio range, or ever close): an open-addressing
  * hash table (linear probing, Fibonacci hashing) keyed by the unordered pair, with a fixed number
- * of float32 columns per pair in one typed array. 4 bytes of key + 4 per column per slot; the table
+ * of float32 columns per pair in one typed array. 8 bytes of key (a double: past 65,536 agents a
+ * key no longer fits 32 bits; below that the slots are those of 32-bit keys, so are iteration
+ * orders) + 4 per column per slot; the table
  * doubles past its maximum load (70 % unless given; it never shrinks), and `sweep` drops pairs
  * no longer worth keeping.
  */
 import { MAX_AGENTS } from "./agents.js";
 
-const EMPTY = 0xffffffff;
+const EMPTY = -1;
 const DEFAULT_MAX_LOAD = 0.7;
 const GOLDEN = 0x9e3779b1;
 
@@ -16,7 +18,7 @@ export class PairCache {
   /** Agent indices are below this; pair keys are `low * agentCapacity + high`. */
   readonly agentCapacity: number;
   private bits: number;
-  private keys: Uint32Array;
+  private keys: Float64Array;
   /** Column `c` of the pair in `slot` is `values[slot * columns + c]`; re-read after inserts. */
   values: Float32Array;
   /** Pairs stored. */
@@ -38,7 +40,7 @@ export class PairCache {
     this.agentCapacity = agentCapacity;
     this.columns = columns;
     this.bits = Math.max(4, Math.ceil(Math.log2(initialSlots)));
-    this.keys = new Uint32Array(1 << this.bits).fill(EMPTY);
+    this.keys = new Float64Array(1 << this.bits).fill(EMPTY);
     this.values = new Float32Array((1 << this.bits) * columns);
   }
 
@@ -65,7 +67,8 @@ export class PairCache {
 
   /** The higher agent index of the pair in `slot` (meaningful only when `lowAt(slot) >= 0`). */
   highAt(slot: number): number {
-    return this.keys[slot] % this.agentCapacity;
+    const key = this.keys[slot];
+    return key - Math.floor(key / this.agentCapacity) * this.agentCapacity;
   }
 
   /** The slot of pair {a, b}, or -1. */
@@ -170,7 +173,7 @@ export class PairCache {
     const oldValues = this.values;
     const cols = this.columns;
     this.bits = bits;
-    this.keys = new Uint32Array(1 << bits).fill(EMPTY);
+    this.keys = new Float64Array(1 << bits).fill(EMPTY);
     this.values = new Float32Array((1 << bits) * cols);
     const mask = this.keys.length - 1;
     for (let s = 0; s < oldKeys.length; s++) {

@@ -28,6 +28,7 @@ import { PairCache } from "./pair-cache.js";
 import { randomNormal } from "./random-normal.js";
 import { DRAW_FAR, DRAW_MOVING, DRAW_NONE, DRAW_STILL, ReceptionTables } from "./reception.js";
 import type { SpatialGrid } from "./spatial-grid.js";
+import { StreamRandom } from "./stream-random.js";
 
 export interface PropagationParams {
   /**
@@ -303,6 +304,9 @@ export class Propagation {
   private readonly farBound = new Float64Array(9 * FAR_BOUND_BUCKETS);
   private readonly farBoundScale = new Float64Array(9);
   private stepIndex = 1;
+  /** Set by `usePairStreams`: shadowing draws from a stream per (pair, step). */
+  private pairRandom: StreamRandom | undefined;
+  private pairSeed = 0;
   private nowS = 0;
   private lastSweepS = 0;
   /** Virtual seconds between sweeps of the pair cache. */
@@ -413,6 +417,22 @@ export class Propagation {
   cullDistancesSquared(rxCarry: number, out: Float64Array): Float64Array {
     for (let t = 0; t < 3; t++) out[t] = this.cullD2[t * 3 + rxCarry];
     return out;
+  }
+
+  /**
+   * Shadowing is drawn from a stream per (pair, step) instead of this model's own stream, so a
+   * pair's values do not depend on which other pairs were evaluated before it: several copies
+   * of the model, each evaluating the pairs of its own venues (`venue-shards` in the link
+   * layer), then agree with one that evaluates them all.
+   */
+  usePairStreams(seed: number): void {
+    this.pairRandom = new StreamRandom();
+    this.pairSeed = seed | 0;
+  }
+
+  /** The seed `usePairStreams` was given (0 when not in use). */
+  get pairStreamSeed(): number {
+    return this.pairSeed;
   }
 
   /** Pairs currently cached, and the bytes the cache holds. */
@@ -638,15 +658,25 @@ export class Propagation {
     const dy = ag.yM[a] - ag.yM[b];
     const d = Math.sqrt(dx * dx + dy * dy);
     let shadow: number;
+    let random: Pick<Random, "float"> = this.random;
+    if (this.pairRandom !== undefined) {
+      const low = Math.min(a, b);
+      this.pairRandom.reseed(
+        this.pairSeed ^ Math.imul(low + 1, 0x27d4eb2d),
+        Math.max(a, b),
+        this.stepIndex,
+      );
+      random = this.pairRandom;
+    }
     if (cache.inserted) {
-      shadow = p.shadowingSigmaDb * randomNormal(this.random);
+      shadow = p.shadowingSigmaDb * randomNormal(random);
     } else {
       const dtS = this.nowS - v[base + UPDATED_AT_S];
       const moved = Math.abs(d - v[base + DISTANCE_M]);
       const rho = Math.exp(-dtS / p.shadowingTauS - moved / p.shadowingDecorrelationM);
       shadow =
         rho * v[base + SHADOW_DB] +
-        p.shadowingSigmaDb * Math.sqrt(1 - rho * rho) * randomNormal(this.random);
+        p.shadowingSigmaDb * Math.sqrt(1 - rho * rho) * randomNormal(random);
     }
     v[base + SHADOW_DB] = shadow;
     v[base + UPDATED_AT_S] = this.nowS;

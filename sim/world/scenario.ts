@@ -1,7 +1,7 @@
 /**
  * Scenarios as JSON: the scene's geometry, who is in it and how they move, the stop schedule, the
  * protocol mix and scanning cadence, the default duration. `loadScenario` validates a document and
- * names the offending field in a `ConfigError`; six built-ins live in `scenarios/*.json`.
+ * names the offending field in a `ConfigError`; seven built-ins live in `scenarios/*.json`.
  *
  * {
  *   "name": "tram", "description": "...", "durationS": 1440,
@@ -21,6 +21,10 @@
  *   "environment": "vehicle",            // optional environment class (the profile's offsets)
  *   "tracks": {"file": "crowd.csv", "maxGapS"?: 10}  // recorded tracks for "trajectory" groups
  * }
+ *
+ * "city" {day: "office" | "school" | "plaza" | "home", startS?} (every "city" group shares one
+ * city of venues far apart: blocks of flats, offices, classrooms, tram cars, plazas; see
+ * `mobility/city-day.ts`; `startS` is the time of day of time 0, default 07:30).
  *
  * Mobility kinds: "stationary" {at: point name | {xM, yM}}; "seated" {jitterM?, jitterTauS?}
  * (takes the next free seats in declaration order); "random-waypoint" {area?, speedMps?: [min,
@@ -47,6 +51,7 @@ import { readInputFile } from "../../src/io/read-input-file.js";
 import { simulatedDevice } from "./devices.js";
 import { EPFL_SCENARIO_NAMES, epflScenarioDocument } from "./epfl-scenarios.js";
 import type { Point, Rect } from "./geometry.js";
+import { CITY_DAYS, type CityDayKind } from "./mobility/city-day.js";
 import type { Stop } from "./mobility/vehicle-stops.js";
 import { CHANNEL_PROFILES } from "./channel-profiles.js";
 import { resolveChannelProfile } from "./channel-propagation.js";
@@ -54,6 +59,7 @@ import type { PropagationParams } from "./propagation.js";
 import { readTrackFile, type TrackSet } from "./tracks.js";
 import bus from "./scenarios/bus.json" with { type: "json" };
 import checkpointQueue from "./scenarios/checkpoint-queue.json" with { type: "json" };
+import city from "./scenarios/city.json" with { type: "json" };
 import classroom from "./scenarios/classroom.json" with { type: "json" };
 import office from "./scenarios/office.json" with { type: "json" };
 import plaza from "./scenarios/plaza.json" with { type: "json" };
@@ -71,6 +77,7 @@ export const MOBILITY_KINDS = [
   "boarding",
   "group",
   "trajectory",
+  "city",
 ] as const;
 
 export interface SeatGrid {
@@ -128,6 +135,13 @@ export type MobilitySpec =
       readonly kind: "trajectory";
       /** Track ids of the scenario's `tracks`, one agent each, in order. */
       readonly tracks: readonly string[];
+    }
+  | {
+      readonly kind: "city";
+      /** What the group does in the daytime (`city-day.ts`). */
+      readonly day: CityDayKind;
+      /** Time of day of time 0, seconds after midnight (default 27,000: 07:30). */
+      readonly startS?: number;
     };
 
 export interface CarryMix {
@@ -180,6 +194,7 @@ const BUILT_INS: Readonly<Record<string, unknown>> = {
   "checkpoint-queue": checkpointQueue,
   office,
   plaza,
+  city,
 };
 
 /**
@@ -638,6 +653,13 @@ function validateGroup(
       };
       break;
     }
+    case "city":
+      mobility = {
+        kind,
+        day: c.oneOf(m.day, `${mp}.day`, CITY_DAYS),
+        startS: c.optionalNumber(m.startS, `${mp}.startS`, { min: 0, max: 86_400 }),
+      };
+      break;
     case "trajectory": {
       if (tracks === undefined)
         c.fail(`${mp}.kind`, `"trajectory" needs the scenario's "tracks" (a track file)`);

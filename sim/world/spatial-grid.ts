@@ -23,6 +23,13 @@ export class SpatialGrid {
   private readonly cellAgents: Int32Array;
   private readonly agentCell: Int32Array;
   private readonly cursor: Int32Array;
+  /**
+   * Positions at the last rebuild in cell order (`cellX[k]` is `xM[cellAgents[k]]`): the pair
+   * scan reads them in sequence instead of gathering them agent by agent (a cache miss each in a
+   * large crowd whose cells hold scattered indices).
+   */
+  private readonly cellX: Float64Array;
+  private readonly cellY: Float64Array;
 
   /**
    * `bounds` is where agents usually are (those outside fall into the edge cells, which stays
@@ -54,6 +61,8 @@ export class SpatialGrid {
     this.cellStart = new Int32Array(cells + 1);
     this.cursor = new Int32Array(cells);
     this.cellAgents = new Int32Array(agents.capacity);
+    this.cellX = new Float64Array(agents.capacity);
+    this.cellY = new Float64Array(agents.capacity);
     this.agentCell = new Int32Array(agents.capacity).fill(-1);
   }
 
@@ -85,9 +94,16 @@ export class SpatialGrid {
       cellStart[c + 1] += cellStart[c];
       cursor[c] = cellStart[c];
     }
+    const { cellX, cellY } = this;
+    const ax = agents.xM;
+    const ay = agents.yM;
     for (let i = 0; i < agents.count; i++) {
       const c = agentCell[i];
-      if (c >= 0) cellAgents[cursor[c]++] = i;
+      if (c < 0) continue;
+      const k = cursor[c]++;
+      cellAgents[k] = i;
+      cellX[k] = ax[i];
+      cellY[k] = ay[i];
     }
   }
 
@@ -269,25 +285,27 @@ export class SpatialGrid {
    * per-agent cell arithmetic is needed.
    */
   private forEachPairByCells(rangeM: number, callback: PairCallback): number {
-    const { agents, cellStart, cellAgents, cols, rows } = this;
-    const ax = agents.xM;
-    const ay = agents.yM;
+    const { cellStart, cellAgents, cols, rows } = this;
+    // Positions as of the last rebuild, in cell order (the callers scan right after it).
+    const ax = this.cellX;
+    const ay = this.cellY;
     const r2 = rangeM * rangeM;
     let found = 0;
     const visit = (k0: number, k1: number, other: number): void => {
       const start = cellStart[other];
       const end = cellStart[other + 1];
+      if (start === end) return;
       for (let k = k0; k < k1; k++) {
-        const i = cellAgents[k];
-        const xM = ax[i];
-        const yM = ay[i];
+        const xM = ax[k];
+        const yM = ay[k];
         for (let m = start; m < end; m++) {
-          const j = cellAgents[m];
-          const dx = ax[j] - xM;
-          const dy = ay[j] - yM;
+          const dx = ax[m] - xM;
+          const dy = ay[m] - yM;
           const d2 = dx * dx + dy * dy;
           if (d2 <= r2) {
             found++;
+            const i = cellAgents[k];
+            const j = cellAgents[m];
             if (i < j) callback(i, j, Math.sqrt(d2));
             else callback(j, i, Math.sqrt(d2));
           }
@@ -302,14 +320,16 @@ export class SpatialGrid {
         if (k0 === k1) continue;
         // Pairs inside the cell.
         for (let k = k0; k < k1; k++) {
-          const i = cellAgents[k];
+          const xM = ax[k];
+          const yM = ay[k];
           for (let m = k + 1; m < k1; m++) {
-            const j = cellAgents[m];
-            const dx = ax[j] - ax[i];
-            const dy = ay[j] - ay[i];
+            const dx = ax[m] - xM;
+            const dy = ay[m] - yM;
             const d2 = dx * dx + dy * dy;
             if (d2 <= r2) {
               found++;
+              const i = cellAgents[k];
+              const j = cellAgents[m];
               if (i < j) callback(i, j, Math.sqrt(d2));
               else callback(j, i, Math.sqrt(d2));
             }

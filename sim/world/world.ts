@@ -16,6 +16,7 @@ import type { Point, Rect } from "./geometry.js";
 import { scaleRect } from "./geometry.js";
 import { GroundTruth, type GroundTruthOptions } from "./ground-truth.js";
 import { AdvancingQueue } from "./mobility/advancing-queue.js";
+import { CITY_DAYS, CityDay } from "./mobility/city-day.js";
 import { GroupWalk } from "./mobility/group-walk.js";
 import type { MobilityModel } from "./mobility/mobility-model.js";
 import { RandomWaypoint } from "./mobility/random-waypoint.js";
@@ -74,6 +75,13 @@ export class World {
   readonly groups: readonly { role: string; first: number; count: number }[];
   /** Factor the geometry was scaled by (1 unless `scaleWithAgents` and an override). */
   readonly scale: number;
+  /**
+   * Each agent's venue now (-1: off the scene), when the scenario is made of venues out of radio
+   * range of each other (the city): the link layer then hears venue by venue, as shards.
+   */
+  readonly venueOf: Int32Array | undefined;
+  /** Venues there are (0 without venues). */
+  readonly venueCount: number;
   /** Virtual time of the last step, ms. */
   atMs = 0;
   private readonly mobilityRandom: SeededRandom;
@@ -89,6 +97,7 @@ export class World {
     groups: readonly { role: string; first: number; count: number }[];
     scale: number;
     mobilityRandom: SeededRandom;
+    venues?: { venueOf: Int32Array; count: number };
   }) {
     this.scenario = parts.scenario;
     this.agents = parts.agents;
@@ -100,6 +109,8 @@ export class World {
     this.groups = parts.groups;
     this.scale = parts.scale;
     this.mobilityRandom = parts.mobilityRandom;
+    this.venueOf = parts.venues?.venueOf;
+    this.venueCount = parts.venues?.count ?? 0;
   }
 
   /** Distance beyond which nobody hears anybody (see `receptionRangeM`), metres. */
@@ -113,11 +124,25 @@ export class World {
    * and queue service exact (they must be shorter than a stop's dwell).
    */
   step(dtMs: number): void {
+    this.move(dtMs);
+    this.observeTruth();
+  }
+
+  /**
+   * `step` without its ground-truth sample: the models move, the grids are rebuilt and the
+   * propagation model is told. Call `observeTruth()` before the next `move` (the engine samples
+   * while its venue shards hear the step).
+   */
+  move(dtMs: number): void {
     for (const model of this.models) model.step(this.agents, dtMs, this.mobilityRandom);
     this.atMs += dtMs;
     this.grid.rebuild();
     this.radioGrid.rebuild();
     this.propagation.onStep(this.atMs);
+  }
+
+  /** The ground truth's sample of the present step, if one is due (`step`'s last part). */
+  observeTruth(): void {
     this.groundTruth?.observe(this.atMs);
   }
 
@@ -164,6 +189,10 @@ export function buildWorld(scenario: Scenario, options: WorldOptions = {}): Worl
   const groups: { role: string; first: number; count: number }[] = [];
   let seatCursor = 0;
   let nextGroupId = 0;
+  // "city" groups share one city: their members are gathered and moved by one model.
+  const cityMembers: number[] = [];
+  const cityDays: number[] = [];
+  let cityStartS = 27_000;
   scenario.agents.forEach((spec, k) => {
     const count = counts[k];
     const first = agents.count;
@@ -184,6 +213,14 @@ export function buildWorld(scenario: Scenario, options: WorldOptions = {}): Worl
     }
     groups.push({ role: spec.role, first, count });
     if (count === 0) return;
+    if (spec.mobility.kind === "city") {
+      for (let n = 0; n < count; n++) {
+        cityMembers.push(first + n);
+        cityDays.push(CITY_DAYS.indexOf(spec.mobility.day));
+      }
+      if (spec.mobility.startS !== undefined) cityStartS = spec.mobility.startS;
+      return;
+    }
     const members = new Int32Array(count);
     for (let n = 0; n < count; n++) members[n] = first + n;
     const made = makeModel(
@@ -203,16 +240,6 @@ export function buildWorld(scenario: Scenario, options: WorldOptions = {}): Worl
     models.push(made);
   });
 
-  const area = geometry.area;
-  const marginM = 10 * scale;
-  const bounds: Rect = {
-    xM: area.xM - marginM,
-    yM: area.yM - marginM,
-    widthM: area.widthM + 2 * marginM,
-    heightM: area.heightM + 2 * marginM,
-  };
-  const grid = new SpatialGrid(agents, bounds, options.cellSizeM ?? 5);
-  grid.rebuild();
   const params: PropagationParams = {
     ...DEFAULT_PROPAGATION,
     ...channelPropagation(
@@ -223,7 +250,30 @@ export function buildWorld(scenario: Scenario, options: WorldOptions = {}): Worl
     ...deviceTables(devices),
     ...options.propagation,
   };
+  let city: CityDay | undefined;
+  if (cityMembers.length > 0) {
+    city = new CityDay(Int32Array.from(cityMembers), total, {
+      days: Uint8Array.from(cityDays),
+      startS: cityStartS,
+      // Out of radio range of each other, with room to spare.
+      gapM: Math.ceil(receptionRangeM(params)) + 5,
+    });
+    city.place(agents, placeRandom);
+    models.push(city);
+  }
+  const area = city?.bounds ?? geometry.area;
+  const marginM = 10 * scale;
+  const bounds: Rect = {
+    xM: area.xM - marginM,
+    yM: area.yM - marginM,
+    widthM: area.widthM + 2 * marginM,
+    heightM: area.heightM + 2 * marginM,
+  };
+  const grid = new SpatialGrid(agents, bounds, options.cellSizeM ?? 5);
+  grid.rebuild();
   const propagation = new Propagation(agents, grid, propagationRandom, params);
+  // Venues are heard apart (in any thread): each pair's shadowing draws its own stream.
+  if (city) propagation.usePairStreams(propagationRandom.int(2 ** 31));
   const radioGrid = new SpatialGrid(
     agents,
     bounds,
@@ -245,6 +295,7 @@ export function buildWorld(scenario: Scenario, options: WorldOptions = {}): Worl
     groups,
     scale,
     mobilityRandom,
+    ...(city ? { venues: { venueOf: city.venueOf, count: city.venueCount } } : {}),
   });
 }
 
@@ -371,6 +422,8 @@ function makeModel(
         tracks.maxGapS,
       );
     }
+    case "city":
+      throw new ConfigError(`scenario "${scenario.name}": city groups share one model`);
     case "group":
       return new GroupWalk(members, {
         area: m.area ? scaleRect(m.area, scale) : geometry.area,

@@ -1,4 +1,5 @@
 import { existsSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { basename, join, resolve } from "node:path";
 import cliProgress from "cli-progress";
 import type { Argv, CommandModule } from "yargs";
@@ -54,6 +55,7 @@ interface SimulateArgs {
   ceiling?: boolean;
   channel?: string;
   "output-format"?: string;
+  workers?: string;
 }
 
 /** The scenarios of `npm start` (`--default-job`), each with the scenario's own length. */
@@ -286,6 +288,11 @@ export const simulateCommand: CommandModule<object, SimulateArgs> = {
         describe:
           "Channel profile: v2 (fitted across five campaigns, the default), herald-only (the simulator's earlier channel, fitted on the Herald rig alone; the plaza keeps it, docs/channel.md), or a profile JSON file; overrides the scenario's \"channel\" (see docs/channel.md) [default: the scenario's, else v2]",
       })
+      .option("workers", {
+        type: "string",
+        describe:
+          "Worker threads of the engine: a city's venues are heard as N shards (the same sightings for any N); elsewhere 1 hears the far pairs in a worker (rarely faster) [default: a city: the CPUs, at most 4; otherwise 0]",
+      })
       .option("output-format", {
         type: "string",
         choices: OUTPUT_FORMATS,
@@ -304,6 +311,10 @@ export const simulateCommand: CommandModule<object, SimulateArgs> = {
       .example(
         "$0 simulate -s plaza -n 2000 -d 10m --index-share 0.1",
         "2,000 people for 10 minutes, one in ten publishing keys",
+      )
+      .example(
+        "$0 simulate -s city -n 100000 -d 1h --workers 2",
+        "A city's morning hour: homes, trams, offices, classrooms, a plaza, heard as venue shards",
       )
       .example("$0 simulate --default-job", "What npm start runs: classroom and tram")
       .example(
@@ -328,6 +339,7 @@ export const simulateCommand: CommandModule<object, SimulateArgs> = {
       "ceiling",
       "channel",
       "output-format",
+      "workers",
     ] as const) {
       if (Array.isArray(args[name]))
         throw new ConfigError(`--${name} was given more than once`, "E_USAGE");
@@ -338,7 +350,7 @@ export const simulateCommand: CommandModule<object, SimulateArgs> = {
       throw new ConfigError("--default-job runs its own scenarios; drop --scenario", "E_USAGE");
     const seed = args.seed === undefined ? 1 : parseInteger(args.seed, "--seed", 0, 2 ** 31 - 1);
     const agents =
-      args.agents === undefined ? undefined : parseInteger(args.agents, "--agents", 1, 65_535);
+      args.agents === undefined ? undefined : parseInteger(args.agents, "--agents", 1, 1_000_000);
     const durationS = args.duration === undefined ? undefined : parseDurationS(args.duration);
     if (durationS !== undefined && !(durationS >= 1 && durationS <= 7 * 86_400))
       throw new ConfigError(`--duration must be 1 s to 7 days, got ${durationS} s`, "E_DURATION");
@@ -377,10 +389,21 @@ export const simulateCommand: CommandModule<object, SimulateArgs> = {
     // Before any work: a folder that cannot be made or written fails now, in one line.
     prepareOutputFolder(outDir, "--out");
     const outputFormat = (args["output-format"] ?? "parquet") as OutputFormat;
+    const workers =
+      args.workers === undefined ? undefined : parseInteger(args.workers, "--workers", 0, 64);
     const results: { result: StreamedPipeline; dir: string }[] = [];
     for (const scenario of jobs) {
       const dir = args["default-job"] ? join(outDir, scenario.name) : outDir;
-      results.push({ result: runOne(scenario, dir, options, outputFormat), dir });
+      const isCity = scenario.agents.some((g) => g.mobility.kind === "city");
+      results.push({
+        result: runOne(
+          scenario,
+          dir,
+          { ...options, workers: workers ?? (isCity ? Math.min(availableParallelism(), 4) : 0) },
+          outputFormat,
+        ),
+        dir,
+      });
     }
 
     // The measured side of each channel, read once per report (and cached between reports).

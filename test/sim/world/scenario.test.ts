@@ -34,6 +34,7 @@ describe("scenarios", () => {
       "checkpoint-queue",
       "office",
       "plaza",
+      "city",
       "epfl-lunch",
       "epfl-train",
       "epfl-office",
@@ -44,7 +45,9 @@ describe("scenarios", () => {
     for (const name of BUILT_IN_SCENARIOS.filter((n) => !n.startsWith("epfl-"))) {
       const scenario = builtInScenario(name);
       expect(scenario.name).toBe(name);
-      const world = buildWorld(scenario, { agents: name === "plaza" ? 200 : undefined });
+      const world = buildWorld(scenario, {
+        agents: name === "plaza" ? 200 : name === "city" ? 1000 : undefined,
+      });
       for (let s = 0; s < 30; s++) world.step(1000);
       expect(world.agents.presentCount()).toBeGreaterThan(0);
     }
