@@ -21,6 +21,8 @@ import { keysCommand } from "./commands/keys.js";
 import { matchCommand } from "./commands/match.js";
 import { scanCommand } from "./commands/scan.js";
 import { simulateCommand } from "./commands/simulate.js";
+import { sweepCommand } from "./commands/sweep.js";
+import { workerCommand } from "./commands/worker.js";
 import { checkOptionValues, type DeclaredOptions } from "./option-checks.js";
 
 const EXIT_FAILURE = 1;
@@ -63,6 +65,8 @@ export async function main(argv: string[]): Promise<number> {
     .command(matchCommand)
     .command(evaluateCommand)
     .command(simulateCommand)
+    .command(sweepCommand)
+    .command(workerCommand)
     .command(distanceCommand)
     .command(benchCommand)
     .command(demoCommand)
