@@ -21,13 +21,17 @@ import {
 } from "../evaluation/ceiling.js";
 import { evaluateRun, type RunEvaluation } from "../evaluation/evaluate-run.js";
 import type { ReportRunExtras } from "../evaluation/report-run.js";
-import { type RunAccumulation, RunAccumulator } from "../evaluation/run-accumulator.js";
+import { assembleReportRun, type RunAccumulation } from "../evaluation/run-accumulator.js";
 import type { OutputFormat } from "../io/table-writer.js";
 import type { ReportRun } from "../report/report-input.js";
 import type { Scenario } from "../world/scenario.js";
 import { defaultDetectors, detectContacts, type PairDetection } from "./detect-contacts.js";
 import type { RssiDistanceSample, RunCeiling, RunData, RunMeta, TruthPair } from "./run-data.js";
-import { openRunWriter, type RunWriter, readRunFiles, writeRunFiles } from "./run-files.js";
+import { type ConsumerTaps, RunConsumer, runSummary } from "./run-consumer.js";
+
+export { runSummary } from "./run-consumer.js";
+import { readRunFiles, writeRunFiles } from "./run-files.js";
+import { ThreadedConsumer } from "./pipeline-thread.js";
 import {
   type SimulatedRun,
   type SimulateRunOptions,
@@ -36,7 +40,6 @@ import {
   withChannel,
   withProtocol,
 } from "./simulate-run.js";
-import { StreamingDetector } from "./stream-detect.js";
 
 export interface PipelineOptions extends SimulateRunOptions {
   /** Shipped presets to run, by name (default every one, ours first). */
@@ -68,7 +71,10 @@ export interface PipelineTimings {
 export interface StreamedPipeline {
   readonly run: StreamedRun & { readonly ceiling: RunCeiling };
   readonly evaluation: RunEvaluation;
-  readonly accumulation: RunAccumulation;
+  /** The evaluation's state (in-thread runs only): the truth pairs, the report. */
+  readonly accumulation?: RunAccumulation;
+  /** The report section of the run (its channel and measured readings from the caller). */
+  report(extras?: ReportRunExtras): ReportRun;
   /** What summary.json holds. */
   readonly summary: RunSummary;
   readonly detectorNames: readonly string[];
@@ -76,42 +82,13 @@ export interface StreamedPipeline {
 }
 
 export interface PipelineResult extends StreamedPipeline {
+  readonly accumulation: RunAccumulation;
   /** Everything kept (sightings, truth pairs): `runPipeline` collects it for small runs. */
   readonly data: SimulatedRun;
   readonly detections: PairDetection[];
 }
 
 export type RunSummary = ReturnType<typeof runSummary>;
-
-/** The summary written as summary.json (no wall times: the same seed gives the same bytes). */
-export function runSummary(
-  data: {
-    readonly meta: RunMeta;
-    readonly indexCases: readonly number[];
-    readonly sightingCount?: number;
-    readonly sightings?: RunData["sightings"];
-  },
-  evaluation: RunEvaluation,
-  rssiVsDistance: readonly RssiDistanceSample[],
-) {
-  return {
-    run: data.meta,
-    sightings: data.sightingCount ?? data.sightings?.reduce((s, l) => s + l.length, 0) ?? 0,
-    indexCases: data.indexCases.length,
-    pairs: evaluation.pairs,
-    closeContacts: evaluation.closeContacts,
-    detection: evaluation.detection,
-    continuity: evaluation.continuity,
-    detectors: evaluation.detectors,
-    prCurves: evaluation.prCurves,
-    references: evaluation.references,
-    referencePrCurves: evaluation.referencePrCurves,
-    ...(evaluation.referencesNote === undefined
-      ? {}
-      : { referencesNote: evaluation.referencesNote }),
-    rssiVsDistance,
-  };
-}
 
 /** Whether the ceiling pass runs for a run of `agents` (see `PipelineOptions.ceiling`). */
 function ceilingSkipped(agents: number, ceiling: boolean | undefined): string | undefined {
@@ -160,93 +137,88 @@ export function runCeiling(
   return pass.ceiling;
 }
 
-/** What `streamPipeline` can hand over besides its result (for `runPipeline`'s collection). */
-interface PipelineTaps {
-  sighting?(receiver: number, s: Sighting): void;
-  detection?(d: Omit<PairDetection, "windows">): void;
-  window?(index: number, receiver: number, startS: number, endS: number): void;
-}
-
 /**
  * Runs the pipeline streaming. With `out`, the run folder is written as it goes (sightings as
  * they are heard, detections and windows as pairs are scored, truth tables at the end) into
  * `<dir>.partial` and moved into `dir` with summary.json last; the report is the caller's.
+ * With `thread` (and no ceiling pass, no taps), matching, evaluation and files run in a worker
+ * thread of their own while the engine runs here: the same files and figures.
  */
 export function streamPipeline(
   scenario: Scenario,
-  options: PipelineOptions & { out?: { dir: string; format?: OutputFormat } } = {},
-  taps: PipelineTaps = {},
+  options: PipelineOptions & {
+    out?: { dir: string; format?: OutputFormat };
+    /** Matching, evaluation and files in a worker thread (not with the ceiling pass). */
+    thread?: boolean;
+  } = {},
+  taps: ConsumerTaps = {},
 ): StreamedPipeline {
   const detectors = options.detectors ?? defaultDetectors(options.presets ?? PRESET_NAMES);
   const detectorNames = detectors.map((d) => d.name);
-  const writer: RunWriter | undefined =
+  const out =
     options.out === undefined
       ? undefined
-      : openRunWriter(options.out.dir, options.out.format ?? "parquet");
-  let detector: StreamingDetector | undefined;
+      : { dir: options.out.dir, format: options.out.format ?? ("parquet" as const) };
+  let consumer: RunConsumer | ThreadedConsumer | undefined;
   try {
     const t0 = performance.now();
-    let accumulator: RunAccumulator | undefined;
     // Each receiver's sighting times, for the ceiling pass's scans (only when it runs).
     let scanTimes: { atMs: number }[][] | undefined;
     let keysNow: ((agent: number) => readonly DayKey[]) | undefined;
     const run = simulateStream(scenario, options, {
       start: ({ meta, indexCases, protocolOf }) => {
-        detector = new StreamingDetector({
-          presets: detectors,
-          startMs: meta.startMs,
-          agents: meta.agents,
+        const withCeiling = ceilingSkipped(meta.agents, options.ceiling) === undefined;
+        const init = {
+          meta,
           indexCases,
           protocolOf,
-          rxRssiCorrectionDb: meta.rxRssiCorrectionDb ?? 0,
-          chunkMs: options.matchChunkMs,
-        });
-        accumulator = new RunAccumulator({
-          agents: meta.agents,
-          startMs: meta.startMs,
-          closeMinutes: meta.closeMinutes,
-          detectorNames,
-          indexCases,
-        });
-        if (ceilingSkipped(meta.agents, options.ceiling) === undefined)
-          scanTimes = Array.from({ length: meta.agents }, () => []);
+          detectors,
+          out,
+          matchChunkMs: options.matchChunkMs,
+        };
+        consumer =
+          options.thread && !withCeiling && Object.keys(taps).length === 0
+            ? new ThreadedConsumer(init, options.onMatchProgress)
+            : new RunConsumer(init, taps);
+        if (withCeiling) scanTimes = Array.from({ length: meta.agents }, () => []);
       },
       sighting: (receiver, s, sender) => {
-        writer?.sighting(receiver, s);
-        detector!.sighting(receiver, s);
-        accumulator!.sighting(receiver, sender, s.atMs);
+        consumer!.sighting(receiver, s, sender);
         scanTimes?.[receiver].push({ atMs: s.atMs });
-        taps.sighting?.(receiver, s);
       },
-      close: (a, b, tS) => accumulator!.close(a, b, tS),
+      close: (a, b, tS) => consumer!.close(a, b, tS),
       stepEnd: (atMs, keysOf) => {
         keysNow = keysOf;
-        detector!.advanceTo(atMs, keysOf);
+        consumer!.stepEnd(atMs, keysOf);
       },
     });
     const t1 = performance.now();
-    detector!.finish(
-      keysNow ?? run.keysOf,
-      {
-        detection: (d) => {
-          writer?.detection(d);
-          accumulator!.detection(d);
-          taps.detection?.(d);
-        },
-        window: (index, receiver, startS, endS) => {
-          writer?.window(index, receiver, startS, endS);
-          accumulator!.window(index, receiver, startS, endS);
-          taps.window?.(index, receiver, startS, endS);
-        },
-      },
-      options.onMatchProgress,
-    );
+    const parts = {
+      meta: run.meta,
+      indexCases: run.indexCases,
+      agents: run.agents,
+      published: run.published,
+    };
+    if (consumer instanceof ThreadedConsumer) {
+      const ceiling = { skipped: ceilingSkipped(run.meta.agents, options.ceiling)! };
+      const done = consumer.finish(keysNow ?? run.keysOf, run, ceiling);
+      const summary = runSummary(run, done.evaluation, run.rssiVsDistance);
+      return {
+        run: { ...run, ceiling },
+        evaluation: done.evaluation,
+        summary,
+        detectorNames,
+        report: (extras = {}) =>
+          assembleReportRun(run.meta, done.evaluation, done.timeline, run.rssiVsDistance, extras),
+        timings: { simulateMs: t1 - t0, ...done.timings },
+      };
+    }
+    const local = consumer as RunConsumer;
+    local.score(keysNow ?? run.keysOf, options.onMatchProgress);
     const t2 = performance.now();
     let ceiling: RunCeiling;
-    let accumulation: RunAccumulation;
     if (scanTimes === undefined) {
       ceiling = { skipped: ceilingSkipped(run.meta.agents, options.ceiling)! };
-      accumulation = accumulator!.finish({ meta: run.meta, truth: run.groundTruth, ceiling });
     } else {
       // The ceiling's consistency check compares every close pair's seconds with the world's.
       const pairs: TruthPair[] = [];
@@ -259,22 +231,12 @@ export function streamPipeline(
         options,
       );
       scanTimes = undefined;
-      accumulation = accumulator!.finish({ meta: run.meta, truth: run.groundTruth, ceiling });
     }
     const t3 = performance.now();
+    const accumulation = local.evaluate(run.meta, run.groundTruth, ceiling);
     const evaluation = accumulation.evaluation;
     const summary = runSummary(run, evaluation, run.rssiVsDistance);
-    if (writer) {
-      for (const p of accumulation.truthPairs()) writer.truthPair(p);
-      writer.finish({
-        meta: run.meta,
-        indexCases: run.indexCases,
-        agents: run.agents,
-        published: run.published,
-        ceiling,
-        summary,
-      });
-    }
+    local.finishFolder(accumulation, parts, ceiling, summary);
     const t4 = performance.now();
     return {
       run: { ...run, ceiling },
@@ -282,11 +244,11 @@ export function streamPipeline(
       accumulation,
       summary,
       detectorNames,
+      report: (extras = {}) => accumulation.report(run.rssiVsDistance, extras),
       timings: { simulateMs: t1 - t0, detectMs: t2 - t1, ceilingMs: t3 - t2, evaluateMs: t4 - t3 },
     };
   } catch (error) {
-    detector?.close();
-    writer?.abort();
+    consumer?.abort();
     throw error;
   }
 }
@@ -316,13 +278,14 @@ export function runPipeline(scenario: Scenario, options: PipelineOptions = {}): 
     },
   });
   const { run } = streamed;
+  const accumulation = streamed.accumulation!;
   while (sightings.length < run.meta.agents) sightings.push([]);
   const data: SimulatedRun = {
     meta: run.meta,
     sightings,
     indexCases: run.indexCases,
     published: run.published,
-    truth: { agents: run.agents, pairs: [...streamed.accumulation.truthPairs()] },
+    truth: { agents: run.agents, pairs: [...accumulation.truthPairs()] },
     ceiling: run.ceiling,
     rssiVsDistance: run.rssiVsDistance,
     sightingCount: run.sightingCount,
@@ -332,7 +295,7 @@ export function runPipeline(scenario: Scenario, options: PipelineOptions = {}): 
     ...d,
     windows: spans.get(d.index * 2 ** 20 + d.receiver) ?? [],
   }));
-  return { ...streamed, data, detections };
+  return { ...streamed, accumulation, data, detections };
 }
 
 /** Writes the run folder's data files of a collected run (the report is written by the caller). */
@@ -349,7 +312,7 @@ export function pipelineReportRun(
   result: StreamedPipeline,
   extras: ReportRunExtras = {},
 ): ReportRun {
-  return result.accumulation.report(result.run.rssiVsDistance, extras);
+  return result.report(extras);
 }
 
 /** Re-runs matching, detection and evaluation from a run folder's sightings, keys and truth. */

@@ -99,6 +99,41 @@ describe("proxkit simulate", () => {
       expect(readFileSync(join(a, f)).equals(readFileSync(join(b, f))), f).toBe(true);
   });
 
+  it("matching, evaluation and files in a thread of their own write the same bytes as in one", () => {
+    const files = [
+      "sightings.parquet",
+      "detections.parquet",
+      "windows.parquet",
+      "truth_pairs.parquet",
+      "truth_intervals.parquet",
+      "keys.jsonl",
+      "truth.jsonl",
+      "summary.json",
+    ];
+    const run = (name: string, thread: string) => {
+      const out = join(dir, name);
+      const r = runCli([
+        "simulate",
+        ...small,
+        "-p",
+        "dp3t",
+        "--no-ceiling",
+        thread,
+        "--out",
+        out,
+        "-f",
+        "json",
+      ]);
+      expect(r.code, r.stderr).toBe(0);
+      return { out, stdout: JSON.parse(r.stdout) };
+    };
+    const one = run("one-thread", "--no-thread");
+    const two = run("two-threads", "--thread");
+    expect(two.stdout.detectors).toEqual(one.stdout.detectors);
+    for (const f of files)
+      expect(readFileSync(join(two.out, f)).equals(readFileSync(join(one.out, f))), f).toBe(true);
+  });
+
   it("other protocols and index shares", () => {
     const out = join(dir, "bz");
     const r = runCli([

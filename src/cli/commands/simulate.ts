@@ -56,6 +56,7 @@ interface SimulateArgs {
   channel?: string;
   "output-format"?: string;
   workers?: string;
+  thread?: boolean;
 }
 
 /** The scenarios of `npm start` (`--default-job`), each with the scenario's own length. */
@@ -192,7 +193,7 @@ export function progressBar(label: string) {
 function runOne(
   scenario: Scenario,
   dir: string,
-  options: PipelineOptions,
+  options: PipelineOptions & { thread?: boolean },
   format: OutputFormat,
 ): StreamedPipeline {
   const bar = progressBar(scenario.name);
@@ -293,6 +294,11 @@ export const simulateCommand: CommandModule<object, SimulateArgs> = {
         describe:
           "Worker threads of the engine: a city's venues are heard as N shards (the same sightings for any N); elsewhere 1 hears the far pairs in a worker (rarely faster) [default: a city: the CPUs, at most 4; otherwise 0]",
       })
+      .option("thread", {
+        type: "boolean",
+        describe:
+          "Matching, evaluation and the run's files in a thread of their own beside the engine (the same files; --no-thread keeps one thread) [default: on when the ceiling pass is off]",
+      })
       .option("output-format", {
         type: "string",
         choices: OUTPUT_FORMATS,
@@ -340,6 +346,7 @@ export const simulateCommand: CommandModule<object, SimulateArgs> = {
       "channel",
       "output-format",
       "workers",
+      "thread",
     ] as const) {
       if (Array.isArray(args[name]))
         throw new ConfigError(`--${name} was given more than once`, "E_USAGE");
@@ -399,7 +406,11 @@ export const simulateCommand: CommandModule<object, SimulateArgs> = {
         result: runOne(
           scenario,
           dir,
-          { ...options, workers: workers ?? (isCity ? Math.min(availableParallelism(), 4) : 0) },
+          {
+            ...options,
+            workers: workers ?? (isCity ? Math.min(availableParallelism(), 4) : 0),
+            thread: args.thread ?? true,
+          },
           outputFormat,
         ),
         dir,

@@ -1,0 +1,170 @@
+/**
+ * What the streaming pipeline does with a run as it goes, apart from the world itself: write the
+ * run folder, match and score (`StreamingDetector`), evaluate (`RunAccumulator`). The same class
+ * runs in the simulation's thread or, for big runs, in a worker thread of its own
+ * (`pipeline-thread.ts`) fed with the run's events in batches: on two cores the matching, the
+ * evaluation and the files then take the second core while the engine keeps the first.
+ */
+import type { RiskPreset } from "../../src/exposure/risk-preset.js";
+import type { DayKey, Protocol } from "../../src/protocols/rolling-id-scheme.js";
+import type { Sighting } from "../../src/signal/sighting.js";
+import {
+  type RunAccumulation,
+  RunAccumulator,
+  type RunTruth,
+} from "../evaluation/run-accumulator.js";
+import type { OutputFormat } from "../io/table-writer.js";
+import type { PairDetection } from "./detect-contacts.js";
+import type { RunEvaluation } from "../evaluation/evaluate-run.js";
+import type {
+  PublishedKeySet,
+  RssiDistanceSample,
+  RunCeiling,
+  RunData,
+  RunMeta,
+  TruthAgent,
+} from "./run-data.js";
+import { openRunWriter, type RunWriter } from "./run-files.js";
+import { StreamingDetector } from "./stream-detect.js";
+
+/** The summary written as summary.json (no wall times: the same seed gives the same bytes). */
+export function runSummary(
+  data: {
+    readonly meta: RunMeta;
+    readonly indexCases: readonly number[];
+    readonly sightingCount?: number;
+    readonly sightings?: RunData["sightings"];
+  },
+  evaluation: RunEvaluation,
+  rssiVsDistance: readonly RssiDistanceSample[],
+) {
+  return {
+    run: data.meta,
+    sightings: data.sightingCount ?? data.sightings?.reduce((s, l) => s + l.length, 0) ?? 0,
+    indexCases: data.indexCases.length,
+    pairs: evaluation.pairs,
+    closeContacts: evaluation.closeContacts,
+    detection: evaluation.detection,
+    continuity: evaluation.continuity,
+    detectors: evaluation.detectors,
+    prCurves: evaluation.prCurves,
+    references: evaluation.references,
+    referencePrCurves: evaluation.referencePrCurves,
+    ...(evaluation.referencesNote === undefined
+      ? {}
+      : { referencesNote: evaluation.referencesNote }),
+    rssiVsDistance,
+  };
+}
+
+export interface RunConsumerInit {
+  readonly meta: RunMeta;
+  readonly indexCases: readonly number[];
+  readonly protocolOf: (agent: number) => Protocol;
+  readonly detectors: readonly RiskPreset[];
+  readonly out?: { readonly dir: string; readonly format: OutputFormat };
+  readonly matchChunkMs?: number;
+}
+
+/** What the consumer can hand over besides its result (for `runPipeline`'s collection). */
+export interface ConsumerTaps {
+  sighting?(receiver: number, s: Sighting): void;
+  detection?(d: Omit<PairDetection, "windows">): void;
+  window?(index: number, receiver: number, startS: number, endS: number): void;
+}
+
+/** The run's small parts the folder's last files need. */
+export interface RunEndParts {
+  readonly meta: RunMeta;
+  readonly indexCases: readonly number[];
+  readonly agents: readonly TruthAgent[];
+  readonly published: PublishedKeySet;
+}
+
+export class RunConsumer {
+  readonly detector: StreamingDetector;
+  readonly accumulator: RunAccumulator;
+  private readonly writer: RunWriter | undefined;
+  private readonly taps: ConsumerTaps;
+
+  constructor(init: RunConsumerInit, taps: ConsumerTaps = {}) {
+    const { meta } = init;
+    this.taps = taps;
+    this.writer = init.out === undefined ? undefined : openRunWriter(init.out.dir, init.out.format);
+    this.detector = new StreamingDetector({
+      presets: init.detectors,
+      startMs: meta.startMs,
+      agents: meta.agents,
+      indexCases: init.indexCases,
+      protocolOf: init.protocolOf,
+      rxRssiCorrectionDb: meta.rxRssiCorrectionDb ?? 0,
+      chunkMs: init.matchChunkMs,
+    });
+    this.accumulator = new RunAccumulator({
+      agents: meta.agents,
+      startMs: meta.startMs,
+      closeMinutes: meta.closeMinutes,
+      detectorNames: init.detectors.map((d) => d.name),
+      indexCases: init.indexCases,
+    });
+  }
+
+  sighting(receiver: number, s: Sighting, sender: number): void {
+    this.writer?.sighting(receiver, s);
+    this.detector.sighting(receiver, s);
+    this.accumulator.sighting(receiver, sender, s.atMs);
+    this.taps.sighting?.(receiver, s);
+  }
+
+  close(a: number, b: number, tS: number): void {
+    this.accumulator.close(a, b, tS);
+  }
+
+  stepEnd(atMs: number, keysOf: (agent: number) => readonly DayKey[]): void {
+    this.detector.advanceTo(atMs, keysOf);
+  }
+
+  /** The end of the run: every pair scored by every detector, into the folder and the evaluation. */
+  score(keysOf: (agent: number) => readonly DayKey[], onProgress?: (f: number) => void): void {
+    const { writer, accumulator, taps } = this;
+    this.detector.finish(
+      keysOf,
+      {
+        detection: (d) => {
+          writer?.detection(d);
+          accumulator.detection(d);
+          taps.detection?.(d);
+        },
+        window: (index, receiver, startS, endS) => {
+          writer?.window(index, receiver, startS, endS);
+          accumulator.window(index, receiver, startS, endS);
+          taps.window?.(index, receiver, startS, endS);
+        },
+      },
+      onProgress,
+    );
+  }
+
+  /** The evaluation against the world's truth (and the ceiling, when there is one). */
+  evaluate(meta: RunMeta, truth: RunTruth, ceiling: RunCeiling): RunAccumulation {
+    return this.accumulator.finish({ meta, truth, ceiling });
+  }
+
+  /** The folder's truth tables and last files; it is moved into place. */
+  finishFolder(
+    accumulation: RunAccumulation,
+    run: RunEndParts,
+    ceiling: RunCeiling,
+    summary: unknown,
+  ): void {
+    if (!this.writer) return;
+    for (const p of accumulation.truthPairs()) this.writer.truthPair(p);
+    this.writer.finish({ ...run, ceiling, summary });
+  }
+
+  /** The run failed: no spill files, no partial folder left. */
+  abort(): void {
+    this.detector.close();
+    this.writer?.abort();
+  }
+}
