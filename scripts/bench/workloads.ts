@@ -4,8 +4,8 @@
  */
 import { spawnSync } from "node:child_process";
 import { createCipheriv, hkdfSync } from "node:crypto";
-import { existsSync } from "node:fs";
-import { loadavg } from "node:os";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { runSimulation } from "../../sim/engine/run-simulation.js";
@@ -33,6 +33,7 @@ import {
   GaenRpiBatchDeriver,
 } from "../../src/protocols/gaen.js";
 import { benchReplayParse } from "../../src/radio/replay/bench-replay.js";
+import { PIPELINE_WORKLOADS } from "./pipeline-workloads.js";
 import { RSS_PROBE_MARK } from "./rss-probe-mark.js";
 
 export interface Workload {
@@ -346,6 +347,81 @@ export const WORKLOADS: readonly Workload[] = [
     [1_000, 3600],
     [200, 300],
   ),
+  {
+    name: "sim.engine.city",
+    describe:
+      "The city scenario, engine only (runSimulation, ground-truth samples within 5 m and sightings counted), one hour at 10,000, 30,000 and 100,000 agents, each with 0 and 2 worker threads (venue shards), each run in a child process of its own; wall time, CPU time, peak RSS and agent-hours per second each; target for 100,000 agents: <= 4 min and <= 1.5 GB (--quick: 2,000 agents, 5 min; PROXKIT_CITY_SIZES=agents:seconds,... to choose)",
+    unit: "agent-hour",
+    once(quick) {
+      const sizes: [number, number][] = process.env.PROXKIT_CITY_SIZES
+        ? process.env.PROXKIT_CITY_SIZES.split(",").map((s) => {
+            const [agents, seconds] = s.split(":").map(Number);
+            return [agents, seconds || 3600];
+          })
+        : quick
+          ? [[2_000, 300]]
+          : [
+              [10_000, 3600],
+              [30_000, 3600],
+              [100_000, 3600],
+            ];
+      const engine = new URL("../../sim/engine/run-simulation.js", import.meta.url).href;
+      const scenarios = new URL("../../sim/world/scenario.js", import.meta.url).href;
+      const rows: Record<string, number>[] = [];
+      let agentHours = 0;
+      let seconds = 0;
+      for (const [agents, durationS] of sizes) {
+        for (const workers of [0, 2]) {
+          // A child per run: its peak RSS is its own.
+          const script = `
+            import { runSimulation } from ${JSON.stringify(engine)};
+            import { builtInScenario } from ${JSON.stringify(scenarios)};
+            let samples = 0;
+            let sightings = 0;
+            const cpu = process.cpuUsage();
+            const run = runSimulation(builtInScenario("city"), {
+              seed: 1, agents: ${agents}, durationS: ${durationS}, workers: ${workers},
+              groundTruth: { rangeM: 5, onSample: () => { samples++; } },
+              onSighting: () => { sightings++; },
+            });
+            const used = process.cpuUsage(cpu);
+            console.log(JSON.stringify({
+              wallS: run.wallMs / 1000, cpuS: (used.user + used.system) / 1e6,
+              rssMb: process.resourceUsage().maxRSS / 1024, samples, sightings,
+            }));`;
+          const child = spawnSync(process.execPath, ["--input-type=module", "-e", script], {
+            encoding: "utf8",
+            maxBuffer: 1 << 20,
+          });
+          if (child.status !== 0)
+            throw new Error(`sim.engine.city ${agents} x ${durationS} s failed: ${child.stderr}`);
+          const r = JSON.parse(child.stdout.trim().split("\n").at(-1)!) as {
+            wallS: number;
+            cpuS: number;
+            rssMb: number;
+            samples: number;
+            sightings: number;
+          };
+          const hours = (agents * durationS) / 3600;
+          agentHours += hours;
+          seconds += r.wallS;
+          rows.push({
+            agents,
+            sim_seconds: durationS,
+            workers,
+            wall_s: Math.round(r.wallS * 10) / 10,
+            cpu_s: Math.round(r.cpuS * 10) / 10,
+            peak_rss_mb: Math.round(r.rssMb),
+            agent_hours_per_s: Math.round(hours / r.wallS),
+            sightings: r.sightings,
+            truth_samples: r.samples,
+            load_avg_1m: Math.round(loadavg()[0] * 10) / 10,
+          });
+        }
+      }
+      return { ops: agentHours, seconds, extra: { runs: rows } };
+    },
+  },
   simRun(
     "sim.run.gaen.workers",
     "sim.run.gaen with the far pairs heard in a worker thread (same sightings); vs_baseline is its speed-up over one thread",
@@ -430,6 +506,8 @@ export const WORKLOADS: readonly Workload[] = [
       };
     },
   },
+  ...PIPELINE_WORKLOADS,
+  sweepLocal(),
 ];
 
 /**
@@ -538,6 +616,101 @@ function checkpointBench(
       if (child.status !== 0) throw new Error(`${name} failed: ${child.stderr.trim()}`);
       const { ops, seconds, ...extra } = JSON.parse(child.stdout.trim().split("\n").at(-1)!);
       return { ops, seconds, extra };
+    },
+  };
+}
+
+/**
+ * `proxkit sweep` of 40 small runs (classroom, 31 agents, 50 min, 20 seeds on both channels; 12
+ * runs of 20 agents and 20 min with --quick) as a user runs it, on one worker and then on three, each into a fresh
+ * folder: wall time, runs per second, peak RSS (the sweep process and its run processes, each
+ * reporting its own through rss-probe.js) and whether both tables are the same bytes.
+ */
+function sweepLocal(): Workload {
+  return {
+    name: "sweep.local",
+    describe:
+      "proxkit sweep of 40 small runs (classroom, 31 agents, 50 min, 20 seeds x 2 channels) on 1 and on 3 workers: wall time, runs/s, peak RSS, identical tables; target x1.7 (--quick: 12 runs of 20 agents, 20 min)",
+    unit: "run",
+    once(quick) {
+      const here = dirname(fileURLToPath(import.meta.url));
+      const cli = join(here, "..", "..", "src", "cli", "main.js");
+      const probe = join(here, "rss-probe.js");
+      const dir = mkdtempSync(join(tmpdir(), "proxkit-bench-sweep-"));
+      const runs = quick ? 12 : 40;
+      try {
+        const grid = join(dir, "grid.json");
+        writeFileSync(
+          grid,
+          JSON.stringify({
+            scenario: "classroom",
+            // Small runs, but not so small that starting a run process outweighs the run.
+            agents: quick ? 20 : 31,
+            durationS: quick ? 1200 : 3000,
+            channel: ["v2", "herald-only"],
+            seeds: `1-${runs / 2}`,
+          }),
+        );
+        const sweep = (workers: number) => {
+          const loadBefore = loadavg()[0];
+          const started = performance.now();
+          const child = spawnSync(
+            process.execPath,
+            [
+              "--import",
+              probe,
+              cli,
+              "sweep",
+              "--grid",
+              grid,
+              "--out",
+              join(dir, `w${workers}`),
+              "--workers",
+              String(workers),
+            ],
+            { encoding: "utf8", maxBuffer: 16 * 2 ** 20 },
+          );
+          const seconds = (performance.now() - started) / 1000;
+          if (child.status !== 0) throw new Error(`sweep.local failed: ${child.stderr.trim()}`);
+          // One line per process: the sweep's own, then each run process's as it leaves.
+          const peaks = child.stderr
+            .split("\n")
+            .filter((line) => line.startsWith(RSS_PROBE_MARK))
+            .map((line) => Number(line.split(" ")[1]));
+          return {
+            seconds,
+            load: [Math.round(loadBefore * 100) / 100, Math.round(loadavg()[0] * 100) / 100],
+            peakMb: Math.max(...peaks),
+            sumMb: Math.round(peaks.reduce((s, v) => s + v, 0)),
+          };
+        };
+        const one = sweep(1);
+        const three = sweep(3);
+        const identical = readFileSync(join(dir, "w1", "results.parquet")).equals(
+          readFileSync(join(dir, "w3", "results.parquet")),
+        );
+        const r2 = (x: number) => Math.round(x * 100) / 100;
+        return {
+          ops: runs,
+          seconds: three.seconds,
+          extra: {
+            runs,
+            cpus: availableParallelism(),
+            one_worker_s: r2(one.seconds),
+            three_workers_s: r2(three.seconds),
+            speedup: r2(one.seconds / three.seconds),
+            runs_per_s_1: r2(runs / one.seconds),
+            runs_per_s_3: r2(runs / three.seconds),
+            peak_rss_mb_1: one.peakMb,
+            peak_rss_mb_3_largest_process: three.peakMb,
+            peak_rss_mb_3_all_processes: three.sumMb,
+            results_identical: identical,
+            load_avg_1m: { one: one.load, three: three.load },
+          },
+        };
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     },
   };
 }

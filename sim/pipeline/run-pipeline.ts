@@ -26,7 +26,7 @@ import type { OutputFormat } from "../io/table-writer.js";
 import type { ReportRun } from "../report/report-input.js";
 import type { Scenario } from "../world/scenario.js";
 import { defaultDetectors, detectContacts, type PairDetection } from "./detect-contacts.js";
-import type { RssiDistanceSample, RunCeiling, RunData, RunMeta, TruthPair } from "./run-data.js";
+import type { RunCeiling, RunData, RunMeta, TruthPair } from "./run-data.js";
 import { type ConsumerTaps, RunConsumer, runSummary } from "./run-consumer.js";
 
 export { runSummary } from "./run-consumer.js";
