@@ -8,7 +8,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:f
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { RSS_PROBE_MARK } from "./rss-probe-mark.js";
+import { probedPeaksMb } from "./rss-probe-mark.js";
 import type { Workload } from "./workloads.js";
 
 interface SimulateFigures {
@@ -61,7 +61,7 @@ export function simulateCommand(
     const seconds = (performance.now() - started) / 1000;
     if (child.status !== 0)
       throw new Error(`simulate ${args.slice(4).join(" ")} failed: ${child.stderr.trim()}`);
-    const peak = child.stderr.split("\n").find((line) => line.startsWith(RSS_PROBE_MARK));
+    const [peak] = probedPeaksMb(child.stderr);
     const summary = JSON.parse(readFileSync(join(out, "run", "summary.json"), "utf8")) as {
       sightings: number;
     };
@@ -70,7 +70,7 @@ export function simulateCommand(
       agents,
       sim_seconds: durationS,
       wall_s: Math.round(seconds * 10) / 10,
-      peak_rss_mb: peak ? Number(peak.split(" ")[1]) : null,
+      peak_rss_mb: peak ?? null,
       agent_hours_per_s: Math.round((hours / seconds) * 10) / 10,
       sightings: summary.sightings,
       output_mb: Math.round(folderBytes(join(out, "run")) / 1e4) / 100,

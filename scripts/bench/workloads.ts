@@ -34,7 +34,7 @@ import {
 } from "../../src/protocols/gaen.js";
 import { benchReplayParse } from "../../src/radio/replay/bench-replay.js";
 import { PIPELINE_WORKLOADS } from "./pipeline-workloads.js";
-import { RSS_PROBE_MARK } from "./rss-probe-mark.js";
+import { probedPeaksMb } from "./rss-probe-mark.js";
 
 export interface Workload {
   readonly name: string;
@@ -486,7 +486,7 @@ export const WORKLOADS: readonly Workload[] = [
         campaigns: { records: number; role: string }[];
         estimators: { pooled: { estimator: string; decisions: { auc: { value: number } }[] }[] };
       };
-      const peak = child.stderr.split("\n").find((line) => line.startsWith(RSS_PROBE_MARK));
+      const [peak] = probedPeaksMb(child.stderr);
       const records = evaluation.campaigns
         .filter((c) => c.role === "estimators")
         .reduce((sum, c) => sum + c.records, 0);
@@ -495,7 +495,7 @@ export const WORKLOADS: readonly Workload[] = [
         seconds,
         extra: {
           wall_s: Math.round(seconds * 10) / 10,
-          peak_rss_mb: peak ? Number(peak.split(" ")[1]) : null,
+          peak_rss_mb: peak ?? null,
           pooled_auc_2m: Object.fromEntries(
             evaluation.estimators.pooled.map((p) => [
               p.estimator,
@@ -673,10 +673,7 @@ function sweepLocal(): Workload {
           const seconds = (performance.now() - started) / 1000;
           if (child.status !== 0) throw new Error(`sweep.local failed: ${child.stderr.trim()}`);
           // One line per process: the sweep's own, then each run process's as it leaves.
-          const peaks = child.stderr
-            .split("\n")
-            .filter((line) => line.startsWith(RSS_PROBE_MARK))
-            .map((line) => Number(line.split(" ")[1]));
+          const peaks = probedPeaksMb(child.stderr);
           return {
             seconds,
             load: [Math.round(loadBefore * 100) / 100, Math.round(loadavg()[0] * 100) / 100],

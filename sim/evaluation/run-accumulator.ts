@@ -16,7 +16,8 @@
  * pair is a close contact is only known at the end, so every pair keeps its counts until then.
  */
 import { toHex } from "../../src/core/hex.js";
-import type { PairDetection } from "../pipeline/detect-contacts.js";
+import { withCapacity } from "../../src/core/typed-arrays.js";
+import type { DetectionRow, PairDetection } from "../pipeline/detect-contacts.js";
 import {
   PAIR_KEY_BASE,
   pairKey,
@@ -58,15 +59,7 @@ export const round = (x: number, digits = 4) => {
   return Math.round(x * f) / f;
 };
 
-/** One detector's decision on one ordered pair, without its windows (`window` brings those). */
-export interface DetectionRow {
-  readonly detector: string;
-  readonly index: number;
-  readonly receiver: number;
-  readonly score: number;
-  readonly estimatedMinutes: number;
-  readonly notified: boolean;
-}
+export type { DetectionRow } from "../pipeline/detect-contacts.js";
 
 /** The engine's ground truth as `finish` needs it. */
 export interface RunTruth {
@@ -103,18 +96,7 @@ export interface AccumulatorBytes {
   };
 }
 
-type Column = Int32Array | Uint32Array | Float64Array | Uint8Array;
-
-/** `column` with room for `size` entries (doubling, the contents kept). */
-function ensure<T extends Column>(column: T, size: number): T {
-  if (size <= column.length) return column;
-  // 1.5x growth: a quarter of a column left unused on average, rather than half.
-  let capacity = Math.max(16, Math.ceil(column.length * 1.5));
-  while (capacity < size) capacity = Math.ceil(capacity * 1.5);
-  const out = new (column.constructor as new (n: number) => T)(capacity);
-  out.set(column as never);
-  return out;
-}
+const ensure = withCapacity;
 
 function hashPair(x: number, y: number): number {
   let h = Math.imul(x ^ 0x5bd1e995, 0x9e3779b1) ^ Math.imul((y + 0x7f4a7c15) | 0, 0x85ebca77);

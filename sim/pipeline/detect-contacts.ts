@@ -29,7 +29,16 @@ import type { Sighting } from "../../src/signal/sighting.js";
 import type { PublishedKeySet, RunData } from "./run-data.js";
 
 /** One detector's decision on one ordered pair (index case, receiver) that matched at least once. */
-export interface PairDetection {
+export interface PairDetection extends DetectionRow {
+  /** Matched exposure windows as [startS, endS) since the run's start (the timeline). */
+  readonly windows: readonly (readonly [number, number])[];
+}
+
+/**
+ * A decision without its windows: a row of the detections table, and what the streaming
+ * pipeline sends (each pair's windows follow once, not per detector).
+ */
+export interface DetectionRow {
   readonly detector: string;
   readonly index: number;
   readonly receiver: number;
@@ -41,8 +50,6 @@ export interface PairDetection {
   /** Estimated minutes of exposure the detector counts (weighted or close minutes). */
   readonly estimatedMinutes: number;
   readonly notified: boolean;
-  /** Matched exposure windows as [startS, endS) since the run's start (the timeline). */
-  readonly windows: readonly (readonly [number, number])[];
 }
 
 export interface DetectOptions {

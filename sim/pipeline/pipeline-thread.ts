@@ -20,16 +20,22 @@ import {
   workerData,
 } from "node:worker_threads";
 import { ConfigError } from "../../src/core/errors.js";
+import { type NumberColumn, withCapacity } from "../../src/core/typed-arrays.js";
 import type { RiskPreset } from "../../src/exposure/risk-preset.js";
+import { GAEN_INTERVAL_MS } from "../../src/protocols/gaen.js";
 import type { DayKey, Protocol } from "../../src/protocols/rolling-id-scheme.js";
 import type { Sighting } from "../../src/signal/sighting.js";
 import type { RunEvaluation } from "../evaluation/evaluate-run.js";
 import type { ReportRun } from "../report/report-input.js";
 import { PROTOCOL_NAMES } from "../world/scenario.js";
-import type { PublishedKeySet, RunCeiling, RunMeta, TruthAgent } from "./run-data.js";
 import { RunConsumer, type RunConsumerInit, runSummary } from "./run-consumer.js";
-import { GAEN_INTERVAL_MS } from "../../src/protocols/gaen.js";
-import type { RssiDistanceSample } from "./run-data.js";
+import type {
+  PublishedKeySet,
+  RssiDistanceSample,
+  RunCeiling,
+  RunMeta,
+  TruthAgent,
+} from "./run-data.js";
 
 /** Steps per batch, and batches the engine may run ahead of the worker. */
 const STEPS_PER_BATCH = 20;
@@ -41,26 +47,18 @@ const ANSWERED = 1;
 const PROTOCOL_CODE: Record<Protocol, number> = { gaen: 0, dp3t: 1, bluezone: 2 };
 
 /** A growable typed column for one batch. */
-class Col<T extends Int32Array | Float64Array | Int16Array | Uint8Array> {
+class Col<T extends NumberColumn> {
   data: T;
   n = 0;
-  constructor(private readonly make: (n: number) => T) {
+  constructor(make: (n: number) => T) {
     this.data = make(4096);
   }
   push(v: number): void {
-    if (this.n === this.data.length) {
-      const grown = this.make(this.data.length * 2);
-      grown.set(this.data);
-      this.data = grown;
-    }
+    this.data = withCapacity(this.data, this.n + 1);
     this.data[this.n++] = v;
   }
   bytes(src: Uint8Array): void {
-    while (this.n + src.length > this.data.length) {
-      const grown = this.make(this.data.length * 2);
-      grown.set(this.data);
-      this.data = grown;
-    }
+    this.data = withCapacity(this.data, this.n + src.length);
     this.data.set(src, this.n);
     this.n += src.length;
   }
@@ -414,7 +412,6 @@ function runPipelineWorker(data: { port: MessagePort; control: Int32Array }): vo
   const { port, control } = data;
   let consumer: RunConsumer | undefined;
   let start: StartMessage | undefined;
-  let keysNow: (agent: number) => readonly DayKey[] = () => [];
   const answer = (message: unknown) => {
     port.postMessage(message);
     Atomics.add(control, ANSWERED, 1);
@@ -446,9 +443,7 @@ function runPipelineWorker(data: { port: MessagePort; control: Int32Array }): vo
         });
       } else if (message.type === "batch") {
         if (!consumer) return;
-        replay(consumer, message, (keys) => {
-          keysNow = keys;
-        });
+        replay(consumer, message);
         Atomics.add(control, DONE, 1);
         Atomics.notify(control, DONE);
       } else if (message.type === "end") {
@@ -527,17 +522,12 @@ function runPipelineWorker(data: { port: MessagePort; control: Int32Array }): vo
       fail(error);
     }
   };
-  void keysNow;
   // Messages from the simulation thread come on the worker's own port (postMessage).
   parentPort?.on("message", onMessage);
 }
 
 /** Replays one batch into the consumer, step by step, as `streamPipeline` would have called it. */
-function replay(
-  consumer: RunConsumer,
-  b: Batch,
-  setKeys: (keys: (agent: number) => readonly DayKey[]) => void,
-): void {
+function replay(consumer: RunConsumer, b: Batch): void {
   let s = 0;
   let c = 0;
   let idAt = 0;
@@ -572,7 +562,6 @@ function replay(
       consumer.close(b.closes[c], b.closes[c + 1], b.closes[c + 2]);
     if (keyAt < b.keys.length && b.keys[keyAt].step === step) {
       keysOf = keysFrom(b.keys[keyAt]);
-      setKeys(keysOf);
       keyAt++;
     }
     consumer.stepEnd(b.stepAtMs[step], keysOf);

@@ -8,14 +8,14 @@
 import type { RiskPreset } from "../../src/exposure/risk-preset.js";
 import type { DayKey, Protocol } from "../../src/protocols/rolling-id-scheme.js";
 import type { Sighting } from "../../src/signal/sighting.js";
+import type { RunEvaluation } from "../evaluation/evaluate-run.js";
 import {
   type RunAccumulation,
   RunAccumulator,
   type RunTruth,
 } from "../evaluation/run-accumulator.js";
 import type { OutputFormat } from "../io/table-writer.js";
-import type { PairDetection } from "./detect-contacts.js";
-import type { RunEvaluation } from "../evaluation/evaluate-run.js";
+import type { DetectionRow } from "./detect-contacts.js";
 import type {
   PublishedKeySet,
   RssiDistanceSample,
@@ -69,7 +69,7 @@ export interface RunConsumerInit {
 /** What the consumer can hand over besides its result (for `runPipeline`'s collection). */
 export interface ConsumerTaps {
   sighting?(receiver: number, s: Sighting): void;
-  detection?(d: Omit<PairDetection, "windows">): void;
+  detection?(d: DetectionRow): void;
   window?(index: number, receiver: number, startS: number, endS: number): void;
 }
 

@@ -61,7 +61,7 @@ import {
   type TableWriter,
   tablePath,
 } from "../io/table-writer.js";
-import type { PairDetection } from "./detect-contacts.js";
+import type { DetectionRow, PairDetection } from "./detect-contacts.js";
 import {
   type CeilingScores,
   type PublishedKeySet,
@@ -203,16 +203,6 @@ function* ceilingLines(ceiling: RunCeiling): Generator<string> {
   const { scores: scanScores, ...scansHead } = scans;
   yield JSON.stringify({ type: "ceiling-scans", ...scansHead });
   for (const s of scanScores) yield JSON.stringify({ type: "scans-pair", ...s });
-}
-
-/** One detector's decision on one ordered pair, as the detections table holds it. */
-export interface DetectionRow {
-  readonly detector: string;
-  readonly index: number;
-  readonly receiver: number;
-  readonly score: number;
-  readonly estimatedMinutes: number;
-  readonly notified: boolean;
 }
 
 /** What `RunWriter.finish` writes besides the tables. */

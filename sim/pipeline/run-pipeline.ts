@@ -25,13 +25,19 @@ import { assembleReportRun, type RunAccumulation } from "../evaluation/run-accum
 import type { OutputFormat } from "../io/table-writer.js";
 import type { ReportRun } from "../report/report-input.js";
 import type { Scenario } from "../world/scenario.js";
-import { defaultDetectors, detectContacts, type PairDetection } from "./detect-contacts.js";
-import type { RunCeiling, RunData, RunMeta, TruthPair } from "./run-data.js";
+import {
+  type DetectionRow,
+  defaultDetectors,
+  detectContacts,
+  type PairDetection,
+} from "./detect-contacts.js";
 import { type ConsumerTaps, RunConsumer, runSummary } from "./run-consumer.js";
+import type { RunCeiling, RunData, RunMeta, TruthPair } from "./run-data.js";
 
 export { runSummary } from "./run-consumer.js";
-import { readRunFiles, writeRunFiles } from "./run-files.js";
+
 import { ThreadedConsumer } from "./pipeline-thread.js";
+import { readRunFiles, writeRunFiles } from "./run-files.js";
 import {
   type SimulatedRun,
   type SimulateRunOptions,
@@ -259,7 +265,7 @@ export function streamPipeline(
  */
 export function runPipeline(scenario: Scenario, options: PipelineOptions = {}): PipelineResult {
   const sightings: Sighting[][] = [];
-  const rows: Omit<PairDetection, "windows">[] = [];
+  const rows: DetectionRow[] = [];
   const spans = new Map<number, [number, number][]>();
   const streamed = streamPipeline(scenario, options, {
     sighting: (receiver, s) => {

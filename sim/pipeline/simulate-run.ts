@@ -7,6 +7,8 @@
 import { ConfigError } from "../../src/core/errors.js";
 import { SeededRandom } from "../../src/core/random.js";
 import { GAEN_ROLLING_PERIOD } from "../../src/protocols/gaen.js";
+import type { KeyStore } from "../../src/protocols/key-store.js";
+import type { DayKey, Protocol } from "../../src/protocols/rolling-id-scheme.js";
 import type { Sighting } from "../../src/signal/sighting.js";
 import { runSimulation } from "../engine/run-simulation.js";
 import {
@@ -17,8 +19,6 @@ import {
 } from "../world/channel-propagation.js";
 import type { GroundTruth } from "../world/ground-truth.js";
 import { PROTOCOL_NAMES, type ProtocolName, type Scenario } from "../world/scenario.js";
-import type { KeyStore } from "../../src/protocols/key-store.js";
-import type { DayKey, Protocol } from "../../src/protocols/rolling-id-scheme.js";
 import {
   PAIR_KEY_BASE,
   type PublishedKeySet,
@@ -210,8 +210,7 @@ export function simulateStream(
     // sighting and keeps none, so it is rounded in place rather than copied (7 M copies an hour
     // in a crowd of 10,000).
     (s as { atMs: number }).atMs = Math.round(s.atMs);
-    const stored = s;
-    observer.sighting?.(receiver, stored, sender);
+    observer.sighting?.(receiver, s, sender);
     count++;
     const slot = reservoir.length < sampleSize ? reservoir.length : sampleRandom.int(count);
     if (slot >= sampleSize) return;

@@ -18,6 +18,7 @@
 import { closeSync, fstatSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { type NumberColumn, withCapacity } from "../../src/core/typed-arrays.js";
 import { matchDayKeys, type PublishedDayKey } from "../../src/exposure/chained-key-matcher.js";
 import {
   CONTINUOUS_SCAN_PERIOD_MS,
@@ -32,7 +33,7 @@ import type { DayKey, Protocol } from "../../src/protocols/rolling-id-scheme.js"
 import { MS_PER_DAY } from "../../src/protocols/rolling-id-scheme.js";
 import { attenuationDb } from "../../src/signal/calibration-table.js";
 import type { Sighting } from "../../src/signal/sighting.js";
-import type { PairDetection } from "./detect-contacts.js";
+import type { DetectionRow } from "./detect-contacts.js";
 
 /** Days a run's keys can span: runs last at most 7 days; 16 leaves room on both sides. */
 const DAY_SLOTS = 16;
@@ -63,36 +64,26 @@ export interface StreamDetectOptions {
 
 /** Where the decisions go: each detector's row per pair, and the pair's window spans once. */
 export interface DetectionSink {
-  detection(d: Omit<PairDetection, "windows">): void;
+  detection(d: DetectionRow): void;
   window(index: number, receiver: number, startS: number, endS: number): void;
 }
 
-/** A growable column. */
-class Column<
-  T extends Float64Array | Int32Array | Uint32Array | Int16Array | Uint16Array | Uint8Array,
-> {
+/** A growable column of `width` values a row. */
+class Column<T extends NumberColumn> {
   data: T;
-  length = 0;
   constructor(
-    private readonly make: (n: number) => T,
+    make: (n: number) => T,
     private readonly width = 1,
   ) {
     this.data = make(1024 * width);
   }
   reserve(rows: number): void {
-    const need = rows * this.width;
-    if (need <= this.data.length) return;
-    let n = this.data.length;
-    while (n < need) n *= 2;
-    const grown = this.make(n);
-    grown.set(this.data);
-    this.data = grown;
+    this.data = withCapacity(this.data, rows * this.width);
   }
 }
 
 export class StreamingDetector {
   private readonly options: StreamDetectOptions;
-  private readonly isIndex: Uint8Array;
   private readonly chunkMs: number;
   private chunkEndMs: number;
   // This chunk's GAEN sightings (columns GaenMatcher reads) and their receivers.
@@ -128,8 +119,6 @@ export class StreamingDetector {
 
   constructor(options: StreamDetectOptions) {
     this.options = options;
-    this.isIndex = new Uint8Array(options.agents);
-    for (const i of options.indexCases) this.isIndex[i] = 1;
     this.chunkMs = options.chunkMs ?? GAEN_INTERVAL_MS;
     this.chunkEndMs = options.startMs + this.chunkMs;
     this.firstDay = Math.floor(options.startMs / MS_PER_DAY) - 2;
@@ -530,20 +519,13 @@ class WindowStore {
     seconds: (k: number) => number,
   ): void {
     const w = this.windows;
-    if (w + 2 > this.firstScan.length) {
-      const n = this.firstScan.length * 2;
-      this.receiver = grow(this.receiver, n);
-      this.exposure = grow(this.exposure, n);
-      this.startMs = grow(this.startMs, n);
-      this.firstScan = grow(this.firstScan, n + 1);
-    }
-    if (this.scans + scans > this.scanAtMs.length) {
-      let n = this.scanAtMs.length * 2;
-      while (n < this.scans + scans) n *= 2;
-      this.scanAtMs = grow(this.scanAtMs, n);
-      this.scanTypical = grow(this.scanTypical, n);
-      this.scanSeconds = grow(this.scanSeconds, n);
-    }
+    this.receiver = withCapacity(this.receiver, w + 1);
+    this.exposure = withCapacity(this.exposure, w + 1);
+    this.startMs = withCapacity(this.startMs, w + 1);
+    this.firstScan = withCapacity(this.firstScan, w + 2);
+    this.scanAtMs = withCapacity(this.scanAtMs, this.scans + scans);
+    this.scanTypical = withCapacity(this.scanTypical, this.scans + scans);
+    this.scanSeconds = withCapacity(this.scanSeconds, this.scans + scans);
     this.receiver[w] = receiver;
     this.exposure[w] = exposure;
     this.startMs[w] = startMs;
@@ -562,15 +544,6 @@ class WindowStore {
     this.windows = 0;
     this.scans = 0;
   }
-}
-
-function grow<T extends Int32Array | Uint32Array | Int16Array | Uint16Array | Float64Array>(
-  a: T,
-  n: number,
-): T {
-  const b = new (a.constructor as new (n: number) => T)(n);
-  b.set(a);
-  return b;
 }
 
 /** Bytes of one spilled window before its scans, and of each scan. */

@@ -9,6 +9,17 @@ beforeAll(() => ensureBuilt(), 120_000);
 
 const dir = mkdtempSync(join(tmpdir(), "proxkit-simulate-"));
 const small = ["-s", "classroom", "-n", "8", "-d", "10m", "--seed", "3"];
+/** What a run folder holds besides its report (Parquet tables by default). */
+const RUN_FILES_WRITTEN = [
+  "sightings.parquet",
+  "detections.parquet",
+  "windows.parquet",
+  "truth_pairs.parquet",
+  "truth_intervals.parquet",
+  "keys.jsonl",
+  "truth.jsonl",
+  "summary.json",
+];
 
 describe("proxkit simulate", () => {
   it("writes the run folder and prints every detector's evaluation as JSON", () => {
@@ -38,17 +49,7 @@ describe("proxkit simulate", () => {
         "continuity",
       ])
         expect(typeof d[field]).toBe("number");
-    for (const f of [
-      "sightings.parquet",
-      "detections.parquet",
-      "windows.parquet",
-      "truth_pairs.parquet",
-      "truth_intervals.parquet",
-      "keys.jsonl",
-      "truth.jsonl",
-      "summary.json",
-      "report.html",
-    ])
+    for (const f of [...RUN_FILES_WRITTEN, "report.html"])
       expect(existsSync(join(out, f)), f).toBe(true);
     // Nothing left half-written beside it.
     expect(existsSync(`${out}.partial`)).toBe(false);
@@ -86,30 +87,11 @@ describe("proxkit simulate", () => {
     const b = join(dir, "b");
     runCli(["simulate", ...small, "--out", a, "-f", "json"]);
     runCli(["simulate", ...small, "--out", b, "-f", "json"]);
-    for (const f of [
-      "sightings.parquet",
-      "detections.parquet",
-      "windows.parquet",
-      "truth_pairs.parquet",
-      "truth_intervals.parquet",
-      "keys.jsonl",
-      "truth.jsonl",
-      "summary.json",
-    ])
+    for (const f of RUN_FILES_WRITTEN)
       expect(readFileSync(join(a, f)).equals(readFileSync(join(b, f))), f).toBe(true);
   });
 
   it("matching, evaluation and files in a thread of their own write the same bytes as in one", () => {
-    const files = [
-      "sightings.parquet",
-      "detections.parquet",
-      "windows.parquet",
-      "truth_pairs.parquet",
-      "truth_intervals.parquet",
-      "keys.jsonl",
-      "truth.jsonl",
-      "summary.json",
-    ];
     const run = (name: string, thread: string) => {
       const out = join(dir, name);
       const r = runCli([
@@ -130,7 +112,7 @@ describe("proxkit simulate", () => {
     const one = run("one-thread", "--no-thread");
     const two = run("two-threads", "--thread");
     expect(two.stdout.detectors).toEqual(one.stdout.detectors);
-    for (const f of files)
+    for (const f of RUN_FILES_WRITTEN)
       expect(readFileSync(join(two.out, f)).equals(readFileSync(join(one.out, f))), f).toBe(true);
   });
 

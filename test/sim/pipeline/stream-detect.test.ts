@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import {
+  type DetectionRow,
   defaultDetectors,
   detectContacts,
-  type PairDetection,
 } from "../../../sim/pipeline/detect-contacts.js";
 import { type SimulateRunOptions, simulateRun } from "../../../sim/pipeline/simulate-run.js";
 import { StreamingDetector } from "../../../sim/pipeline/stream-detect.js";
@@ -41,7 +41,7 @@ function both(
       detector!.advanceTo(atMs, keysOf);
     },
   });
-  const rows: Omit<PairDetection, "windows">[] = [];
+  const rows: DetectionRow[] = [];
   const spans = new Map<string, [number, number][]>();
   detector!.finish(keysNow!, {
     detection: (d) => rows.push(d),
