@@ -18,6 +18,7 @@
 import { toHex } from "../../src/core/hex.js";
 import { withCapacity } from "../../src/core/typed-arrays.js";
 import type { DetectionRow, PairDetection } from "../pipeline/detect-contacts.js";
+import type { PairDecisions } from "../pipeline/stream-detect.js";
 import {
   PAIR_KEY_BASE,
   pairKey,
@@ -409,6 +410,22 @@ export class RunAccumulator {
     if (!markWindow(this.heardW, this.heardMask, o, w, "sighting()")) return;
     const c = this.closeOf[o];
     if (c >= 0 && hasWindow(this.closeW[c], this.closeMask[c], w, "close()")) this.covered[o]++;
+  }
+
+  /**
+   * Every detector's decision on ordered pair (index, receiver) at once, position j for the j-th
+   * detector named at construction: as `detection` once per detector, in that order.
+   */
+  decisions(index: number, receiver: number, d: PairDecisions): void {
+    for (let j = 0; j < this.names.length; j++)
+      this.detection({
+        detector: this.names[j],
+        index,
+        receiver,
+        score: d.score[j],
+        estimatedMinutes: d.minutes[j],
+        notified: d.notified[j] === 1,
+      });
   }
 
   /**

@@ -25,7 +25,7 @@ import type {
   TruthAgent,
 } from "./run-data.js";
 import { openRunWriter, type RunWriter } from "./run-files.js";
-import { StreamingDetector } from "./stream-detect.js";
+import { decisionRows, StreamingDetector } from "./stream-detect.js";
 
 /** The summary written as summary.json (no wall times: the same seed gives the same bytes). */
 export function runSummary(
@@ -86,10 +86,12 @@ export class RunConsumer {
   readonly accumulator: RunAccumulator;
   private readonly writer: RunWriter | undefined;
   private readonly taps: ConsumerTaps;
+  private readonly detectorNames: readonly string[];
 
   constructor(init: RunConsumerInit, taps: ConsumerTaps = {}) {
     const { meta } = init;
     this.taps = taps;
+    this.detectorNames = init.detectors.map((d) => d.name);
     this.writer = init.out === undefined ? undefined : openRunWriter(init.out.dir, init.out.format);
     this.detector = new StreamingDetector({
       presets: init.detectors,
@@ -127,13 +129,15 @@ export class RunConsumer {
   /** The end of the run: every pair scored by every detector, into the folder and the evaluation. */
   score(keysOf: (agent: number) => readonly DayKey[], onProgress?: (f: number) => void): void {
     const { writer, accumulator, taps } = this;
+    const names = this.detectorNames;
     this.detector.finish(
       keysOf,
       {
-        detection: (d) => {
-          writer?.detection(d);
-          accumulator.detection(d);
-          taps.detection?.(d);
+        decisions: (index, receiver, d) => {
+          writer?.decisions(index, receiver, names, d);
+          accumulator.decisions(index, receiver, d);
+          if (taps.detection)
+            for (const row of decisionRows(names, index, receiver, d)) taps.detection(row);
         },
         window: (index, receiver, startS, endS) => {
           writer?.window(index, receiver, startS, endS);

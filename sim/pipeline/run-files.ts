@@ -62,6 +62,7 @@ import {
   tablePath,
 } from "../io/table-writer.js";
 import type { DetectionRow, PairDetection } from "./detect-contacts.js";
+import type { PairDecisions } from "./stream-detect.js";
 import {
   type CeilingScores,
   type PublishedKeySet,
@@ -221,6 +222,8 @@ export interface RunEnd {
 export interface RunWriter {
   sighting(receiver: number, s: Sighting): void;
   detection(d: DetectionRow): void;
+  /** Every detector's decision on one pair: one row per detector, `names[j]` for position j. */
+  decisions(index: number, receiver: number, names: readonly string[], d: PairDecisions): void;
   window(index: number, receiver: number, startS: number, endS: number): void;
   /** Writes the pair row and its interval rows. */
   truthPair(p: TruthPair): void;
@@ -342,6 +345,18 @@ export function openRunWriter(dir: string, format: OutputFormat): RunWriter {
         d.estimatedMinutes,
         d.notified,
       ]);
+    },
+    decisions(index, receiver, names, d) {
+      check();
+      for (let j = 0; j < names.length; j++)
+        tables.detections.write([
+          names[j],
+          index,
+          receiver,
+          d.score[j],
+          d.minutes[j],
+          d.notified[j] === 1,
+        ]);
     },
     window(index, receiver, startS, endS) {
       check();

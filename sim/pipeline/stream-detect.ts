@@ -62,10 +62,39 @@ export interface StreamDetectOptions {
   readonly spillAfterScans?: number;
 }
 
-/** Where the decisions go: each detector's row per pair, and the pair's window spans once. */
+/**
+ * Every detector's decision on one ordered pair, position j for the j-th detector (preset) of the
+ * run, values as a `DetectionRow` holds them (score and minutes rounded to thousandths). One
+ * object reused from pair to pair: read it during the call, never keep it.
+ */
+export interface PairDecisions {
+  readonly score: Float64Array;
+  readonly minutes: Float64Array;
+  /** 1 when the detector notifies, 0 when not. */
+  readonly notified: Uint8Array;
+}
+
+/** Where the decisions go: every detector's decision per pair at once, then the pair's window spans. */
 export interface DetectionSink {
-  detection(d: DetectionRow): void;
+  decisions(index: number, receiver: number, d: PairDecisions): void;
   window(index: number, receiver: number, startS: number, endS: number): void;
+}
+
+/** The decisions as one `DetectionRow` per detector, in the detectors' order. */
+export function decisionRows(
+  names: readonly string[],
+  index: number,
+  receiver: number,
+  d: PairDecisions,
+): DetectionRow[] {
+  return names.map((detector, j) => ({
+    detector,
+    index,
+    receiver,
+    score: d.score[j],
+    estimatedMinutes: d.minutes[j],
+    notified: d.notified[j] === 1,
+  }));
 }
 
 /** A growable column of `width` values a row. */
@@ -394,6 +423,11 @@ export class StreamingDetector {
     );
     // One pair's windows as `scoreWindowColumns` reads them, reused from pair to pair.
     const pair = new PairColumns();
+    const decisions: PairDecisions = {
+      score: new Float64Array(presets.length),
+      minutes: new Float64Array(presets.length),
+      notified: new Uint8Array(presets.length),
+    };
     let k = 0;
     let reported = 0;
     while (k < order.length) {
@@ -419,17 +453,13 @@ export class StreamingDetector {
         pair.span(Math.round(start - startMs / 1000), Math.round(lastT - startMs / 1000 + 4));
       }
       pair.endWindows();
-      for (const preset of presets) {
-        const d = scoreWindowColumns(preset, pair);
-        sink.detection({
-          detector: preset.name,
-          index,
-          receiver,
-          score: Math.round(d.score * 1000) / 1000,
-          estimatedMinutes: Math.round(d.minutes * 1000) / 1000,
-          notified: d.notified,
-        });
+      for (let j = 0; j < presets.length; j++) {
+        const d = scoreWindowColumns(presets[j], pair);
+        decisions.score[j] = Math.round(d.score * 1000) / 1000;
+        decisions.minutes[j] = Math.round(d.minutes * 1000) / 1000;
+        decisions.notified[j] = d.notified ? 1 : 0;
       }
+      sink.decisions(index, receiver, decisions);
       for (let w = 0; w < pair.count; w++)
         sink.window(index, receiver, pair.spanFrom[w], pair.spanTo[w]);
     }

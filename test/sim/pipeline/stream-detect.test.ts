@@ -5,7 +5,7 @@ import {
   detectContacts,
 } from "../../../sim/pipeline/detect-contacts.js";
 import { type SimulateRunOptions, simulateRun } from "../../../sim/pipeline/simulate-run.js";
-import { StreamingDetector } from "../../../sim/pipeline/stream-detect.js";
+import { decisionRows, StreamingDetector } from "../../../sim/pipeline/stream-detect.js";
 import { builtInScenario } from "../../../sim/world/scenario.js";
 import type { DayKey } from "../../../src/protocols/rolling-id-scheme.js";
 
@@ -44,7 +44,15 @@ function both(
   const rows: DetectionRow[] = [];
   const spans = new Map<string, [number, number][]>();
   detector!.finish(keysNow!, {
-    detection: (d) => rows.push(d),
+    decisions: (index, receiver, d) =>
+      rows.push(
+        ...decisionRows(
+          detectors.map((p) => p.name),
+          index,
+          receiver,
+          d,
+        ),
+      ),
     window: (index, receiver, s, e) => {
       const key = `${index}/${receiver}`;
       spans.set(key, [...(spans.get(key) ?? []), [s, e]]);
