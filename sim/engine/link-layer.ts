@@ -93,7 +93,9 @@ export class LinkLayer {
   private readonly firstEvents: FirstEvents;
   private readonly scanStartMs: Float64Array;
   private readonly scanEndMs: Float64Array;
+  /** Near neighbours of a receiver and their squared distances, when a worker hears far pairs. */
   private readonly neighbours: Int32Array;
+  private readonly neighbourD2: Float64Array;
   /** This step's scan interval per phone (`scanA` NaN when not scanning). */
   private readonly scanA: Float64Array;
   private readonly scanB: Float64Array;
@@ -122,6 +124,7 @@ export class LinkLayer {
     this.scanStartMs = new Float64Array(n);
     this.scanEndMs = new Float64Array(n);
     this.neighbours = new Int32Array(n);
+    this.neighbourD2 = new Float64Array(n);
     this.scanA = new Float64Array(n);
     this.scanB = new Float64Array(n);
     this.phones = new Phones(world.agents.protocolIndex, n, this.txPowerDbm);
@@ -244,44 +247,40 @@ export class LinkLayer {
         : this.far.run(r, a, b, scanStartMs, firstEvents, stepIndex, this.local);
       // Chance that another advertiser's PDU overlaps one on the same channel (pure ALOHA).
       const collisionP = 1 - Math.exp((-2 * count * PDU_AIRTIME_MS) / ADVERTISING_INTERVAL_MS);
-      // Near pairs: here, the far pass's neighbour list (in grid order, so the near ones come
-      // in the order a query of their own would give); with a worker, a query of their own.
-      const rxCarry = agents.carry[r];
-      const nearD2 = this.nearD2[rxCarry];
-      let list = this.far.neighbours;
-      let listed = this.far.kept;
+      // Near pairs: here, those the far pass set aside (in grid order, the order a query of
+      // their own would give); with a worker, a query of their own.
+      let list = this.far.near;
+      let listD2 = this.far.nearD2;
+      let listed = this.far.nearCount;
       if (useRemote) {
+        const rxCarry = agents.carry[r];
         world.radioGrid.neighboursByClass(
           r,
           this.nearRangeM[rxCarry],
           agents.carry,
-          nearD2,
+          this.nearD2[rxCarry],
           neighbours,
+          this.neighbourD2,
         );
         list = neighbours;
+        listD2 = this.neighbourD2;
         listed = world.radioGrid.kept;
       }
-      const xM = agents.xM;
-      const yM = agents.yM;
       for (let k = 0; k < listed; k++) {
         const t = list[k];
-        if (!useRemote) {
-          const dx = xM[t] - xM[r];
-          const dy = yM[t] - yM[r];
-          if (dx * dx + dy * dy > nearD2[agents.carry[t]]) continue;
-        }
+        const d2 = listD2[k];
         const firstMs = firstEvents.at(t, a);
         if (firstMs >= b) continue;
         const events = Math.ceil((b - firstMs) / ADVERTISING_INTERVAL_MS);
         heardAt += events;
         // People in between only weaken the signal: when even without them no advertisement
         // can reach the cut, they need not be counted (and nothing is drawn either way).
-        const upperDbm = propagation.linkMeanUpperDbm(t, r);
+        const upperDbm = propagation.linkMeanUpperDbm(t, r, d2);
         if (!(tables.probabilityAtLeast(propagation.drawKind, sensitivityDbm - upperDbm) > 0)) {
           below += events;
           continue;
         }
-        const meanDbm = propagation.linkMeanDbm(t, r);
+        const meanDbm = propagation.linkMeanDbm(t, r, d2);
         const kind = propagation.drawKind;
         // Each advertisement is received when its per-advertisement term reaches `cutDb`.
         const cutDb = sensitivityDbm - meanDbm;
@@ -392,10 +391,11 @@ export class LinkLayer {
       this.scanStartMs.byteLength +
       this.scanEndMs.byteLength +
       this.neighbours.byteLength +
+      this.neighbourD2.byteLength +
       this.scanA.byteLength +
       this.scanB.byteLength +
       this.firstEvents.bytes +
-      this.far.neighbours.byteLength
+      this.far.bytes
     );
   }
 
@@ -469,10 +469,7 @@ class FirstEvents {
     if (this.stamp[t] !== this.step) {
       this.stamp[t] = this.step;
       const from = this.fromMs;
-      this.firstMs[t] =
-        from +
-        ((((this.phaseMs[t] - from) % ADVERTISING_INTERVAL_MS) + ADVERTISING_INTERVAL_MS) %
-          ADVERTISING_INTERVAL_MS);
+      this.firstMs[t] = from + intervalOffset(this.phaseMs[t] - from);
     }
     const first = this.firstMs[t];
     // A scan that began inside the step: its first event of this phone.
@@ -480,6 +477,25 @@ class FirstEvents {
       ? first
       : first + Math.ceil((a - first) / ADVERTISING_INTERVAL_MS) * ADVERTISING_INTERVAL_MS;
   }
+}
+
+/**
+ * `((x % I) + I) % I` for the advertising interval I, to the bit, without its two `fmod` calls
+ * (each a call into C, paid per phone per step). `x - trunc(x / I) * I` is exact (an integer
+ * number of intervals off `x`, no larger than it) but the rounded quotient can be one off, which
+ * the signs reveal; the rest is the expression's own rounding of `r + I`, then the exact
+ * `fmod` of a value in [0, 2 I).
+ */
+export function intervalOffset(x: number): number {
+  const i = ADVERTISING_INTERVAL_MS;
+  let r = x - Math.trunc(x / i) * i;
+  if (x >= 0) {
+    if (r < 0) r += i;
+    else if (r >= i) r -= i;
+  } else if (r > 0) r -= i;
+  else if (r <= -i) r += i;
+  const y = r + i;
+  return y >= i ? y - i : y;
 }
 
 /** Where far-pair receptions go: (receiver, sender, virtual ms, RSSI, channel). */
@@ -558,9 +574,12 @@ class FarPairPass {
   private readonly dwellMs: number;
   private readonly seed: number;
   private readonly random = new StreamRandom();
-  /** The last `run`'s neighbours that can be heard (near and far), in grid order: `kept` of them. */
-  readonly neighbours: Int32Array;
-  kept = 0;
+  private readonly neighbours: Int32Array;
+  private readonly neighbourD2: Float64Array;
+  /** The last `run`'s near neighbours (in grid order) and their squared distances: `nearCount`. */
+  readonly near: Int32Array;
+  readonly nearD2: Float64Array;
+  nearCount = 0;
   private readonly cullD2: Float64Array[];
   private heardAt = 0;
   private below = 0;
@@ -581,7 +600,20 @@ class FarPairPass {
     this.dwellMs = dwellMs;
     this.seed = seed;
     this.neighbours = new Int32Array(agents.capacity);
+    this.neighbourD2 = new Float64Array(agents.capacity);
+    this.near = new Int32Array(agents.capacity);
+    this.nearD2 = new Float64Array(agents.capacity);
     this.cullD2 = [0, 1, 2].map((c) => propagation.cullDistancesSquared(c, new Float64Array(3)));
+  }
+
+  /** Bytes of the neighbour lists. */
+  get bytes(): number {
+    return (
+      this.neighbours.byteLength +
+      this.neighbourD2.byteLength +
+      this.near.byteLength +
+      this.nearD2.byteLength
+    );
   }
 
   /** Events, events below sensitivity and collisions since the last call. */
@@ -603,7 +635,7 @@ class FarPairPass {
     step: number,
     sink: ReceptionSink,
   ): number {
-    const { agents, grid, propagation, neighbours, random } = this;
+    const { agents, grid, propagation, neighbours, neighbourD2, near, nearD2, random } = this;
     const tables = propagation.reception;
     const { sensitivityDbm, saturationDbm } = propagation.params;
     const count = grid.neighboursByClass(
@@ -612,9 +644,10 @@ class FarPairPass {
       agents.carry,
       this.cullD2[agents.carry[r]],
       neighbours,
+      neighbourD2,
     );
     const kept = grid.kept;
-    this.kept = kept;
+    let nearCount = 0;
     let heardAt = 0;
     let below = 0;
     let collisions = 0;
@@ -630,8 +663,14 @@ class FarPairPass {
     const collisionP = 1 - Math.exp((-2 * count * PDU_AIRTIME_MS) / ADVERTISING_INTERVAL_MS);
     for (let n = 0; n < kept; n++) {
       const t = neighbours[n];
-      const bound = propagation.receptionBound(t, r);
-      if (bound === Number.POSITIVE_INFINITY) continue; // a near pair
+      const d2 = neighbourD2[n];
+      const bound = propagation.receptionBound(t, r, d2);
+      if (bound === Number.POSITIVE_INFINITY) {
+        // A near pair, for the link layer's own loop.
+        near[nearCount] = t;
+        nearD2[nearCount++] = d2;
+        continue;
+      }
       const firstMs = firstEvents.at(t, a);
       if (firstMs >= b) continue;
       const events = Math.ceil((b - firstMs) / ADVERTISING_INTERVAL_MS);
@@ -644,7 +683,7 @@ class FarPairPass {
         below += events;
         continue;
       }
-      const meanDbm = propagation.linkMeanDbm(t, r);
+      const meanDbm = propagation.linkMeanDbm(t, r, d2);
       const kind = propagation.drawKind;
       const cutDb = sensitivityDbm - meanDbm;
       const p = kind === DRAW_NONE ? 0 : tables.probabilityAtLeast(kind, cutDb);
@@ -683,6 +722,7 @@ class FarPairPass {
       }
       below += events - received;
     }
+    this.nearCount = nearCount;
     this.heardAt += heardAt;
     this.below += below;
     this.collisions += collisions;
@@ -1001,6 +1041,7 @@ class VenuePass {
   private readonly seed: number;
   private readonly random = new StreamRandom();
   private readonly neighbours: Int32Array;
+  private readonly neighbourD2: Float64Array;
   private readonly cullD2: Float64Array[];
   private heardAt = 0;
   private below = 0;
@@ -1021,6 +1062,7 @@ class VenuePass {
     this.dwellMs = dwellMs;
     this.seed = seed;
     this.neighbours = new Int32Array(agents.capacity);
+    this.neighbourD2 = new Float64Array(agents.capacity);
     this.cullD2 = [0, 1, 2].map((c) => propagation.cullDistancesSquared(c, new Float64Array(3)));
   }
 
@@ -1041,7 +1083,7 @@ class VenuePass {
     step: number,
     sink: ReceptionSink,
   ): void {
-    const { agents, grid, propagation, neighbours, random } = this;
+    const { agents, grid, propagation, neighbours, neighbourD2, random } = this;
     const tables = propagation.reception;
     const { sensitivityDbm, saturationDbm } = propagation.params;
     const count = grid.neighboursByClass(
@@ -1050,6 +1092,7 @@ class VenuePass {
       agents.carry,
       this.cullD2[agents.carry[r]],
       neighbours,
+      neighbourD2,
     );
     const kept = grid.kept;
     let heardAt = 0;
@@ -1066,16 +1109,17 @@ class VenuePass {
     const collisionP = 1 - Math.exp((-2 * count * PDU_AIRTIME_MS) / ADVERTISING_INTERVAL_MS);
     for (let n = 0; n < kept; n++) {
       const t = neighbours[n];
+      const d2 = neighbourD2[n];
       const firstMs = firstEvents.at(t, a);
       if (firstMs >= b) continue;
       const events = Math.ceil((b - firstMs) / ADVERTISING_INTERVAL_MS);
       heardAt += events;
-      const bound = propagation.receptionBound(t, r);
+      const bound = propagation.receptionBound(t, r, d2);
       let w = 1 - random.float(); // (0, 1]
       if (bound === Number.POSITIVE_INFINITY) {
         // A near pair: skip it without counting people in between when even without them
         // nothing can be heard.
-        const upperDbm = propagation.linkMeanUpperDbm(t, r);
+        const upperDbm = propagation.linkMeanUpperDbm(t, r, d2);
         if (!(tables.probabilityAtLeast(propagation.drawKind, sensitivityDbm - upperDbm) > 0)) {
           below += events;
           continue;
@@ -1084,7 +1128,7 @@ class VenuePass {
         below += events;
         continue;
       }
-      const meanDbm = propagation.linkMeanDbm(t, r);
+      const meanDbm = propagation.linkMeanDbm(t, r, d2);
       const kind = propagation.drawKind;
       const cutDb = sensitivityDbm - meanDbm;
       const p = kind === DRAW_NONE ? 0 : tables.probabilityAtLeast(kind, cutDb);

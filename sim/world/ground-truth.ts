@@ -5,7 +5,7 @@
  * pair's close time. A close contact is a pair with at least `closeMinutes` of cumulative close
  * time (ECDC/CDC: within 2 m for 15 minutes or more).
  *
- * Storage: a small `PairCache` of the pairs close at a recent sample (4 + 12 bytes per slot), and
+ * Storage: a small `PairCache` of the pairs close at a recent sample (24 bytes per slot), and
  * a compact append-only store of the close time of pairs that have left it (12 bytes per
  * encounter, no hash-table slack, merged by pair when it fills and when queried). The hot table
  * stays the size of the crowd's current close pairs, so sampling stays cache-friendly however
@@ -42,6 +42,8 @@ const CLOSE_S = 0;
 const MIN_DISTANCE_M = 1;
 const SEEN_AT_S = 2;
 const COLUMNS = 3;
+/** Float32 words per slot of the pair cache (`PairCache.stride`). */
+const STRIDE = PairCache.strideFor(COLUMNS);
 
 export class GroundTruth {
   readonly sampleEveryS: number;
@@ -121,7 +123,7 @@ export class GroundTruth {
     if (distanceM > this.closeDistanceM) return;
     const slot = this.cache.findOrInsert(a, b);
     const v = this.cache.values;
-    const base = slot * COLUMNS;
+    const base = slot * STRIDE;
     if (this.cache.inserted) v[base + MIN_DISTANCE_M] = distanceM;
     else if (distanceM < v[base + MIN_DISTANCE_M]) v[base + MIN_DISTANCE_M] = distanceM;
     v[base + SEEN_AT_S] = this.sampleAtMs / 1000;
@@ -130,7 +132,7 @@ export class GroundTruth {
 
   /** Pairs not close at this sample leave the hot table for the store. */
   private readonly keepPair = (slot: number, low: number, high: number): boolean => {
-    const base = slot * COLUMNS;
+    const base = slot * STRIDE;
     const v = this.cache.values;
     if (v[base + SEEN_AT_S] * 1000 >= this.sampleAtMs) return true;
     if (v[base + CLOSE_S] > 0) {
@@ -142,7 +144,7 @@ export class GroundTruth {
   /** Cumulative seconds pair {a, b} spent within `closeDistanceM` (0 when never). */
   closeSeconds(a: number, b: number): number {
     const slot = this.cache.find(a, b);
-    const hot = slot < 0 ? 0 : this.cache.values[slot * COLUMNS + CLOSE_S];
+    const hot = slot < 0 ? 0 : this.cache.values[slot * STRIDE + CLOSE_S];
     const at = this.store.indexOf(this.cache.keyOf(a, b));
     return at < 0 ? hot : hot + this.store.closeS[at];
   }
@@ -150,7 +152,7 @@ export class GroundTruth {
   /** Smallest sampled distance of pair {a, b}, or `undefined` when never within `closeDistanceM`. */
   minDistanceM(a: number, b: number): number | undefined {
     const slot = this.cache.find(a, b);
-    const hot = slot < 0 ? undefined : this.cache.values[slot * COLUMNS + MIN_DISTANCE_M];
+    const hot = slot < 0 ? undefined : this.cache.values[slot * STRIDE + MIN_DISTANCE_M];
     const at = this.store.indexOf(this.cache.keyOf(a, b));
     if (at < 0) return hot;
     const stored = this.store.minDistanceM[at];
@@ -177,19 +179,19 @@ export class GroundTruth {
       let closeS = store.closeS[i];
       let minDistanceM = store.minDistanceM[i];
       if (slot >= 0) {
-        closeS += v[slot * COLUMNS + CLOSE_S];
-        minDistanceM = Math.min(minDistanceM, v[slot * COLUMNS + MIN_DISTANCE_M]);
+        closeS += v[slot * STRIDE + CLOSE_S];
+        minDistanceM = Math.min(minDistanceM, v[slot * STRIDE + MIN_DISTANCE_M]);
       }
       callback(low, high, closeS, minDistanceM);
     }
     for (let s = 0; s < cache.slotCount; s++) {
       const low = cache.lowAt(s);
       if (low < 0) continue;
-      const closeS = v[s * COLUMNS + CLOSE_S];
+      const closeS = v[s * STRIDE + CLOSE_S];
       if (closeS <= 0) continue;
       const high = cache.highAt(s);
       if (store.indexOf(cache.keyOf(low, high)) >= 0) continue;
-      callback(low, high, closeS, v[s * COLUMNS + MIN_DISTANCE_M]);
+      callback(low, high, closeS, v[s * STRIDE + MIN_DISTANCE_M]);
     }
   }
 

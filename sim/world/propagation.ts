@@ -274,6 +274,8 @@ const FADING_OFFSET = 5;
 /** People between the two phones this step, or -1 until counted (`MEAN_LOSS_DB` excludes them). */
 const BODIES = 6;
 const COLUMNS = 7;
+/** Float32 words per slot of the pair cache (`PairCache.stride`). */
+const STRIDE = PairCache.strideFor(COLUMNS);
 /** Maximum load of the pair cache (linear probing stays short up to ~0.8). */
 const PAIR_CACHE_MAX_LOAD = 0.8;
 
@@ -304,6 +306,11 @@ export class Propagation {
   private readonly farBound = new Float64Array(9 * FAR_BOUND_BUCKETS);
   private readonly farBoundScale = new Float64Array(9);
   private stepIndex = 1;
+  /** The last `stateSlot` call's pair, step and slot (slots move only on inserts and sweeps). */
+  private lastA = -1;
+  private lastB = -1;
+  private lastStep = -1;
+  private lastSlot = 0;
   /** Set by `usePairStreams`: shadowing draws from a stream per (pair, step). */
   private pairRandom: StreamRandom | undefined;
   private pairSeed = 0;
@@ -392,13 +399,11 @@ export class Propagation {
    * current step, from a squared distance and a table read: 0 when the pair is culled, Infinity
    * (no bound) for a near pair (cached shadowing), and for far pairs the chance at the near end
    * of a 1/1024 slice of their distance span. The link layer skips a far pair's step on it without
-   * computing the path loss when a uniform draw already says "nothing received".
+   * computing the path loss when a uniform draw already says "nothing received". `d2` is the
+   * pair's squared distance when the caller has it (from the neighbour query).
    */
-  receptionBound(tx: number, rx: number): number {
+  receptionBound(tx: number, rx: number, d2 = this.distanceSquared(tx, rx)): number {
     const a = this.agents;
-    const dx = a.xM[tx] - a.xM[rx];
-    const dy = a.yM[tx] - a.yM[rx];
-    const d2 = dx * dx + dy * dy;
     const combo = a.carry[tx] * 3 + a.carry[rx];
     if (d2 > this.cullD2[combo]) return 0;
     const lo = this.memoryD2[combo];
@@ -500,10 +505,10 @@ export class Propagation {
       meanLossDb = pathLossDb(Math.sqrt(d2), p) + p.shadowingSigmaDb * randomNormal(this.random);
       fadingOffset = FADING_TABLE_SIZE;
     } else {
-      const slot = this.pairSlot(tx, rx);
+      const slot = this.pairSlot(tx, rx, d2);
       const v = this.cache.values;
       meanLossDb = this.meanLossAt(slot);
-      fadingOffset = v[slot * COLUMNS + FADING_OFFSET];
+      fadingOffset = v[slot * STRIDE + FADING_OFFSET];
     }
     const fading = this.fading[fadingOffset + ((this.random.float() * FADING_TABLE_SIZE) | 0)];
     const dbm =
@@ -525,26 +530,33 @@ export class Propagation {
    * included), or -Infinity when the pair cannot be heard; sets `drawKind` to how that term is
    * distributed (`reception.ts`). `rssiDbm` is, in distribution, this plus one draw of the term,
    * cut at the sensitivity, rounded and saturated; the link layer uses it to draw how many of a
-   * pair's advertisements are received instead of drawing each one.
+   * pair's advertisements are received instead of drawing each one. `d2` is the pair's squared
+   * distance when the caller has it (as in `receptionBound`).
    */
-  linkMeanDbm(tx: number, rx: number): number {
-    return this.linkMean(tx, rx, true);
+  linkMeanDbm(tx: number, rx: number, d2 = this.distanceSquared(tx, rx)): number {
+    return this.linkMean(tx, rx, true, d2);
   }
 
   /**
    * `linkMeanDbm` without the loss through people in between for a near pair (they are then not
-   * counted): an upper bound on it, dBm, that costs no segment query. Sets `drawKind`.
+   * counted): an upper bound on it, dBm, that costs no segment query. Sets `drawKind`. A
+   * `linkMeanDbm` of the same pair right after it finds the pair's slot without a probe.
    */
-  linkMeanUpperDbm(tx: number, rx: number): number {
-    return this.linkMean(tx, rx, false);
+  linkMeanUpperDbm(tx: number, rx: number, d2 = this.distanceSquared(tx, rx)): number {
+    return this.linkMean(tx, rx, false, d2);
   }
 
-  private linkMean(tx: number, rx: number, withBodies: boolean): number {
+  /** Squared distance between agents `tx` and `rx`, m² (the one every method of a pair uses). */
+  private distanceSquared(tx: number, rx: number): number {
     const a = this.agents;
-    const p = this.params;
     const dx = a.xM[tx] - a.xM[rx];
     const dy = a.yM[tx] - a.yM[rx];
-    const d2 = dx * dx + dy * dy;
+    return dx * dx + dy * dy;
+  }
+
+  private linkMean(tx: number, rx: number, withBodies: boolean, d2: number): number {
+    const a = this.agents;
+    const p = this.params;
     const combo = a.carry[tx] * 3 + a.carry[rx];
     if (d2 > this.cullD2[combo]) {
       this.drawKind = DRAW_NONE;
@@ -556,10 +568,10 @@ export class Propagation {
       meanLossDb = farPathLossDb(d2, p);
       this.drawKind = p.shadowingSigmaDb > 0 ? DRAW_FAR : DRAW_MOVING;
     } else {
-      const slot = withBodies ? this.pairSlot(tx, rx) : this.stateSlot(tx, rx);
+      const slot = withBodies ? this.pairSlot(tx, rx, d2) : this.stateSlot(tx, rx, d2);
       const v = this.cache.values;
-      meanLossDb = withBodies ? this.meanLossAt(slot) : v[slot * COLUMNS + MEAN_LOSS_DB];
-      this.drawKind = v[slot * COLUMNS + FADING_OFFSET] === 0 ? DRAW_STILL : DRAW_MOVING;
+      meanLossDb = withBodies ? this.meanLossAt(slot) : v[slot * STRIDE + MEAN_LOSS_DB];
+      this.drawKind = v[slot * STRIDE + FADING_OFFSET] === 0 ? DRAW_STILL : DRAW_MOVING;
     }
     return (
       p.txPowerDbm +
@@ -591,9 +603,9 @@ export class Propagation {
       meanLossDb = pathLossDb(Math.sqrt(d2), p) - 6 * p.shadowingSigmaDb;
       fadingOffset = FADING_TABLE_SIZE;
     } else {
-      const slot = this.pairSlot(tx, rx);
+      const slot = this.pairSlot(tx, rx, d2);
       meanLossDb = this.meanLossAt(slot);
-      fadingOffset = this.cache.values[slot * COLUMNS + FADING_OFFSET];
+      fadingOffset = this.cache.values[slot * STRIDE + FADING_OFFSET];
     }
     const strongestFadeDb = Math.max(this.fading[fadingOffset + FADING_TABLE_SIZE - 1], 0);
     return (
@@ -609,22 +621,23 @@ export class Propagation {
 
   /** The pair's current shadowing, dB (positive = weaker signal). */
   shadowingDb(a: number, b: number): number {
-    return this.cache.values[this.pairSlot(a, b) * COLUMNS + SHADOW_DB];
+    return this.cache.values[this.pairSlot(a, b) * STRIDE + SHADOW_DB];
   }
 
   /** Forgets every pair (their shadowing is drawn afresh on next use). */
   reset(): void {
     this.cache.clear();
+    this.lastStep = -1;
   }
 
   /**
    * The pair's cache slot with its per-step values up to date, people in between included:
    * its mean loss is `meanLossAt(slot)`.
    */
-  private pairSlot(a: number, b: number): number {
-    const slot = this.stateSlot(a, b);
+  private pairSlot(a: number, b: number, d2 = this.distanceSquared(a, b)): number {
+    const slot = this.stateSlot(a, b, d2);
     const v = this.cache.values;
-    const base = slot * COLUMNS;
+    const base = slot * STRIDE;
     if (v[base + BODIES] < 0) {
       const p = this.params;
       v[base + BODIES] =
@@ -638,25 +651,32 @@ export class Propagation {
   /** The pair's mean loss this step, dB (after `pairSlot`). */
   private meanLossAt(slot: number): number {
     const v = this.cache.values;
-    return v[slot * COLUMNS + MEAN_LOSS_DB] + v[slot * COLUMNS + BODIES] * this.params.bodyLossDb;
+    return v[slot * STRIDE + MEAN_LOSS_DB] + v[slot * STRIDE + BODIES] * this.params.bodyLossDb;
   }
 
   /**
    * The pair's cache slot with distance, shadowing and fading kind up to date for this step,
    * the people in between not yet counted (`BODIES` -1): they only lower the signal, so a
    * bound from this slot lets the link layer skip counting them for pairs nobody can hear.
+   * `d2` is the pair's squared distance (`distanceSquared(a, b)`).
    */
-  private stateSlot(a: number, b: number): number {
+  private stateSlot(a: number, b: number, d2: number): number {
+    // The same pair as the last call, in the same step (the link layer's bound, then its mean):
+    // nothing inserted or moved since, so its slot is the same.
+    if (a === this.lastA && b === this.lastB && this.lastStep === this.stepIndex)
+      return this.lastSlot;
     const cache = this.cache;
     const slot = cache.findOrInsert(a, b);
+    this.lastA = a;
+    this.lastB = b;
+    this.lastStep = this.stepIndex;
+    this.lastSlot = slot;
     const v = cache.values;
-    const base = slot * COLUMNS;
+    const base = slot * STRIDE;
     if (!cache.inserted && v[base + STEP] === this.stepIndex) return slot;
     const p = this.params;
     const ag = this.agents;
-    const dx = ag.xM[a] - ag.xM[b];
-    const dy = ag.yM[a] - ag.yM[b];
-    const d = Math.sqrt(dx * dx + dy * dy);
+    const d = Math.sqrt(d2);
     let shadow: number;
     let random: Pick<Random, "float"> = this.random;
     if (this.pairRandom !== undefined) {
@@ -697,7 +717,7 @@ export class Propagation {
     if (ag.present[low] === 0 || ag.present[high] === 0) return false;
     const p = this.params;
     const v = this.cache.values;
-    const base = slot * COLUMNS;
+    const base = slot * STRIDE;
     const moved = Math.abs(ag.distanceM(low, high) - v[base + DISTANCE_M]);
     const decorrelations =
       (this.nowS - v[base + UPDATED_AT_S]) / p.shadowingTauS + moved / p.shadowingDecorrelationM;

@@ -25,7 +25,7 @@ export class SpatialGrid {
   private readonly cursor: Int32Array;
   /**
    * Positions at the last rebuild in cell order (`cellX[k]` is `xM[cellAgents[k]]`): the pair
-   * scan reads them in sequence instead of gathering them agent by agent (a cache miss each in a
+   * scan and the neighbour and segment queries read them in sequence instead of gathering them agent by agent (a cache miss each in a
    * large crowd whose cells hold scattered indices).
    */
   private readonly cellX: Float64Array;
@@ -196,8 +196,10 @@ export class SpatialGrid {
   /**
    * `neighboursOf` with a class filter: of the present agents within `rangeM` of agent `i`,
    * those `j` with squared distance at most `keepD2[classOf[j]]` are written to the front of
-   * `out` (their number is left in `kept`), the others to the back (`out[out.length - 1]`
-   * downwards). Returns how many are within `rangeM`; `out` must hold them all.
+   * `out` (their number is left in `kept`) with that squared distance at the same index of
+   * `outD2`, the others to the back (`out[out.length - 1]` downwards). Returns how many are
+   * within `rangeM`; `out` and `outD2` must hold them all. Reads the positions of the last
+   * rebuild (call it after every move, as the engine does).
    */
   neighboursByClass(
     i: number,
@@ -205,33 +207,42 @@ export class SpatialGrid {
     classOf: Uint8Array,
     keepD2: Float64Array,
     out: Int32Array,
+    outD2: Float64Array,
   ): number {
     const { agents, cellStart, cellAgents, cols } = this;
-    const ax = agents.xM;
-    const ay = agents.yM;
-    const xM = ax[i];
-    const yM = ay[i];
+    // Positions in cell order: read in sequence, not gathered agent by agent.
+    const ax = this.cellX;
+    const ay = this.cellY;
+    const xM = agents.xM[i];
+    const yM = agents.yM[i];
     const r2 = rangeM * rangeM;
-    const c0 = this.colOf(xM - rangeM);
-    const c1 = this.colOf(xM + rangeM);
     const r0 = this.rowOf(yM - rangeM);
     const r1 = this.rowOf(yM + rangeM);
+    const size = this.cellSizeM;
     let front = 0;
     let back = out.length;
     for (let r = r0; r <= r1; r++) {
-      for (let c = c0; c <= c1; c++) {
-        const cell = r * cols + c;
-        const end = cellStart[cell + 1];
-        for (let k = cellStart[cell]; k < end; k++) {
+      // Only the columns the range's circle reaches in this row's band (the edge rows reach to
+      // infinity), widened by a micrometre for rounding in the cell assignment: cells left out
+      // hold nobody in range, and the others come in the same order.
+      const bandLo = r === 0 ? Number.NEGATIVE_INFINITY : this.originYM + r * size;
+      const bandHi =
+        r === this.rows - 1 ? Number.POSITIVE_INFINITY : this.originYM + (r + 1) * size;
+      const gap = Math.max(0, yM < bandLo ? bandLo - yM : yM > bandHi ? yM - bandHi : 0) - 1e-6;
+      const halfM = (gap > 0 ? Math.sqrt(Math.max(0, r2 - gap * gap)) : rangeM) + 1e-6;
+      // The row's cells are contiguous in `cellAgents`: one run from the first to the last.
+      const end = cellStart[r * cols + this.colOf(xM + halfM) + 1];
+      for (let k = cellStart[r * cols + this.colOf(xM - halfM)]; k < end; k++) {
+        const dx = ax[k] - xM;
+        const dy = ay[k] - yM;
+        const d2 = dx * dx + dy * dy;
+        if (d2 <= r2) {
           const j = cellAgents[k];
           if (j === i) continue;
-          const dx = ax[j] - xM;
-          const dy = ay[j] - yM;
-          const d2 = dx * dx + dy * dy;
-          if (d2 <= r2) {
-            if (d2 <= keepD2[classOf[j]]) out[front++] = j;
-            else out[--back] = j;
-          }
+          if (d2 <= keepD2[classOf[j]]) {
+            outD2[front] = d2;
+            out[front++] = j;
+          } else out[--back] = j;
         }
       }
     }
@@ -348,16 +359,18 @@ export class SpatialGrid {
 
   /**
    * How many present agents other than `a` and `b` stand within `radiusM` of the segment from
-   * `a` to `b` (between them, not behind either end), counting up to `maxCount`.
+   * `a` to `b` (between them, not behind either end), counting up to `maxCount`. Reads the
+   * positions of the last rebuild for the people counted.
    */
   countNearSegment(a: number, b: number, radiusM: number, maxCount: number): number {
     const { agents, cellStart, cellAgents, cols } = this;
-    const ax = agents.xM;
-    const ay = agents.yM;
-    const x0 = ax[a];
-    const y0 = ay[a];
-    const dx = ax[b] - x0;
-    const dy = ay[b] - y0;
+    const x0 = agents.xM[a];
+    const y0 = agents.yM[a];
+    const dx = agents.xM[b] - x0;
+    const dy = agents.yM[b] - y0;
+    // Positions of the last rebuild in cell order (as `neighboursByClass`).
+    const ax = this.cellX;
+    const ay = this.cellY;
     const len2 = dx * dx + dy * dy;
     if (len2 <= 4 * radiusM * radiusM) return 0;
     const r2 = radiusM * radiusM;
@@ -388,14 +401,14 @@ export class SpatialGrid {
         const cell = r * cols + c;
         const end = cellStart[cell + 1];
         for (let k = cellStart[cell]; k < end; k++) {
-          const j = cellAgents[k];
-          if (j === a || j === b) continue;
-          const px = ax[j] - x0;
-          const py = ay[j] - y0;
+          const px = ax[k] - x0;
+          const py = ay[k] - y0;
           const dot = px * dx + py * dy;
           if (dot <= 0 || dot >= len2) continue;
           const cross = px * dy - py * dx;
           if (cross * cross <= r2 * len2) {
+            const j = cellAgents[k];
+            if (j === a || j === b) continue;
             n++;
             if (n >= maxCount) return n;
           }

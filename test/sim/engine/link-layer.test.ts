@@ -1,8 +1,13 @@
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { ADVERTISING_INTERVAL_MS, PDU_AIRTIME_MS } from "../../../sim/engine/link-layer.js";
+import {
+  ADVERTISING_INTERVAL_MS,
+  intervalOffset,
+  PDU_AIRTIME_MS,
+} from "../../../sim/engine/link-layer.js";
 import { runSimulation } from "../../../sim/engine/run-simulation.js";
 import { validateScenario } from "../../../sim/world/scenario.js";
 import { buildWorld } from "../../../sim/world/world.js";
@@ -26,6 +31,29 @@ function twoPhones(distanceM: number) {
     scanning: "continuous",
   });
 }
+
+describe("link layer: a phone's first advertising event", () => {
+  it("is offset from the step's start as the two remainders give it, to the bit", () => {
+    const I = ADVERTISING_INTERVAL_MS;
+    const remainders = (x: number) => ((x % I) + I) % I;
+    fc.assert(
+      fc.property(
+        fc.double({ min: 0, max: I, maxExcluded: true, noNaN: true }),
+        fc.integer({ min: 0, max: 7 * 86_400 }),
+        fc.double({ min: -1e12, max: 1e12, noNaN: true }),
+        (phaseMs, stepS, x) => {
+          expect(Object.is(intervalOffset(x), remainders(x))).toBe(true);
+          const y = phaseMs - stepS * 1000; // a phase against a step's start
+          expect(Object.is(intervalOffset(y), remainders(y))).toBe(true);
+        },
+      ),
+      { numRuns: 20_000 },
+    );
+    for (let k = -1000; k <= 1000; k++)
+      for (const x of [k * I, k * I + 1e-9, k * I - 1e-9, k, k + 0.5])
+        expect(Object.is(intervalOffset(x), remainders(x))).toBe(true);
+  });
+});
 
 describe("link layer: receptions drawn by count", () => {
   // 32 m in hand: beyond the distance where shadowing is cached, so every advertisement gets a

@@ -115,10 +115,10 @@ describe("PairCache", () => {
             const key = `${Math.min(a, b)},${Math.max(a, b)}`;
             const slot = cache.findOrInsert(a, b);
             expect(cache.inserted).toBe(!model.has(key));
-            cache.values[slot * 2] = ++stamp;
+            cache.values[slot * cache.stride] = ++stamp;
             model.set(key, stamp);
             if (sweep) {
-              cache.sweep((s) => cache.values[s * 2] % 3 !== 0);
+              cache.sweep((s) => cache.values[s * cache.stride] % 3 !== 0);
               for (const [k, v] of model) if (v % 3 === 0) model.delete(k);
             }
           }
@@ -127,7 +127,7 @@ describe("PairCache", () => {
             const [a, b] = key.split(",").map(Number);
             const slot = cache.find(b, a);
             expect(slot).toBeGreaterThanOrEqual(0);
-            expect(cache.values[slot * 2]).toBe(v);
+            expect(cache.values[slot * cache.stride]).toBe(v);
             expect(cache.lowAt(slot)).toBe(a);
             expect(cache.highAt(slot)).toBe(b);
           }
@@ -137,7 +137,7 @@ describe("PairCache", () => {
     );
   });
 
-  it("splits neighbours by class: kept ones first, the others from the back, none lost", () => {
+  it("splits neighbours by class: kept ones first with their squared distances, the others from the back, none lost", () => {
     fc.assert(
       fc.property(
         positions,
@@ -150,11 +150,17 @@ describe("PairCache", () => {
           const keepD2 = Float64Array.from(limits);
           const all = new Int32Array(points.length);
           const split = new Int32Array(points.length);
+          const splitD2 = new Float64Array(points.length);
           for (let i = 0; i < points.length; i++) {
             if (!points[i].present) continue;
             const n = grid.neighboursOf(i, rangeM, all);
-            expect(grid.neighboursByClass(i, rangeM, classOf, keepD2, split)).toBe(n);
+            expect(grid.neighboursByClass(i, rangeM, classOf, keepD2, split, splitD2)).toBe(n);
             const kept = [...split.subarray(0, grid.kept)];
+            kept.forEach((j, k) => {
+              const dx = agents.xM[j] - agents.xM[i];
+              const dy = agents.yM[j] - agents.yM[i];
+              expect(splitD2[k]).toBe(dx * dx + dy * dy);
+            });
             const culled = [...split.subarray(split.length - (n - grid.kept))];
             expect([...kept, ...culled].sort((x, y) => x - y)).toEqual(
               [...all.subarray(0, n)].sort((x, y) => x - y),
