@@ -5,8 +5,8 @@
  * into this class, so there is one implementation).
  *
  * Nothing is kept per sighting or per detection row as an object: pairs live in open-addressing
- * tables over typed columns, close intervals in an arena, decisions in dense per-pair cells. What
- * each structure costs is in `bytes()`.
+ * tables of typed records, past close intervals in an arena, decisions in dense per-pair cells.
+ * What each structure costs is in `bytes()`.
  *
  * Link coverage (Herald detection and continuity) is counted online. The 30-s windows in which a
  * pair was close and those in which the receiver heard the sender come in two streams, each in
@@ -106,42 +106,63 @@ function hashPair(x: number, y: number): number {
   return h ^ (h >>> 12);
 }
 
+/** Where a record keeps its pair's agents. */
+const FIRST = 0;
+const SECOND = 1;
+
 /**
- * Pairs of agent indices to dense ids 0, 1, 2, … in order of arrival: linear probing over an
- * Int32Array of ids (at most half full), the pairs themselves in two Uint32 columns.
+ * Pairs of agent indices to dense ids 0, 1, 2, … in order of arrival, each with a record of
+ * `stride` Int32 fields in one array: the pair itself (`FIRST`, `SECOND`), then its owner's
+ * state, which starts at 0. Linear probing over an Int32Array of ids (at most half full). A
+ * lookup that finds its pair has read the record to compare it, so the owner's state comes in
+ * the same cache line instead of from columns of their own (the tables outgrow the caches).
  */
 class PairTable {
-  first = new Uint32Array(16);
-  second = new Uint32Array(16);
+  data: Int32Array;
   size = 0;
   /** Whether the last `findOrAdd` added its pair. */
   added = false;
   private slots = new Int32Array(32).fill(-1);
 
+  constructor(readonly stride: number) {
+    this.data = new Int32Array(16 * stride);
+  }
+
+  first(id: number): number {
+    return this.data[id * this.stride + FIRST];
+  }
+
+  second(id: number): number {
+    return this.data[id * this.stride + SECOND];
+  }
+
   find(x: number, y: number): number {
     const mask = this.slots.length - 1;
+    const { data, stride } = this;
     for (let h = hashPair(x, y) & mask; ; h = (h + 1) & mask) {
       const id = this.slots[h];
-      if (id < 0 || (this.first[id] === x && this.second[id] === y)) return id;
+      if (id < 0 || (data[id * stride + FIRST] === x && data[id * stride + SECOND] === y))
+        return id;
     }
   }
 
   findOrAdd(x: number, y: number): number {
     const mask = this.slots.length - 1;
+    const stride = this.stride;
+    let data = this.data;
     let h = hashPair(x, y) & mask;
     for (; ; h = (h + 1) & mask) {
       const id = this.slots[h];
       if (id < 0) break;
-      if (this.first[id] === x && this.second[id] === y) {
+      if (data[id * stride + FIRST] === x && data[id * stride + SECOND] === y) {
         this.added = false;
         return id;
       }
     }
     const id = this.size++;
-    this.first = ensure(this.first, this.size);
-    this.second = ensure(this.second, this.size);
-    this.first[id] = x;
-    this.second[id] = y;
+    if (this.size * stride > data.length) this.data = data = ensure(data, this.size * stride);
+    data[id * stride + FIRST] = x;
+    data[id * stride + SECOND] = y;
     this.slots[h] = id;
     if (this.size * 2 > this.slots.length) this.rehash();
     this.added = true;
@@ -149,34 +170,83 @@ class PairTable {
   }
 
   get bytes(): number {
-    return this.first.byteLength + this.second.byteLength + this.slots.byteLength;
+    return this.data.byteLength + this.slots.byteLength;
   }
 
-  /** Ids sorted by `first * PAIR_KEY_BASE + second`. */
-  sortedIds(): Uint32Array {
-    const keys = new Float64Array(this.size);
-    for (let id = 0; id < this.size; id++)
-      keys[id] = this.first[id] * PAIR_KEY_BASE + this.second[id];
-    keys.sort();
-    const out = new Uint32Array(this.size);
-    keys.forEach((key, k) => {
-      const first = Math.floor(key / PAIR_KEY_BASE);
-      out[k] = this.find(first, key - first * PAIR_KEY_BASE);
-    });
-    return out;
+  /** Ids sorted by (`major` agent, then the other), `major` being `FIRST` or `SECOND`. */
+  sortedIds(major: number): Uint32Array {
+    const byMinor = stableByKey(identity(this.size), this.data, this.stride, SECOND - major);
+    return stableByKey(byMinor, this.data, this.stride, major);
   }
 
   private rehash(): void {
     const slots = new Int32Array(this.slots.length * 2).fill(-1);
     const mask = slots.length - 1;
+    const { data, stride } = this;
     for (let id = 0; id < this.size; id++) {
-      let h = hashPair(this.first[id], this.second[id]) & mask;
+      let h = hashPair(data[id * stride + FIRST], data[id * stride + SECOND]) & mask;
       while (slots[h] >= 0) h = (h + 1) & mask;
       slots[h] = id;
     }
     this.slots = slots;
   }
 }
+
+function identity(n: number): Uint32Array {
+  const out = new Uint32Array(n);
+  for (let k = 0; k < n; k++) out[k] = k;
+  return out;
+}
+
+/**
+ * `items` stably sorted by `keys[item * stride + offset]` (whole numbers from 0, agent indices
+ * here): a counting sort, so sorting pairs by both agents is two passes and no comparisons.
+ */
+function stableByKey(
+  items: Uint32Array,
+  keys: Int32Array,
+  stride: number,
+  offset: number,
+): Uint32Array {
+  let buckets = 0;
+  for (let k = 0; k < items.length; k++)
+    buckets = Math.max(buckets, keys[items[k] * stride + offset] + 1);
+  const starts = new Uint32Array(buckets + 1);
+  for (let k = 0; k < items.length; k++) starts[keys[items[k] * stride + offset] + 1]++;
+  for (let b = 1; b <= buckets; b++) starts[b] += starts[b - 1];
+  const out = new Uint32Array(items.length);
+  for (let k = 0; k < items.length; k++) {
+    const item = items[k];
+    out[starts[keys[item * stride + offset]]++] = item;
+  }
+  return out;
+}
+
+/**
+ * A close pair's record: its current close interval [`CLOSE_START`, `CLOSE_END`) (`CLOSE_END`
+ * `NEVER` while none; the earlier ones are in the interval arena, the latest at `CLOSE_PREV`,
+ * or −1), its close windows' history (`CLOSE_W`, mask after it) and count. A close second reads
+ * and writes only these 32 bytes, but for the ordered pairs of a new window.
+ */
+const CLOSE_START = 2;
+const CLOSE_END = 3;
+const CLOSE_PREV = 4;
+const CLOSE_W = 5;
+const CLOSE_WINDOWS = 7;
+const CLOSE_STRIDE = 8;
+/** Entries of the close-pair id cache (256 kB): 10 times the pairs close at once among 10,000. */
+const CLOSE_HINTS = 1 << 16;
+
+/**
+ * An ordered pair's record (sender, receiver): its heard windows' history (`HEARD_W`, mask after
+ * it), covered close windows, detection pair (or −1) and close pair (or −1). The eighth field is
+ * unused: it pads records to 32 bytes, two to a cache line.
+ */
+const HEARD_W = 2;
+const COVERED = 4;
+const DETECTION = 5;
+const CLOSE_PAIR = 6;
+const ORDERED_STRIDE = 8;
 
 /**
  * Scores and minutes as the detectors round them (whole thousandths) in an Int32Array, read back
@@ -195,7 +265,7 @@ class ThousandthsColumn {
     if (this.ints) {
       const k = Math.round(value * 1000);
       if (k / 1000 === value && Math.abs(k) <= 0x7fffffff && !Object.is(value, -0)) {
-        this.ints = ensure(this.ints, i + 1);
+        if (i >= this.ints.length) this.ints = ensure(this.ints, i + 1);
         this.ints[i] = k;
         return;
       }
@@ -204,8 +274,8 @@ class ThousandthsColumn {
       this.ints = undefined;
       this.floats = floats;
     }
-    this.floats = ensure(this.floats!, i + 1);
-    this.floats[i] = value;
+    if (i >= this.floats!.length) this.floats = ensure(this.floats!, i + 1);
+    this.floats![i] = value;
   }
 
   get bytes(): number {
@@ -213,27 +283,24 @@ class ThousandthsColumn {
   }
 }
 
-/** Marks window `w` in a (last window, bit mask) history; true when it was not marked yet. */
-function markWindow(
-  last: Int32Array,
-  masks: Uint32Array,
-  id: number,
-  w: number,
-  stream: string,
-): boolean {
-  const at = last[id];
-  if (at === NEVER || w > at) {
-    const shift = at === NEVER ? HISTORY_WINDOWS : w - at;
-    masks[id] = shift >= HISTORY_WINDOWS ? 1 : ((masks[id] << shift) | 1) >>> 0;
-    last[id] = w;
+/**
+ * Marks window `w` in the (last window, bit mask) history at `data[at]`, `data[at + 1]`; true
+ * when it was not marked yet. The mask is kept as an Int32 of the same bits.
+ */
+function markWindow(data: Int32Array, at: number, w: number, stream: string): boolean {
+  const last = data[at];
+  if (last === NEVER || w > last) {
+    const shift = last === NEVER ? HISTORY_WINDOWS : w - last;
+    data[at + 1] = shift >= HISTORY_WINDOWS ? 1 : (data[at + 1] << shift) | 1;
+    data[at] = w;
     return true;
   }
-  const d = at - w;
+  const d = last - w;
   if (d >= HISTORY_WINDOWS)
-    throw new RangeError(`${stream} for window ${w} came after window ${at} of the same pair`);
-  const bit = (1 << d) >>> 0;
-  if ((masks[id] & bit) !== 0) return false;
-  masks[id] = (masks[id] | bit) >>> 0;
+    throw new RangeError(`${stream} for window ${w} came after window ${last} of the same pair`);
+  const bit = 1 << d;
+  if ((data[at + 1] & bit) !== 0) return false;
+  data[at + 1] |= bit;
   return true;
 }
 
@@ -264,34 +331,37 @@ export class RunAccumulator {
   private readonly closeMinutes: number;
   private readonly names: readonly string[];
   private readonly codeOf = new Map<string, number>();
+  /** `codeOf` of each name, by position. */
+  private readonly codes: Int32Array;
   private readonly indexCases: readonly number[];
   private readonly isIndex: Uint8Array;
   private finished = false;
 
-  // Unordered pairs {a, b}, a < b, ever within the close distance.
-  private readonly closePairs = new PairTable();
-  /** Latest close interval of the pair (arena index; older ones chained by `ivPrev`), or −1. */
-  private lastInterval = new Int32Array(16);
-  private closeW = new Int32Array(16);
-  private closeMask = new Uint32Array(16);
-  private closeWindows = new Uint32Array(16);
-  /** The ordered pairs a→b and b→a (ids, −1 while none), linked so no lookup is needed later. */
+  // Unordered pairs {a, b}, a < b, ever within the close distance (records of `CLOSE_STRIDE`).
+  private readonly closePairs = new PairTable(CLOSE_STRIDE);
+  /**
+   * A direct-mapped cache of close-pair ids by hash: the pairs close this second were mostly
+   * close the second before, and a hit reads this small table, which stays in the caches more
+   * often than the probe slots (tens of MB in a crowd). About 4 lookups in 5 hit in a plaza of
+   * 10,000.
+   */
+  private readonly closeHints = new Int32Array(CLOSE_HINTS).fill(-1);
+  /**
+   * The ordered pairs a→b and b→a (ids, −1 while none), linked so no lookup is needed later;
+   * outside the records, as only a new close window reads them.
+   */
   private closeAB = new Int32Array(16);
   private closeBA = new Int32Array(16);
+  // Close intervals before each pair's current one, chained from the latest by `ivPrev`.
   private ivStart = new Int32Array(16);
   private ivEnd = new Int32Array(16);
   private ivPrev = new Int32Array(16);
+  private arena = 0;
+  /** Close intervals in all, current ones included. */
   private intervals = 0;
 
-  // Ordered pairs (sender, receiver): heard at all, heard windows, covered close windows.
-  private readonly ordered = new PairTable();
-  private heardW = new Int32Array(16);
-  private heardMask = new Uint32Array(16);
-  private covered = new Uint32Array(16);
-  /** The pair's detection block, or −1. */
-  private detOf = new Int32Array(16);
-  /** The pair's close pair, or −1. */
-  private closeOf = new Int32Array(16);
+  // Ordered pairs (sender, receiver) heard (records of `ORDERED_STRIDE`).
+  private readonly ordered = new PairTable(ORDERED_STRIDE);
 
   // Detection pairs: one block of a cell per detector.
   private detOwner = new Uint32Array(16);
@@ -302,6 +372,10 @@ export class RunAccumulator {
   private readonly cellScore = new ThousandthsColumn();
   private readonly cellMinutes = new ThousandthsColumn();
   private rows = 0;
+  /** The last (index, receiver) looked up and its detection pair: a pair's windows follow it. */
+  private lastIndex = -1;
+  private lastReceiver = -1;
+  private lastDetection = -1;
 
   // Exposure-window spans, by detection pair, in arrival order.
   private winDet = new Uint32Array(16);
@@ -322,6 +396,7 @@ export class RunAccumulator {
     this.names.forEach((name, code) => {
       if (!this.codeOf.has(name)) this.codeOf.set(name, code);
     });
+    this.codes = Int32Array.from(this.names, (name) => this.codeOf.get(name)!);
     this.indexCases = [...init.indexCases];
     this.isIndex = new Uint8Array(init.agents);
     for (const i of init.indexCases) this.isIndex[i] = 1;
@@ -340,29 +415,46 @@ export class RunAccumulator {
     this.open();
     if (!Number.isInteger(fromS) || !Number.isInteger(toS))
       throw new RangeError(`close seconds must be whole, got [${fromS}, ${toS})`);
-    if (a > b) [a, b] = [b, a];
-    const id = this.closePair(a, b);
-    const last = this.lastInterval[id];
+    const lo = Math.min(a, b);
+    const hi = Math.max(a, b);
+    const hint = hashPair(lo, hi) & (CLOSE_HINTS - 1);
+    let id = this.closeHints[hint];
+    let c = this.closePairs.data;
+    if (id < 0 || c[id * CLOSE_STRIDE + FIRST] !== lo || c[id * CLOSE_STRIDE + SECOND] !== hi) {
+      id = this.closeRecord(lo, hi);
+      this.closeHints[hint] = id;
+      c = this.closePairs.data;
+    }
+    const r = id * CLOSE_STRIDE;
+    const end = c[r + CLOSE_END];
     let from = fromS;
-    if (last >= 0 && this.ivEnd[last] >= fromS) {
+    if (end !== NEVER && end >= fromS) {
       // Seconds up to the interval's end are in already.
-      if (toS <= this.ivEnd[last]) return;
-      from = this.ivEnd[last];
-      this.ivEnd[last] = toS;
+      if (toS <= end) return;
+      from = end;
+      c[r + CLOSE_END] = toS;
     } else {
       if (toS <= fromS) return;
-      const k = this.intervals++;
-      this.ivStart = ensure(this.ivStart, this.intervals);
-      this.ivEnd = ensure(this.ivEnd, this.intervals);
-      this.ivPrev = ensure(this.ivPrev, this.intervals);
-      this.ivStart[k] = fromS;
-      this.ivEnd[k] = toS;
-      this.ivPrev[k] = last;
-      this.lastInterval[id] = k;
+      if (end !== NEVER) {
+        // The current interval is over: into the arena.
+        const k = this.arena++;
+        if (k === this.ivStart.length) {
+          this.ivStart = ensure(this.ivStart, this.arena);
+          this.ivEnd = ensure(this.ivEnd, this.arena);
+          this.ivPrev = ensure(this.ivPrev, this.arena);
+        }
+        this.ivStart[k] = c[r + CLOSE_START];
+        this.ivEnd[k] = end;
+        this.ivPrev[k] = c[r + CLOSE_PREV];
+        c[r + CLOSE_PREV] = k;
+      }
+      c[r + CLOSE_START] = fromS;
+      c[r + CLOSE_END] = toS;
+      this.intervals++;
     }
     for (let w = Math.floor(from / CONTINUITY_WINDOW_S); w * CONTINUITY_WINDOW_S < toS; w++) {
-      if (!markWindow(this.closeW, this.closeMask, id, w, "close()")) continue;
-      this.closeWindows[id]++;
+      if (!markWindow(c, r + CLOSE_W, w, "close()")) continue;
+      c[r + CLOSE_WINDOWS]++;
       this.coverIfHeard(this.closeAB[id], w);
       this.coverIfHeard(this.closeBA[id], w);
     }
@@ -374,25 +466,7 @@ export class RunAccumulator {
    */
   closePair(a: number, b: number): number {
     this.open();
-    const id = this.closePairs.findOrAdd(a, b);
-    if (this.closePairs.added) {
-      const n = this.closePairs.size;
-      this.lastInterval = ensure(this.lastInterval, n);
-      this.closeW = ensure(this.closeW, n);
-      this.closeMask = ensure(this.closeMask, n);
-      this.closeWindows = ensure(this.closeWindows, n);
-      this.closeAB = ensure(this.closeAB, n);
-      this.closeBA = ensure(this.closeBA, n);
-      const ab = this.ordered.find(a, b);
-      const ba = this.ordered.find(b, a);
-      this.closeAB[id] = ab;
-      this.closeBA[id] = ba;
-      if (ab >= 0) this.closeOf[ab] = id;
-      if (ba >= 0) this.closeOf[ba] = id;
-      this.lastInterval[id] = -1;
-      this.closeW[id] = NEVER;
-    }
-    return id;
+    return this.closeRecord(a, b);
   }
 
   /**
@@ -405,11 +479,15 @@ export class RunAccumulator {
     if (this.lastSender[receiver] === sender && this.lastWindow[receiver] === w) return;
     this.lastSender[receiver] = sender;
     this.lastWindow[receiver] = w;
-    const o = this.orderedPair(sender, receiver);
-    if (this.heardW[o] === w) return;
-    if (!markWindow(this.heardW, this.heardMask, o, w, "sighting()")) return;
-    const c = this.closeOf[o];
-    if (c >= 0 && hasWindow(this.closeW[c], this.closeMask[c], w, "close()")) this.covered[o]++;
+    const r = this.orderedPair(sender, receiver) * ORDERED_STRIDE;
+    const o = this.ordered.data;
+    if (o[r + HEARD_W] === w) return;
+    if (!markWindow(o, r + HEARD_W, w, "sighting()")) return;
+    const id = o[r + CLOSE_PAIR];
+    if (id < 0) return;
+    const c = this.closePairs.data;
+    const cw = id * CLOSE_STRIDE + CLOSE_W;
+    if (hasWindow(c[cw], c[cw + 1], w, "close()")) o[r + COVERED]++;
   }
 
   /**
@@ -417,15 +495,19 @@ export class RunAccumulator {
    * detector named at construction: as `detection` once per detector, in that order.
    */
   decisions(index: number, receiver: number, d: PairDecisions): void {
-    for (let j = 0; j < this.names.length; j++)
-      this.detection({
-        detector: this.names[j],
-        index,
-        receiver,
-        score: d.score[j],
-        estimatedMinutes: d.minutes[j],
-        notified: d.notified[j] === 1,
-      });
+    this.open();
+    const p = this.detectionPair(index, receiver);
+    this.detRows[p] = 1;
+    const base = p * this.names.length;
+    for (let j = 0; j < this.names.length; j++) {
+      const cell = base + this.codes[j];
+      if (this.cellFlags[cell] !== 0)
+        throw new Error(`${this.names[j]} decided on ${index}→${receiver} twice`);
+      this.cellFlags[cell] = PRESENT | (d.notified[j] === 1 ? NOTIFIED : 0);
+      this.cellScore.set(cell, d.score[j]);
+      this.cellMinutes.set(cell, d.minutes[j]);
+      this.rows++;
+    }
   }
 
   /**
@@ -455,13 +537,15 @@ export class RunAccumulator {
     // run has tens of millions, so the pairs that cannot be on it keep none.
     if (p !== this.windowPair) {
       this.windowPair = p;
-      this.windowKept = this.mayBeOnTimeline(p, index, receiver);
+      this.windowKept = this.mayBeOnTimeline(p);
     }
     if (!this.windowKept) return;
     const k = this.windowCount++;
-    this.winDet = ensure(this.winDet, this.windowCount);
-    this.winStart = ensure(this.winStart, this.windowCount);
-    this.winEnd = ensure(this.winEnd, this.windowCount);
+    if (k === this.winDet.length) {
+      this.winDet = ensure(this.winDet, this.windowCount);
+      this.winStart = ensure(this.winStart, this.windowCount);
+      this.winEnd = ensure(this.winEnd, this.windowCount);
+    }
     this.winDet[k] = p;
     this.winStart[k] = startS;
     this.winEnd[k] = endS;
@@ -472,7 +556,7 @@ export class RunAccumulator {
    * come yet, or its close seconds (from its intervals, with a minute to spare for rounding)
    * reach the close minutes. A superset of the timeline's candidates, so the timeline is exact.
    */
-  private mayBeOnTimeline(p: number, index: number, receiver: number): boolean {
+  private mayBeOnTimeline(p: number): boolean {
     // Every detector's decision must be in (the pipeline sends a pair's rows, then its spans).
     const d = this.names.length;
     if (this.detRows[p] !== 1) return true;
@@ -480,31 +564,18 @@ export class RunAccumulator {
       if ((this.cellFlags[c] & NOTIFIED) !== 0) return true;
       if ((this.cellFlags[c] & PRESENT) === 0) return true;
     }
-    const id = this.closePairs.find(Math.min(index, receiver), Math.max(index, receiver));
+    const id = this.ordered.data[this.detOwner[p] * ORDERED_STRIDE + CLOSE_PAIR];
     if (id < 0) return false;
-    let closeS = 0;
-    for (let k = this.lastInterval[id]; k >= 0; k = this.ivPrev[k])
-      closeS += this.ivEnd[k] - this.ivStart[k];
-    return closeS >= this.closeMinutes * 60 - 60;
+    return (
+      closeSecondsOf(this.closePairs.data, id, this.ivStart, this.ivEnd, this.ivPrev) >=
+      this.closeMinutes * 60 - 60
+    );
   }
 
   bytes(): AccumulatorBytes {
-    const closePairs =
-      this.closePairs.bytes +
-      this.lastInterval.byteLength +
-      this.closeW.byteLength +
-      this.closeMask.byteLength +
-      this.closeWindows.byteLength +
-      this.closeAB.byteLength +
-      this.closeBA.byteLength;
+    const closePairs = this.closePairs.bytes + this.closeAB.byteLength + this.closeBA.byteLength;
     const intervals = this.ivStart.byteLength + this.ivEnd.byteLength + this.ivPrev.byteLength;
-    const orderedPairs =
-      this.ordered.bytes +
-      this.heardW.byteLength +
-      this.heardMask.byteLength +
-      this.covered.byteLength +
-      this.detOf.byteLength +
-      this.closeOf.byteLength;
+    const orderedPairs = this.ordered.bytes;
     const detections =
       this.detOwner.byteLength +
       this.detRows.byteLength +
@@ -541,42 +612,75 @@ export class RunAccumulator {
     if (this.finished) throw new Error("the run's accumulator is finished");
   }
 
+  /** `closePair` without the check that the run is open. */
+  private closeRecord(a: number, b: number): number {
+    const id = this.closePairs.findOrAdd(a, b);
+    if (this.closePairs.added) {
+      if (id === this.closeAB.length) {
+        this.closeAB = ensure(this.closeAB, id + 1);
+        this.closeBA = ensure(this.closeBA, id + 1);
+      }
+      const ab = this.ordered.find(a, b);
+      const ba = this.ordered.find(b, a);
+      this.closeAB[id] = ab;
+      this.closeBA[id] = ba;
+      const o = this.ordered.data;
+      if (ab >= 0) o[ab * ORDERED_STRIDE + CLOSE_PAIR] = id;
+      if (ba >= 0) o[ba * ORDERED_STRIDE + CLOSE_PAIR] = id;
+      const c = this.closePairs.data;
+      const r = id * CLOSE_STRIDE;
+      c[r + CLOSE_END] = NEVER;
+      c[r + CLOSE_PREV] = -1;
+      c[r + CLOSE_W] = NEVER;
+    }
+    return id;
+  }
+
   private orderedPair(sender: number, receiver: number): number {
-    const o = this.ordered.findOrAdd(sender, receiver);
+    const id = this.ordered.findOrAdd(sender, receiver);
     if (this.ordered.added) {
-      const n = this.ordered.size;
-      this.heardW = ensure(this.heardW, n);
-      this.heardMask = ensure(this.heardMask, n);
-      this.covered = ensure(this.covered, n);
-      this.detOf = ensure(this.detOf, n);
-      this.closeOf = ensure(this.closeOf, n);
-      this.heardW[o] = NEVER;
-      this.detOf[o] = -1;
+      const r = id * ORDERED_STRIDE;
+      const o = this.ordered.data;
+      o[r + HEARD_W] = NEVER;
+      o[r + DETECTION] = -1;
       const c = this.closePairs.find(Math.min(sender, receiver), Math.max(sender, receiver));
-      this.closeOf[o] = c;
+      o[r + CLOSE_PAIR] = c;
       if (c >= 0) {
-        if (sender < receiver) this.closeAB[c] = o;
-        else this.closeBA[c] = o;
+        if (sender < receiver) this.closeAB[c] = id;
+        else this.closeBA[c] = id;
       }
     }
-    return o;
+    return id;
   }
 
   private detectionPair(index: number, receiver: number): number {
+    if (index === this.lastIndex && receiver === this.lastReceiver) return this.lastDetection;
     const o = this.orderedPair(index, receiver);
-    if (this.detOf[o] >= 0) return this.detOf[o];
-    const p = this.detCount++;
-    this.detOwner = ensure(this.detOwner, this.detCount);
-    this.detRows = ensure(this.detRows, this.detCount);
-    this.cellFlags = ensure(this.cellFlags, this.detCount * this.names.length);
-    this.detOwner[p] = o;
-    this.detOf[o] = p;
+    const at = o * ORDERED_STRIDE + DETECTION;
+    let p = this.ordered.data[at];
+    if (p < 0) {
+      p = this.detCount++;
+      if (p === this.detOwner.length) {
+        this.detOwner = ensure(this.detOwner, this.detCount);
+        this.detRows = ensure(this.detRows, this.detCount);
+      }
+      if (this.detCount * this.names.length > this.cellFlags.length)
+        this.cellFlags = ensure(this.cellFlags, this.detCount * this.names.length);
+      this.detOwner[p] = o;
+      this.ordered.data[at] = p;
+    }
+    this.lastIndex = index;
+    this.lastReceiver = receiver;
+    this.lastDetection = p;
     return p;
   }
 
   /** A new close window `w` of the pair covers (sender, receiver) if the receiver heard it then. */
   private coverIfHeard(o: number, w: number): void {
-    if (o >= 0 && hasWindow(this.heardW[o], this.heardMask[o], w, "sighting()")) this.covered[o]++;
+    if (o < 0) return;
+    const data = this.ordered.data;
+    const r = o * ORDERED_STRIDE;
+    if (hasWindow(data[r + HEARD_W], data[r + HEARD_W + 1], w, "sighting()")) data[r + COVERED]++;
   }
 
   private state(): AccumulatorState {
@@ -587,18 +691,12 @@ export class RunAccumulator {
       indexCases: this.indexCases,
       isIndex: this.isIndex,
       closePairs: this.closePairs,
-      lastInterval: this.lastInterval,
-      closeWindows: this.closeWindows,
       closeAB: this.closeAB,
       closeBA: this.closeBA,
-      closeOf: this.closeOf,
       ivStart: this.ivStart,
       ivEnd: this.ivEnd,
       ivPrev: this.ivPrev,
       ordered: this.ordered,
-      heardW: this.heardW,
-      covered: this.covered,
-      detOf: this.detOf,
       detOwner: this.detOwner,
       detRows: this.detRows,
       detCount: this.detCount,
@@ -613,6 +711,21 @@ export class RunAccumulator {
   }
 }
 
+/** Close seconds of close pair `id`: its current interval's and those in the arena. */
+function closeSecondsOf(
+  c: Int32Array,
+  id: number,
+  ivStart: Int32Array,
+  ivEnd: Int32Array,
+  ivPrev: Int32Array,
+): number {
+  const r = id * CLOSE_STRIDE;
+  if (c[r + CLOSE_END] === NEVER) return 0;
+  let closeS = c[r + CLOSE_END] - c[r + CLOSE_START];
+  for (let k = c[r + CLOSE_PREV]; k >= 0; k = ivPrev[k]) closeS += ivEnd[k] - ivStart[k];
+  return closeS;
+}
+
 /** What the accumulator hands over at the end (its arrays, no copies). */
 interface AccumulatorState {
   readonly agents: number;
@@ -621,18 +734,12 @@ interface AccumulatorState {
   readonly indexCases: readonly number[];
   readonly isIndex: Uint8Array;
   readonly closePairs: PairTable;
-  readonly lastInterval: Int32Array;
-  readonly closeWindows: Uint32Array;
   readonly closeAB: Int32Array;
   readonly closeBA: Int32Array;
-  readonly closeOf: Int32Array;
   readonly ivStart: Int32Array;
   readonly ivEnd: Int32Array;
   readonly ivPrev: Int32Array;
   readonly ordered: PairTable;
-  readonly heardW: Int32Array;
-  readonly covered: Uint32Array;
-  readonly detOf: Int32Array;
   readonly detOwner: Uint32Array;
   readonly detRows: Uint8Array;
   readonly detCount: number;
@@ -661,6 +768,8 @@ export class RunAccumulation {
   /** Each detection pair's truth close seconds (0 when never close) and whether it is a contact. */
   private readonly detTruthS: Float64Array;
   private readonly detPositive: Uint8Array;
+  /** Whether each detection pair's index is an index case (dense, for the loops over them). */
+  private readonly detScored: Uint8Array;
   private readonly closeThresholdS: number;
   private cached: RunEvaluation | undefined;
 
@@ -672,29 +781,37 @@ export class RunAccumulation {
   ) {
     this.closeThresholdS = s.closeMinutes * 60;
     const pairs = s.closePairs;
+    const c = pairs.data;
     this.closeS = new Float64Array(pairs.size);
     for (let id = 0; id < pairs.size; id++)
-      this.closeS[id] = truth.closeSeconds(pairs.first[id], pairs.second[id]);
-    this.closeOrder = pairs.sortedIds();
-    const keys = new Float64Array(s.detCount);
-    for (let p = 0; p < s.detCount; p++)
-      keys[p] = s.ordered.second[s.detOwner[p]] * PAIR_KEY_BASE + s.ordered.first[s.detOwner[p]];
-    keys.sort();
-    this.detOrder = new Uint32Array(s.detCount);
-    keys.forEach((key, k) => {
-      const receiver = Math.floor(key / PAIR_KEY_BASE);
-      this.detOrder[k] = s.detOf[s.ordered.find(key - receiver * PAIR_KEY_BASE, receiver)];
-    });
+      this.closeS[id] = truth.closeSeconds(
+        c[id * CLOSE_STRIDE + FIRST],
+        c[id * CLOSE_STRIDE + SECOND],
+      );
+    this.closeOrder = pairs.sortedIds(FIRST);
+    // Each detection pair's (index, receiver), to sort them by receiver, then index.
+    const o = s.ordered.data;
+    const agents = new Int32Array(2 * s.detCount);
+    for (let p = 0; p < s.detCount; p++) {
+      agents[2 * p + FIRST] = o[s.detOwner[p] * ORDERED_STRIDE + FIRST];
+      agents[2 * p + SECOND] = o[s.detOwner[p] * ORDERED_STRIDE + SECOND];
+    }
+    this.detOrder = stableByKey(
+      stableByKey(identity(s.detCount), agents, 2, FIRST),
+      agents,
+      2,
+      SECOND,
+    );
     this.detTruthS = new Float64Array(s.detCount);
     this.detPositive = new Uint8Array(s.detCount);
+    this.detScored = new Uint8Array(s.detCount);
     for (let p = 0; p < s.detCount; p++) {
-      const o = s.detOwner[p];
-      const index = s.ordered.first[o];
-      const c = s.closeOf[o];
+      this.detScored[p] = s.isIndex[agents[2 * p + FIRST]];
+      const c = o[s.detOwner[p] * ORDERED_STRIDE + CLOSE_PAIR];
       if (c < 0) continue;
       this.detTruthS[p] = this.closeS[c];
       this.detPositive[p] =
-        s.isIndex[index] === 1 && this.closeS[c] >= this.closeThresholdS ? 1 : 0;
+        this.detScored[p] === 1 && this.closeS[c] >= this.closeThresholdS ? 1 : 0;
     }
   }
 
@@ -706,10 +823,10 @@ export class RunAccumulation {
 
   /** The truth's close pairs as `simulateRun` lists them: in (a, b) order, intervals in time order. */
   *truthPairs(): Iterable<TruthPair> {
-    const pairs = this.s.closePairs;
+    const c = this.s.closePairs.data;
     for (const id of this.closeOrder) {
-      const a = pairs.first[id];
-      const b = pairs.second[id];
+      const a = c[id * CLOSE_STRIDE + FIRST];
+      const b = c[id * CLOSE_STRIDE + SECOND];
       yield {
         a,
         b,
@@ -738,8 +855,8 @@ export class RunAccumulation {
     const candS: number[] = [];
     for (let id = 0; id < pairs.size; id++) {
       if (this.closeS[id] < thr) continue;
-      const a = pairs.first[id];
-      const b = pairs.second[id];
+      const a = pairs.first(id);
+      const b = pairs.second(id);
       if (s.isIndex[a]) {
         candKey.push(pairKey(a, b));
         candS.push(this.closeS[id]);
@@ -757,7 +874,7 @@ export class RunAccumulation {
         notified = (s.cellFlags[c] & NOTIFIED) !== 0;
       if (!notified) continue;
       const o = s.detOwner[p];
-      candKey.push(pairKey(s.ordered.first[o], s.ordered.second[o]));
+      candKey.push(pairKey(s.ordered.first(o), s.ordered.second(o)));
       candS.push(this.detTruthS[p]);
     }
     const chosen = topCandidates(candKey, candS, MAX_TIMELINE_PAIRS);
@@ -772,7 +889,8 @@ export class RunAccumulation {
         for (const [startS, endS] of this.intervalsOf(c))
           timeline.push({ pair: label(key), startS, endS, kind: "truth-close" });
       const o = s.ordered.find(index, receiver);
-      if (o >= 0 && s.detOf[o] >= 0) wanted.set(s.detOf[o], key);
+      const p = o < 0 ? -1 : s.ordered.data[o * ORDERED_STRIDE + DETECTION];
+      if (p >= 0) wanted.set(p, key);
     }
     const spans = new Map<number, number[]>();
     for (let k = 0; k < s.windowCount; k++) {
@@ -812,8 +930,11 @@ export class RunAccumulation {
 
   private intervalsOf(id: number): [number, number][] {
     const s = this.s;
-    const out: [number, number][] = [];
-    for (let k = s.lastInterval[id]; k >= 0; k = s.ivPrev[k]) out.push([s.ivStart[k], s.ivEnd[k]]);
+    const c = s.closePairs.data;
+    const r = id * CLOSE_STRIDE;
+    if (c[r + CLOSE_END] === NEVER) return [];
+    const out: [number, number][] = [[c[r + CLOSE_START], c[r + CLOSE_END]]];
+    for (let k = c[r + CLOSE_PREV]; k >= 0; k = s.ivPrev[k]) out.push([s.ivStart[k], s.ivEnd[k]]);
     return out.reverse();
   }
 
@@ -821,6 +942,7 @@ export class RunAccumulation {
     const s = this.s;
     const thr = this.closeThresholdS;
     const pairs = s.closePairs;
+    const heard = s.ordered.data;
     const d = s.names.length;
     // Close contacts among the scored ordered pairs; link coverage of every close pair.
     let positives = 0;
@@ -830,20 +952,15 @@ export class RunAccumulation {
     let covered = 0;
     for (let id = 0; id < pairs.size; id++) {
       if (this.closeS[id] < thr) continue;
-      const a = pairs.first[id];
-      const b = pairs.second[id];
+      const a = pairs.first(id);
+      const b = pairs.second(id);
       positives += s.isIndex[a] + s.isIndex[b];
       linkPairs += 2;
-      windows += 2 * s.closeWindows[id];
-      const ab = s.closeAB[id];
-      const ba = s.closeBA[id];
-      if (ab >= 0 && s.heardW[ab] !== NEVER) {
+      windows += 2 * pairs.data[id * CLOSE_STRIDE + CLOSE_WINDOWS];
+      for (const o of [s.closeAB[id], s.closeBA[id]]) {
+        if (o < 0 || heard[o * ORDERED_STRIDE + HEARD_W] === NEVER) continue;
         detected++;
-        covered += s.covered[ab];
-      }
-      if (ba >= 0 && s.heardW[ba] !== NEVER) {
-        detected++;
-        covered += s.covered[ba];
+        covered += heard[o * ORDERED_STRIDE + COVERED];
       }
     }
     const detection = linkPairs === 0 ? 0 : round(detected / linkPairs);
@@ -858,7 +975,7 @@ export class RunAccumulation {
     const errorSum = new Float64Array(codes.length);
     const errorPairs = new Float64Array(codes.length);
     for (const p of this.detOrder) {
-      if (!s.isIndex[s.ordered.first[s.detOwner[p]]]) continue;
+      if (!this.detScored[p]) continue;
       const positive = this.detPositive[p] === 1;
       const truthMin = this.detTruthS[p] / 60;
       for (let k = 0; k < codes.length; k++) {
@@ -877,9 +994,9 @@ export class RunAccumulation {
     for (const id of this.closeOrder) {
       const closeMin = this.closeS[id] / 60;
       for (let way = 0; way < 2; way++) {
-        if (!s.isIndex[way === 0 ? pairs.first[id] : pairs.second[id]]) continue;
+        if (!s.isIndex[way === 0 ? pairs.first(id) : pairs.second(id)]) continue;
         const o = way === 0 ? s.closeAB[id] : s.closeBA[id];
-        const block = o < 0 ? -1 : s.detOf[o];
+        const block = o < 0 ? -1 : heard[o * ORDERED_STRIDE + DETECTION];
         for (let k = 0; k < codes.length; k++) {
           if (block >= 0 && (s.cellFlags[block * d + codes[k]] & PRESENT) !== 0) continue;
           errorSum[k] += closeMin;
@@ -898,7 +1015,7 @@ export class RunAccumulation {
       for (let p = 0; p < s.detCount; p++) {
         const cell = p * d + code;
         if ((s.cellFlags[cell] & PRESENT) === 0) continue;
-        if (!s.isIndex[s.ordered.first[s.detOwner[p]]]) continue;
+        if (!this.detScored[p]) continue;
         if (this.detPositive[p] === 1) positiveScores[np++] = s.cellScore.get(cell);
         else negativeScores[nn++] = s.cellScore.get(cell);
       }
@@ -970,7 +1087,7 @@ export class RunAccumulation {
     let heard = 0;
     let tp = 0;
     for (let p = 0; p < s.detCount; p++) {
-      if (!s.detRows[p] || !s.isIndex[s.ordered.first[s.detOwner[p]]]) continue;
+      if (!s.detRows[p] || !this.detScored[p]) continue;
       heard++;
       tp += this.detPositive[p];
     }

@@ -268,4 +268,67 @@ describe("RunAccumulator", () => {
     const curve = acc.finish({ meta, truth: truth(0) }).evaluation.prCurves[0].points;
     expect(curve.map((p) => p.threshold)).toEqual([1e12, 1.5, 0.3]);
   });
+
+  it("keeps a pair's intervals across gaps, and takes a pair's decisions at once as one by one", () => {
+    const names = ["x", "y", "x"];
+    const make3 = () =>
+      new RunAccumulator({
+        agents: 3,
+        startMs: START_MS,
+        closeMinutes: 1,
+        detectorNames: names,
+        indexCases: [0, 1, 2],
+      });
+    const feed = (acc: RunAccumulator, atOnce: boolean) => {
+      for (const t of [0, 1, 2, 10, 11, 40, 41, 42, 43]) acc.close(1, 0, t);
+      acc.closeSpan(0, 2, 5, 95);
+      acc.closePair(1, 2);
+      acc.sighting(1, 0, START_MS + 1_000);
+      for (const [index, receiver] of [
+        [0, 1],
+        [2, 0],
+      ]) {
+        const d = {
+          score: Float64Array.of(index + 0.25, 2, 3),
+          minutes: Float64Array.of(1, index + 1.5, 3),
+          notified: Uint8Array.of(1, 0, 1),
+        };
+        if (atOnce) expect(() => acc.decisions(index, receiver, d)).toThrow(/x decided.*twice/);
+        else
+          names.forEach((detector, j) => {
+            const row = {
+              detector,
+              index,
+              receiver,
+              score: d.score[j],
+              estimatedMinutes: d.minutes[j],
+              notified: d.notified[j] === 1,
+            };
+            if (j < 2) acc.detection(row);
+            else expect(() => acc.detection(row)).toThrow(/x decided.*twice/);
+          });
+        acc.window(index, receiver, 0, 30);
+        acc.window(index, receiver, 30, 60);
+      }
+      return acc.finish({ meta, truth: truth(90) });
+    };
+    const atOnce = feed(make3(), true);
+    const oneByOne = feed(make3(), false);
+    expect([...atOnce.truthPairs()].map((p) => [p.a, p.b, p.closeIntervals])).toEqual([
+      [
+        0,
+        1,
+        [
+          [0, 3],
+          [10, 12],
+          [40, 44],
+        ],
+      ],
+      [0, 2, [[5, 95]]],
+      [1, 2, []],
+    ]);
+    expect(atOnce.evaluation).toEqual(oneByOne.evaluation);
+    expect(atOnce.report([])).toEqual(oneByOne.report([]));
+    expect(atOnce.timeline().filter((e) => e.kind === "detected")).toHaveLength(4);
+  });
 });
