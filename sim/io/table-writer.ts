@@ -23,10 +23,20 @@ export interface ColumnSpec {
   readonly type: ColumnType;
   /** Whether the column takes null (default false). */
   readonly nullable?: boolean;
+  /**
+   * Parquet only: whether to store each distinct value once and the rows as small indexes into
+   * them. True: always (few distinct values, or runs of one value, which the writer's own estimate
+   * does not count); false: never (values mostly distinct); unset: the Parquet writer samples each
+   * row group and decides. Booleans never use one.
+   */
+  readonly dictionary?: boolean;
 }
 
 export interface TableWriter {
-  /** One row, values in column order (bytes: Uint8Array; timestamp-ms: number ms; null only where nullable). */
+  /**
+   * One row, values in column order (bytes: Uint8Array; timestamp-ms: number ms; null only where
+   * nullable). The values are copied out before it returns: the caller may refill `row`.
+   */
   write(row: readonly unknown[]): void;
   /** Flushes and closes; the file is complete only after this. */
   close(): void;
@@ -93,9 +103,13 @@ function checkValue(path: string, column: ColumnSpec, value: unknown): void {
     );
 }
 
-function checkRow(path: string, columns: readonly ColumnSpec[], row: readonly unknown[]): void {
+function checkLength(path: string, columns: readonly ColumnSpec[], row: readonly unknown[]): void {
   if (row.length !== columns.length)
     throw new TypeError(`${path}: a row needs ${columns.length} values, got ${row.length}`);
+}
+
+function checkRow(path: string, columns: readonly ColumnSpec[], row: readonly unknown[]): void {
+  checkLength(path, columns, row);
   for (let j = 0; j < columns.length; j++) checkValue(path, columns[j], row[j]);
 }
 
@@ -170,56 +184,53 @@ function schemaElement(column: ColumnSpec): SchemaElement {
   }
 }
 
-/** One column's values for the row group being gathered. */
-interface ColumnBuffer {
-  put(at: number, value: unknown): void;
-  /** The first `n` values, as the Parquet writer takes them. */
-  take(n: number): ColumnSource["data"];
-}
+/**
+ * How a column's values gather for the row group: required numbers in typed arrays (no boxing),
+ * the rest in plain arrays. Timestamps gather as numbers: the Parquet writer turns every value
+ * into a BigInt itself (it does so from a BigInt64Array too).
+ */
+type Store = "int32" | "float64" | "timestamp" | "boxed";
 
-function columnBuffer(column: ColumnSpec): ColumnBuffer {
-  // Required numbers gather in typed arrays (no boxing); the rest in plain arrays.
-  if (!column.nullable && column.type === "int32")
-    return typedBuffer(new Int32Array(ROW_GROUP_ROWS));
-  if (!column.nullable && column.type === "float64")
-    return typedBuffer(new Float64Array(ROW_GROUP_ROWS));
-  if (!column.nullable && column.type === "timestamp-ms") {
-    const values = new BigInt64Array(ROW_GROUP_ROWS);
-    return {
-      put: (at, value) => {
-        values[at] = BigInt(value as number);
-      },
-      take: (n) => values.subarray(0, n),
-    };
+function storeOf(column: ColumnSpec): Store {
+  if (column.nullable) return "boxed";
+  switch (column.type) {
+    case "int32":
+      return "int32";
+    case "float64":
+      return "float64";
+    case "timestamp-ms":
+      return "timestamp";
+    default:
+      return "boxed";
   }
-  let values: unknown[] = [];
-  const toBigInt = column.type === "timestamp-ms";
-  return {
-    put: (at, value) => {
-      values[at] =
-        value === null || value === undefined ? null : toBigInt ? BigInt(value as number) : value;
-    },
-    take: (n) => {
-      const out = values.length === n ? values : values.slice(0, n);
-      values = [];
-      return out;
-    },
-  };
 }
 
-function typedBuffer(values: Int32Array | Float64Array): ColumnBuffer {
-  return {
-    put: (at, value) => {
-      values[at] = value as number;
-    },
-    take: (n) => values.subarray(0, n),
-  };
+function storeArray(store: Store): Int32Array | Float64Array | unknown[] {
+  switch (store) {
+    case "int32":
+      return new Int32Array(ROW_GROUP_ROWS);
+    case "float64":
+    case "timestamp":
+      return new Float64Array(ROW_GROUP_ROWS);
+    case "boxed":
+      return new Array<unknown>(ROW_GROUP_ROWS).fill(null);
+  }
+}
+
+/** The writer's encoding for a column, from its type and `dictionary` (unset: the writer's choice). */
+function encodingOf(column: ColumnSpec): ColumnSource["encoding"] {
+  // Times rise by small steps: delta encoding halves the sightings file.
+  if (column.type === "timestamp-ms") return "DELTA_BINARY_PACKED";
+  if (column.type === "boolean" || column.dictionary === undefined) return undefined;
+  return column.dictionary ? "RLE_DICTIONARY" : "PLAIN";
 }
 
 class ParquetTable implements TableWriter {
   rows = 0;
   private readonly writer: ParquetWriter;
-  private readonly buffers: ColumnBuffer[];
+  private readonly stores: readonly Store[];
+  /** Per column, the row group's values so far; reused from one row group to the next. */
+  private readonly values: (Int32Array | Float64Array | unknown[])[];
   private pending = 0;
   private closed = false;
 
@@ -234,13 +245,40 @@ class ParquetTable implements TableWriter {
       codec: "SNAPPY",
       createdBy: "proxkit",
     });
-    this.buffers = columns.map(columnBuffer);
+    this.stores = columns.map(storeOf);
+    this.values = this.stores.map(storeArray);
   }
 
   write(row: readonly unknown[]): void {
     if (this.closed) throw new Error(`${this.path} is closed`);
-    checkRow(this.path, this.columns, row);
-    for (let j = 0; j < this.buffers.length; j++) this.buffers[j].put(this.pending, row[j]);
+    const { columns, stores, values, pending: at } = this;
+    checkLength(this.path, columns, row);
+    // The checks ride on the stores: a typed array keeps a value unchanged only if it fits the
+    // column, so a changed one is a wrong value, which `checkValue` names. A row that fails
+    // leaves nothing behind: `pending` moves on only after the whole row is in.
+    for (let j = 0; j < stores.length; j++) {
+      const value = row[j];
+      switch (stores[j]) {
+        case "int32": {
+          const store = values[j] as Int32Array;
+          store[at] = value as number;
+          if (store[at] !== value) checkValue(this.path, columns[j], value);
+          break;
+        }
+        case "float64":
+          if (typeof value !== "number") checkValue(this.path, columns[j], value);
+          (values[j] as Float64Array)[at] = value as number;
+          break;
+        case "timestamp":
+          if (!Number.isSafeInteger(value)) checkValue(this.path, columns[j], value);
+          (values[j] as Float64Array)[at] = value as number;
+          break;
+        case "boxed":
+          checkValue(this.path, columns[j], value);
+          (values[j] as unknown[])[at] = value ?? null;
+          break;
+      }
+    }
     this.pending++;
     this.rows++;
     if (this.pending === ROW_GROUP_ROWS) this.flush();
@@ -250,13 +288,17 @@ class ParquetTable implements TableWriter {
     if (this.pending === 0) return;
     const n = this.pending;
     this.pending = 0;
+    // The writer encodes the row group before `write` returns (a file writer never defers), so
+    // the arrays are free for the next row group afterwards.
     void this.writer.write({
       rowGroupSize: n,
+      // One page per column chunk: a row group is small enough, and splitting it into pages
+      // costs a size estimate per value.
+      pageSize: 0,
       columnData: this.columns.map((column, j) => ({
         name: column.name,
-        data: this.buffers[j].take(n),
-        // Times rise by small steps: delta encoding halves the sightings file.
-        ...(column.type === "timestamp-ms" ? { encoding: "DELTA_BINARY_PACKED" as const } : {}),
+        data: n === ROW_GROUP_ROWS ? this.values[j] : this.values[j].slice(0, n),
+        encoding: encodingOf(column),
         // Min and max per row group let a reader skip row groups by time; elsewhere (random IDs,
         // agent numbers, scores) they help little and cost a compare per value.
         statistics: column.type === "timestamp-ms",

@@ -98,7 +98,7 @@ export const RUN_TABLE_COLUMNS: Record<keyof typeof RUN_TABLES, readonly ColumnS
   sightings: [
     { name: "receiver", type: "int32" },
     { name: "at_ms", type: "timestamp-ms" },
-    { name: "protocol", type: "string" },
+    { name: "protocol", type: "string", dictionary: true },
     { name: "id", type: "bytes" },
     { name: "aem", type: "bytes", nullable: true },
     { name: "rssi", type: "int32" },
@@ -106,9 +106,12 @@ export const RUN_TABLE_COLUMNS: Record<keyof typeof RUN_TABLES, readonly ColumnS
     { name: "channel", type: "int32", nullable: true },
   ],
   detections: [
-    { name: "detector", type: "string" },
-    { name: "index", type: "int32" },
-    { name: "receiver", type: "int32" },
+    { name: "detector", type: "string", dictionary: true },
+    // A pair's rows come together, one per detector: its index and receiver are one dictionary
+    // entry repeated, which the dictionary stores as a run. Left to itself the writer misses the
+    // runs and stores the index plainly, leaving it all to the compressor (several times the work).
+    { name: "index", type: "int32", dictionary: true },
+    { name: "receiver", type: "int32", dictionary: true },
     { name: "score", type: "float64" },
     { name: "estimated_minutes", type: "float64" },
     { name: "notified", type: "boolean" },
@@ -321,19 +324,25 @@ export function openRunWriter(dir: string, format: OutputFormat): RunWriter {
     }
     rmSync(partial, { recursive: true, force: true });
   };
+  // One row array per table, refilled for every row: the tables copy the values out at once.
+  const sightingRow: unknown[] = new Array(RUN_TABLE_COLUMNS.sightings.length);
+  const detectionRow: unknown[] = new Array(RUN_TABLE_COLUMNS.detections.length);
+  const windowRow: number[] = [0, 0, 0, 0];
+  const pairRow: number[] = [0, 0, 0, 0];
+  const intervalRow: number[] = [0, 0, 0, 0];
   return {
     sighting(receiver, s) {
       check();
-      tables.sightings.write([
-        receiver,
-        s.atMs,
-        s.protocol,
-        s.id,
-        s.aem ?? null,
-        s.rssiDbm,
-        s.txPowerDbm ?? null,
-        s.channel ?? null,
-      ]);
+      const row = sightingRow;
+      row[0] = receiver;
+      row[1] = s.atMs;
+      row[2] = s.protocol;
+      row[3] = s.id;
+      row[4] = s.aem ?? null;
+      row[5] = s.rssiDbm;
+      row[6] = s.txPowerDbm ?? null;
+      row[7] = s.channel ?? null;
+      tables.sightings.write(row);
     },
     detection(d) {
       check();
@@ -348,25 +357,39 @@ export function openRunWriter(dir: string, format: OutputFormat): RunWriter {
     },
     decisions(index, receiver, names, d) {
       check();
-      for (let j = 0; j < names.length; j++)
-        tables.detections.write([
-          names[j],
-          index,
-          receiver,
-          d.score[j],
-          d.minutes[j],
-          d.notified[j] === 1,
-        ]);
+      const row = detectionRow;
+      row[1] = index;
+      row[2] = receiver;
+      for (let j = 0; j < names.length; j++) {
+        row[0] = names[j];
+        row[3] = d.score[j];
+        row[4] = d.minutes[j];
+        row[5] = d.notified[j] === 1;
+        tables.detections.write(row);
+      }
     },
     window(index, receiver, startS, endS) {
       check();
-      tables.windows.write([index, receiver, startS, endS]);
+      windowRow[0] = index;
+      windowRow[1] = receiver;
+      windowRow[2] = startS;
+      windowRow[3] = endS;
+      tables.windows.write(windowRow);
     },
     truthPair(p) {
       check();
-      tables.truthPairs.write([p.a, p.b, p.closeS, p.minDistanceM]);
-      for (const [startS, endS] of p.closeIntervals)
-        tables.truthIntervals.write([p.a, p.b, startS, endS]);
+      pairRow[0] = p.a;
+      pairRow[1] = p.b;
+      pairRow[2] = p.closeS;
+      pairRow[3] = p.minDistanceM;
+      tables.truthPairs.write(pairRow);
+      intervalRow[0] = p.a;
+      intervalRow[1] = p.b;
+      for (const [startS, endS] of p.closeIntervals) {
+        intervalRow[2] = startS;
+        intervalRow[3] = endS;
+        tables.truthIntervals.write(intervalRow);
+      }
     },
     finish(end) {
       check();

@@ -103,15 +103,20 @@ describe("openTable and readTable", () => {
           { name: "i", type: "int32" },
           { name: "at_ms", type: "timestamp-ms" },
           { name: "gap", type: "int32", nullable: true },
+          { name: "x", type: "float64" },
+          { name: "label", type: "string" },
         ];
         const table = openTable(base, columns, format);
         const n = 2 * ROW_GROUP_ROWS + 17;
-        for (let i = 0; i < n; i++) table.write([i, START_MS + i * 1000, i % 10 === 0 ? null : i]);
+        for (let i = 0; i < n; i++)
+          table.write([i, START_MS + i * 1000, i % 10 === 0 ? null : i, i / 4, `l${i % 3}`]);
         table.close();
         let count = 0;
         for await (const r of readTable(`${base}.${format}`, columns)) {
           if (r.i !== count || r.at_ms !== START_MS + count * 1000) throw new Error(`row ${count}`);
           if (r.gap !== (count % 10 === 0 ? null : count)) throw new Error(`gap ${count}`);
+          if (r.x !== count / 4 || r.label !== `l${count % 3}`)
+            throw new Error(`x, label ${count}`);
           count++;
         }
         expect(count).toBe(n);
@@ -134,6 +139,47 @@ describe("openTable and readTable", () => {
         expect(() => table.write(bad)).toThrow(/"n" \(int32\)/);
         expect(() => table.write(row(0).slice(1))).toThrow(/needs 12 values/);
         table.close();
+      });
+
+      it("refuses what a typed column would silently coerce, and a refused row leaves nothing", async () => {
+        const base = join(tempDir(), "coerce");
+        const table = openTable(base, COLUMNS, format);
+        table.write(row(0));
+        const cases: [number, unknown, RegExp][] = [
+          [0, "5", /"n" \(int32\) cannot hold string 5/],
+          [0, 2 ** 31, /"n" \(int32\)/],
+          [0, Number.NaN, /"n" \(int32\)/],
+          [0, true, /"n" \(int32\)/],
+          [1, "0.5", /"x" \(float64\)/],
+          [1, null, /"x" is not nullable/],
+          [4, START_MS + 0.5, /"at_ms" \(timestamp-ms\)/],
+          [4, BigInt(START_MS), /"at_ms" \(timestamp-ms\)/],
+          [6, 1.5, /"maybe_n" \(int32\)/],
+        ];
+        for (const [j, value, message] of cases) {
+          const bad = row(1);
+          bad[j] = value;
+          expect(() => table.write(bad)).toThrow(message);
+        }
+        table.write(row(1));
+        table.close();
+        expect(table.rows).toBe(2);
+        expect(await readAll(`${base}.${format}`, COLUMNS)).toEqual([expected(0), expected(1)]);
+      });
+
+      it("takes one row array refilled for every row", async () => {
+        const base = join(tempDir(), "refill");
+        const table = openTable(base, COLUMNS, format);
+        const refilled: unknown[] = [];
+        for (let i = 0; i < 40; i++) {
+          refilled.length = 0;
+          refilled.push(...row(i));
+          table.write(refilled);
+        }
+        table.close();
+        expect(await readAll(`${base}.${format}`, COLUMNS)).toEqual(
+          Array.from({ length: 40 }, (_, i) => expected(i)),
+        );
       });
 
       it("a truncated file is one ConfigError naming it", async () => {
@@ -166,6 +212,41 @@ describe("openTable and readTable", () => {
       });
     });
   }
+
+  it("Parquet: a column's dictionary as asked, the same values either way", async () => {
+    const dir = tempDir();
+    const columns = (dictionary: boolean | undefined): ColumnSpec[] =>
+      COLUMNS.map((c) => (c.type === "boolean" ? c : { ...c, dictionary }));
+    const n = 300;
+    const encodings = async (path: string) => {
+      const con = await (await DuckDBInstance.create(":memory:")).connect();
+      const result = await con.runAndReadAll(
+        `select path_in_schema, encodings from parquet_metadata('${path}') where row_group_id = 0`,
+      );
+      con.closeSync();
+      return new Map(result.getRows().map(([name, list]) => [String(name), String(list)]));
+    };
+    for (const dictionary of [true, false, undefined]) {
+      const base = join(dir, `d-${dictionary}`);
+      const table = openTable(base, columns(dictionary), "parquet");
+      for (let i = 0; i < n; i++) table.write(row(i));
+      table.close();
+      expect(await readAll(`${base}.parquet`, COLUMNS)).toEqual(
+        Array.from({ length: n }, (_, i) => expected(i)),
+      );
+      const found = await encodings(`${base}.parquet`);
+      // Timestamps are always delta-encoded; booleans never use a dictionary.
+      expect(found.get("at_ms")).toBe("DELTA_BINARY_PACKED");
+      expect(found.get("ok")).not.toMatch(/DICTIONARY/);
+      if (dictionary === true) expect(found.get("x")).toMatch(/RLE_DICTIONARY/);
+      if (dictionary === false) expect(found.get("label")).not.toMatch(/DICTIONARY/);
+      // Unset, the writer decides: five labels are worth a dictionary, x = i / 7 is not.
+      if (dictionary === undefined) {
+        expect(found.get("label")).toMatch(/RLE_DICTIONARY/);
+        expect(found.get("x")).not.toMatch(/DICTIONARY/);
+      }
+    }
+  });
 
   it("JSON lines: column names as keys, bytes as lower-case hex, ms as numbers", () => {
     const base = join(tempDir(), "t");
