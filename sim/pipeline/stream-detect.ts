@@ -22,8 +22,8 @@ import { type NumberColumn, withCapacity } from "../../src/core/typed-arrays.js"
 import { matchDayKeys, type PublishedDayKey } from "../../src/exposure/chained-key-matcher.js";
 import {
   CONTINUOUS_SCAN_PERIOD_MS,
-  type ExposureWindow,
   ExposureWindowBuilder,
+  type WindowScans,
 } from "../../src/exposure/exposure-window-builder.js";
 import { GaenMatcher, type PublishedKey } from "../../src/exposure/gaen-matcher.js";
 import type { RiskPreset } from "../../src/exposure/risk-preset.js";
@@ -152,10 +152,13 @@ export class StreamingDetector {
     this.chunkEndMs = options.startMs + this.chunkMs;
     this.firstDay = Math.floor(options.startMs / MS_PER_DAY) - 2;
     this.spillAfterScans = options.spillAfterScans ?? 4_000_000;
-    this.builder = new ExposureWindowBuilder((w) => this.keep(w), {
-      expectedHandles: 16,
-      maxScanInstanceMs: options.maxScanInstanceMs ?? CONTINUOUS_SCAN_PERIOD_MS,
-    });
+    this.builder = ExposureWindowBuilder.withScanColumns(
+      (handle, startMs, scans) => this.keep(handle, startMs, scans),
+      {
+        expectedHandles: 16,
+        maxScanInstanceMs: options.maxScanInstanceMs ?? CONTINUOUS_SCAN_PERIOD_MS,
+      },
+    );
   }
 
   /** One stored sighting of `receiver` (in time order across chunks; any order within one). */
@@ -169,9 +172,13 @@ export class StreamingDetector {
       this.gaenReceiver.reserve(i + 1);
       this.gaenAt.data[i] = s.atMs;
       this.gaenRssi.data[i] = s.rssiDbm;
-      this.gaenRpis.data.set(s.id, 16 * i);
-      if (s.aem) this.gaenAems.data.set(s.aem, 4 * i);
-      else this.gaenAems.data.fill(0, 4 * i, 4 * i + 4);
+      // Byte by byte: `set` costs more than the copy for 16 bytes.
+      const rpis = this.gaenRpis.data;
+      const id = s.id;
+      for (let b = 0; b < 16; b++) rpis[16 * i + b] = id[b];
+      const aems = this.gaenAems.data;
+      const aem = s.aem;
+      for (let b = 0; b < 4; b++) aems[4 * i + b] = aem ? aem[b] : 0;
       this.gaenReceiver.data[i] = receiver;
     } else {
       this.daySightings.push(s);
@@ -323,10 +330,11 @@ export class StreamingDetector {
     const handles = this.eventHandle.data;
     const times = this.eventAtMs.data;
     const dbs = this.eventDb.data;
-    const order = new Int32Array(events);
-    for (let e = 0; e < events; e++) order[e] = e;
-    order.sort((x, y) => times[x] - times[y] || x - y);
-    for (const e of order) this.builder.push(handles[e], times[e], dbs[e]);
+    const order = stableOrder(times.subarray(0, events));
+    for (let i = 0; i < events; i++) {
+      const e = order[i];
+      this.builder.push(handles[e], times[e], dbs[e]);
+    }
     this.matched += events;
   }
 
@@ -362,17 +370,20 @@ export class StreamingDetector {
     return h;
   }
 
-  private keep(w: ExposureWindow): void {
+  private keep(handle: number, windowStartMs: number, scans: WindowScans): void {
+    const kept = this.kept;
     const startMs = this.options.startMs;
-    this.kept.add(
-      this.handleReceiver.data[w.handle],
-      this.handleExposure.data[w.handle],
-      w.startMs,
-      w.scanInstances.length,
-      (k) => w.scanInstances[k].atMs - startMs,
-      (k) => w.scanInstances[k].typicalAttenuationDb,
-      (k) => w.scanInstances[k].secondsSinceLastScan,
+    const first = kept.add(
+      this.handleReceiver.data[handle],
+      this.handleExposure.data[handle],
+      windowStartMs,
+      scans.count,
     );
+    for (let k = 0; k < scans.count; k++) {
+      kept.scanAtMs[first + k] = scans.atMs[k] - startMs;
+      kept.scanTypical[first + k] = scans.typicalAttenuationDb[k];
+      kept.scanSeconds[first + k] = scans.secondsSinceLastScan[k];
+    }
     if (this.kept.scans >= this.spillAfterScans) {
       this.spill ??= new WindowSpill(this.options.agents);
       this.spilled += this.kept.windows;
@@ -408,19 +419,36 @@ export class StreamingDetector {
     sink: DetectionSink,
     onProgress?: (fraction: number) => void,
   ): void {
-    const { presets, startMs } = this.options;
+    const { presets, startMs, agents } = this.options;
     const { receiver: wReceiver, exposure: wExposure, startMs: wStart, firstScan } = store;
     const agentOf = (w: number) => Math.floor(wExposure[w] / DAY_SLOTS);
-    // By receiver, index case, start, then key (day): the order detectContacts scores in.
-    const order = new Int32Array(store.windows);
-    for (let i = 0; i < order.length; i++) order[i] = i;
-    order.sort(
-      (x, y) =>
-        wReceiver[x] - wReceiver[y] ||
-        agentOf(x) - agentOf(y) ||
-        wStart[x] - wStart[y] ||
-        wExposure[x] - wExposure[y],
-    );
+    // By receiver, index case, start, then key (day): the order detectContacts scores in. No two
+    // windows tie (one key's windows start at different times), so any sort gives this order:
+    // counting sorts by index case then receiver, then each pair's few windows by insertion (they
+    // come nearly by start, as emitted). Transient: about 16 bytes a window.
+    const n = store.windows;
+    let order: Int32Array = new Int32Array(n);
+    for (let w = 0; w < n; w++) order[w] = w;
+    const agent = new Int32Array(n);
+    for (let w = 0; w < n; w++) agent[w] = agentOf(w);
+    order = byBucket(order, agent, agents);
+    order = byBucket(order, wReceiver, agents);
+    for (let from = 0, to = 0; from < n; from = to) {
+      const w0 = order[from];
+      for (to = from + 1; to < n; to++)
+        if (wReceiver[order[to]] !== wReceiver[w0] || agent[order[to]] !== agent[w0]) break;
+      for (let a = from + 1; a < to; a++) {
+        const w = order[a];
+        let b = a;
+        for (; b > from; b--) {
+          const v = order[b - 1];
+          if (wStart[v] < wStart[w] || (wStart[v] === wStart[w] && wExposure[v] < wExposure[w]))
+            break;
+          order[b] = v;
+        }
+        order[b] = w;
+      }
+    }
     // One pair's windows as `scoreWindowColumns` reads them, reused from pair to pair.
     const pair = new PairColumns();
     const decisions: PairDecisions = {
@@ -452,7 +480,6 @@ export class StreamingDetector {
         }
         pair.span(Math.round(start - startMs / 1000), Math.round(lastT - startMs / 1000 + 4));
       }
-      pair.endWindows();
       for (let j = 0; j < presets.length; j++) {
         const d = scoreWindowColumns(presets[j], pair);
         decisions.score[j] = Math.round(d.score * 1000) / 1000;
@@ -466,49 +493,102 @@ export class StreamingDetector {
   }
 }
 
-/** One pair's windows in the columns `scoreWindowColumns` reads, plus their timeline spans. */
+/**
+ * One pair's windows in the columns `scoreWindowColumns` reads, plus their timeline spans: typed
+ * arrays grown as needed and reused from pair to pair (a pair has a few windows, so they stay
+ * small). Values are doubles, as the numbers they replace.
+ */
 class PairColumns implements WindowColumns {
   count = 0;
-  exposure: number[] = [];
-  startMs: number[] = [];
-  firstScan: number[] = [0];
-  scanAtMs: number[] = [];
-  attenuationDb: number[] = [];
-  seconds: number[] = [];
-  spanFrom: number[] = [];
-  spanTo: number[] = [];
+  scans = 0;
+  exposure = new Float64Array(64);
+  startMs = new Float64Array(64);
+  firstScan = new Int32Array(65);
+  spanFrom = new Float64Array(64);
+  spanTo = new Float64Array(64);
+  scanAtMs = new Float64Array(256);
+  attenuationDb = new Float64Array(256);
+  seconds = new Float64Array(256);
 
   clear(): void {
     this.count = 0;
-    this.exposure.length = 0;
-    this.startMs.length = 0;
-    this.firstScan.length = 1;
-    this.scanAtMs.length = 0;
-    this.attenuationDb.length = 0;
-    this.seconds.length = 0;
-    this.spanFrom.length = 0;
-    this.spanTo.length = 0;
+    this.scans = 0;
   }
 
   beginWindow(exposure: number, startMs: number): void {
-    this.exposure.push(exposure);
-    this.startMs.push(startMs);
+    const w = this.count;
+    if (w + 1 >= this.exposure.length) {
+      this.exposure = withCapacity(this.exposure, w + 1);
+      this.startMs = withCapacity(this.startMs, w + 1);
+      this.spanFrom = withCapacity(this.spanFrom, w + 1);
+      this.spanTo = withCapacity(this.spanTo, w + 1);
+      this.firstScan = withCapacity(this.firstScan, w + 2);
+    }
+    this.exposure[w] = exposure;
+    this.startMs[w] = startMs;
+    this.firstScan[w] = this.scans;
   }
 
   addScan(atMs: number, attenuationDb: number, seconds: number): void {
-    this.scanAtMs.push(atMs);
-    this.attenuationDb.push(attenuationDb);
-    this.seconds.push(seconds);
+    const s = this.scans++;
+    if (s >= this.scanAtMs.length) {
+      this.scanAtMs = withCapacity(this.scanAtMs, s + 1);
+      this.attenuationDb = withCapacity(this.attenuationDb, s + 1);
+      this.seconds = withCapacity(this.seconds, s + 1);
+    }
+    this.scanAtMs[s] = atMs;
+    this.attenuationDb[s] = attenuationDb;
+    this.seconds[s] = seconds;
   }
 
+  /** Ends the window begun last, with its timeline span. */
   span(from: number, to: number): void {
-    this.spanFrom.push(from);
-    this.spanTo.push(to);
-    this.firstScan.push(this.scanAtMs.length);
-    this.count++;
+    this.spanFrom[this.count] = from;
+    this.spanTo[this.count] = to;
+    this.firstScan[++this.count] = this.scans;
   }
+}
 
-  endWindows(): void {}
+/** Most counting-sort buckets `stableOrder` allocates beyond 4 per key: 8 MB of counts. */
+const MAX_EXTRA_BUCKETS = 1 << 21;
+
+/**
+ * Positions 0 .. n - 1 of `key` in order of key, then position (a stable sort). A chunk's matches
+ * come in no useful order but at whole milliseconds spanning the chunk, so a counting sort over
+ * the span (2.4 MB of counts for ten minutes) does it in two passes; other keys take a
+ * comparator sort.
+ */
+function stableOrder(key: Float64Array): Int32Array {
+  const n = key.length;
+  const order = new Int32Array(n);
+  let min = Number.POSITIVE_INFINITY;
+  let max = Number.NEGATIVE_INFINITY;
+  let whole = true;
+  for (let i = 0; i < n; i++) {
+    const k = key[i];
+    if (!Number.isInteger(k)) whole = false;
+    if (k < min) min = k;
+    if (k > max) max = k;
+  }
+  if (n > 0 && whole && max - min < 4 * n + MAX_EXTRA_BUCKETS) {
+    const at = new Int32Array(max - min + 2);
+    for (let i = 0; i < n; i++) at[key[i] - min + 1]++;
+    for (let b = 1; b < at.length; b++) at[b] += at[b - 1];
+    for (let i = 0; i < n; i++) order[at[key[i] - min]++] = i;
+    return order;
+  }
+  for (let i = 0; i < n; i++) order[i] = i;
+  return order.sort((x, y) => key[x] - key[y] || x - y);
+}
+
+/** `order` stably sorted by `bucket[order[i]]`, each in 0 .. buckets - 1 (a counting sort). */
+function byBucket(order: Int32Array, bucket: Int32Array, buckets: number): Int32Array {
+  const at = new Int32Array(buckets + 1);
+  for (let i = 0; i < order.length; i++) at[bucket[order[i]] + 1]++;
+  for (let b = 0; b < buckets; b++) at[b + 1] += at[b];
+  const out = new Int32Array(order.length);
+  for (let i = 0; i < order.length; i++) out[at[bucket[order[i]]]++] = order[i];
+  return out;
 }
 
 /**
@@ -539,15 +619,8 @@ class WindowStore {
     );
   }
 
-  add(
-    receiver: number,
-    exposure: number,
-    startMs: number,
-    scans: number,
-    atMs: (k: number) => number,
-    typical: (k: number) => number,
-    seconds: (k: number) => number,
-  ): void {
+  /** Adds a window of `scans` scan instances; returns its first scan row (the caller fills the rows). */
+  add(receiver: number, exposure: number, startMs: number, scans: number): number {
     const w = this.windows;
     this.receiver = withCapacity(this.receiver, w + 1);
     this.exposure = withCapacity(this.exposure, w + 1);
@@ -559,15 +632,12 @@ class WindowStore {
     this.receiver[w] = receiver;
     this.exposure[w] = exposure;
     this.startMs[w] = startMs;
-    this.firstScan[w] = this.scans;
-    for (let k = 0; k < scans; k++) {
-      this.scanAtMs[this.scans] = atMs(k);
-      this.scanTypical[this.scans] = typical(k);
-      this.scanSeconds[this.scans] = seconds(k);
-      this.scans++;
-    }
+    const first = this.scans;
+    this.firstScan[w] = first;
+    this.scans += scans;
     this.windows = w + 1;
     this.firstScan[w + 1] = this.scans;
+    return first;
   }
 
   clear(): void {
@@ -646,15 +716,13 @@ class WindowSpill {
     while (o < size) {
       const scans = b.readInt32LE(o + 16);
       const base = o + SPILL_WINDOW_BYTES;
-      store.add(
-        b.readInt32LE(o),
-        b.readInt32LE(o + 4),
-        b.readDoubleLE(o + 8),
-        scans,
-        (k) => b.readUInt32LE(base + SPILL_SCAN_BYTES * k),
-        (k) => b.readInt16LE(base + SPILL_SCAN_BYTES * k + 4),
-        (k) => b.readUInt16LE(base + SPILL_SCAN_BYTES * k + 6),
-      );
+      const first = store.add(b.readInt32LE(o), b.readInt32LE(o + 4), b.readDoubleLE(o + 8), scans);
+      for (let k = 0; k < scans; k++) {
+        const at = base + SPILL_SCAN_BYTES * k;
+        store.scanAtMs[first + k] = b.readUInt32LE(at);
+        store.scanTypical[first + k] = b.readInt16LE(at + 4);
+        store.scanSeconds[first + k] = b.readUInt16LE(at + 6);
+      }
       o = base + SPILL_SCAN_BYTES * scans;
     }
     return store;

@@ -16,9 +16,10 @@
  * and the weighted durations add up to the stay. Scans that a duty cycle already ends (4 s GAEN,
  * 40 s Bluezone) never reach 60 s, so that value leaves duty-cycled receivers exact.
  *
- * Streaming: state lives in typed arrays indexed by handle (no allocation per sighting); a
- * window is emitted once no later sighting can change it, so the windows are the same however
- * the stream is split into calls. Sightings of one key must come in time order.
+ * Streaming: state lives in typed arrays indexed by handle, and the closed scans of open windows
+ * in a pool of typed-array rows linked per handle (no allocation per sighting or scan); a window
+ * is emitted once no later sighting can change it, so the windows are the same however the
+ * stream is split into calls. Sightings of one key must come in time order.
  */
 import { ConfigError } from "../core/errors.js";
 
@@ -65,8 +66,90 @@ export interface ExposureWindow {
   readonly scanInstances: readonly ScanInstance[];
 }
 
+/**
+ * The scan instances of a window being emitted, in columns: positions 0 .. count - 1 in time
+ * order, each column as `ScanInstance` names it. One object reused from window to window: read it
+ * during the call, never keep it.
+ */
+export interface WindowScans {
+  readonly count: number;
+  readonly atMs: Float64Array;
+  readonly typicalAttenuationDb: Float64Array;
+  readonly minAttenuationDb: Float64Array;
+  readonly secondsSinceLastScan: Int32Array;
+  readonly sightings: Int32Array;
+}
+
+/** Receives an emitted window as columns (see `ExposureWindowBuilder.withScanColumns`). */
+export type WindowScansListener = (handle: number, startMs: number, scans: WindowScans) => void;
+
+/** A growable `WindowScans`. */
+class ScanRows implements WindowScans {
+  count = 0;
+  atMs: Float64Array;
+  typicalAttenuationDb: Float64Array;
+  minAttenuationDb: Float64Array;
+  secondsSinceLastScan: Int32Array;
+  sightings: Int32Array;
+
+  constructor(n: number) {
+    this.atMs = new Float64Array(n);
+    this.typicalAttenuationDb = new Float64Array(n);
+    this.minAttenuationDb = new Float64Array(n);
+    this.secondsSinceLastScan = new Int32Array(n);
+    this.sightings = new Int32Array(n);
+  }
+
+  get capacity(): number {
+    return this.atMs.length;
+  }
+
+  get bytes(): number {
+    return this.capacity * ROW_BYTES;
+  }
+
+  /** Makes room for `n` rows, keeping the rows it has. */
+  reserve(n: number): void {
+    if (n <= this.capacity) return;
+    let size = this.capacity;
+    while (size < n) size *= 2;
+    const grow = <T extends Float64Array | Int32Array>(a: T, b: T): T => {
+      b.set(a);
+      return b;
+    };
+    this.atMs = grow(this.atMs, new Float64Array(size));
+    this.typicalAttenuationDb = grow(this.typicalAttenuationDb, new Float64Array(size));
+    this.minAttenuationDb = grow(this.minAttenuationDb, new Float64Array(size));
+    this.secondsSinceLastScan = grow(this.secondsSinceLastScan, new Int32Array(size));
+    this.sightings = grow(this.sightings, new Int32Array(size));
+  }
+
+  /** Copies row `from` of `source` to row `to`. */
+  copy(to: number, source: ScanRows, from: number): void {
+    this.atMs[to] = source.atMs[from];
+    this.typicalAttenuationDb[to] = source.typicalAttenuationDb[from];
+    this.minAttenuationDb[to] = source.minAttenuationDb[from];
+    this.secondsSinceLastScan[to] = source.secondsSinceLastScan[from];
+    this.sightings[to] = source.sightings[from];
+  }
+}
+
+/** Row `k` of `scans` as an object. */
+function scanInstanceAt(scans: WindowScans, k: number): ScanInstance {
+  return {
+    atMs: scans.atMs[k],
+    typicalAttenuationDb: scans.typicalAttenuationDb[k],
+    minAttenuationDb: scans.minAttenuationDb[k],
+    secondsSinceLastScan: scans.secondsSinceLastScan[k],
+    sightings: scans.sightings[k],
+  };
+}
+
+/** Bytes of one `ScanRows` row. */
+const ROW_BYTES = 8 * 3 + 4 * 2;
+
 export class ExposureWindowBuilder {
-  private readonly onWindow: (window: ExposureWindow) => void;
+  private emitWindow: WindowScansListener;
   private readonly maxScanInstanceMs: number;
   private windowStartMs: Float64Array;
   private scanFirstMs: Float64Array;
@@ -75,7 +158,16 @@ export class ExposureWindowBuilder {
   private scanMinDb: Float64Array;
   private scanCount: Int32Array;
   private previousScanMs: Float64Array;
-  private scans: (ScanInstance[] | undefined)[] = [];
+  /** The open window's closed scans: a list through `scanNext` from `scanHead` (-1: none) to `scanTail`. */
+  private scanHead: Int32Array;
+  private scanTail: Int32Array;
+  /** Closed scans of open windows; rows of emitted windows are reused through `freeRow`. */
+  private readonly pool = new ScanRows(1024);
+  private scanNext = new Int32Array(1024);
+  private poolRows = 0;
+  private freeRow = -1;
+  /** The window being emitted. */
+  private readonly emitted = new ScanRows(64);
   /** Open windows in opening order: [handle, startMs] pairs, for `advanceTo`. */
   private openQueue: number[] = [];
   private openQueueHead = 0;
@@ -85,7 +177,11 @@ export class ExposureWindowBuilder {
     onWindow: (window: ExposureWindow) => void,
     options: ExposureWindowBuilderOptions = {},
   ) {
-    this.onWindow = onWindow;
+    this.emitWindow = (handle, startMs, scans) => {
+      const scanInstances: ScanInstance[] = [];
+      for (let k = 0; k < scans.count; k++) scanInstances.push(scanInstanceAt(scans, k));
+      onWindow({ handle, startMs, scanInstances });
+    };
     this.maxScanInstanceMs = validMaxScanInstanceMs(options.maxScanInstanceMs);
     const n = Math.max(16, options.expectedHandles ?? 1024);
     this.windowStartMs = new Float64Array(n).fill(Number.NaN);
@@ -95,6 +191,21 @@ export class ExposureWindowBuilder {
     this.scanMinDb = new Float64Array(n);
     this.scanCount = new Int32Array(n);
     this.previousScanMs = new Float64Array(n).fill(Number.NaN);
+    this.scanHead = new Int32Array(n);
+    this.scanTail = new Int32Array(n);
+  }
+
+  /**
+   * A builder that hands each window over as columns instead of an `ExposureWindow`: no object
+   * per window or scan instance, for callers that emit millions of windows.
+   */
+  static withScanColumns(
+    onWindow: WindowScansListener,
+    options: ExposureWindowBuilderOptions = {},
+  ): ExposureWindowBuilder {
+    const builder = new ExposureWindowBuilder(() => {}, options);
+    builder.emitWindow = onWindow;
+    return builder;
   }
 
   /** Windows currently open. */
@@ -102,9 +213,14 @@ export class ExposureWindowBuilder {
     return this.open;
   }
 
-  /** Bytes of per-handle state (typed arrays), for memory reports. */
+  /** Bytes of per-handle state and of the open windows' scans (typed arrays), for memory reports. */
   get stateBytes(): number {
-    return this.windowStartMs.length * (8 * 6 + 4);
+    return (
+      this.windowStartMs.length * (8 * 6 + 4 * 3) +
+      this.pool.bytes +
+      this.scanNext.byteLength +
+      this.emitted.bytes
+    );
   }
 
   /** Adds one sighting of `handle` at `atMs` with `attenuationDb`. */
@@ -176,11 +292,11 @@ export class ExposureWindowBuilder {
         : 60 * Math.min(5, Math.floor((atMs - previous) / 60_000)),
       sightings: this.scanCount[handle],
     };
-    return {
-      handle,
-      startMs: this.windowStartMs[handle],
-      scanInstances: [...this.scans[handle]!, current],
-    };
+    const scanInstances: ScanInstance[] = [];
+    for (let r = this.scanHead[handle]; r >= 0; r = this.scanNext[r])
+      scanInstances.push(scanInstanceAt(this.pool, r));
+    scanInstances.push(current);
+    return { handle, startMs: this.windowStartMs[handle], scanInstances };
   }
 
   /**
@@ -207,7 +323,7 @@ export class ExposureWindowBuilder {
   private openWindow(handle: number, atMs: number): void {
     this.windowStartMs[handle] = atMs;
     this.scanFirstMs[handle] = atMs;
-    this.scans[handle] = [];
+    this.scanHead[handle] = -1;
     this.openQueue.push(handle, atMs);
     this.open++;
   }
@@ -219,25 +335,51 @@ export class ExposureWindowBuilder {
       ? UNKNOWN_SECONDS_SINCE_LAST_SCAN
       : 60 * Math.min(5, Math.floor((atMs - previous) / 60_000));
     this.previousScanMs[handle] = atMs;
-    this.scans[handle]!.push({
-      atMs,
-      typicalAttenuationDb: Math.round(this.scanSumDb[handle] / this.scanCount[handle]),
-      minAttenuationDb: this.scanMinDb[handle],
-      secondsSinceLastScan,
-      sightings: this.scanCount[handle],
-    });
+    const r = this.newRow();
+    const pool = this.pool;
+    pool.atMs[r] = atMs;
+    pool.typicalAttenuationDb[r] = Math.round(this.scanSumDb[handle] / this.scanCount[handle]);
+    pool.minAttenuationDb[r] = this.scanMinDb[handle];
+    pool.secondsSinceLastScan[r] = secondsSinceLastScan;
+    pool.sightings[r] = this.scanCount[handle];
+    this.scanNext[r] = -1;
+    if (this.scanHead[handle] < 0) this.scanHead[handle] = r;
+    else this.scanNext[this.scanTail[handle]] = r;
+    this.scanTail[handle] = r;
+  }
+
+  /** A free pool row. */
+  private newRow(): number {
+    if (this.freeRow >= 0) {
+      const r = this.freeRow;
+      this.freeRow = this.scanNext[r];
+      return r;
+    }
+    const r = this.poolRows++;
+    if (r >= this.pool.capacity) {
+      this.pool.reserve(r + 1);
+      const next = new Int32Array(this.pool.capacity);
+      next.set(this.scanNext);
+      this.scanNext = next;
+    }
+    return r;
   }
 
   private emit(handle: number): void {
-    const window: ExposureWindow = {
-      handle,
-      startMs: this.windowStartMs[handle],
-      scanInstances: this.scans[handle]!,
-    };
+    // The scans to the reused columns, their pool rows back to the free list.
+    const emitted = this.emitted;
+    let count = 0;
+    for (let r = this.scanHead[handle]; r >= 0; r = this.scanNext[r]) {
+      emitted.reserve(count + 1);
+      emitted.copy(count++, this.pool, r);
+    }
+    emitted.count = count;
+    const startMs = this.windowStartMs[handle];
+    this.scanNext[this.scanTail[handle]] = this.freeRow;
+    this.freeRow = this.scanHead[handle];
     this.windowStartMs[handle] = Number.NaN;
-    this.scans[handle] = undefined;
     this.open--;
-    this.onWindow(window);
+    this.emitWindow(handle, startMs, emitted);
   }
 
   private grow(minLength: number): void {
@@ -255,9 +397,14 @@ export class ExposureWindowBuilder {
     this.scanSumDb = grow64(this.scanSumDb);
     this.scanMinDb = grow64(this.scanMinDb);
     this.previousScanMs = grow64(this.previousScanMs, Number.NaN);
-    const count = new Int32Array(n);
-    count.set(this.scanCount);
-    this.scanCount = count;
+    const grow32 = (a: Int32Array) => {
+      const b = new Int32Array(n);
+      b.set(a);
+      return b;
+    };
+    this.scanCount = grow32(this.scanCount);
+    this.scanHead = grow32(this.scanHead);
+    this.scanTail = grow32(this.scanTail);
   }
 }
 

@@ -5,6 +5,7 @@
  * per scan instance: typical attenuation x secondsSinceLastScan) or from measured
  * attenuation histograms (the Dublin tram data).
  */
+import { withCapacity } from "../core/typed-arrays.js";
 import { dayOf, utcDate } from "../protocols/rolling-id-scheme.js";
 import { median } from "../signal/distance/fit-points.js";
 import type { ExposureWindow } from "./exposure-window-builder.js";
@@ -335,12 +336,14 @@ export function presetDecision(preset: RiskPreset, days: readonly DailyResult[])
 
 /**
  * `presetDecision(preset, scoreExposure(preset, windows).dailySummaries)` for windows given in
- * columns, with no object per window, segment or day: the simulator scores millions of pairs.
- * Every sum is taken in the order `scoreExposure` takes it, so the results are the same to the
- * bit (`test/exposure/score-exposure.test.ts` checks it on random windows).
+ * columns, with no object per window, segment or day (its working columns are reused from call
+ * to call): the simulator scores millions of pairs. Every sum is taken in the order
+ * `scoreExposure` takes it, so the results are the same to the bit
+ * (`test/exposure/score-exposure.test.ts` checks it on random windows).
  */
 export function scoreWindowColumns(preset: RiskPreset, w: WindowColumns): PresetDecision {
-  const days = new DayTotals();
+  const days = dayTotals;
+  days.clear();
   const day = (ms: number) => Math.floor(ms / MS_PER_DAY_SCORE);
   switch (preset.model) {
     case "v1-attenuation-durations":
@@ -367,26 +370,27 @@ export function scoreWindowColumns(preset: RiskPreset, w: WindowColumns): Preset
     }
     case "v1-risk-score": {
       // Exposures (key, day) in order of first appearance, as the Map of `windowScores`.
-      const keys: number[] = [];
-      const keyDays: number[] = [];
-      const seconds: number[] = [];
-      const attenuationSeconds: number[] = [];
+      const g = groups;
+      g.reserve(w.count);
+      const { key: keys, day: keyDays, seconds, attenuationSeconds } = g;
+      let exposures = 0;
       for (let k = 0; k < w.count; k++) {
         const d = day(w.startMs[k]);
         let e = 0;
-        while (e < keys.length && !(keys[e] === w.exposure[k] && keyDays[e] === d)) e++;
-        if (e === keys.length) {
-          keys.push(w.exposure[k]);
-          keyDays.push(d);
-          seconds.push(0);
-          attenuationSeconds.push(0);
+        while (e < exposures && !(keys[e] === w.exposure[k] && keyDays[e] === d)) e++;
+        if (e === exposures) {
+          keys[e] = w.exposure[k];
+          keyDays[e] = d;
+          seconds[e] = 0;
+          attenuationSeconds[e] = 0;
+          exposures++;
         }
         for (let s = w.firstScan[k]; s < w.firstScan[k + 1]; s++) {
           seconds[e] += w.seconds[s];
           attenuationSeconds[e] += w.attenuationDb[s] * w.seconds[s];
         }
       }
-      for (let e = 0; e < keys.length; e++) {
+      for (let e = 0; e < exposures; e++) {
         if (seconds[e] <= 0) continue;
         const attenuationDb = attenuationSeconds[e] / seconds[e];
         const score =
@@ -400,28 +404,71 @@ export function scoreWindowColumns(preset: RiskPreset, w: WindowColumns): Preset
       // Every window here has scan times (sampled): exposures (key, day of the scan) in order of
       // first appearance, each one's scans sorted by time, as `sampledCloseSeconds` does.
       const closeDb = preset.closeAttenuationDb ?? 63;
-      const groups: { key: number; day: number; scans: number[] }[] = [];
+      const g = groups;
+      const n = w.count > 0 ? w.firstScan[w.count] - w.firstScan[0] : 0;
+      g.reserve(n);
+      g.reserveScans(n);
+      const { key: keys, day: keyDays, size, scanGroup } = g;
+      // Each scan's group, in the scans' order.
+      let exposures = 0;
+      let i = 0;
       for (let k = 0; k < w.count; k++) {
         for (let s = w.firstScan[k]; s < w.firstScan[k + 1]; s++) {
           const d = day(w.scanAtMs[s]);
-          let g = 0;
-          while (g < groups.length && !(groups[g].key === w.exposure[k] && groups[g].day === d))
-            g++;
-          if (g === groups.length) groups.push({ key: w.exposure[k], day: d, scans: [] });
-          groups[g].scans.push(s);
+          let e = 0;
+          while (e < exposures && !(keys[e] === w.exposure[k] && keyDays[e] === d)) e++;
+          if (e === exposures) {
+            keys[e] = w.exposure[k];
+            keyDays[e] = d;
+            size[e] = 0;
+            exposures++;
+          }
+          size[e]++;
+          scanGroup[i++] = e;
         }
       }
-      for (const { day: d, scans } of groups) {
-        // Stable by time, as Array.prototype.sort keeps equal times in insertion order.
-        scans.sort((x, y) => w.scanAtMs[x] - w.scanAtMs[y]);
-        const credits = scanCreditsS(scans.map((s) => w.scanAtMs[s]));
+      // The scans grouped (positions from[e] ..), each group in the scans' order.
+      const { from, scans, atMs, credits, gaps } = g;
+      from[0] = 0;
+      for (let e = 0; e < exposures; e++) {
+        from[e + 1] = from[e] + size[e];
+        size[e] = from[e];
+      }
+      i = 0;
+      for (let k = 0; k < w.count; k++)
+        for (let s = w.firstScan[k]; s < w.firstScan[k + 1]; s++) scans[size[scanGroup[i++]]++] = s;
+      for (let e = 0; e < exposures; e++) {
+        const d = keyDays[e];
+        const start = from[e];
+        const end = from[e + 1];
+        // Stable by time (insertion sort, the groups come nearly sorted), as Array.prototype.sort
+        // keeps equal times in insertion order.
+        for (let a = start; a < end; a++) {
+          const s = scans[a];
+          const t = w.scanAtMs[s];
+          let b = a;
+          for (; b > start && atMs[b - 1] > t; b--) {
+            atMs[b] = atMs[b - 1];
+            scans[b] = scans[b - 1];
+          }
+          atMs[b] = t;
+          scans[b] = s;
+        }
+        // `scanCreditsS` on atMs[start .. end - 1].
+        let m = 0;
+        for (let a = start + 1; a < end; a++) {
+          const gapS = (atMs[a] - atMs[a - 1]) / 1000;
+          credits[a] = Math.min(gapS, MAX_SCAN_CREDIT_S);
+          if (gapS <= MAX_SCAN_CREDIT_S) gaps[m++] = gapS;
+        }
+        credits[start] = m === 0 ? UNKNOWN_SCAN_CREDIT_S : sortedMedian(gaps.subarray(0, m).sort());
         let totalS = 0;
         let weightedDb = 0;
         let heardS = 0;
-        for (let k = 0; k < scans.length; k++) {
-          totalS += credits[k];
-          weightedDb += credits[k] * w.attenuationDb[scans[k]];
-          heardS += w.seconds[scans[k]];
+        for (let a = start; a < end; a++) {
+          totalS += credits[a];
+          weightedDb += credits[a] * w.attenuationDb[scans[a]];
+          heardS += w.seconds[scans[a]];
         }
         const meanDb = totalS > 0 ? weightedDb / totalS : Number.POSITIVE_INFINITY;
         const p = closeProbability(preset, meanDb);
@@ -439,20 +486,78 @@ export function scoreWindowColumns(preset: RiskPreset, w: WindowColumns): Preset
 
 const MS_PER_DAY_SCORE = 86_400_000;
 
+/** The median of ascending `sorted` (not empty), as `median` takes it. */
+function sortedMedian(sorted: Float64Array): number {
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/**
+ * `scoreWindowColumns`'s working columns, grown as needed: exposures (key, day) and their sums
+ * or scan counts, and scans grouped by exposure with their times and credits.
+ */
+class ExposureGroups {
+  key = new Float64Array(16);
+  day = new Float64Array(16);
+  seconds = new Float64Array(16);
+  attenuationSeconds = new Float64Array(16);
+  size = new Int32Array(16);
+  from = new Int32Array(17);
+  scanGroup = new Int32Array(64);
+  scans = new Int32Array(64);
+  atMs = new Float64Array(64);
+  credits = new Float64Array(64);
+  gaps = new Float64Array(64);
+
+  /** Room for `n` exposures. */
+  reserve(n: number): void {
+    if (n < this.key.length) return;
+    this.key = withCapacity(this.key, n);
+    this.day = withCapacity(this.day, n);
+    this.seconds = withCapacity(this.seconds, n);
+    this.attenuationSeconds = withCapacity(this.attenuationSeconds, n);
+    this.size = withCapacity(this.size, n);
+    this.from = withCapacity(this.from, n + 1);
+  }
+
+  /** Room for `n` scans. */
+  reserveScans(n: number): void {
+    if (n <= this.scans.length) return;
+    this.scanGroup = withCapacity(this.scanGroup, n);
+    this.scans = withCapacity(this.scans, n);
+    this.atMs = withCapacity(this.atMs, n);
+    this.credits = withCapacity(this.credits, n);
+    this.gaps = withCapacity(this.gaps, n);
+  }
+}
+
 /** Per-day sums in the order the days were first met (as `scoreExposure`'s Map), then decided. */
 class DayTotals {
-  private readonly days: number[] = [];
-  private readonly scoreSum: number[] = [];
-  private readonly maximumScore: number[] = [];
-  private readonly weighted: number[] = [];
+  private count = 0;
+  private days = new Float64Array(8);
+  private scoreSum = new Float64Array(8);
+  private maximumScore = new Float64Array(8);
+  private weighted = new Float64Array(8);
+
+  clear(): void {
+    this.count = 0;
+  }
 
   add(day: number, score: number, weightedSeconds: number): void {
-    let d = this.days.indexOf(day);
-    if (d < 0) {
-      d = this.days.push(day) - 1;
-      this.scoreSum.push(0);
-      this.maximumScore.push(0);
-      this.weighted.push(0);
+    let d = 0;
+    while (d < this.count && this.days[d] !== day) d++;
+    if (d === this.count) {
+      if (d === this.days.length) {
+        this.days = withCapacity(this.days, d + 1);
+        this.scoreSum = withCapacity(this.scoreSum, d + 1);
+        this.maximumScore = withCapacity(this.maximumScore, d + 1);
+        this.weighted = withCapacity(this.weighted, d + 1);
+      }
+      this.days[d] = day;
+      this.scoreSum[d] = 0;
+      this.maximumScore[d] = 0;
+      this.weighted[d] = 0;
+      this.count++;
     }
     this.scoreSum[d] += score;
     this.maximumScore[d] = Math.max(this.maximumScore[d], score);
@@ -463,7 +568,7 @@ class DayTotals {
     let score = 0;
     let minutes = 0;
     let notified = false;
-    for (let d = 0; d < this.days.length; d++) {
+    for (let d = 0; d < this.count; d++) {
       const scoreSum = this.scoreSum[d];
       const maximumScore = this.maximumScore[d];
       const weighted = this.weighted[d];
@@ -478,3 +583,7 @@ class DayTotals {
     return { score, minutes, notified };
   }
 }
+
+// Reused by every `scoreWindowColumns` call (it never calls itself, nor anything that calls it).
+const dayTotals = new DayTotals();
+const groups = new ExposureGroups();
