@@ -6,6 +6,7 @@
  */
 import { ConfigError } from "../../src/core/errors.js";
 import { SeededRandom } from "../../src/core/random.js";
+import { withCapacity } from "../../src/core/typed-arrays.js";
 import { GAEN_ROLLING_PERIOD } from "../../src/protocols/gaen.js";
 import type { KeyStore } from "../../src/protocols/key-store.js";
 import type { DayKey, Protocol } from "../../src/protocols/rolling-id-scheme.js";
@@ -176,22 +177,28 @@ export function simulateStream(
   let protocolIndex: Uint8Array = new Uint8Array(0);
   const protocolOf = (agent: number) => PROTOCOL_NAMES[protocolIndex[agent]];
 
-  // This step's distances for the RSSI sample; close seconds go to the observer.
+  // This step's distances for the RSSI sample (typed columns reused from step to step: tens of
+  // thousands of pairs within range a step in a big crowd); close seconds go to the observer.
   let stepMs = -1;
-  const stepA: number[] = [];
-  const stepB: number[] = [];
-  const stepD: number[] = [];
+  let stepPairs = 0;
+  let stepA = new Int32Array(1024);
+  let stepB = new Int32Array(1024);
+  let stepD = new Float64Array(1024);
   const onClose = observer.close;
   const onSample = (a: number, b: number, distanceM: number, atMs: number) => {
     if (atMs !== stepMs) {
       stepMs = atMs;
-      stepA.length = 0;
-      stepB.length = 0;
-      stepD.length = 0;
+      stepPairs = 0;
     }
-    stepA.push(a);
-    stepB.push(b);
-    stepD.push(distanceM);
+    if (stepPairs === stepA.length) {
+      stepA = withCapacity(stepA, stepPairs + 1);
+      stepB = withCapacity(stepB, stepPairs + 1);
+      stepD = withCapacity(stepD, stepPairs + 1);
+    }
+    stepA[stepPairs] = a;
+    stepB[stepPairs] = b;
+    stepD[stepPairs] = distanceM;
+    stepPairs++;
     if (distanceM > closeDistanceM || !onClose) return;
     const t = Math.round(atMs / 1000);
     // The world samples its truth once while it is built, before the observer has started.
@@ -215,7 +222,7 @@ export function simulateStream(
     const slot = reservoir.length < sampleSize ? reservoir.length : sampleRandom.int(count);
     if (slot >= sampleSize) return;
     let distanceM: number | undefined;
-    for (let k = 0; k < stepA.length; k++) {
+    for (let k = 0; k < stepPairs; k++) {
       if (
         (stepA[k] === receiver && stepB[k] === sender) ||
         (stepB[k] === receiver && stepA[k] === sender)
