@@ -251,10 +251,12 @@ export class ThreadedConsumer {
     ceiling: RunCeiling,
   ): ThreadedResult {
     this.flush();
-    const a: number[] = [];
-    const b: number[] = [];
-    const closeS: number[] = [];
-    const minM: number[] = [];
+    // Straight into typed columns: millions of pairs at the run's peak of memory, where plain
+    // arrays and then typed copies of them would hold the truth three times over.
+    const a = new Col((n) => new Int32Array(n));
+    const b = new Col((n) => new Int32Array(n));
+    const closeS = new Col((n) => new Float64Array(n));
+    const minM = new Col((n) => new Float64Array(n));
     run.groundTruth.forEachClosePair((x, y, s, m) => {
       a.push(x);
       b.push(y);
@@ -267,10 +269,10 @@ export class ThreadedConsumer {
       ceiling,
       agents: run.agents,
       published: run.published,
-      truthA: Int32Array.from(a),
-      truthB: Int32Array.from(b),
-      truthCloseS: Float64Array.from(closeS),
-      truthMinM: Float64Array.from(minM),
+      truthA: a.take(),
+      truthB: b.take(),
+      truthCloseS: closeS.take(),
+      truthMinM: minM.take(),
       sightingCount: run.sightingCount,
       rssiVsDistance: run.rssiVsDistance,
     };
