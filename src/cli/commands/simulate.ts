@@ -297,7 +297,7 @@ export const simulateCommand: CommandModule<object, SimulateArgs> = {
       .option("thread", {
         type: "boolean",
         describe:
-          "Matching, evaluation and the run's files in a thread of their own beside the engine, when the ceiling pass is off: the same files, about a fifth faster on two cores, and about a third more memory (plaza, 10,000 agents, 1 h: 105 s and 1.9 GB against 130 s and 1.4 GB) [default: off]",
+          "Matching, evaluation and the run's files in a thread of their own beside the engine, when the ceiling pass is off: the same files, about a quarter faster on two cores, and about a third more memory (plaza, 10,000 agents, 1 h: 67 s and 1.6 GB against 87-92 s and 1.2 GB) [default: off]",
       })
       .option("output-format", {
         type: "string",
