@@ -8,6 +8,7 @@ import {
 } from "../../../sim/pipeline/detect-contacts.js";
 import { pairKey, type RunData } from "../../../sim/pipeline/run-data.js";
 import { runCeiling } from "../../../sim/pipeline/run-pipeline.js";
+import { decisionRows } from "../../../sim/pipeline/stream-detect.js";
 import {
   DEFAULT_START_MS,
   type SimulateRunOptions,
@@ -295,15 +296,7 @@ describe("RunAccumulator", () => {
         };
         if (atOnce) expect(() => acc.decisions(index, receiver, d)).toThrow(/x decided.*twice/);
         else
-          names.forEach((detector, j) => {
-            const row = {
-              detector,
-              index,
-              receiver,
-              score: d.score[j],
-              estimatedMinutes: d.minutes[j],
-              notified: d.notified[j] === 1,
-            };
+          decisionRows(names, index, receiver, d).forEach((row, j) => {
             if (j < 2) acc.detection(row);
             else expect(() => acc.detection(row)).toThrow(/x decided.*twice/);
           });
