@@ -484,7 +484,7 @@ class FirstEvents {
  * (each a call into C, paid per phone per step). `x - trunc(x / I) * I` is exact (an integer
  * number of intervals off `x`, no larger than it) but the rounded quotient can be one off, which
  * the signs reveal; the rest is the expression's own rounding of `r + I`, then the exact
- * `fmod` of a value in [0, 2 I).
+ * `fmod` of a value in [0, 2 I] (`r + I` can round up to 2 I itself, whose remainder is 0).
  */
 export function intervalOffset(x: number): number {
   const i = ADVERTISING_INTERVAL_MS;
@@ -495,7 +495,7 @@ export function intervalOffset(x: number): number {
   } else if (r > 0) r -= i;
   else if (r <= -i) r += i;
   const y = r + i;
-  return y >= i ? y - i : y;
+  return y < i ? y : y < 2 * i ? y - i : y - 2 * i;
 }
 
 /** Where far-pair receptions go: (receiver, sender, virtual ms, RSSI, channel). */

@@ -49,8 +49,18 @@ describe("link layer: a phone's first advertising event", () => {
       ),
       { numRuns: 20_000 },
     );
+    // One ulp either side of each multiple: just below I, `r + I` rounds up to 2 I (fast-check
+    // found 254.99999999999997).
+    const step = (x: number, up: boolean) => {
+      const word = new BigInt64Array(new Float64Array([x]).buffer);
+      word[0] += x > 0 === up ? 1n : -1n;
+      return new Float64Array(word.buffer)[0];
+    };
     for (let k = -1000; k <= 1000; k++)
       for (const x of [k * I, k * I + 1e-9, k * I - 1e-9, k, k + 0.5])
+        expect(Object.is(intervalOffset(x), remainders(x))).toBe(true);
+    for (let k = -1000; k <= 1000; k++)
+      for (const x of k === 0 ? [] : [step(k * I, true), step(k * I, false)])
         expect(Object.is(intervalOffset(x), remainders(x))).toBe(true);
   });
 });
