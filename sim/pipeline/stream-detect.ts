@@ -570,14 +570,12 @@ function stableOrder(key: Float64Array): Int32Array {
     if (k < min) min = k;
     if (k > max) max = k;
   }
-  if (n > 0 && whole && max - min < 4 * n + MAX_EXTRA_BUCKETS) {
-    const at = new Int32Array(max - min + 2);
-    for (let i = 0; i < n; i++) at[key[i] - min + 1]++;
-    for (let b = 1; b < at.length; b++) at[b] += at[b - 1];
-    for (let i = 0; i < n; i++) order[at[key[i] - min]++] = i;
-    return order;
-  }
   for (let i = 0; i < n; i++) order[i] = i;
+  if (n > 0 && whole && max - min < 4 * n + MAX_EXTRA_BUCKETS) {
+    const bucket = new Int32Array(n);
+    for (let i = 0; i < n; i++) bucket[i] = key[i] - min;
+    return byBucket(order, bucket, max - min + 1);
+  }
   return order.sort((x, y) => key[x] - key[y] || x - y);
 }
 

@@ -25,8 +25,8 @@ export class SpatialGrid {
   private readonly cursor: Int32Array;
   /**
    * Positions at the last rebuild in cell order (`cellX[k]` is `xM[cellAgents[k]]`): the pair
-   * scan and the neighbour and segment queries read them in sequence instead of gathering them agent by agent (a cache miss each in a
-   * large crowd whose cells hold scattered indices).
+   * scan and the neighbour and segment queries read them in sequence instead of gathering them
+   * agent by agent (a cache miss each in a large crowd whose cells hold scattered indices).
    */
   private readonly cellX: Float64Array;
   private readonly cellY: Float64Array;

@@ -7,7 +7,6 @@
  */
 import { withCapacity } from "../core/typed-arrays.js";
 import { dayOf, utcDate } from "../protocols/rolling-id-scheme.js";
-import { median } from "../signal/distance/fit-points.js";
 import type { ExposureWindow } from "./exposure-window-builder.js";
 import type { RiskPreset } from "./risk-preset.js";
 
@@ -258,14 +257,29 @@ const UNKNOWN_SCAN_CREDIT_S = 120;
  */
 export function scanCreditsS(sortedAtMs: readonly number[]): Float64Array {
   const credits = new Float64Array(sortedAtMs.length);
-  const gaps: number[] = [];
-  for (let k = 1; k < sortedAtMs.length; k++) {
+  scanCreditsInto(sortedAtMs, 0, sortedAtMs.length, credits, new Float64Array(sortedAtMs.length));
+  return credits;
+}
+
+/**
+ * `scanCreditsS` of `sortedAtMs[start .. end - 1]` into `credits[start .. end - 1]`, with `gaps`
+ * (room for end - start values) as scratch: no allocation, for the column scorer.
+ */
+function scanCreditsInto(
+  sortedAtMs: ArrayLike<number>,
+  start: number,
+  end: number,
+  credits: Float64Array,
+  gaps: Float64Array,
+): void {
+  if (end <= start) return;
+  let m = 0;
+  for (let k = start + 1; k < end; k++) {
     const gapS = (sortedAtMs[k] - sortedAtMs[k - 1]) / 1000;
     credits[k] = Math.min(gapS, MAX_SCAN_CREDIT_S);
-    if (gapS <= MAX_SCAN_CREDIT_S) gaps.push(gapS);
+    if (gapS <= MAX_SCAN_CREDIT_S) gaps[m++] = gapS;
   }
-  if (sortedAtMs.length > 0) credits[0] = gaps.length === 0 ? UNKNOWN_SCAN_CREDIT_S : median(gaps);
-  return credits;
+  credits[start] = m === 0 ? UNKNOWN_SCAN_CREDIT_S : sortedMedian(gaps.subarray(0, m).sort());
 }
 
 /** Scores windows with `preset`: daily summaries and whether the preset notifies. */
@@ -454,14 +468,7 @@ export function scoreWindowColumns(preset: RiskPreset, w: WindowColumns): Preset
           atMs[b] = t;
           scans[b] = s;
         }
-        // `scanCreditsS` on atMs[start .. end - 1].
-        let m = 0;
-        for (let a = start + 1; a < end; a++) {
-          const gapS = (atMs[a] - atMs[a - 1]) / 1000;
-          credits[a] = Math.min(gapS, MAX_SCAN_CREDIT_S);
-          if (gapS <= MAX_SCAN_CREDIT_S) gaps[m++] = gapS;
-        }
-        credits[start] = m === 0 ? UNKNOWN_SCAN_CREDIT_S : sortedMedian(gaps.subarray(0, m).sort());
+        scanCreditsInto(atMs, start, end, credits, gaps);
         let totalS = 0;
         let weightedDb = 0;
         let heardS = 0;
@@ -486,7 +493,7 @@ export function scoreWindowColumns(preset: RiskPreset, w: WindowColumns): Preset
 
 const MS_PER_DAY_SCORE = 86_400_000;
 
-/** The median of ascending `sorted` (not empty), as `median` takes it. */
+/** The median of ascending `sorted` (not empty), as `median` of fit-points.ts takes it. */
 function sortedMedian(sorted: Float64Array): number {
   const mid = sorted.length >> 1;
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
