@@ -16,7 +16,7 @@
  * pair is a close contact is only known at the end, so every pair keeps its counts until then.
  */
 import { toHex } from "../../src/core/hex.js";
-import { withCapacity } from "../../src/core/typed-arrays.js";
+import { stableCountingSort, withCapacity } from "../../src/core/typed-arrays.js";
 import type { DetectionRow, PairDetection } from "../pipeline/detect-contacts.js";
 import type { PairDecisions } from "../pipeline/stream-detect.js";
 import {
@@ -198,10 +198,7 @@ function identity(n: number): Uint32Array {
   return out;
 }
 
-/**
- * `items` stably sorted by `keys[item * stride + offset]` (whole numbers from 0, agent indices
- * here): a counting sort, so sorting pairs by both agents is two passes and no comparisons.
- */
+/** `items` stably sorted by `keys[item * stride + offset]` (whole numbers from 0, agent indices). */
 function stableByKey(
   items: Uint32Array,
   keys: Int32Array,
@@ -211,15 +208,7 @@ function stableByKey(
   let buckets = 0;
   for (let k = 0; k < items.length; k++)
     buckets = Math.max(buckets, keys[items[k] * stride + offset] + 1);
-  const starts = new Uint32Array(buckets + 1);
-  for (let k = 0; k < items.length; k++) starts[keys[items[k] * stride + offset] + 1]++;
-  for (let b = 1; b <= buckets; b++) starts[b] += starts[b - 1];
-  const out = new Uint32Array(items.length);
-  for (let k = 0; k < items.length; k++) {
-    const item = items[k];
-    out[starts[keys[item * stride + offset]]++] = item;
-  }
-  return out;
+  return stableCountingSort(items, keys, buckets, stride, offset);
 }
 
 /**

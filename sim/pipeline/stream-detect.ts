@@ -18,7 +18,11 @@
 import { closeSync, fstatSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type NumberColumn, withCapacity } from "../../src/core/typed-arrays.js";
+import {
+  type NumberColumn,
+  stableCountingSort,
+  withCapacity,
+} from "../../src/core/typed-arrays.js";
 import { matchDayKeys, type PublishedDayKey } from "../../src/exposure/chained-key-matcher.js";
 import {
   CONTINUOUS_SCAN_PERIOD_MS,
@@ -431,8 +435,8 @@ export class StreamingDetector {
     for (let w = 0; w < n; w++) order[w] = w;
     const agent = new Int32Array(n);
     for (let w = 0; w < n; w++) agent[w] = agentOf(w);
-    order = byBucket(order, agent, agents);
-    order = byBucket(order, wReceiver, agents);
+    order = stableCountingSort(order, agent, agents);
+    order = stableCountingSort(order, wReceiver, agents);
     for (let from = 0, to = 0; from < n; from = to) {
       const w0 = order[from];
       for (to = from + 1; to < n; to++)
@@ -574,19 +578,9 @@ function stableOrder(key: Float64Array): Int32Array {
   if (n > 0 && whole && max - min < 4 * n + MAX_EXTRA_BUCKETS) {
     const bucket = new Int32Array(n);
     for (let i = 0; i < n; i++) bucket[i] = key[i] - min;
-    return byBucket(order, bucket, max - min + 1);
+    return stableCountingSort(order, bucket, max - min + 1);
   }
   return order.sort((x, y) => key[x] - key[y] || x - y);
-}
-
-/** `order` stably sorted by `bucket[order[i]]`, each in 0 .. buckets - 1 (a counting sort). */
-function byBucket(order: Int32Array, bucket: Int32Array, buckets: number): Int32Array {
-  const at = new Int32Array(buckets + 1);
-  for (let i = 0; i < order.length; i++) at[bucket[order[i]] + 1]++;
-  for (let b = 0; b < buckets; b++) at[b + 1] += at[b];
-  const out = new Int32Array(order.length);
-  for (let i = 0; i < order.length; i++) out[at[bucket[order[i]]]++] = order[i];
-  return out;
 }
 
 /**
