@@ -16,10 +16,12 @@
  * and the weighted durations add up to the stay. Scans that a duty cycle already ends (4 s GAEN,
  * 40 s Bluezone) never reach 60 s, so that value leaves duty-cycled receivers exact.
  *
- * Streaming: state lives in typed arrays indexed by handle, and the closed scans of open windows
- * in a pool of typed-array rows linked per handle (no allocation per sighting or scan); a window
- * is emitted once no later sighting can change it, so the windows are the same however the
- * stream is split into calls. Sightings of one key must come in time order.
+ * Streaming: a handle keeps 12 bytes (its open window's row, its last scan's time); an open
+ * window's state lives in a row of a typed array, reused once the window is emitted, and its
+ * closed scans in a pool of typed-array rows linked per window (no allocation per sighting or
+ * scan), so memory follows the keys heard in the last 30 minutes. A window is emitted once no
+ * later sighting can change it, so the windows are the same however the stream is split into
+ * calls. Sightings of one key must come in time order.
  */
 import { ConfigError } from "../core/errors.js";
 
@@ -148,19 +150,32 @@ function scanInstanceAt(scans: WindowScans, k: number): ScanInstance {
 /** Bytes of one `ScanRows` row. */
 const ROW_BYTES = 8 * 3 + 4 * 2;
 
+/** Fields of an open window's row in `ExposureWindowBuilder.rows` (one cache line a row). */
+const START = 0; // first sighting of the window, ms
+const SCAN_FIRST = 1; // first sighting of the current scan, ms
+const SCAN_LAST = 2; // last sighting of the current scan, ms
+const SCAN_SUM = 3; // sum of the current scan's attenuations, dB
+const SCAN_MIN = 4; // least of them, dB
+const SCAN_COUNT = 5; // sightings in the current scan
+const SCAN_HEAD = 6; // first closed scan (pool row, -1: none); for a free row, the next free row
+const SCAN_TAIL = 7; // last closed scan (pool row)
+const ROW = 8;
+
 export class ExposureWindowBuilder {
   private emitWindow: WindowScansListener;
   private readonly maxScanInstanceMs: number;
-  private windowStartMs: Float64Array;
-  private scanFirstMs: Float64Array;
-  private scanLastMs: Float64Array;
-  private scanSumDb: Float64Array;
-  private scanMinDb: Float64Array;
-  private scanCount: Int32Array;
+  /**
+   * Per handle: the open window's row in `rows` (-1: none), and the first sighting of the key's
+   * last closed scan (NaN: none), which outlives its window (secondsSinceLastScan). Twelve bytes
+   * a handle; the rest of the state is per open window, so memory follows the keys heard in the
+   * last 30 minutes rather than every key ever heard.
+   */
+  private rowOf: Int32Array;
   private previousScanMs: Float64Array;
-  /** The open window's closed scans: a list through `scanNext` from `scanHead` (-1: none) to `scanTail`. */
-  private scanHead: Int32Array;
-  private scanTail: Int32Array;
+  /** Open windows' state, `ROW` fields a row; free rows are linked through `SCAN_HEAD`. */
+  private rows: Float64Array;
+  private rowCount = 0;
+  private freeWindowRow = -1;
   /** Closed scans of open windows; rows of emitted windows are reused through `freeRow`. */
   private readonly pool = new ScanRows(1024);
   private scanNext = new Int32Array(1024);
@@ -184,15 +199,9 @@ export class ExposureWindowBuilder {
     };
     this.maxScanInstanceMs = validMaxScanInstanceMs(options.maxScanInstanceMs);
     const n = Math.max(16, options.expectedHandles ?? 1024);
-    this.windowStartMs = new Float64Array(n).fill(Number.NaN);
-    this.scanFirstMs = new Float64Array(n);
-    this.scanLastMs = new Float64Array(n);
-    this.scanSumDb = new Float64Array(n);
-    this.scanMinDb = new Float64Array(n);
-    this.scanCount = new Int32Array(n);
+    this.rowOf = new Int32Array(n).fill(-1);
     this.previousScanMs = new Float64Array(n).fill(Number.NaN);
-    this.scanHead = new Int32Array(n);
-    this.scanTail = new Int32Array(n);
+    this.rows = new Float64Array(Math.min(n, 1024) * ROW);
   }
 
   /**
@@ -213,10 +222,12 @@ export class ExposureWindowBuilder {
     return this.open;
   }
 
-  /** Bytes of per-handle state and of the open windows' scans (typed arrays), for memory reports. */
+  /** Bytes of per-handle state and of the open windows' state and scans (typed arrays), for memory reports. */
   get stateBytes(): number {
     return (
-      this.windowStartMs.length * (8 * 6 + 4 * 3) +
+      this.rowOf.byteLength +
+      this.previousScanMs.byteLength +
+      this.rows.byteLength +
       this.pool.bytes +
       this.scanNext.byteLength +
       this.emitted.bytes
@@ -225,31 +236,35 @@ export class ExposureWindowBuilder {
 
   /** Adds one sighting of `handle` at `atMs` with `attenuationDb`. */
   push(handle: number, atMs: number, attenuationDb: number): void {
-    if (handle >= this.windowStartMs.length) this.grow(handle + 1);
-    const start = this.windowStartMs[handle];
-    if (Number.isNaN(start)) {
-      this.openWindow(handle, atMs);
-    } else if (atMs - start >= WINDOW_MAX_MS) {
-      this.closeScan(handle);
-      this.emit(handle);
-      this.openWindow(handle, atMs);
-    } else if (
-      atMs - this.scanLastMs[handle] > SCAN_GAP_MS ||
-      atMs - this.scanFirstMs[handle] >= this.maxScanInstanceMs
-    ) {
-      this.closeScan(handle);
-      this.scanFirstMs[handle] = atMs;
+    if (handle >= this.rowOf.length) this.growHandles(handle + 1);
+    let w = this.rowOf[handle];
+    if (w < 0) {
+      w = this.openWindow(handle, atMs);
     } else {
-      this.scanLastMs[handle] = atMs;
-      this.scanSumDb[handle] += attenuationDb;
-      if (attenuationDb < this.scanMinDb[handle]) this.scanMinDb[handle] = attenuationDb;
-      this.scanCount[handle]++;
-      return;
+      const rows = this.rows;
+      if (atMs - rows[w + START] >= WINDOW_MAX_MS) {
+        this.closeScan(handle, w);
+        this.emit(handle, w);
+        w = this.openWindow(handle, atMs);
+      } else if (
+        atMs - rows[w + SCAN_LAST] > SCAN_GAP_MS ||
+        atMs - rows[w + SCAN_FIRST] >= this.maxScanInstanceMs
+      ) {
+        this.closeScan(handle, w);
+        rows[w + SCAN_FIRST] = atMs;
+      } else {
+        rows[w + SCAN_LAST] = atMs;
+        rows[w + SCAN_SUM] += attenuationDb;
+        if (attenuationDb < rows[w + SCAN_MIN]) rows[w + SCAN_MIN] = attenuationDb;
+        rows[w + SCAN_COUNT]++;
+        return;
+      }
     }
-    this.scanLastMs[handle] = atMs;
-    this.scanSumDb[handle] = attenuationDb;
-    this.scanMinDb[handle] = attenuationDb;
-    this.scanCount[handle] = 1;
+    const rows = this.rows;
+    rows[w + SCAN_LAST] = atMs;
+    rows[w + SCAN_SUM] = attenuationDb;
+    rows[w + SCAN_MIN] = attenuationDb;
+    rows[w + SCAN_COUNT] = 1;
   }
 
   /**
@@ -261,10 +276,11 @@ export class ExposureWindowBuilder {
     while (this.openQueueHead < queue.length) {
       const handle = queue[this.openQueueHead];
       const startMs = queue[this.openQueueHead + 1];
-      if (this.windowStartMs[handle] === startMs) {
+      const w = this.rowOf[handle];
+      if (w >= 0 && this.rows[w + START] === startMs) {
         if (nowMs - startMs < WINDOW_MAX_MS) break;
-        this.closeScan(handle);
-        this.emit(handle);
+        this.closeScan(handle, w);
+        this.emit(handle, w);
       }
       this.openQueueHead += 2;
     }
@@ -279,24 +295,25 @@ export class ExposureWindowBuilder {
    * `undefined` when none is open; changes nothing. For stores that persist open windows.
    */
   snapshot(handle: number): ExposureWindow | undefined {
-    if (handle >= this.windowStartMs.length || Number.isNaN(this.windowStartMs[handle]))
-      return undefined;
-    const atMs = this.scanFirstMs[handle];
+    const w = handle < this.rowOf.length ? this.rowOf[handle] : -1;
+    if (w < 0) return undefined;
+    const rows = this.rows;
+    const atMs = rows[w + SCAN_FIRST];
     const previous = this.previousScanMs[handle];
     const current: ScanInstance = {
       atMs,
-      typicalAttenuationDb: Math.round(this.scanSumDb[handle] / this.scanCount[handle]),
-      minAttenuationDb: this.scanMinDb[handle],
+      typicalAttenuationDb: Math.round(rows[w + SCAN_SUM] / rows[w + SCAN_COUNT]),
+      minAttenuationDb: rows[w + SCAN_MIN],
       secondsSinceLastScan: Number.isNaN(previous)
         ? UNKNOWN_SECONDS_SINCE_LAST_SCAN
         : 60 * Math.min(5, Math.floor((atMs - previous) / 60_000)),
-      sightings: this.scanCount[handle],
+      sightings: rows[w + SCAN_COUNT],
     };
     const scanInstances: ScanInstance[] = [];
-    for (let r = this.scanHead[handle]; r >= 0; r = this.scanNext[r])
+    for (let r = rows[w + SCAN_HEAD]; r >= 0; r = this.scanNext[r])
       scanInstances.push(scanInstanceAt(this.pool, r));
     scanInstances.push(current);
-    return { handle, startMs: this.windowStartMs[handle], scanInstances };
+    return { handle, startMs: rows[w + START], scanInstances };
   }
 
   /**
@@ -311,25 +328,42 @@ export class ExposureWindowBuilder {
   flush(): void {
     for (let i = this.openQueueHead; i < this.openQueue.length; i += 2) {
       const handle = this.openQueue[i];
-      if (this.windowStartMs[handle] === this.openQueue[i + 1]) {
-        this.closeScan(handle);
-        this.emit(handle);
+      const w = this.rowOf[handle];
+      if (w >= 0 && this.rows[w + START] === this.openQueue[i + 1]) {
+        this.closeScan(handle, w);
+        this.emit(handle, w);
       }
     }
     this.openQueue = [];
     this.openQueueHead = 0;
   }
 
-  private openWindow(handle: number, atMs: number): void {
-    this.windowStartMs[handle] = atMs;
-    this.scanFirstMs[handle] = atMs;
-    this.scanHead[handle] = -1;
+  /** Opens a window for `handle` at `atMs` in a free row; returns the row's offset in `rows`. */
+  private openWindow(handle: number, atMs: number): number {
+    let w = this.freeWindowRow;
+    if (w >= 0) {
+      this.freeWindowRow = this.rows[w + SCAN_HEAD];
+    } else {
+      w = this.rowCount++ * ROW;
+      if (w + ROW > this.rows.length) {
+        const rows = new Float64Array(this.rows.length * 2);
+        rows.set(this.rows);
+        this.rows = rows;
+      }
+    }
+    const rows = this.rows;
+    rows[w + START] = atMs;
+    rows[w + SCAN_FIRST] = atMs;
+    rows[w + SCAN_HEAD] = -1;
+    this.rowOf[handle] = w;
     this.openQueue.push(handle, atMs);
     this.open++;
+    return w;
   }
 
-  private closeScan(handle: number): void {
-    const atMs = this.scanFirstMs[handle];
+  private closeScan(handle: number, w: number): void {
+    const rows = this.rows;
+    const atMs = rows[w + SCAN_FIRST];
     const previous = this.previousScanMs[handle];
     const secondsSinceLastScan = Number.isNaN(previous)
       ? UNKNOWN_SECONDS_SINCE_LAST_SCAN
@@ -338,14 +372,14 @@ export class ExposureWindowBuilder {
     const r = this.newRow();
     const pool = this.pool;
     pool.atMs[r] = atMs;
-    pool.typicalAttenuationDb[r] = Math.round(this.scanSumDb[handle] / this.scanCount[handle]);
-    pool.minAttenuationDb[r] = this.scanMinDb[handle];
+    pool.typicalAttenuationDb[r] = Math.round(rows[w + SCAN_SUM] / rows[w + SCAN_COUNT]);
+    pool.minAttenuationDb[r] = rows[w + SCAN_MIN];
     pool.secondsSinceLastScan[r] = secondsSinceLastScan;
-    pool.sightings[r] = this.scanCount[handle];
+    pool.sightings[r] = rows[w + SCAN_COUNT];
     this.scanNext[r] = -1;
-    if (this.scanHead[handle] < 0) this.scanHead[handle] = r;
-    else this.scanNext[this.scanTail[handle]] = r;
-    this.scanTail[handle] = r;
+    if (rows[w + SCAN_HEAD] < 0) rows[w + SCAN_HEAD] = r;
+    else this.scanNext[rows[w + SCAN_TAIL]] = r;
+    rows[w + SCAN_TAIL] = r;
   }
 
   /** A free pool row. */
@@ -365,46 +399,36 @@ export class ExposureWindowBuilder {
     return r;
   }
 
-  private emit(handle: number): void {
+  private emit(handle: number, w: number): void {
     // The scans to the reused columns, their pool rows back to the free list.
+    const rows = this.rows;
     const emitted = this.emitted;
     let count = 0;
-    for (let r = this.scanHead[handle]; r >= 0; r = this.scanNext[r]) {
+    for (let r = rows[w + SCAN_HEAD]; r >= 0; r = this.scanNext[r]) {
       emitted.reserve(count + 1);
       emitted.copy(count++, this.pool, r);
     }
     emitted.count = count;
-    const startMs = this.windowStartMs[handle];
-    this.scanNext[this.scanTail[handle]] = this.freeRow;
-    this.freeRow = this.scanHead[handle];
-    this.windowStartMs[handle] = Number.NaN;
+    const startMs = rows[w + START];
+    this.scanNext[rows[w + SCAN_TAIL]] = this.freeRow;
+    this.freeRow = rows[w + SCAN_HEAD];
+    // The window's row back to its free list.
+    rows[w + SCAN_HEAD] = this.freeWindowRow;
+    this.freeWindowRow = w;
+    this.rowOf[handle] = -1;
     this.open--;
     this.emitWindow(handle, startMs, emitted);
   }
 
-  private grow(minLength: number): void {
-    let n = this.windowStartMs.length;
+  private growHandles(minLength: number): void {
+    let n = this.rowOf.length;
     while (n < minLength) n *= 2;
-    const grow64 = (a: Float64Array, fill?: number) => {
-      const b = new Float64Array(n);
-      if (fill !== undefined) b.fill(fill, a.length);
-      b.set(a);
-      return b;
-    };
-    this.windowStartMs = grow64(this.windowStartMs, Number.NaN);
-    this.scanFirstMs = grow64(this.scanFirstMs);
-    this.scanLastMs = grow64(this.scanLastMs);
-    this.scanSumDb = grow64(this.scanSumDb);
-    this.scanMinDb = grow64(this.scanMinDb);
-    this.previousScanMs = grow64(this.previousScanMs, Number.NaN);
-    const grow32 = (a: Int32Array) => {
-      const b = new Int32Array(n);
-      b.set(a);
-      return b;
-    };
-    this.scanCount = grow32(this.scanCount);
-    this.scanHead = grow32(this.scanHead);
-    this.scanTail = grow32(this.scanTail);
+    const rowOf = new Int32Array(n).fill(-1);
+    rowOf.set(this.rowOf);
+    this.rowOf = rowOf;
+    const previous = new Float64Array(n).fill(Number.NaN);
+    previous.set(this.previousScanMs);
+    this.previousScanMs = previous;
   }
 }
 
