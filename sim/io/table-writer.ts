@@ -1,17 +1,18 @@
 /**
  * Tables of a run folder written row by row as the run goes, as Parquet (the default: columnar,
  * compressed, about a thirtieth of the JSON lines) or as JSON lines (one object per row, for
- * tools that read nothing else). The only module that knows the Parquet writer: everything
- * else names columns by `ColumnSpec` and writes rows.
+ * tools that read nothing else). Everything outside `sim/io` names columns by `ColumnSpec` and
+ * writes rows; `parquet-encoder.ts` alone calls the Parquet writer.
  *
  * Both forms keep memory bounded: Parquet rows gather into columns of at most
- * `ROW_GROUP_ROWS` rows, then go to the file as one row group; JSON lines go out in chunks of
- * about 1 MB. Writes are synchronous because the simulator's step loop is.
+ * `ROW_GROUP_ROWS` rows, then go to the file as one row group, encoded here or, with `thread`,
+ * in a writer thread (`parquet-thread.ts`, the same bytes); JSON lines go out in chunks of about
+ * 1 MB. Writes are synchronous because the simulator's step loop is.
  */
 import { closeSync, openSync, writeSync } from "node:fs";
-import type { ColumnSource, SchemaElement } from "hyparquet-writer";
-import { fileWriter, ParquetWriter } from "hyparquet-writer";
 import { toHex } from "../../src/core/hex.js";
+import { type ColumnValues, openParquetFile, type RowGroupSink } from "./parquet-encoder.js";
+import { openThreadedParquetFile } from "./parquet-thread.js";
 
 export type OutputFormat = "parquet" | "jsonl";
 export const OUTPUT_FORMATS: readonly OutputFormat[] = ["parquet", "jsonl"];
@@ -54,6 +55,15 @@ export function tablePath(base: string, format: OutputFormat): string {
   return `${base}.${format}`;
 }
 
+export interface OpenTableOptions {
+  /**
+   * Parquet only: encode row groups in the process's writer thread (`parquet-thread.ts`) rather
+   * than in this one. The same bytes; worth it for tables of millions of rows, when a core is
+   * free (the thread costs some 30 MB and its start).
+   */
+  readonly thread?: boolean;
+}
+
 /**
  * Opens `base + ".parquet"` or `base + ".jsonl"` (replacing any file there); synchronous writes,
  * bounded memory (row groups of `ROW_GROUP_ROWS` rows).
@@ -62,10 +72,13 @@ export function openTable(
   base: string,
   columns: readonly ColumnSpec[],
   format: OutputFormat,
+  options: OpenTableOptions = {},
 ): TableWriter {
   if (columns.length === 0) throw new Error(`table ${base} needs at least one column`);
   const path = tablePath(base, format);
-  return format === "parquet" ? new ParquetTable(path, columns) : new JsonLinesTable(path, columns);
+  return format === "parquet"
+    ? new ParquetTable(path, columns, options.thread ?? false)
+    : new JsonLinesTable(path, columns);
 }
 
 /** Throws unless `value` fits `column` (a bug in the caller, not bad input). */
@@ -160,30 +173,6 @@ class JsonLinesTable implements TableWriter {
   }
 }
 
-function schemaElement(column: ColumnSpec): SchemaElement {
-  const repetition_type = column.nullable ? "OPTIONAL" : "REQUIRED";
-  const { name } = column;
-  switch (column.type) {
-    case "int32":
-      return { name, type: "INT32", repetition_type };
-    case "float64":
-      return { name, type: "DOUBLE", repetition_type };
-    case "boolean":
-      return { name, type: "BOOLEAN", repetition_type };
-    case "string":
-      return { name, type: "BYTE_ARRAY", converted_type: "UTF8", repetition_type };
-    case "bytes":
-      return { name, type: "BYTE_ARRAY", repetition_type };
-    case "timestamp-ms":
-      return {
-        name,
-        type: "INT64",
-        logical_type: { type: "TIMESTAMP", isAdjustedToUTC: true, unit: "MILLIS" },
-        repetition_type,
-      };
-  }
-}
-
 /**
  * How a column's values gather for the row group: required numbers in typed arrays (no boxing),
  * the rest in plain arrays. Timestamps gather as numbers: the Parquet writer turns every value
@@ -205,7 +194,7 @@ function storeOf(column: ColumnSpec): Store {
   }
 }
 
-function storeArray(store: Store): Int32Array | Float64Array | unknown[] {
+function storeArray(store: Store): ColumnValues {
   switch (store) {
     case "int32":
       return new Int32Array(ROW_GROUP_ROWS);
@@ -217,34 +206,21 @@ function storeArray(store: Store): Int32Array | Float64Array | unknown[] {
   }
 }
 
-/** The writer's encoding for a column, from its type and `dictionary` (unset: the writer's choice). */
-function encodingOf(column: ColumnSpec): ColumnSource["encoding"] {
-  // Times rise by small steps: delta encoding halves the sightings file.
-  if (column.type === "timestamp-ms") return "DELTA_BINARY_PACKED";
-  if (column.type === "boolean" || column.dictionary === undefined) return undefined;
-  return column.dictionary ? "RLE_DICTIONARY" : "PLAIN";
-}
-
 class ParquetTable implements TableWriter {
   rows = 0;
-  private readonly writer: ParquetWriter;
+  private readonly sink: RowGroupSink;
   private readonly stores: readonly Store[];
   /** Per column, the row group's values so far; reused from one row group to the next. */
-  private readonly values: (Int32Array | Float64Array | unknown[])[];
+  private readonly values: ColumnValues[];
   private pending = 0;
   private closed = false;
 
   constructor(
     private readonly path: string,
     private readonly columns: readonly ColumnSpec[],
+    thread: boolean,
   ) {
-    this.writer = new ParquetWriter({
-      writer: fileWriter(path),
-      schema: [{ name: "root", num_children: columns.length }, ...columns.map(schemaElement)],
-      // SNAPPY: the codec the reader (hyparquet) decodes without extra packages.
-      codec: "SNAPPY",
-      createdBy: "proxkit",
-    });
+    this.sink = thread ? openThreadedParquetFile(path, columns) : openParquetFile(path, columns);
     this.stores = columns.map(storeOf);
     this.values = this.stores.map(storeArray);
   }
@@ -288,28 +264,16 @@ class ParquetTable implements TableWriter {
     if (this.pending === 0) return;
     const n = this.pending;
     this.pending = 0;
-    // The writer encodes the row group before `write` returns (a file writer never defers), so
-    // the arrays are free for the next row group afterwards.
-    void this.writer.write({
-      rowGroupSize: n,
-      // One page per column chunk: a row group is small enough, and splitting it into pages
-      // costs a size estimate per value.
-      pageSize: 0,
-      columnData: this.columns.map((column, j) => ({
-        name: column.name,
-        data: n === ROW_GROUP_ROWS ? this.values[j] : this.values[j].slice(0, n),
-        encoding: encodingOf(column),
-        // Min and max per row group let a reader skip row groups by time; elsewhere (random IDs,
-        // agent numbers, scores) they help little and cost a compare per value.
-        statistics: column.type === "timestamp-ms",
-      })),
-    });
+    this.sink.write(n, this.values);
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.flush();
-    void this.writer.finish();
+    try {
+      this.flush();
+    } finally {
+      this.sink.finish();
+    }
   }
 }

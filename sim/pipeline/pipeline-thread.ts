@@ -102,7 +102,7 @@ interface StartMessage {
   indexCases: readonly number[];
   protocolIndex: Uint8Array;
   detectors: readonly RiskPreset[];
-  out?: { dir: string; format: "parquet" | "jsonl" };
+  out?: { dir: string; format: "parquet" | "jsonl"; writerThread?: boolean };
   matchChunkMs?: number;
 }
 

@@ -56,6 +56,7 @@ import { findTable, readTable } from "../io/table-reader.js";
 import {
   type ColumnSpec,
   OUTPUT_FORMATS,
+  type OpenTableOptions,
   type OutputFormat,
   openTable,
   type TableWriter,
@@ -282,9 +283,14 @@ function moveIntoPlace(partial: string, dir: string): void {
  * Opens a run folder for writing as the run goes. `dir` is checked as `simulate --out` always was
  * (made if missing, refused when it is a file or not writable); the run goes to
  * `<dir>.partial/` (a stale one from a killed run is replaced) and lands in `dir` at `finish`,
- * so a killed run never looks finished.
+ * so a killed run never looks finished. `options.thread` encodes the Parquet tables in a writer
+ * thread (the same bytes).
  */
-export function openRunWriter(dir: string, format: OutputFormat): RunWriter {
+export function openRunWriter(
+  dir: string,
+  format: OutputFormat,
+  options: OpenTableOptions = {},
+): RunWriter {
   if (!OUTPUT_FORMATS.includes(format))
     throw new ConfigError(
       `unknown output format ${JSON.stringify(format)}: use one of ${OUTPUT_FORMATS.join(", ")}`,
@@ -302,7 +308,7 @@ export function openRunWriter(dir: string, format: OutputFormat): RunWriter {
   }
   prepareOutputFolder(partial, "--out");
   const open = (name: keyof typeof RUN_TABLES) =>
-    openTable(join(partial, RUN_TABLES[name]), RUN_TABLE_COLUMNS[name], format);
+    openTable(join(partial, RUN_TABLES[name]), RUN_TABLE_COLUMNS[name], format, options);
   const tables: Record<keyof typeof RUN_TABLES, TableWriter> = {
     sightings: open("sightings"),
     detections: open("detections"),

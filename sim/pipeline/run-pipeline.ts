@@ -153,7 +153,8 @@ export function runCeiling(
 export function streamPipeline(
   scenario: Scenario,
   options: PipelineOptions & {
-    out?: { dir: string; format?: OutputFormat };
+    /** `writerThread`: Parquet encoded in a writer thread (default: for big runs; the same bytes). */
+    out?: { dir: string; format?: OutputFormat; writerThread?: boolean };
     /** Matching, evaluation and files in a worker thread (not with the ceiling pass). */
     thread?: boolean;
   } = {},
@@ -164,7 +165,13 @@ export function streamPipeline(
   const out =
     options.out === undefined
       ? undefined
-      : { dir: options.out.dir, format: options.out.format ?? ("parquet" as const) };
+      : {
+          dir: options.out.dir,
+          format: options.out.format ?? ("parquet" as const),
+          ...(options.out.writerThread === undefined
+            ? {}
+            : { writerThread: options.out.writerThread }),
+        };
   let consumer: RunConsumer | ThreadedConsumer | undefined;
   try {
     const t0 = performance.now();

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, statSync, truncateSync, writeFileSync } from
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { findTable, readTable } from "../../../sim/io/table-reader.js";
 import {
   type ColumnSpec,
@@ -11,6 +11,7 @@ import {
   ROW_GROUP_ROWS,
 } from "../../../sim/io/table-writer.js";
 import { ConfigError } from "../../../src/core/errors.js";
+import { ensureBuilt } from "../../cli/run-cli.js";
 
 const COLUMNS: readonly ColumnSpec[] = [
   { name: "n", type: "int32" },
@@ -315,5 +316,52 @@ describe("openTable and readTable", () => {
     expect(await count(`(${parquet}) except all (${jsonl})`)).toBe(0);
     expect(await count(`(${jsonl}) except all (${parquet})`)).toBe(0);
     con.closeSync();
+  });
+});
+
+describe("openTable with the writer thread", () => {
+  // The thread runs the compiled module (dist/), as it does for users.
+  beforeAll(() => ensureBuilt(), 120_000);
+
+  it("writes the same bytes as encoding in this thread, across row groups and nulls", () => {
+    const dir = tempDir();
+    const n = 2 * ROW_GROUP_ROWS + 31;
+    const write = (name: string, thread: boolean) => {
+      const table = openTable(join(dir, name), COLUMNS, "parquet", { thread });
+      for (let i = 0; i < n; i++) table.write(row(i));
+      table.close();
+      return readFileSync(join(dir, `${name}.parquet`));
+    };
+    const here = write("here", false);
+    const threaded = write("threaded", true);
+    expect(threaded.length).toBeGreaterThan(0);
+    expect(threaded.equals(here)).toBe(true);
+  });
+
+  it("serves several open tables at once, and an empty one", () => {
+    const dir = tempDir();
+    const columns: ColumnSpec[] = [
+      { name: "i", type: "int32" },
+      { name: "label", type: "string", dictionary: true },
+    ];
+    const tables = [0, 1, 2].map((t) =>
+      openTable(join(dir, `t${t}`), columns, "parquet", { thread: true }),
+    );
+    for (let i = 0; i < ROW_GROUP_ROWS + 5; i++) tables[i % 2].write([i, `l${i % 3}`]);
+    for (const table of tables) table.close();
+    const local = [0, 1, 2].map((t) => openTable(join(dir, `l${t}`), columns, "parquet"));
+    for (let i = 0; i < ROW_GROUP_ROWS + 5; i++) local[i % 2].write([i, `l${i % 3}`]);
+    for (const table of local) table.close();
+    for (const t of [0, 1, 2])
+      expect(
+        readFileSync(join(dir, `t${t}.parquet`)).equals(readFileSync(join(dir, `l${t}.parquet`))),
+      ).toBe(true);
+  });
+
+  it("a file it cannot create is an error at open, naming it", () => {
+    const missing = join(tempDir(), "no-such-folder", "t");
+    expect(() => openTable(missing, COLUMNS, "parquet", { thread: true })).toThrow(
+      /no-such-folder/,
+    );
   });
 });

@@ -1,15 +1,21 @@
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { defaultDetectors, detectContacts } from "../../../sim/pipeline/detect-contacts.js";
 import { readRunFiles, writeRunFiles } from "../../../sim/pipeline/run-files.js";
-import { rerunFolder, runPipeline, runSummary } from "../../../sim/pipeline/run-pipeline.js";
+import {
+  rerunFolder,
+  runPipeline,
+  runSummary,
+  streamPipeline,
+} from "../../../sim/pipeline/run-pipeline.js";
 import { senderOfId } from "../../../sim/pipeline/sender-of-id.js";
 import { pickIndexCases, simulateRun } from "../../../sim/pipeline/simulate-run.js";
 import { builtInScenario } from "../../../sim/world/scenario.js";
 import { toHex } from "../../../src/core/hex.js";
 import { PRESET_NAMES } from "../../../src/exposure/risk-preset.js";
+import { ensureBuilt } from "../../cli/run-cli.js";
 
 // A small classroom: 10 agents for 20 minutes keeps each run well under a second.
 const small = { seed: 5, agents: 10, durationS: 1200 } as const;
@@ -176,5 +182,22 @@ describe("the run folder", () => {
     const a = files(9);
     expect(files(9)).toEqual(a);
     expect(files(10)[0]).not.toEqual(a[0]);
+  });
+
+  it("the Parquet writer thread writes the same run folder as encoding in the run's thread", () => {
+    ensureBuilt();
+    const folder = (writerThread: boolean) => {
+      const dir = join(mkdtempSync(join(tmpdir(), "proxkit-writer-thread-")), "run");
+      streamPipeline(builtInScenario("classroom"), { ...small, out: { dir, writerThread } });
+      return readdirSync(dir)
+        .sort()
+        .map((f) => [f, readFileSync(join(dir, f))] as const);
+    };
+    const here = folder(false);
+    const threaded = folder(true);
+    expect(threaded.map(([f]) => f)).toEqual(here.map(([f]) => f));
+    expect(here.some(([f]) => f.endsWith(".parquet"))).toBe(true);
+    for (let k = 0; k < here.length; k++)
+      expect(threaded[k][1].equals(here[k][1]), here[k][0]).toBe(true);
   });
 });
