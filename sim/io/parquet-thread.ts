@@ -175,6 +175,9 @@ class WriterThread {
   private readonly errors: MessagePort;
   private readonly control = new Int32Array(new SharedArrayBuffer(8));
   private nextId = 0;
+  /** The thread's first error, thrown again by every later call. */
+  private failure: string | undefined;
+  private ended = false;
   users = 0;
 
   constructor() {
@@ -207,6 +210,8 @@ class WriterThread {
   }
 
   end(): void {
+    if (this.ended) return;
+    this.ended = true;
     void this.worker.terminate();
     this.errors.close();
   }
@@ -223,6 +228,7 @@ class WriterThread {
     let movedAt = Date.now();
     while (seen >= limit) {
       Atomics.wait(this.control, IN_FLIGHT, seen, 1000);
+      this.throwIfFailed();
       const now = Atomics.load(this.control, IN_FLIGHT);
       if (now !== seen) {
         seen = now;
@@ -236,7 +242,11 @@ class WriterThread {
   private throwIfFailed(): void {
     if (Atomics.load(this.control, FAILED) === 0) return;
     const report = receiveMessageOnPort(this.errors)?.message as { message: string } | undefined;
-    throw new Error(report?.message ?? "the Parquet writer thread failed");
+    this.failure ??= report?.message ?? "the Parquet writer thread failed";
+    // Every table of this thread fails with it; tables opened later get a thread of their own.
+    if (shared === this) shared = undefined;
+    this.end();
+    throw new Error(this.failure);
   }
 }
 

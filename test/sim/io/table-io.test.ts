@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, statSync, truncateSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
@@ -356,6 +356,17 @@ describe("openTable with the writer thread", () => {
       expect(
         readFileSync(join(dir, `t${t}.parquet`)).equals(readFileSync(join(dir, `l${t}.parquet`))),
       ).toBe(true);
+  });
+
+  it("an error in the thread (its folder gone) is thrown by a later call, naming the file", () => {
+    const dir = tempDir();
+    const table = openTable(join(dir, "gone"), COLUMNS, "parquet", { thread: true });
+    rmSync(dir, { recursive: true, force: true });
+    const writeAndClose = () => {
+      for (let i = 0; i < 3 * ROW_GROUP_ROWS; i++) table.write(row(i));
+      table.close();
+    };
+    expect(writeAndClose).toThrow(/gone\.parquet/);
   });
 
   it("a file it cannot create is an error at open, naming it", () => {
