@@ -251,17 +251,21 @@ export class ThreadedConsumer {
     ceiling: RunCeiling,
   ): ThreadedResult {
     this.flush();
-    // Straight into typed columns: millions of pairs at the run's peak of memory, where plain
-    // arrays and then typed copies of them would hold the truth three times over.
-    const a = new Col((n) => new Int32Array(n));
-    const b = new Col((n) => new Int32Array(n));
-    const closeS = new Col((n) => new Float64Array(n));
-    const minM = new Col((n) => new Float64Array(n));
+    // Straight into typed columns of the exact size, counted first, and handed over without a
+    // copy: millions of pairs at the run's peak of memory, while the worker evaluates.
+    let pairs = 0;
+    run.groundTruth.forEachClosePair(() => pairs++);
+    const a = new Int32Array(pairs);
+    const b = new Int32Array(pairs);
+    const closeS = new Float64Array(pairs);
+    const minM = new Float64Array(pairs);
+    let k = 0;
     run.groundTruth.forEachClosePair((x, y, s, m) => {
-      a.push(x);
-      b.push(y);
-      closeS.push(s);
-      minM.push(m);
+      a[k] = x;
+      b[k] = y;
+      closeS[k] = s;
+      minM[k] = m;
+      k++;
     });
     const end: EndMessage = {
       type: "end",
@@ -269,10 +273,10 @@ export class ThreadedConsumer {
       ceiling,
       agents: run.agents,
       published: run.published,
-      truthA: a.take(),
-      truthB: b.take(),
-      truthCloseS: closeS.take(),
-      truthMinM: minM.take(),
+      truthA: a,
+      truthB: b,
+      truthCloseS: closeS,
+      truthMinM: minM,
       sightingCount: run.sightingCount,
       rssiVsDistance: run.rssiVsDistance,
     };

@@ -65,17 +65,11 @@ export interface RunConsumerInit {
   readonly out?: {
     readonly dir: string;
     readonly format: OutputFormat;
-    /** Parquet encoded in a writer thread (default: for runs of `WRITER_THREAD_AGENT_HOURS` or more). */
+    /** Parquet encoded in a writer thread (default false). */
     readonly writerThread?: boolean;
   };
   readonly matchChunkMs?: number;
 }
-
-/**
- * Agent-hours from which a run's Parquet tables are encoded in a writer thread by default: below
- * them the thread's start (some 50 ms) and memory (some 30 MB) outweigh what it saves.
- */
-export const WRITER_THREAD_AGENT_HOURS = 1000;
 
 /** What the consumer can hand over besides its result (for `runPipeline`'s collection). */
 export interface ConsumerTaps {
@@ -93,7 +87,8 @@ export interface RunEndParts {
 }
 
 export class RunConsumer {
-  readonly detector: StreamingDetector;
+  /** Let go once every pair is scored: its handles and columns are not needed by the evaluation. */
+  private detectorState: StreamingDetector | undefined;
   readonly accumulator: RunAccumulator;
   private readonly writer: RunWriter | undefined;
   private readonly taps: ConsumerTaps;
@@ -107,12 +102,8 @@ export class RunConsumer {
     this.writer =
       out === undefined
         ? undefined
-        : openRunWriter(out.dir, out.format, {
-            thread:
-              out.writerThread ??
-              (meta.agents * meta.durationS) / 3600 >= WRITER_THREAD_AGENT_HOURS,
-          });
-    this.detector = new StreamingDetector({
+        : openRunWriter(out.dir, out.format, { thread: out.writerThread ?? false });
+    this.detectorState = new StreamingDetector({
       presets: init.detectors,
       startMs: meta.startMs,
       agents: meta.agents,
@@ -149,7 +140,10 @@ export class RunConsumer {
   score(keysOf: (agent: number) => readonly DayKey[], onProgress?: (f: number) => void): void {
     const { writer, accumulator, taps } = this;
     const names = this.detectorNames;
-    this.detector.finish(
+    const detector = this.detector;
+    // Nothing refers to the detector past this call, so its memory is free for the evaluation.
+    this.detectorState = undefined;
+    detector.finish(
       keysOf,
       {
         decisions: (index, receiver, d) => {
@@ -185,9 +179,14 @@ export class RunConsumer {
     this.writer.finish({ ...run, ceiling, summary });
   }
 
+  private get detector(): StreamingDetector {
+    if (this.detectorState === undefined) throw new Error("the run's pairs are already scored");
+    return this.detectorState;
+  }
+
   /** The run failed: no spill files, no partial folder left. */
   abort(): void {
-    this.detector.close();
+    this.detectorState?.close();
     this.writer?.abort();
   }
 }

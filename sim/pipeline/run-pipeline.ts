@@ -48,6 +48,37 @@ import {
   withProtocol,
 } from "./simulate-run.js";
 
+/**
+ * Agent-hours from which a run gets its threads by default (the pipeline thread with
+ * `thread: "auto"`, the Parquet writer thread): below them a thread's start and its tens of MB
+ * outweigh what it saves (plaza, 1,000 agents, 1 h: 295 MB in one thread, 410-434 MB in two).
+ */
+export const BIG_RUN_AGENT_HOURS = 1000;
+
+/**
+ * Which threads a run gets besides the engine's: the pipeline thread (`thread`: true, or "auto"
+ * for a big run with a CPU left beside the engine's `workers`; never when `canThread` is false:
+ * the ceiling pass or taps) and the Parquet writer thread (`writerThread` as given, else for a
+ * big run with a CPU left beside the engine and the pipeline thread). Beside the city's shard
+ * workers on two cores a writer thread slowed a city of 20,000 x 30 min from 62 s to 67-70 s and
+ * added 130 MB: a thread without a CPU of its own only moves work about.
+ */
+export function runThreads(run: {
+  agentHours: number;
+  cpus: number;
+  workers: number;
+  thread: boolean | "auto";
+  writerThread: boolean | undefined;
+  canThread: boolean;
+}): { threaded: boolean; writerThread: boolean } {
+  const big = run.agentHours >= BIG_RUN_AGENT_HOURS;
+  const cpusLeft = run.cpus - 1 - run.workers;
+  const threaded =
+    run.canThread && (run.thread === true || (run.thread === "auto" && big && cpusLeft > 0));
+  const writerThread = run.writerThread ?? (big && cpusLeft - (threaded ? 1 : 0) > 0);
+  return { threaded, writerThread };
+}
+
 export interface PipelineOptions extends SimulateRunOptions {
   /** Shipped presets to run, by name (default every one, ours first). */
   presets?: readonly string[];
@@ -156,30 +187,21 @@ export function streamPipeline(
   options: PipelineOptions & {
     /**
      * `writerThread`: Parquet encoded in a writer thread (the same bytes). Default: for runs of
-     * `WRITER_THREAD_AGENT_HOURS` or more when a core is left beside the engine's threads.
+     * `BIG_RUN_AGENT_HOURS` or more when a CPU is left beside the engine's threads (and the
+     * pipeline thread, when it runs).
      */
     out?: { dir: string; format?: OutputFormat; writerThread?: boolean };
-    /** Matching, evaluation and files in a worker thread (not with the ceiling pass). */
-    thread?: boolean;
+    /**
+     * Matching, evaluation and files in a worker thread (never with the ceiling pass or taps).
+     * "auto": for runs of `BIG_RUN_AGENT_HOURS` or more when a CPU is left beside the engine's
+     * threads. Default false.
+     */
+    thread?: boolean | "auto";
   } = {},
   taps: ConsumerTaps = {},
 ): StreamedPipeline {
   const detectors = options.detectors ?? defaultDetectors(options.presets ?? PRESET_NAMES);
   const detectorNames = detectors.map((d) => d.name);
-  const out =
-    options.out === undefined
-      ? undefined
-      : {
-          dir: options.out.dir,
-          format: options.out.format ?? ("parquet" as const),
-          // The writer thread only where a core is left: beside the engine's shard workers or the
-          // pipeline thread on two cores it slows the run (city 20,000 x 30 min: 62 s without, 67-70 s
-          // with) and adds its memory.
-          ...(options.out.writerThread === undefined &&
-          availableParallelism() > 1 + (options.workers ?? 0) + (options.thread ? 1 : 0)
-            ? {}
-            : { writerThread: options.out.writerThread ?? false }),
-        };
   let consumer: RunConsumer | ThreadedConsumer | undefined;
   try {
     const t0 = performance.now();
@@ -189,18 +211,29 @@ export function streamPipeline(
     const run = simulateStream(scenario, options, {
       start: ({ meta, indexCases, protocolOf }) => {
         const withCeiling = ceilingSkipped(meta.agents, options.ceiling) === undefined;
+        const { threaded, writerThread } = runThreads({
+          agentHours: (meta.agents * meta.durationS) / 3600,
+          cpus: availableParallelism(),
+          workers: options.workers ?? 0,
+          thread: options.thread ?? false,
+          writerThread: options.out?.writerThread,
+          canThread: !withCeiling && Object.keys(taps).length === 0,
+        });
         const init = {
           meta,
           indexCases,
           protocolOf,
           detectors,
-          out,
+          out: options.out && {
+            dir: options.out.dir,
+            format: options.out.format ?? ("parquet" as const),
+            writerThread,
+          },
           matchChunkMs: options.matchChunkMs,
         };
-        consumer =
-          options.thread && !withCeiling && Object.keys(taps).length === 0
-            ? new ThreadedConsumer(init, options.onMatchProgress)
-            : new RunConsumer(init, taps);
+        consumer = threaded
+          ? new ThreadedConsumer(init, options.onMatchProgress)
+          : new RunConsumer(init, taps);
         if (withCeiling) scanTimes = Array.from({ length: meta.agents }, () => []);
       },
       sighting: (receiver, s, sender) => {

@@ -193,7 +193,7 @@ export function progressBar(label: string) {
 function runOne(
   scenario: Scenario,
   dir: string,
-  options: PipelineOptions & { thread?: boolean },
+  options: PipelineOptions & { thread?: boolean | "auto" },
   format: OutputFormat,
 ): StreamedPipeline {
   const bar = progressBar(scenario.name);
@@ -297,7 +297,7 @@ export const simulateCommand: CommandModule<object, SimulateArgs> = {
       .option("thread", {
         type: "boolean",
         describe:
-          "Matching, evaluation and the run's files in a thread of their own beside the engine, when the ceiling pass is off: the same files, about a quarter faster on two cores, and about a third more memory (plaza, 10,000 agents, 1 h: 67 s and 1.6 GB against 87-92 s and 1.2 GB) [default: off]",
+          "Matching, evaluation and the run's files in a thread of their own beside the engine, when the ceiling pass is off: the same files, faster on two cores for some more memory (plaza, 10,000 agents, 1 h: 69-72 s and 1.42-1.44 GB against 78-90 s and 1.23-1.29 GB); --no-thread keeps one thread [default: on for runs of 1,000 agent-hours or more when a CPU is left beside the engine's workers]",
       })
       .option("output-format", {
         type: "string",
@@ -402,14 +402,16 @@ export const simulateCommand: CommandModule<object, SimulateArgs> = {
     for (const scenario of jobs) {
       const dir = args["default-job"] ? join(outDir, scenario.name) : outDir;
       const isCity = scenario.agents.some((g) => g.mobility.kind === "city");
+      const engineWorkers = workers ?? (isCity ? Math.min(availableParallelism(), 4) : 0);
       results.push({
         result: runOne(
           scenario,
           dir,
           {
             ...options,
-            workers: workers ?? (isCity ? Math.min(availableParallelism(), 4) : 0),
-            thread: args.thread ?? false,
+            workers: engineWorkers,
+            // A pipeline thread for big runs where a CPU is left beside the engine's threads.
+            thread: args.thread ?? "auto",
           },
           outputFormat,
         ),

@@ -7,7 +7,9 @@ import { readRunFiles, writeRunFiles } from "../../../sim/pipeline/run-files.js"
 import {
   rerunFolder,
   runPipeline,
+  BIG_RUN_AGENT_HOURS,
   runSummary,
+  runThreads,
   streamPipeline,
 } from "../../../sim/pipeline/run-pipeline.js";
 import { senderOfId } from "../../../sim/pipeline/sender-of-id.js";
@@ -199,5 +201,50 @@ describe("the run folder", () => {
     expect(here.some(([f]) => f.endsWith(".parquet"))).toBe(true);
     for (let k = 0; k < here.length; k++)
       expect(threaded[k][1].equals(here[k][1]), here[k][0]).toBe(true);
+  });
+
+  it("gives a run its threads only when it is big and a CPU is left for them", () => {
+    const plaza = {
+      agentHours: 10_000,
+      cpus: 2,
+      workers: 0,
+      writerThread: undefined,
+      canThread: true,
+    };
+    expect(runThreads({ ...plaza, thread: "auto" })).toEqual({
+      threaded: true,
+      writerThread: false,
+    });
+    expect(runThreads({ ...plaza, thread: false })).toEqual({
+      threaded: false,
+      writerThread: true,
+    });
+    expect(runThreads({ ...plaza, thread: "auto", cpus: 4 })).toEqual({
+      threaded: true,
+      writerThread: true,
+    });
+    expect(runThreads({ ...plaza, thread: "auto", cpus: 1 })).toEqual({
+      threaded: false,
+      writerThread: false,
+    });
+    // The city's shard workers take both CPUs; the ceiling pass or taps keep one thread.
+    expect(runThreads({ ...plaza, thread: "auto", workers: 2 })).toEqual({
+      threaded: false,
+      writerThread: false,
+    });
+    expect(runThreads({ ...plaza, thread: "auto", canThread: false })).toEqual({
+      threaded: false,
+      writerThread: true,
+    });
+    // Small runs: none, unless asked for.
+    const small = { ...plaza, agentHours: BIG_RUN_AGENT_HOURS - 1 };
+    expect(runThreads({ ...small, thread: "auto" })).toEqual({
+      threaded: false,
+      writerThread: false,
+    });
+    expect(runThreads({ ...small, thread: true, writerThread: true })).toEqual({
+      threaded: true,
+      writerThread: true,
+    });
   });
 });
