@@ -12,6 +12,7 @@
  */
 import { availableParallelism } from "node:os";
 import { PRESET_NAMES, type RiskPreset } from "../../src/exposure/risk-preset.js";
+import { GAEN_INTERVAL_MS } from "../../src/protocols/gaen.js";
 import type { DayKey } from "../../src/protocols/rolling-id-scheme.js";
 import type { Sighting } from "../../src/signal/sighting.js";
 import {
@@ -56,6 +57,19 @@ import {
 export const BIG_RUN_AGENT_HOURS = 1000;
 
 /**
+ * Simulated time matched at once by default: one GAEN interval (10 minutes) up to 10,000 agents,
+ * then shorter, in whole minutes down to one, so that a chunk holds about as many sightings as 10
+ * minutes of 10,000 agents. The chunk's sightings, the matcher's table over them and the accepted
+ * ones are held at once: at 100,000 agents and 10 minutes that was about 2.5 GB. Matching gives
+ * the same windows for any chunk (`stream-detect.ts`); a shorter chunk costs key derivations,
+ * which the matcher limits to the intervals a chunk can match.
+ */
+export function matchChunkMsFor(agents: number): number {
+  if (agents <= 10_000) return GAEN_INTERVAL_MS;
+  return Math.max(1, Math.floor((10 * 10_000) / agents)) * 60_000;
+}
+
+/**
  * Which threads a run gets besides the engine's: the pipeline thread (`thread`: true, or "auto"
  * for a big run with a CPU left beside the engine's `workers`; never when `canThread` is false:
  * the ceiling pass or taps) and the Parquet writer thread (`writerThread` as given, else for a
@@ -90,7 +104,7 @@ export interface PipelineOptions extends SimulateRunOptions {
   onCeilingProgress?: (fraction: number) => void;
   /** Progress of the scoring at the end of the run, per pair scored. */
   onMatchProgress?: (fraction: number) => void;
-  /** Simulated time matched at once, ms (default one GAEN interval). */
+  /** Simulated time matched at once, ms (default `matchChunkMsFor(agents)`). */
   matchChunkMs?: number;
 }
 
@@ -229,7 +243,7 @@ export function streamPipeline(
             format: options.out.format ?? ("parquet" as const),
             writerThread,
           },
-          matchChunkMs: options.matchChunkMs,
+          matchChunkMs: options.matchChunkMs ?? matchChunkMsFor(meta.agents),
         };
         consumer = threaded
           ? new ThreadedConsumer(init, options.onMatchProgress)

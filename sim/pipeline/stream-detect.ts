@@ -29,10 +29,18 @@ import {
   ExposureWindowBuilder,
   type WindowScans,
 } from "../../src/exposure/exposure-window-builder.js";
-import { GaenMatcher, type PublishedKey } from "../../src/exposure/gaen-matcher.js";
+import {
+  GaenMatcher,
+  MATCH_TOLERANCE_INTERVALS,
+  type PublishedKey,
+} from "../../src/exposure/gaen-matcher.js";
 import type { RiskPreset } from "../../src/exposure/risk-preset.js";
 import { scoreWindowColumns, type WindowColumns } from "../../src/exposure/score-exposure.js";
-import { GAEN_INTERVAL_MS, GAEN_ROLLING_PERIOD } from "../../src/protocols/gaen.js";
+import {
+  enIntervalNumber,
+  GAEN_INTERVAL_MS,
+  GAEN_ROLLING_PERIOD,
+} from "../../src/protocols/gaen.js";
 import type { DayKey, Protocol } from "../../src/protocols/rolling-id-scheme.js";
 import { MS_PER_DAY } from "../../src/protocols/rolling-id-scheme.js";
 import { attenuationDb } from "../../src/signal/calibration-table.js";
@@ -268,16 +276,32 @@ export class StreamingDetector {
     // Keys whose day (with the ±2 h tolerance) can touch this chunk.
     const dayWanted = (day: number) => day >= chunkDay - 1 && day <= chunkDay + 1;
     if (this.gaenCount > 0) {
+      // Only the RPIs that can match: a sighting is accepted against its RPI's interval within
+      // MATCH_TOLERANCE_INTERVALS, so intervals further from every sighting here never match. The
+      // same matches in the same order (per key, by interval), for about 26 RPIs a key rather
+      // than 144.
+      const at = this.gaenAt.data;
+      let first = at[0];
+      let last = at[0];
+      for (let i = 1; i < this.gaenCount; i++) {
+        if (at[i] < first) first = at[i];
+        else if (at[i] > last) last = at[i];
+      }
+      const low = enIntervalNumber(first) - MATCH_TOLERANCE_INTERVALS;
+      const high = enIntervalNumber(last) + MATCH_TOLERANCE_INTERVALS;
       const keys: PublishedKey[] = [];
       const exposures: number[] = [];
       for (const agent of this.options.indexCases) {
         if (this.options.protocolOf(agent) !== "gaen") continue;
         for (const k of keysOf(agent)) {
           if (!dayWanted(k.day)) continue;
+          const from = Math.max(k.day * GAEN_ROLLING_PERIOD, low);
+          const to = Math.min((k.day + 1) * GAEN_ROLLING_PERIOD - 1, high);
+          if (from > to) continue;
           keys.push({
             keyData: k.key,
-            rollingStartIntervalNumber: k.day * GAEN_ROLLING_PERIOD,
-            rollingPeriod: GAEN_ROLLING_PERIOD,
+            rollingStartIntervalNumber: from,
+            rollingPeriod: to - from + 1,
           });
           exposures.push(agent * DAY_SLOTS + this.slotOf(k.day));
         }

@@ -8,6 +8,7 @@ import {
   rerunFolder,
   runPipeline,
   BIG_RUN_AGENT_HOURS,
+  matchChunkMsFor,
   runSummary,
   runThreads,
   streamPipeline,
@@ -246,5 +247,14 @@ describe("the run folder", () => {
       threaded: true,
       writerThread: true,
     });
+  });
+
+  it("matches big crowds in shorter chunks, in whole minutes", () => {
+    expect(matchChunkMsFor(500)).toBe(600_000);
+    expect(matchChunkMsFor(10_000)).toBe(600_000);
+    expect(matchChunkMsFor(20_000)).toBe(300_000);
+    expect(matchChunkMsFor(30_000)).toBe(180_000);
+    expect(matchChunkMsFor(100_000)).toBe(60_000);
+    expect(matchChunkMsFor(1_000_000)).toBe(60_000);
   });
 });
