@@ -11,15 +11,17 @@
  * file is complete. One thread serves every table of the process; it ends with the last table.
  * An error in the thread (a full disk) is thrown by the caller's next call.
  */
+
 import {
+  isMainThread,
   MessageChannel,
   type MessagePort,
   parentPort,
   receiveMessageOnPort,
   Worker,
-  isMainThread,
   workerData,
 } from "node:worker_threads";
+import { workerScript } from "../../src/core/worker-script.js";
 import { type ColumnValues, openParquetFile, type RowGroupSink } from "./parquet-encoder.js";
 import type { ColumnSpec } from "./table-writer.js";
 
@@ -49,13 +51,6 @@ type Message =
   | { type: "open"; id: number; path: string; columns: readonly ColumnSpec[] }
   | { type: "group"; id: number; n: number; columns: Packed[] }
   | { type: "finish"; id: number };
-
-/** This module as a worker script (the compiled one when running from TypeScript sources). */
-function workerUrl(): URL {
-  const here = new URL(import.meta.url);
-  if (!here.pathname.endsWith(".ts")) return here;
-  return new URL("../../dist/sim/io/parquet-thread.js", here);
-}
 
 /** Rows 0 .. n − 1 of `values` (a column of `column`) packed into transferable arrays. */
 function pack(column: ColumnSpec, values: ColumnValues, n: number): Packed {
@@ -183,7 +178,7 @@ class WriterThread {
   constructor() {
     const channel = new MessageChannel();
     this.errors = channel.port1;
-    this.worker = new Worker(workerUrl(), {
+    this.worker = new Worker(workerScript(import.meta.url, "sim/io/parquet-thread"), {
       workerData: { proxkitParquet: true, control: this.control, errors: channel.port2 },
       transferList: [channel.port2],
       execArgv: [],

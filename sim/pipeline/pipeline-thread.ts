@@ -10,6 +10,7 @@
  * The end of the run is synchronous for the caller: the worker scores, evaluates and writes, and
  * its answer is read with `receiveMessageOnPort` while waiting on the shared counter.
  */
+
 import {
   isMainThread,
   MessageChannel,
@@ -21,6 +22,7 @@ import {
 } from "node:worker_threads";
 import { ConfigError } from "../../src/core/errors.js";
 import { type NumberColumn, withCapacity } from "../../src/core/typed-arrays.js";
+import { workerScript } from "../../src/core/worker-script.js";
 import type { RiskPreset } from "../../src/exposure/risk-preset.js";
 import { GAEN_INTERVAL_MS } from "../../src/protocols/gaen.js";
 import type { DayKey, Protocol } from "../../src/protocols/rolling-id-scheme.js";
@@ -127,13 +129,6 @@ export interface ThreadedResult {
   readonly timings: { detectMs: number; ceilingMs: number; evaluateMs: number };
 }
 
-/** This module as a worker script (the compiled one when running from TypeScript sources). */
-function workerUrl(): URL {
-  const here = new URL(import.meta.url);
-  if (!here.pathname.endsWith(".ts")) return here;
-  return new URL("../../dist/sim/pipeline/pipeline-thread.js", here);
-}
-
 /** The simulation thread's side: packs the run's events and hands them to the worker. */
 export class ThreadedConsumer {
   private readonly worker: Worker;
@@ -159,7 +154,7 @@ export class ThreadedConsumer {
     const protocolIndex = new Uint8Array(init.meta.agents);
     for (let i = 0; i < init.meta.agents; i++)
       protocolIndex[i] = PROTOCOL_NAMES.indexOf(init.protocolOf(i));
-    this.worker = new Worker(workerUrl(), {
+    this.worker = new Worker(workerScript(import.meta.url, "sim/pipeline/pipeline-thread"), {
       workerData: { proxkitPipeline: true, port: channel.port2, control: this.control },
       transferList: [channel.port2],
       execArgv: [],
