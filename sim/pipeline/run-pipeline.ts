@@ -93,6 +93,24 @@ export function runThreads(run: {
   return { threaded, writerThread };
 }
 
+/**
+ * The engine's shard workers and pipeline thread a city gets by default on `cpus` CPUs. A big run
+ * (`BIG_RUN_AGENT_HOURS`) without the ceiling pass gets the pipeline thread and one shard worker
+ * fewer (at least one): the engine's main thread waits on its shards every step, so the thread
+ * finds room. On two cores a city of 20,000 for an hour took 120 s with one shard worker and the
+ * thread, 133 s with two and the thread, 140 s with two and none (the same files). Otherwise: the
+ * CPUs, at most 4, and no thread.
+ */
+export function cityThreads(run: { cpus: number; agentHours: number; ceiling: boolean }): {
+  workers: number;
+  thread: boolean;
+} {
+  const all = Math.min(run.cpus, 4);
+  if (run.ceiling || run.agentHours < BIG_RUN_AGENT_HOURS || run.cpus < 2)
+    return { workers: all, thread: false };
+  return { workers: Math.max(1, Math.min(run.cpus - 1, 4)), thread: true };
+}
+
 export interface PipelineOptions extends SimulateRunOptions {
   /** Shipped presets to run, by name (default every one, ours first). */
   presets?: readonly string[];

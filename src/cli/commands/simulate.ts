@@ -11,6 +11,7 @@ import { RUN_FILES } from "../../../sim/pipeline/run-files.js";
 import { withChannel } from "../../../sim/pipeline/simulate-run.js";
 import { OUTPUT_FORMATS, type OutputFormat } from "../../../sim/io/table-writer.js";
 import {
+  cityThreads,
   type PipelineOptions,
   pipelineReportRun,
   type StreamedPipeline,
@@ -292,7 +293,7 @@ export const simulateCommand: CommandModule<object, SimulateArgs> = {
       .option("workers", {
         type: "string",
         describe:
-          "Worker threads of the engine: a city's venues are heard as N shards (the same sightings for any N); elsewhere 1 hears the far pairs in a worker (rarely faster) [default: a city: the CPUs, at most 4; otherwise 0]",
+          "Worker threads of the engine: a city's venues are heard as N shards (the same sightings for any N); elsewhere 1 hears the far pairs in a worker (rarely faster) [default: a city: the CPUs, at most 4, less one for the pipeline thread on runs of 1,000 agent-hours or more without the ceiling pass; otherwise 0]",
       })
       .option("thread", {
         type: "boolean",
@@ -402,16 +403,25 @@ export const simulateCommand: CommandModule<object, SimulateArgs> = {
     for (const scenario of jobs) {
       const dir = args["default-job"] ? join(outDir, scenario.name) : outDir;
       const isCity = scenario.agents.some((g) => g.mobility.kind === "city");
-      const engineWorkers = workers ?? (isCity ? Math.min(availableParallelism(), 4) : 0);
+      // A city's shard workers and pipeline thread are chosen together; elsewhere no shard
+      // workers, and a pipeline thread for big runs where a CPU is left beside the engine.
+      const n = options.agents ?? scenario.agents.reduce((sum, g) => sum + g.count, 0);
+      const city =
+        isCity && workers === undefined && args.thread === undefined
+          ? cityThreads({
+              cpus: availableParallelism(),
+              agentHours: (n * (options.durationS ?? scenario.durationS)) / 3600,
+              ceiling: options.ceiling ?? n <= CEILING_MAX_AGENTS,
+            })
+          : undefined;
       results.push({
         result: runOne(
           scenario,
           dir,
           {
             ...options,
-            workers: engineWorkers,
-            // A pipeline thread for big runs where a CPU is left beside the engine's threads.
-            thread: args.thread ?? "auto",
+            workers: city?.workers ?? workers ?? (isCity ? Math.min(availableParallelism(), 4) : 0),
+            thread: city?.thread ?? args.thread ?? "auto",
           },
           outputFormat,
         ),

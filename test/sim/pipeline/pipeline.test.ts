@@ -8,6 +8,7 @@ import {
   rerunFolder,
   runPipeline,
   BIG_RUN_AGENT_HOURS,
+  cityThreads,
   matchChunkMsFor,
   runSummary,
   runThreads,
@@ -256,5 +257,28 @@ describe("the run folder", () => {
     expect(matchChunkMsFor(30_000)).toBe(180_000);
     expect(matchChunkMsFor(100_000)).toBe(60_000);
     expect(matchChunkMsFor(1_000_000)).toBe(60_000);
+  });
+
+  it("gives a big city the pipeline thread and one shard worker fewer", () => {
+    expect(cityThreads({ cpus: 2, agentHours: 100_000, ceiling: false })).toEqual({
+      workers: 1,
+      thread: true,
+    });
+    expect(cityThreads({ cpus: 8, agentHours: 100_000, ceiling: false })).toEqual({
+      workers: 4,
+      thread: true,
+    });
+    expect(cityThreads({ cpus: 1, agentHours: 100_000, ceiling: false })).toEqual({
+      workers: 1,
+      thread: false,
+    });
+    expect(cityThreads({ cpus: 2, agentHours: 500, ceiling: false })).toEqual({
+      workers: 2,
+      thread: false,
+    });
+    expect(cityThreads({ cpus: 2, agentHours: 100_000, ceiling: true })).toEqual({
+      workers: 2,
+      thread: false,
+    });
   });
 });
