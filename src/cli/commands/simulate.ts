@@ -320,7 +320,7 @@ export const simulateCommand: CommandModule<object, SimulateArgs> = {
         "2,000 people for 10 minutes, one in ten publishing keys",
       )
       .example(
-        "$0 simulate -s city -n 100000 -d 1h --workers 2",
+        "$0 simulate -s city -n 100000 -d 1h",
         "A city's morning hour: homes, trams, offices, classrooms, a plaza, heard as venue shards",
       )
       .example("$0 simulate --default-job", "What npm start runs: classroom and tram")
