@@ -19,10 +19,9 @@
  * (`workers: 1`): it reads positions from shared memory and hands back its receptions, and the
  * sightings are byte-identical either way.
  */
-
 import { isMainThread, Worker, workerData } from "node:worker_threads";
 import { SeededRandom } from "../../src/core/random.js";
-import { workerScript } from "../../src/core/worker-script.js";
+import { workerScript } from "../../src/core/worker-thread.js";
 import type { KeyStore } from "../../src/protocols/key-store.js";
 import type { Sighting } from "../../src/signal/sighting.js";
 import { Agents } from "../world/agents.js";
@@ -35,11 +34,11 @@ import { StreamRandom } from "../world/stream-random.js";
 import type { World } from "../world/world.js";
 import { Phones } from "./phones.js";
 
-/** Mean advertising interval (GAEN BT spec v1.2 recommends 200-270 ms) plus the 0-10 ms advDelay mean. */
-export const ADVERTISING_INTERVAL_MS = 255;
 /** This module as a worker script (see `workerScript`). */
 const workerUrl = () => workerScript(import.meta.url, "sim/engine/link-layer");
 
+/** Mean advertising interval (GAEN BT spec v1.2 recommends 200-270 ms) plus the 0-10 ms advDelay mean. */
+export const ADVERTISING_INTERVAL_MS = 255;
 /** Air time of one legacy advertising PDU with 31 bytes of data at 1 Mbit/s: (1+4+2+6+31+3) bytes. */
 export const PDU_AIRTIME_MS = 0.376;
 /** Continuous scanning changes channel every 5.12 s, as Android controllers do. */
@@ -882,10 +881,7 @@ class FarPairWorker {
     // inside the ring (it is drained receiver by receiver).
     this.maxStepMs = (Math.floor(ringSize / Math.max(1, n)) - 1) * ADVERTISING_INTERVAL_MS;
     // No inherited flags: `--input-type`, `--eval` and the like would stop a file worker.
-    this.worker = new Worker(workerUrl(), {
-      workerData: data,
-      execArgv: [],
-    });
+    this.worker = new Worker(workerUrl(), { workerData: data, execArgv: [] });
     this.worker.unref();
     const started = Date.now();
     while (Atomics.load(this.v.control, READY) === 0) {
@@ -1328,10 +1324,7 @@ class VenueShards {
       this.v.push(shardViews(data));
       this.consumed.push(0);
       // No inherited flags: `--input-type`, `--eval` and the like would stop a file worker.
-      const worker = new Worker(workerUrl(), {
-        workerData: data,
-        execArgv: [],
-      });
+      const worker = new Worker(workerUrl(), { workerData: data, execArgv: [] });
       worker.unref();
       this.workers.push(worker);
     }

@@ -21,7 +21,7 @@ import {
   Worker,
   workerData,
 } from "node:worker_threads";
-import { workerScript } from "../../src/core/worker-script.js";
+import { waitOnCounter, workerScript } from "../../src/core/worker-thread.js";
 import { type ColumnValues, openParquetFile, type RowGroupSink } from "./parquet-encoder.js";
 import type { ColumnSpec } from "./table-writer.js";
 
@@ -219,18 +219,16 @@ class WriterThread {
 
   /** Blocks until fewer than `limit` messages are pending in the thread. */
   private waitBelow(limit: number): void {
-    let seen = Atomics.load(this.control, IN_FLIGHT);
-    let movedAt = Date.now();
-    while (seen >= limit) {
-      Atomics.wait(this.control, IN_FLIGHT, seen, 1000);
-      this.throwIfFailed();
-      const now = Atomics.load(this.control, IN_FLIGHT);
-      if (now !== seen) {
-        seen = now;
-        movedAt = Date.now();
-      } else if (Date.now() - movedAt > STALL_MS)
-        throw new Error(`the Parquet writer thread has not moved for ${STALL_MS / 1000} s`);
-    }
+    waitOnCounter(
+      this.control,
+      IN_FLIGHT,
+      (pending) => pending < limit,
+      () => this.throwIfFailed(),
+      {
+        ms: STALL_MS,
+        error: () => new Error(`the Parquet writer thread has not moved for ${STALL_MS / 1000} s`),
+      },
+    );
     this.throwIfFailed();
   }
 

@@ -10,7 +10,6 @@
  * The end of the run is synchronous for the caller: the worker scores, evaluates and writes, and
  * its answer is read with `receiveMessageOnPort` while waiting on the shared counter.
  */
-
 import {
   isMainThread,
   MessageChannel,
@@ -22,7 +21,7 @@ import {
 } from "node:worker_threads";
 import { ConfigError } from "../../src/core/errors.js";
 import { type NumberColumn, withCapacity } from "../../src/core/typed-arrays.js";
-import { workerScript } from "../../src/core/worker-script.js";
+import { waitOnCounter, workerScript } from "../../src/core/worker-thread.js";
 import type { RiskPreset } from "../../src/exposure/risk-preset.js";
 import { GAEN_INTERVAL_MS } from "../../src/protocols/gaen.js";
 import type { DayKey, Protocol } from "../../src/protocols/rolling-id-scheme.js";
@@ -332,12 +331,12 @@ export class ThreadedConsumer {
     if (b.stepAtMs.n === 0) return;
     this.checkWorker();
     // Wait while the worker is too far behind (memory stays bounded by the batches in flight).
-    for (;;) {
-      const done = Atomics.load(this.control, DONE);
-      if (this.sent - done < MAX_BATCHES_AHEAD) break;
-      Atomics.wait(this.control, DONE, done, 1000);
-      this.checkWorker();
-    }
+    waitOnCounter(
+      this.control,
+      DONE,
+      (done) => this.sent - done < MAX_BATCHES_AHEAD,
+      () => this.checkWorker(),
+    );
     const message: Batch = {
       type: "batch",
       receiver: b.receiver.take(),

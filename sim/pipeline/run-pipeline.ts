@@ -160,8 +160,8 @@ export interface PipelineResult extends StreamedPipeline {
 
 export type RunSummary = ReturnType<typeof runSummary>;
 
-/** Whether the ceiling pass runs for a run of `agents` (see `PipelineOptions.ceiling`). */
-function ceilingSkipped(agents: number, ceiling: boolean | undefined): string | undefined {
+/** Why the ceiling pass is skipped for a run of `agents`, or undefined when it runs (see `PipelineOptions.ceiling`). */
+export function ceilingSkipped(agents: number, ceiling: boolean | undefined): string | undefined {
   if (ceiling === false) return "--no-ceiling was given";
   if (ceiling === undefined && agents > CEILING_MAX_AGENTS)
     return `${agents} agents, above the default limit of ${CEILING_MAX_AGENTS} (simulate --ceiling computes it anyway)`;

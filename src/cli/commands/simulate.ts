@@ -11,6 +11,7 @@ import { RUN_FILES } from "../../../sim/pipeline/run-files.js";
 import { withChannel } from "../../../sim/pipeline/simulate-run.js";
 import { OUTPUT_FORMATS, type OutputFormat } from "../../../sim/io/table-writer.js";
 import {
+  ceilingSkipped,
   cityThreads,
   type PipelineOptions,
   pipelineReportRun,
@@ -411,7 +412,7 @@ export const simulateCommand: CommandModule<object, SimulateArgs> = {
           ? cityThreads({
               cpus: availableParallelism(),
               agentHours: (n * (options.durationS ?? scenario.durationS)) / 3600,
-              ceiling: options.ceiling ?? n <= CEILING_MAX_AGENTS,
+              ceiling: ceilingSkipped(n, options.ceiling) === undefined,
             })
           : undefined;
       results.push({
