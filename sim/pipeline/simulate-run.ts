@@ -187,6 +187,7 @@ export function simulateStream(
   const onClose = observer.close;
   const onSample = (a: number, b: number, distanceM: number, atMs: number) => {
     if (atMs !== stepMs) {
+      resolvePending();
       stepMs = atMs;
       stepPairs = 0;
     }
@@ -207,11 +208,32 @@ export function simulateStream(
   };
   const early: number[] = [];
 
-  // Reservoir sample of sightings with the distance to their sender at that step.
+  // Reservoir sample of sightings with the distance to their sender at that step. A sighting
+  // taken into it waits for its distance until the step's truth pairs are about to be replaced
+  // (the step's sample comes before its sightings): one pass over the pairs then serves every
+  // sighting taken in the step, where a pass per sighting cost a minute of a city of 100,000.
   const sampleSize = options.rssiSamples ?? 3000;
   const reservoir: RssiDistanceSample[] = [];
   const sampleRandom = new SeededRandom(seed ^ 0x5a17);
   let count = 0;
+  /** Samples taken in this step, waiting for their distance, by pair {receiver, sender}. */
+  const pending = new Map<number, { distanceM: number }[]>();
+  /** The agents of the pending pairs (1), so that most of the step's pairs skip the lookup. */
+  let pendingAgent = new Uint8Array(0);
+  const resolvePending = () => {
+    if (pending.size === 0) return;
+    for (let k = 0; k < stepPairs; k++) {
+      const a = stepA[k];
+      const b = stepB[k];
+      if (pendingAgent[a] === 0 || pendingAgent[b] === 0) continue;
+      const samples = pending.get(a < b ? a * PAIR_KEY_BASE + b : b * PAIR_KEY_BASE + a);
+      if (samples === undefined) continue;
+      const distanceM = Math.round(stepD[k] * 1000) / 1000;
+      for (const sample of samples) sample.distanceM = distanceM;
+    }
+    pending.clear();
+    pendingAgent.fill(0);
+  };
   const onSighting = (receiver: number, s: Sighting, sender: number) => {
     // A phone stores receive times in whole milliseconds. The link layer makes a new object per
     // sighting and keeps none, so it is rounded in place rather than copied (7 M copies an hour
@@ -221,18 +243,17 @@ export function simulateStream(
     count++;
     const slot = reservoir.length < sampleSize ? reservoir.length : sampleRandom.int(count);
     if (slot >= sampleSize) return;
-    let distanceM: number | undefined;
-    for (let k = 0; k < stepPairs; k++) {
-      if (
-        (stepA[k] === receiver && stepB[k] === sender) ||
-        (stepB[k] === receiver && stepA[k] === sender)
-      )
-        distanceM = stepD[k];
-    }
-    reservoir[slot] = {
-      distanceM: distanceM === undefined ? Number.NaN : Math.round(distanceM * 1000) / 1000,
-      rssiDbm: s.rssiDbm,
-    };
+    const sample = { distanceM: Number.NaN, rssiDbm: s.rssiDbm };
+    reservoir[slot] = sample;
+    const key =
+      receiver < sender ? receiver * PAIR_KEY_BASE + sender : sender * PAIR_KEY_BASE + receiver;
+    const samples = pending.get(key);
+    if (samples === undefined) pending.set(key, [sample]);
+    else samples.push(sample);
+    const top = Math.max(receiver, sender);
+    if (pendingAgent.length <= top) pendingAgent = withCapacity(pendingAgent, top + 1);
+    pendingAgent[receiver] = 1;
+    pendingAgent[sender] = 1;
   };
 
   const keyDays = (store: KeyStore) => store.all();
@@ -314,7 +335,7 @@ export function simulateStream(
     groundTruth: world.groundTruth!,
     keysOf: (i) => agents[i].keys,
     // Sightings of senders beyond the truth's range have no distance: left out.
-    rssiVsDistance: reservoir.filter((r) => !Number.isNaN(r.distanceM)),
+    rssiVsDistance: (resolvePending(), reservoir).filter((r) => !Number.isNaN(r.distanceM)),
     sightingCount: count,
     wallMs: run.wallMs,
   };
