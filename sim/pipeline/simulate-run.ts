@@ -327,6 +327,7 @@ export function simulateStream(
     }
   }
 
+  resolvePending();
   return {
     meta: meta!,
     indexCases,
@@ -335,7 +336,7 @@ export function simulateStream(
     groundTruth: world.groundTruth!,
     keysOf: (i) => agents[i].keys,
     // Sightings of senders beyond the truth's range have no distance: left out.
-    rssiVsDistance: (resolvePending(), reservoir).filter((r) => !Number.isNaN(r.distanceM)),
+    rssiVsDistance: reservoir.filter((r) => !Number.isNaN(r.distanceM)),
     sightingCount: count,
     wallMs: run.wallMs,
   };
