@@ -82,6 +82,8 @@ export function runSimulation(scenario: Scenario, options: SimulationOptions = {
       const fromMs = world.atMs;
       world.move(STEP_MS);
       link.hear(fromMs, world.atMs, observeTruth);
+      // The truth's last close spans belong to the last step.
+      if (s === steps - 1) world.groundTruth?.flushCloseSpans();
       options.onStepEnd?.(world.atMs, keyStoreOf);
       if (options.onProgress && (s + 1) % 60 === 0) options.onProgress((s + 1) / steps, world);
     }

@@ -82,6 +82,7 @@ interface Batch {
   idLength: Uint8Array;
   ids: Uint8Array;
   aems: Uint8Array;
+  /** Close spans, four values each: a, b, from and to (s). */
   closes: Int32Array;
   /** Per step: sightings and closes so far in the batch, and its time. */
   stepSightings: Int32Array;
@@ -210,11 +211,12 @@ export class ThreadedConsumer {
     if (s.aem) b.aems.bytes(s.aem);
   }
 
-  close(a: number, b: number, tS: number): void {
+  close(a: number, b: number, fromS: number, toS: number): void {
     const c = this.batch.closes;
     c.push(a);
     c.push(b);
-    c.push(tS);
+    c.push(fromS);
+    c.push(toS);
   }
 
   stepEnd(atMs: number, keysOf: (agent: number) => readonly DayKey[]): void {
@@ -558,8 +560,8 @@ function replay(consumer: RunConsumer, b: Batch): void {
       if (flags & 64) sighting.channel = b.channel[s];
       consumer.sighting(b.receiver[s], sighting, b.sender[s]);
     }
-    for (; c < b.stepCloses[step]; c += 3)
-      consumer.close(b.closes[c], b.closes[c + 1], b.closes[c + 2]);
+    for (; c < b.stepCloses[step]; c += 4)
+      consumer.close(b.closes[c], b.closes[c + 1], b.closes[c + 2], b.closes[c + 3]);
     if (keyAt < b.keys.length && b.keys[keyAt].step === step) {
       keysOf = keysFrom(b.keys[keyAt]);
       keyAt++;

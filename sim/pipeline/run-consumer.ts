@@ -128,8 +128,8 @@ export class RunConsumer {
     this.taps.sighting?.(receiver, s);
   }
 
-  close(a: number, b: number, tS: number): void {
-    this.accumulator.close(a, b, tS);
+  close(a: number, b: number, fromS: number, toS: number): void {
+    this.accumulator.closeSpan(a, b, fromS, toS);
   }
 
   stepEnd(atMs: number, keysOf: (agent: number) => readonly DayKey[]): void {

@@ -272,7 +272,7 @@ export function streamPipeline(
         consumer!.sighting(receiver, s, sender);
         scanTimes?.[receiver].push({ atMs: s.atMs });
       },
-      close: (a, b, tS) => consumer!.close(a, b, tS),
+      close: (a, b, fromS, toS) => consumer!.close(a, b, fromS, toS),
       stepEnd: (atMs, keysOf) => {
         keysNow = keysOf;
         consumer!.stepEnd(atMs, keysOf);

@@ -114,8 +114,11 @@ export interface RunObserver {
   start?(run: StreamStart): void;
   /** A stored sighting (receive time in whole ms, as a phone stores it) and who sent it. */
   sighting?(receiver: number, sighting: Sighting, sender: number): void;
-  /** Pair {a, b} (a < b) was within the close distance at second `tS` since the run's start. */
-  close?(a: number, b: number, tS: number): void;
+  /**
+   * Pair {a, b} (a < b) was within the close distance at every whole second in [fromS, toS)
+   * since the run's start. A pair's spans come in time order, at most a few seconds late.
+   */
+  close?(a: number, b: number, fromS: number, toS: number): void;
   /**
    * After each step: no sighting earlier than `atMs` (wall clock, ms) will come; `keysOf` gives an
    * agent's day keys as its phone holds them now.
@@ -200,12 +203,14 @@ export function simulateStream(
     stepB[stepPairs] = b;
     stepD[stepPairs] = distanceM;
     stepPairs++;
-    if (distanceM > closeDistanceM || !onClose) return;
-    const t = Math.round(atMs / 1000);
-    // The world samples its truth once while it is built, before the observer has started.
-    if (meta === undefined) early.push(Math.min(a, b), Math.max(a, b), t);
-    else onClose(Math.min(a, b), Math.max(a, b), t);
   };
+  const onCloseSpan = onClose
+    ? (a: number, b: number, fromS: number, toS: number) => {
+        // The world samples its truth once while it is built, before the observer has started.
+        if (meta === undefined) early.push(a, b, fromS, toS);
+        else onClose(a, b, fromS, toS);
+      }
+    : undefined;
   const early: number[] = [];
 
   // Reservoir sample of sightings with the distance to their sender at that step. A sighting
@@ -262,7 +267,7 @@ export function simulateStream(
     agents: options.agents,
     durationS,
     startMs,
-    groundTruth: { closeDistanceM, closeMinutes, rangeM: TRUTH_RANGE_M, onSample },
+    groundTruth: { closeDistanceM, closeMinutes, rangeM: TRUTH_RANGE_M, onSample, onCloseSpan },
     onSighting,
     workers: options.workers,
     onStart: (world) => {
@@ -284,7 +289,8 @@ export function simulateStream(
         ...(rxRssiCorrectionDb === 0 ? {} : { rxRssiCorrectionDb }),
       };
       observer.start?.({ meta, indexCases, protocolOf });
-      for (let k = 0; k < early.length; k += 3) onClose!(early[k], early[k + 1], early[k + 2]);
+      for (let k = 0; k < early.length; k += 4)
+        onClose!(early[k], early[k + 1], early[k + 2], early[k + 3]);
       early.length = 0;
     },
     onStepEnd: observer.stepEnd
@@ -362,13 +368,14 @@ export function simulateRun(
       sightings[receiver].push(s);
       also.sighting?.(receiver, s, sender);
     },
-    close: (a, b, t) => {
-      also.close?.(a, b, t);
+    close: (a, b, fromS, toS) => {
+      also.close?.(a, b, fromS, toS);
       const key = a * PAIR_KEY_BASE + b;
       const list = intervals.get(key);
-      if (!list) intervals.set(key, [t, t + 1]);
-      else if (list[list.length - 1] === t) list[list.length - 1] = t + 1;
-      else if (list[list.length - 1] < t) list.push(t, t + 1);
+      if (!list) intervals.set(key, [fromS, toS]);
+      else if (list[list.length - 1] >= fromS)
+        list[list.length - 1] = Math.max(list[list.length - 1], toS);
+      else list.push(fromS, toS);
     },
   });
   const n = run.meta.agents;

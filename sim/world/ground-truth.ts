@@ -26,6 +26,14 @@ export interface GroundTruthOptions {
   /** Called for every sampled pair within `rangeM` (a distance trace, if one is wanted). Without
    * it only pairs within `closeDistanceM` are looked at. */
   onSample?: (a: number, b: number, distanceM: number, atMs: number) => void;
+  /**
+   * Called with the close seconds of pair {a, b} (a < b) as spans: every whole second t in
+   * [fromS, toS) since the run's start (the sample's time, rounded) at which the pair was within
+   * `closeDistanceM`. A pair's spans come in time order, each at most `SWEEP_EVERY_S` seconds
+   * after its last second; `flushCloseSpans` gives the last ones. One call per span instead of
+   * one per pair and second: a tenth of the calls for pairs that stay close.
+   */
+  onCloseSpan?: (a: number, b: number, fromS: number, toS: number) => void;
 }
 
 export interface CloseContact {
@@ -41,7 +49,10 @@ const SWEEP_EVERY_S = 10;
 const CLOSE_S = 0;
 const MIN_DISTANCE_M = 1;
 const SEEN_AT_S = 2;
-const COLUMNS = 3;
+/** The pair's close seconds not yet told to `onCloseSpan`: [from, to), to 0 when none. */
+const SPAN_FROM_S = 3;
+const SPAN_TO_S = 4;
+const COLUMNS = 5;
 /** Float32 words per slot of the pair cache (`PairCache.stride`). */
 const STRIDE = PairCache.strideFor(COLUMNS);
 
@@ -58,6 +69,7 @@ export class GroundTruth {
   /** Close time of encounters that have ended. */
   private readonly store = new EncounterStore();
   private readonly onSample: GroundTruthOptions["onSample"];
+  private readonly onCloseSpan: GroundTruthOptions["onCloseSpan"];
   private nextSampleMs = 0;
   private sampleAtMs = 0;
   private weightS = 0;
@@ -70,6 +82,7 @@ export class GroundTruth {
     this.closeDistanceM = options.closeDistanceM ?? 2;
     this.closeMinutes = options.closeMinutes ?? 15;
     this.onSample = options.onSample;
+    this.onCloseSpan = options.onCloseSpan;
     if (this.closeDistanceM > this.rangeM) {
       throw new RangeError(`closeDistanceM ${this.closeDistanceM} exceeds rangeM ${this.rangeM}`);
     }
@@ -128,12 +141,42 @@ export class GroundTruth {
     else if (distanceM < v[base + MIN_DISTANCE_M]) v[base + MIN_DISTANCE_M] = distanceM;
     v[base + SEEN_AT_S] = this.sampleAtMs / 1000;
     v[base + CLOSE_S] += this.weightS;
+    if (this.onCloseSpan === undefined) return;
+    const t = Math.round(this.sampleAtMs / 1000);
+    const to = v[base + SPAN_TO_S];
+    if (t === to) {
+      v[base + SPAN_TO_S] = t + 1;
+    } else if (to === 0 || t > to) {
+      if (to !== 0) this.onCloseSpan(Math.min(a, b), Math.max(a, b), v[base + SPAN_FROM_S], to);
+      v[base + SPAN_FROM_S] = t;
+      v[base + SPAN_TO_S] = t + 1;
+    }
+    // t < to: a second told already.
   };
+
+  /** Tells `onCloseSpan` the spans not yet told (at the run's end). */
+  flushCloseSpans(): void {
+    if (this.onCloseSpan === undefined) return;
+    this.cache.sweep((slot, low, high) => {
+      this.tellSpan(slot, low, high);
+      return true;
+    });
+  }
+
+  private tellSpan(slot: number, low: number, high: number): void {
+    const base = slot * STRIDE;
+    const v = this.cache.values;
+    const to = v[base + SPAN_TO_S];
+    if (to === 0) return;
+    v[base + SPAN_TO_S] = 0;
+    this.onCloseSpan!(low, high, v[base + SPAN_FROM_S], to);
+  }
 
   /** Pairs not close at this sample leave the hot table for the store. */
   private readonly keepPair = (slot: number, low: number, high: number): boolean => {
     const base = slot * STRIDE;
     const v = this.cache.values;
+    if (this.onCloseSpan !== undefined) this.tellSpan(slot, low, high);
     if (v[base + SEEN_AT_S] * 1000 >= this.sampleAtMs) return true;
     if (v[base + CLOSE_S] > 0) {
       this.store.push(this.cache.keyOf(low, high), v[base + CLOSE_S], v[base + MIN_DISTANCE_M]);

@@ -46,6 +46,48 @@ describe("GroundTruth", () => {
     expect(truth.closeSeconds(1, 2)).toBe(10 * 60);
   });
 
+  it("tells close seconds as spans in time order, none late by more than the sweep, the last on flush", () => {
+    // Random walkers in a small room: pairs meet, part and meet again.
+    const n = 12;
+    const agents = new Agents(n);
+    const random = new SeededRandom(7);
+    for (let i = 0; i < n; i++) agents.add({ xM: random.float() * 6, yM: random.float() * 6 });
+    const grid = new SpatialGrid(agents, { xM: -1, yM: -1, widthM: 8, heightM: 8 }, 2);
+    const perSecond = new Map<string, number[]>();
+    const spans = new Map<string, number[]>();
+    let nowS = 0;
+    let lateS = 0;
+    const truth = new GroundTruth(grid, {
+      onSample: (a, b, d, atMs) => {
+        if (d > 2) return;
+        const key = `${Math.min(a, b)}-${Math.max(a, b)}`;
+        perSecond.set(key, [...(perSecond.get(key) ?? []), Math.round(atMs / 1000)]);
+      },
+      onCloseSpan: (a, b, fromS, toS) => {
+        expect(a).toBeLessThan(b);
+        expect(toS).toBeGreaterThan(fromS);
+        lateS = Math.max(lateS, nowS - (toS - 1));
+        const list = spans.get(`${a}-${b}`) ?? [];
+        if (list.length > 0) expect(fromS).toBeGreaterThan(list[list.length - 1]);
+        for (let t = fromS; t < toS; t++) list.push(t);
+        spans.set(`${a}-${b}`, list);
+      },
+    });
+    for (let s = 0; s < 600; s++) {
+      nowS = s;
+      for (let i = 0; i < n; i++) {
+        agents.xM[i] = Math.min(6, Math.max(0, agents.xM[i] + (random.float() - 0.5) * 0.6));
+        agents.yM[i] = Math.min(6, Math.max(0, agents.yM[i] + (random.float() - 0.5) * 0.6));
+      }
+      grid.rebuild();
+      truth.observe(s * 1000);
+    }
+    truth.flushCloseSpans();
+    expect(perSecond.size).toBeGreaterThan(20);
+    expect(new Map([...spans].sort())).toEqual(new Map([...perSecond].sort()));
+    expect(lateS).toBeLessThanOrEqual(10);
+  });
+
   it("counts skipped sampling instants when steps are coarser than the period", () => {
     const agents = new Agents(2);
     agents.add({ xM: 0, yM: 0 });
