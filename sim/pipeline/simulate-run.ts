@@ -6,7 +6,6 @@
  */
 import { ConfigError } from "../../src/core/errors.js";
 import { SeededRandom } from "../../src/core/random.js";
-import { withCapacity } from "../../src/core/typed-arrays.js";
 import { GAEN_ROLLING_PERIOD } from "../../src/protocols/gaen.js";
 import type { KeyStore } from "../../src/protocols/key-store.js";
 import type { DayKey, Protocol } from "../../src/protocols/rolling-id-scheme.js";
@@ -18,8 +17,10 @@ import {
   receiverCorrectionDb,
   resolveChannelProfile,
 } from "../world/channel-propagation.js";
+import type { Agents } from "../world/agents.js";
 import type { GroundTruth } from "../world/ground-truth.js";
 import { PROTOCOL_NAMES, type ProtocolName, type Scenario } from "../world/scenario.js";
+import type { SpatialGrid } from "../world/spatial-grid.js";
 import {
   PAIR_KEY_BASE,
   type PublishedKeySet,
@@ -67,7 +68,10 @@ export interface SimulatedRun extends RunData {
 }
 
 export const DEFAULT_START_MS = Date.UTC(2021, 0, 4, 9);
-/** Pairs farther apart are not traced by the ground truth, metres. */
+/**
+ * The RSSI sample's range (sightings of senders farther away have no distance) and the longest
+ * close distance, metres.
+ */
 const TRUTH_RANGE_M = 5;
 
 /** The scenario with every agent on `protocol` (scanning on that protocol's duty cycle). */
@@ -180,30 +184,7 @@ export function simulateStream(
   let protocolIndex: Uint8Array = new Uint8Array(0);
   const protocolOf = (agent: number) => PROTOCOL_NAMES[protocolIndex[agent]];
 
-  // This step's distances for the RSSI sample (typed columns reused from step to step: tens of
-  // thousands of pairs within range a step in a big crowd); close seconds go to the observer.
-  let stepMs = -1;
-  let stepPairs = 0;
-  let stepA = new Int32Array(1024);
-  let stepB = new Int32Array(1024);
-  let stepD = new Float64Array(1024);
   const onClose = observer.close;
-  const onSample = (a: number, b: number, distanceM: number, atMs: number) => {
-    if (atMs !== stepMs) {
-      resolvePending();
-      stepMs = atMs;
-      stepPairs = 0;
-    }
-    if (stepPairs === stepA.length) {
-      stepA = withCapacity(stepA, stepPairs + 1);
-      stepB = withCapacity(stepB, stepPairs + 1);
-      stepD = withCapacity(stepD, stepPairs + 1);
-    }
-    stepA[stepPairs] = a;
-    stepB[stepPairs] = b;
-    stepD[stepPairs] = distanceM;
-    stepPairs++;
-  };
   const onCloseSpan = onClose
     ? (a: number, b: number, fromS: number, toS: number) => {
         // The world samples its truth once while it is built, before the observer has started.
@@ -213,31 +194,22 @@ export function simulateStream(
     : undefined;
   const early: number[] = [];
 
-  // Reservoir sample of sightings with the distance to their sender at that step. A sighting
-  // taken into it waits for its distance until the step's truth pairs are about to be replaced
-  // (the step's sample comes before its sightings): one pass over the pairs then serves every
-  // sighting taken in the step, where a pass per sighting cost a minute of a city of 100,000.
+  // Reservoir sample of sightings with the distance to their sender at that step: the world's
+  // positions, as the truth sampled them before the step's sightings (the distance the truth's
+  // own pass would give, without tracing every pair within range each step), none beyond range.
   const sampleSize = options.rssiSamples ?? 3000;
   const reservoir: RssiDistanceSample[] = [];
   const sampleRandom = new SeededRandom(seed ^ 0x5a17);
   let count = 0;
-  /** Samples taken in this step, waiting for their distance, by pair {receiver, sender}. */
-  const pending = new Map<number, { distanceM: number }[]>();
-  /** The agents of the pending pairs (1), so that most of the step's pairs skip the lookup. */
-  let pendingAgent = new Uint8Array(0);
-  const resolvePending = () => {
-    if (pending.size === 0) return;
-    for (let k = 0; k < stepPairs; k++) {
-      const a = stepA[k];
-      const b = stepB[k];
-      if (pendingAgent[a] === 0 || pendingAgent[b] === 0) continue;
-      const samples = pending.get(a < b ? a * PAIR_KEY_BASE + b : b * PAIR_KEY_BASE + a);
-      if (samples === undefined) continue;
-      const distanceM = Math.round(stepD[k] * 1000) / 1000;
-      for (const sample of samples) sample.distanceM = distanceM;
-    }
-    pending.clear();
-    pendingAgent.fill(0);
+  let scene: { readonly agents: Agents; readonly grid: SpatialGrid } | undefined;
+  const rangeSquared = TRUTH_RANGE_M * TRUTH_RANGE_M;
+  const distanceAt = (receiver: number, sender: number): number => {
+    const { agents, grid } = scene!;
+    if (!grid.contains(receiver) || !grid.contains(sender)) return Number.NaN;
+    const dx = agents.xM[sender] - agents.xM[receiver];
+    const dy = agents.yM[sender] - agents.yM[receiver];
+    const d2 = dx * dx + dy * dy;
+    return d2 <= rangeSquared ? Math.round(Math.sqrt(d2) * 1000) / 1000 : Number.NaN;
   };
   const onSighting = (receiver: number, s: Sighting, sender: number) => {
     // A phone stores receive times in whole milliseconds. The link layer makes a new object per
@@ -248,17 +220,7 @@ export function simulateStream(
     count++;
     const slot = reservoir.length < sampleSize ? reservoir.length : sampleRandom.int(count);
     if (slot >= sampleSize) return;
-    const sample = { distanceM: Number.NaN, rssiDbm: s.rssiDbm };
-    reservoir[slot] = sample;
-    const key =
-      receiver < sender ? receiver * PAIR_KEY_BASE + sender : sender * PAIR_KEY_BASE + receiver;
-    const samples = pending.get(key);
-    if (samples === undefined) pending.set(key, [sample]);
-    else samples.push(sample);
-    const top = Math.max(receiver, sender);
-    if (pendingAgent.length <= top) pendingAgent = withCapacity(pendingAgent, top + 1);
-    pendingAgent[receiver] = 1;
-    pendingAgent[sender] = 1;
+    reservoir[slot] = { distanceM: distanceAt(receiver, sender), rssiDbm: s.rssiDbm };
   };
 
   const keyDays = (store: KeyStore) => store.all();
@@ -267,12 +229,13 @@ export function simulateStream(
     agents: options.agents,
     durationS,
     startMs,
-    groundTruth: { closeDistanceM, closeMinutes, rangeM: TRUTH_RANGE_M, onSample, onCloseSpan },
+    groundTruth: { closeDistanceM, closeMinutes, onCloseSpan },
     onSighting,
     workers: options.workers,
-    onStart: (world) => {
-      const n = world.agents.count;
-      protocolIndex = world.agents.protocolIndex;
+    onStart: (built) => {
+      scene = built;
+      const n = built.agents.count;
+      protocolIndex = built.agents.protocolIndex;
       indexCases = pickIndexCases(n, indexShare, seed);
       meta = {
         scenario: scenario.name,
@@ -333,7 +296,6 @@ export function simulateStream(
     }
   }
 
-  resolvePending();
   return {
     meta: meta!,
     indexCases,
