@@ -23,6 +23,7 @@ import { isMainThread, Worker, workerData } from "node:worker_threads";
 import { SeededRandom } from "../../src/core/random.js";
 import { workerScript } from "../../src/core/worker-thread.js";
 import type { KeyStore } from "../../src/protocols/key-store.js";
+import type { Protocol } from "../../src/protocols/rolling-id-scheme.js";
 import type { Sighting } from "../../src/signal/sighting.js";
 import { Agents } from "../world/agents.js";
 import type { Rect } from "../world/geometry.js";
@@ -116,6 +117,28 @@ export class LinkLayer {
   private shards: VenueShards | undefined;
   private readonly txPowerDbm: number;
   private readonly onSighting: (receiver: number, sighting: Sighting, sender: number) => void;
+  /**
+   * Whether `onSighting` gets one object per shape (with an AEM, without), refilled for every
+   * sighting, instead of a new one each: for a callee that copies what it keeps during the call.
+   * A city of 100,000 delivers 148 M sightings an hour, and their objects cost the collector
+   * about a minute of this thread's time.
+   */
+  reuseSightings = false;
+  private readonly withAem = {
+    atMs: 0,
+    protocol: "gaen" as Protocol,
+    id: new Uint8Array(0) as Uint8Array,
+    aem: new Uint8Array(0) as Uint8Array,
+    rssiDbm: 0,
+    channel: 0,
+  };
+  private readonly withoutAem = {
+    atMs: 0,
+    protocol: "gaen" as Protocol,
+    id: new Uint8Array(0) as Uint8Array,
+    rssiDbm: 0,
+    channel: 0,
+  };
 
   constructor(world: World, options: LinkLayerOptions = {}) {
     this.world = world;
@@ -432,6 +455,20 @@ export class LinkLayer {
     const d = this.phones.decodedAt(sender, atMs);
     if (!d) return;
     this.counts.sightings++;
+    if (this.reuseSightings) {
+      let s: { atMs: number; protocol: Protocol; id: Uint8Array; rssiDbm: number; channel: number };
+      if (d.aem) {
+        s = this.withAem;
+        this.withAem.aem = d.aem;
+      } else s = this.withoutAem;
+      s.atMs = atMs;
+      s.protocol = d.protocol;
+      s.id = d.id;
+      s.rssiDbm = rssiDbm;
+      s.channel = channel;
+      this.onSighting(receiver, s, sender);
+      return;
+    }
     this.onSighting(
       receiver,
       d.aem

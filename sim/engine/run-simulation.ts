@@ -37,6 +37,12 @@ export interface SimulationOptions {
   workers?: number;
   /** Called once the world is built, before the first step. */
   onStart?: (world: World) => void;
+  /**
+   * Asked once after `onStart`: true when `onSighting` copies what it keeps during the call, so
+   * that the link layer may hand it one object refilled for every sighting (no garbage per
+   * sighting). Default false: a new object each.
+   */
+  reuseSightings?: () => boolean;
   /** Called after every simulated minute with the fraction done (and the world, to look at). */
   onProgress?: (fraction: number, world: World) => void;
 }
@@ -73,6 +79,7 @@ export function runSimulation(scenario: Scenario, options: SimulationOptions = {
   });
   const steps = Math.ceil((durationS * 1000) / STEP_MS);
   options.onStart?.(world);
+  link.reuseSightings = options.reuseSightings?.() ?? false;
   const keyStoreOf = (agent: number) => link.keyStoreOf(agent);
   // The step's ground-truth sample is taken inside `hear`, once its worker threads (if any) are
   // hearing the step: the two overlap, and every sample still comes before the step's sightings.

@@ -272,6 +272,9 @@ export function streamPipeline(
         consumer!.sighting(receiver, s, sender);
         scanTimes?.[receiver].push({ atMs: s.atMs });
       },
+      // The pipeline thread's batches copy every field (the in-thread consumer keeps Bluezone
+      // and DP-3T sightings, and taps may keep any).
+      copiesSightings: () => consumer instanceof ThreadedConsumer,
       close: (a, b, fromS, toS) => consumer!.close(a, b, fromS, toS),
       stepEnd: (atMs, keysOf) => {
         keysNow = keysOf;

@@ -119,6 +119,11 @@ export interface RunObserver {
   /** A stored sighting (receive time in whole ms, as a phone stores it) and who sent it. */
   sighting?(receiver: number, sighting: Sighting, sender: number): void;
   /**
+   * Asked once after `start`: true when `sighting` copies what it keeps during the call, so the
+   * run may hand it one object refilled for every sighting. Default false (a new object each).
+   */
+  copiesSightings?(): boolean;
+  /**
    * Pair {a, b} (a < b) was within the close distance at every whole second in [fromS, toS)
    * since the run's start. A pair's spans come in time order, at most a few seconds late.
    */
@@ -231,6 +236,7 @@ export function simulateStream(
     startMs,
     groundTruth: { closeDistanceM, closeMinutes, onCloseSpan },
     onSighting,
+    reuseSightings: () => observer.copiesSightings?.() === true,
     workers: options.workers,
     onStart: (built) => {
       scene = built;

@@ -20,6 +20,32 @@ function digest(seed: number) {
 }
 
 describe("runSimulation", () => {
+  it("hands a copying callee one reused object per shape, with the same sightings field for field", () => {
+    const fields = (reuse: boolean) => {
+      const seen: string[] = [];
+      const objects = new Set<Sighting>();
+      runSimulation(builtInScenario("tram"), {
+        seed: 4,
+        agents: 30,
+        durationS: 600,
+        reuseSightings: () => reuse,
+        onSighting: (receiver, s, sender) => {
+          objects.add(s);
+          seen.push(
+            `${receiver} ${sender} ${s.atMs} ${s.protocol} ${toHex(s.id)} ${s.aem ? toHex(s.aem) : "-"} ${s.rssiDbm} ${s.channel} ${Object.keys(s).join(",")}`,
+          );
+        },
+      });
+      return { seen, objects: objects.size };
+    };
+    const fresh = fields(false);
+    const reused = fields(true);
+    expect(fresh.seen.length).toBeGreaterThan(500);
+    expect(reused.seen).toEqual(fresh.seen);
+    expect(fresh.objects).toBe(fresh.seen.length);
+    expect(reused.objects).toBeLessThanOrEqual(2);
+  });
+
   it("is deterministic: same seed, byte-identical sightings; another seed differs", () => {
     const a = digest(7);
     const b = digest(7);
