@@ -48,11 +48,14 @@ const SWEEP_EVERY_S = 10;
 
 const CLOSE_S = 0;
 const MIN_DISTANCE_M = 1;
-const SEEN_AT_S = 2;
-/** The pair's close seconds not yet told to `onCloseSpan`: [from, to), to 0 when none. */
-const SPAN_FROM_S = 3;
-const SPAN_TO_S = 4;
-const COLUMNS = 5;
+/**
+ * The pair's last span of close seconds [from, to), `to` being its last sample's second + 1 (so
+ * also when it was last seen); `from` is −1 once the span is told to `onCloseSpan`. Four columns
+ * keep a slot at 24 bytes: the table is read for every close pair at every sample.
+ */
+const SPAN_FROM_S = 2;
+const SPAN_TO_S = 3;
+const COLUMNS = 4;
 /** Float32 words per slot of the pair cache (`PairCache.stride`). */
 const STRIDE = PairCache.strideFor(COLUMNS);
 
@@ -137,21 +140,27 @@ export class GroundTruth {
     const slot = this.cache.findOrInsert(a, b);
     const v = this.cache.values;
     const base = slot * STRIDE;
-    if (this.cache.inserted) v[base + MIN_DISTANCE_M] = distanceM;
-    else if (distanceM < v[base + MIN_DISTANCE_M]) v[base + MIN_DISTANCE_M] = distanceM;
-    v[base + SEEN_AT_S] = this.sampleAtMs / 1000;
     v[base + CLOSE_S] += this.weightS;
-    if (this.onCloseSpan === undefined) return;
     const t = Math.round(this.sampleAtMs / 1000);
+    if (this.cache.inserted) {
+      v[base + MIN_DISTANCE_M] = distanceM;
+      v[base + SPAN_FROM_S] = t;
+      v[base + SPAN_TO_S] = t + 1;
+      return;
+    }
+    if (distanceM < v[base + MIN_DISTANCE_M]) v[base + MIN_DISTANCE_M] = distanceM;
     const to = v[base + SPAN_TO_S];
     if (t === to) {
+      if (v[base + SPAN_FROM_S] < 0) v[base + SPAN_FROM_S] = t;
       v[base + SPAN_TO_S] = t + 1;
-    } else if (to === 0 || t > to) {
-      if (to !== 0) this.onCloseSpan(Math.min(a, b), Math.max(a, b), v[base + SPAN_FROM_S], to);
+    } else if (t > to) {
+      const from = v[base + SPAN_FROM_S];
+      if (from >= 0 && this.onCloseSpan !== undefined)
+        this.onCloseSpan(Math.min(a, b), Math.max(a, b), from, to);
       v[base + SPAN_FROM_S] = t;
       v[base + SPAN_TO_S] = t + 1;
     }
-    // t < to: a second told already.
+    // t < to: a second in the span already.
   };
 
   /** Tells `onCloseSpan` the spans not yet told (at the run's end). */
@@ -166,10 +175,10 @@ export class GroundTruth {
   private tellSpan(slot: number, low: number, high: number): void {
     const base = slot * STRIDE;
     const v = this.cache.values;
-    const to = v[base + SPAN_TO_S];
-    if (to === 0) return;
-    v[base + SPAN_TO_S] = 0;
-    this.onCloseSpan!(low, high, v[base + SPAN_FROM_S], to);
+    const from = v[base + SPAN_FROM_S];
+    if (from < 0) return;
+    v[base + SPAN_FROM_S] = -1;
+    this.onCloseSpan!(low, high, from, v[base + SPAN_TO_S]);
   }
 
   /** Pairs not close at this sample leave the hot table for the store. */
@@ -177,7 +186,8 @@ export class GroundTruth {
     const base = slot * STRIDE;
     const v = this.cache.values;
     if (this.onCloseSpan !== undefined) this.tellSpan(slot, low, high);
-    if (v[base + SEEN_AT_S] * 1000 >= this.sampleAtMs) return true;
+    // Seen at this sample: its span ends with this sample's second.
+    if (v[base + SPAN_TO_S] === Math.round(this.sampleAtMs / 1000) + 1) return true;
     if (v[base + CLOSE_S] > 0) {
       this.store.push(this.cache.keyOf(low, high), v[base + CLOSE_S], v[base + MIN_DISTANCE_M]);
     }
