@@ -189,15 +189,9 @@ export function simulateStream(
   let protocolIndex: Uint8Array = new Uint8Array(0);
   const protocolOf = (agent: number) => PROTOCOL_NAMES[protocolIndex[agent]];
 
-  const onClose = observer.close;
-  const onCloseSpan = onClose
-    ? (a: number, b: number, fromS: number, toS: number) => {
-        // The world samples its truth once while it is built, before the observer has started.
-        if (meta === undefined) early.push(a, b, fromS, toS);
-        else onClose(a, b, fromS, toS);
-      }
-    : undefined;
-  const early: number[] = [];
+  // The world samples its truth once while it is built, before the observer has started: that
+  // sample only opens spans, so every span comes after `start`.
+  const onCloseSpan = observer.close?.bind(observer);
 
   // Reservoir sample of sightings with the distance to their sender at that step: the world's
   // positions, as the truth sampled them before the step's sightings (the distance the truth's
@@ -258,9 +252,6 @@ export function simulateStream(
         ...(rxRssiCorrectionDb === 0 ? {} : { rxRssiCorrectionDb }),
       };
       observer.start?.({ meta, indexCases, protocolOf });
-      for (let k = 0; k < early.length; k += 4)
-        onClose!(early[k], early[k + 1], early[k + 2], early[k + 3]);
-      early.length = 0;
     },
     onStepEnd: observer.stepEnd
       ? (atMs, keyStoreOf) => observer.stepEnd!(startMs + atMs, (i) => keyDays(keyStoreOf(i)))

@@ -30,8 +30,9 @@ export interface GroundTruthOptions {
    * Called with the close seconds of pair {a, b} (a < b) as spans: every whole second t in
    * [fromS, toS) since the run's start (the sample's time, rounded) at which the pair was within
    * `closeDistanceM`. A pair's spans come in time order, each at most `SWEEP_EVERY_S` seconds
-   * after its last second; `flushCloseSpans` gives the last ones. One call per span instead of
-   * one per pair and second: a tenth of the calls for pairs that stay close.
+   * after its last second; `flushCloseSpans` gives the last ones. None during the first sample
+   * (it only opens spans; the first sweep is `SWEEP_EVERY_S` later). One call per span instead
+   * of one per pair and second: a tenth of the calls for pairs that stay close.
    */
   onCloseSpan?: (a: number, b: number, fromS: number, toS: number) => void;
 }
@@ -75,6 +76,8 @@ export class GroundTruth {
   private readonly onCloseSpan: GroundTruthOptions["onCloseSpan"];
   private nextSampleMs = 0;
   private sampleAtMs = 0;
+  /** The sample's second since time 0 (its time, rounded): the unit of close spans. */
+  private sampleS = 0;
   private weightS = 0;
   private lastSweepS = 0;
 
@@ -118,6 +121,7 @@ export class GroundTruth {
     this.weightS = periods * this.sampleEveryS;
     this.nextSampleMs += periods * periodMs;
     this.sampleAtMs = atMs;
+    this.sampleS = Math.round(atMs / 1000);
     this.samples++;
     // Without a trace, the grid's cut (on squared distance) is widened by a hair so that
     // `record`'s test on the distance alone decides: a pair whose distance rounds to exactly
@@ -141,7 +145,7 @@ export class GroundTruth {
     const v = this.cache.values;
     const base = slot * STRIDE;
     v[base + CLOSE_S] += this.weightS;
-    const t = Math.round(this.sampleAtMs / 1000);
+    const t = this.sampleS;
     if (this.cache.inserted) {
       v[base + MIN_DISTANCE_M] = distanceM;
       v[base + SPAN_FROM_S] = t;
@@ -187,7 +191,7 @@ export class GroundTruth {
     const v = this.cache.values;
     if (this.onCloseSpan !== undefined) this.tellSpan(slot, low, high);
     // Seen at this sample: its span ends with this sample's second.
-    if (v[base + SPAN_TO_S] === Math.round(this.sampleAtMs / 1000) + 1) return true;
+    if (v[base + SPAN_TO_S] === this.sampleS + 1) return true;
     if (v[base + CLOSE_S] > 0) {
       this.store.push(this.cache.keyOf(low, high), v[base + CLOSE_S], v[base + MIN_DISTANCE_M]);
     }

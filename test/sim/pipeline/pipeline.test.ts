@@ -260,25 +260,15 @@ describe("the run folder", () => {
   });
 
   it("gives a big city the pipeline thread and one shard worker fewer", () => {
-    expect(cityThreads({ cpus: 2, agentHours: 100_000, ceiling: false })).toEqual({
-      workers: 1,
-      thread: true,
-    });
-    expect(cityThreads({ cpus: 8, agentHours: 100_000, ceiling: false })).toEqual({
-      workers: 4,
-      thread: true,
-    });
-    expect(cityThreads({ cpus: 1, agentHours: 100_000, ceiling: false })).toEqual({
-      workers: 1,
-      thread: false,
-    });
-    expect(cityThreads({ cpus: 2, agentHours: 500, ceiling: false })).toEqual({
-      workers: 2,
-      thread: false,
-    });
-    expect(cityThreads({ cpus: 2, agentHours: 100_000, ceiling: true })).toEqual({
-      workers: 2,
-      thread: false,
-    });
+    // [cpus, agent-hours, ceiling] → [shard workers, pipeline thread]
+    const cases: [number, number, boolean, number, boolean][] = [
+      [2, 100_000, false, 1, true],
+      [8, 100_000, false, 4, true],
+      [1, 100_000, false, 1, false],
+      [2, 500, false, 2, false],
+      [2, 100_000, true, 2, false],
+    ];
+    for (const [cpus, agentHours, ceiling, workers, thread] of cases)
+      expect(cityThreads({ cpus, agentHours, ceiling })).toEqual({ workers, thread });
   });
 });

@@ -57,6 +57,7 @@ describe("GroundTruth", () => {
     const spans = new Map<string, number[]>();
     let nowS = 0;
     let lateS = 0;
+    let firstToldAtS = -1;
     const truth = new GroundTruth(grid, {
       onSample: (a, b, d, atMs) => {
         if (d > 2) return;
@@ -67,6 +68,7 @@ describe("GroundTruth", () => {
         expect(a).toBeLessThan(b);
         expect(toS).toBeGreaterThan(fromS);
         lateS = Math.max(lateS, nowS - (toS - 1));
+        if (firstToldAtS < 0) firstToldAtS = nowS;
         const list = spans.get(`${a}-${b}`) ?? [];
         if (list.length > 0) expect(fromS).toBeGreaterThan(list[list.length - 1]);
         for (let t = fromS; t < toS; t++) list.push(t);
@@ -86,6 +88,8 @@ describe("GroundTruth", () => {
     expect(perSecond.size).toBeGreaterThan(20);
     expect(new Map([...spans].sort())).toEqual(new Map([...perSecond].sort()));
     expect(lateS).toBeLessThanOrEqual(10);
+    // The first sample (a world's, taken while it is built) only opens spans.
+    expect(firstToldAtS).toBeGreaterThan(0);
   });
 
   it("counts skipped sampling instants when steps are coarser than the period", () => {
