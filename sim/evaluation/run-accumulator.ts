@@ -15,6 +15,7 @@
  * window counts as covered when its second mark arrives, whichever stream brings it. Whether the
  * pair is a close contact is only known at the end, so every pair keeps its counts until then.
  */
+import { ExactSum } from "../../src/core/exact-sum.js";
 import { toHex } from "../../src/core/hex.js";
 import { stableCountingSort, withCapacity } from "../../src/core/typed-arrays.js";
 import type { DetectionRow, PairDetection } from "../pipeline/detect-contacts.js";
@@ -237,38 +238,122 @@ const DETECTION = 5;
 const CLOSE_PAIR = 6;
 const ORDERED_STRIDE = 8;
 
+/** How many scored pairs got each score above 0 (a precision-recall curve needs no more). */
+type ScoreCounts = Map<number, number>;
+
+function countScore(counts: ScoreCounts, score: number): void {
+  if (score > 0) counts.set(score, (counts.get(score) ?? 0) + 1);
+}
+
+/** Whether (closeS, key) ranks before (closeS2, key2) on the timeline: closer in truth first. */
+function ranksBefore(closeS: number, key: number, closeS2: number, key2: number): boolean {
+  return closeS > closeS2 || (closeS === closeS2 && key < key2);
+}
+
 /**
- * Scores and minutes as the detectors round them (whole thousandths) in an Int32Array, read back
- * as the same doubles; the first value that is not a whole number of thousandths moves the
- * column to a Float64Array.
+ * Each detector's decisions on scored pairs, folded as they come: notifications that were and
+ * were not close contacts, the duration error's sum (exact, so the order decisions come in does
+ * not matter) and its terms, and how many positive and negative pairs got each score.
  */
-class ThousandthsColumn {
-  private ints: Int32Array | undefined = new Int32Array(16);
-  private floats: Float64Array | undefined;
+class DecisionTally {
+  readonly tp: Float64Array;
+  readonly fp: Float64Array;
+  readonly errorSum: ExactSum[];
+  readonly errorPairs: Float64Array;
+  readonly positiveScores: ScoreCounts[];
+  readonly negativeScores: ScoreCounts[];
 
-  get(i: number): number {
-    return this.ints ? this.ints[i] / 1000 : this.floats![i];
+  constructor(columns: number) {
+    this.tp = new Float64Array(columns);
+    this.fp = new Float64Array(columns);
+    this.errorSum = Array.from({ length: columns }, () => new ExactSum());
+    this.errorPairs = new Float64Array(columns);
+    this.positiveScores = Array.from({ length: columns }, () => new Map());
+    this.negativeScores = Array.from({ length: columns }, () => new Map());
   }
 
-  set(i: number, value: number): void {
-    if (this.ints) {
-      const k = Math.round(value * 1000);
-      if (k / 1000 === value && Math.abs(k) <= 0x7fffffff && !Object.is(value, -0)) {
-        if (i >= this.ints.length) this.ints = ensure(this.ints, i + 1);
-        this.ints[i] = k;
-        return;
-      }
-      const floats = new Float64Array(Math.max(this.ints.length, i + 1));
-      for (let j = 0; j < this.ints.length; j++) floats[j] = this.ints[j] / 1000;
-      this.ints = undefined;
-      this.floats = floats;
+  add(column: number, positive: boolean, score: number, errorMin: number, notified: boolean): void {
+    if (notified) {
+      if (positive) this.tp[column]++;
+      else this.fp[column]++;
     }
-    if (i >= this.floats!.length) this.floats = ensure(this.floats!, i + 1);
-    this.floats![i] = value;
+    this.addError(column, errorMin);
+    countScore(positive ? this.positiveScores[column] : this.negativeScores[column], score);
   }
 
-  get bytes(): number {
-    return (this.ints ?? this.floats!).byteLength;
+  addError(column: number, errorMin: number): void {
+    this.errorSum[column].add(errorMin);
+    this.errorPairs[column]++;
+  }
+
+  /** Distinct scores kept (for memory reports). */
+  get scores(): number {
+    let n = 0;
+    for (const m of [...this.positiveScores, ...this.negativeScores]) n += m.size;
+    return n;
+  }
+}
+
+/**
+ * The window spans of the notified pairs that may yet be on the timeline: the
+ * `MAX_TIMELINE_PAIRS` first of them by the timeline's order (close seconds in truth descending,
+ * then pair key). A pair pushed out by better ones can never come back, so the spans kept are
+ * exactly those the timeline can show, in memory that does not grow with the run.
+ */
+class TimelineSpans {
+  private readonly slotOf = new Map<number, number>();
+  private readonly pairs: number[] = [];
+  private readonly keys: number[] = [];
+  private readonly closeS: number[] = [];
+  private readonly spans: number[][] = [];
+  /** The slot that ranks last, once full. */
+  private worst = -1;
+  spanCount = 0;
+
+  /** Takes detection pair `p` (key, truth close seconds) if it ranks among the first; whether taken. */
+  offer(p: number, key: number, closeS: number): boolean {
+    if (this.slotOf.has(p)) return true;
+    if (this.pairs.length < MAX_TIMELINE_PAIRS) {
+      this.slotOf.set(p, this.pairs.length);
+      this.pairs.push(p);
+      this.keys.push(key);
+      this.closeS.push(closeS);
+      this.spans.push([]);
+      if (this.pairs.length === MAX_TIMELINE_PAIRS) this.findWorst();
+      return true;
+    }
+    const w = this.worst;
+    if (!ranksBefore(closeS, key, this.closeS[w], this.keys[w])) return false;
+    this.slotOf.delete(this.pairs[w]);
+    this.spanCount -= this.spans[w].length / 2;
+    this.slotOf.set(p, w);
+    this.pairs[w] = p;
+    this.keys[w] = key;
+    this.closeS[w] = closeS;
+    this.spans[w] = [];
+    this.findWorst();
+    return true;
+  }
+
+  /** Adds a span of pair `p`, which must have been taken. */
+  push(p: number, startS: number, endS: number): void {
+    const slot = this.slotOf.get(p);
+    if (slot === undefined) return;
+    this.spans[slot].push(startS, endS);
+    this.spanCount++;
+  }
+
+  /** Pair `p`'s spans as [start, end, start, end, …], or undefined when it was not kept. */
+  spansOf(p: number): readonly number[] | undefined {
+    const slot = this.slotOf.get(p);
+    return slot === undefined ? undefined : this.spans[slot];
+  }
+
+  private findWorst(): void {
+    let w = 0;
+    for (let k = 1; k < this.pairs.length; k++)
+      if (ranksBefore(this.closeS[w], this.keys[w], this.closeS[k], this.keys[k])) w = k;
+    this.worst = w;
   }
 }
 
@@ -307,6 +392,9 @@ function hasWindow(at: number, mask: number, w: number, stream: string): boolean
 /** Cell flags of a detection: the row exists, it notified. */
 const PRESENT = 1;
 const NOTIFIED = 2;
+/** A detection pair's flags: some row came, some window span came. */
+const ROWS_CAME = 1;
+const SPANS_CAME = 2;
 
 export class RunAccumulator {
   private readonly agents: number;
@@ -354,23 +442,28 @@ export class RunAccumulator {
 
   // Detection pairs: one block of a cell per detector.
   private detOwner = new Uint32Array(16);
-  /** 1 when some row (of any detector, known or not) came for the pair. */
+  /** `ROWS_CAME` once some row (of any detector, known or not) came, `SPANS_CAME` once spans did. */
   private detRows = new Uint8Array(16);
+  /** 1 when the pair is a close contact of an index case in truth. */
+  private detPositive = new Uint8Array(16);
   private detCount = 0;
   private cellFlags = new Uint8Array(16);
-  private readonly cellScore = new ThousandthsColumn();
-  private readonly cellMinutes = new ThousandthsColumn();
   private rows = 0;
   /** The last (index, receiver) looked up and its detection pair: a pair's windows follow it. */
   private lastIndex = -1;
   private lastReceiver = -1;
   private lastDetection = -1;
 
-  // Exposure-window spans, by detection pair, in arrival order.
-  private winDet = new Uint32Array(16);
-  private winStart = new Float64Array(16);
-  private winEnd = new Float64Array(16);
-  private windowCount = 0;
+  // The decisions, folded into the evaluation as they come (by cell column): nothing per row is
+  // kept but its cell's flags.
+  private truth: RunTruth | undefined;
+  private readonly scoring: DecisionTally;
+  /** Scored pairs with a row, and how many of them are close contacts (the `heard` reference). */
+  private heardPairs = 0;
+  private heardPositives = 0;
+
+  /** The notified pairs' window spans the timeline may show. */
+  private readonly spans = new TimelineSpans();
   /** The pair whose spans are coming, and whether they are kept. */
   private windowPair = -1;
   private windowKept = true;
@@ -389,6 +482,7 @@ export class RunAccumulator {
     this.indexCases = [...init.indexCases];
     this.isIndex = new Uint8Array(init.agents);
     for (const i of init.indexCases) this.isIndex[i] = 1;
+    this.scoring = new DecisionTally(this.names.length);
   }
 
   /**
@@ -401,7 +495,7 @@ export class RunAccumulator {
 
   /** `close(a, b, t)` for every whole second t in [fromS, toS), in one call. */
   closeSpan(a: number, b: number, fromS: number, toS: number): void {
-    this.open();
+    this.event();
     if (!Number.isInteger(fromS) || !Number.isInteger(toS))
       throw new RangeError(`close seconds must be whole, got [${fromS}, ${toS})`);
     const lo = Math.min(a, b);
@@ -454,7 +548,7 @@ export class RunAccumulator {
    * such a pair); `close` registers pairs itself.
    */
   closePair(a: number, b: number): number {
-    this.open();
+    this.event();
     return this.closeRecord(a, b);
   }
 
@@ -463,7 +557,7 @@ export class RunAccumulator {
    * ordered pair's sightings come in nondecreasing time.
    */
   sighting(receiver: number, sender: number, atMs: number): void {
-    this.open();
+    this.event();
     const w = Math.floor((atMs / 1000 - this.startS) / CONTINUITY_WINDOW_S);
     if (this.lastSender[receiver] === sender && this.lastWindow[receiver] === w) return;
     this.lastSender[receiver] = sender;
@@ -480,85 +574,73 @@ export class RunAccumulator {
   }
 
   /**
+   * The run's events are over: decisions and window spans come next, judged against `truth` as
+   * they come (nothing per decision is kept but its flags).
+   */
+  scoreAgainst(truth: RunTruth): void {
+    this.open();
+    if (this.truth !== undefined) throw new Error("the run's accumulator is already scoring");
+    this.truth = truth;
+  }
+
+  /**
    * Every detector's decision on ordered pair (index, receiver) at once, position j for the j-th
    * detector named at construction: as `detection` once per detector, in that order.
    */
   decisions(index: number, receiver: number, d: PairDecisions): void {
-    this.open();
-    const p = this.detectionPair(index, receiver);
-    this.detRows[p] = 1;
+    const p = this.decidedPair(index, receiver);
+    const truthMin = this.truthSecondsOf(p) / 60;
     const base = p * this.names.length;
-    for (let j = 0; j < this.names.length; j++) {
-      const cell = base + this.codes[j];
-      if (this.cellFlags[cell] !== 0)
-        throw new Error(`${this.names[j]} decided on ${index}→${receiver} twice`);
-      this.cellFlags[cell] = PRESENT | (d.notified[j] === 1 ? NOTIFIED : 0);
-      this.cellScore.set(cell, d.score[j]);
-      this.cellMinutes.set(cell, d.minutes[j]);
-      this.rows++;
-    }
+    for (let j = 0; j < this.names.length; j++)
+      this.decide(
+        p,
+        base + this.codes[j],
+        this.names[j],
+        truthMin,
+        d.score[j],
+        d.minutes[j],
+        d.notified[j] === 1,
+      );
   }
 
   /**
    * One detector's decision on one ordered pair, at most once per (detector, index, receiver),
-   * in any order. A detector not named at construction only counts for the `heard` reference.
+   * in any order, but before the pair's window spans. A detector not named at construction only
+   * counts for the `heard` reference.
    */
   detection(row: DetectionRow): void {
-    this.open();
-    const p = this.detectionPair(row.index, row.receiver);
-    this.detRows[p] = 1;
+    const p = this.decidedPair(row.index, row.receiver);
     const code = this.codeOf.get(row.detector);
     if (code === undefined) return;
-    const cell = p * this.names.length + code;
-    if (this.cellFlags[cell] !== 0)
-      throw new Error(`${row.detector} decided on ${row.index}→${row.receiver} twice`);
-    this.cellFlags[cell] = PRESENT | (row.notified ? NOTIFIED : 0);
-    this.cellScore.set(cell, row.score);
-    this.cellMinutes.set(cell, row.estimatedMinutes);
-    this.rows++;
-  }
-
-  /** One matched exposure-window span [startS, endS) of ordered pair (index, receiver), in order. */
-  window(index: number, receiver: number, startS: number, endS: number): void {
-    this.open();
-    const p = this.detectionPair(index, receiver);
-    // Spans serve only the report's timeline (close contacts and notified pairs): a day-long
-    // run has tens of millions, so the pairs that cannot be on it keep none.
-    if (p !== this.windowPair) {
-      this.windowPair = p;
-      this.windowKept = this.mayBeOnTimeline(p);
-    }
-    if (!this.windowKept) return;
-    const k = this.windowCount++;
-    if (k === this.winDet.length) {
-      this.winDet = ensure(this.winDet, this.windowCount);
-      this.winStart = ensure(this.winStart, this.windowCount);
-      this.winEnd = ensure(this.winEnd, this.windowCount);
-    }
-    this.winDet[k] = p;
-    this.winStart[k] = startS;
-    this.winEnd[k] = endS;
+    const truthMin = this.truthSecondsOf(p) / 60;
+    this.decide(
+      p,
+      p * this.names.length + code,
+      row.detector,
+      truthMin,
+      row.score,
+      row.estimatedMinutes,
+      row.notified,
+    );
   }
 
   /**
-   * Whether pair `p` may be on the timeline: some detector notified it, not every decision has
-   * come yet, or its close seconds (from its intervals, with a minute to spare for rounding)
-   * reach the close minutes. A superset of the timeline's candidates, so the timeline is exact.
+   * One matched exposure-window span [startS, endS) of ordered pair (index, receiver), in order,
+   * after every decision on the pair.
    */
-  private mayBeOnTimeline(p: number): boolean {
-    // Every detector's decision must be in (the pipeline sends a pair's rows, then its spans).
-    const d = this.names.length;
-    if (this.detRows[p] !== 1) return true;
-    for (let c = p * d; c < (p + 1) * d; c++) {
-      if ((this.cellFlags[c] & NOTIFIED) !== 0) return true;
-      if ((this.cellFlags[c] & PRESENT) === 0) return true;
+  window(index: number, receiver: number, startS: number, endS: number): void {
+    this.scoringOpen();
+    const p = this.detectionPair(index, receiver);
+    // Spans serve only the report's timeline, which shows them for notified pairs among the
+    // closest in truth: a day-long run has tens of millions, so only those that can be on it
+    // are kept.
+    if (p !== this.windowPair) {
+      this.windowPair = p;
+      this.detRows[p] |= SPANS_CAME;
+      this.windowKept =
+        this.notified(p) && this.spans.offer(p, pairKey(index, receiver), this.truthSecondsOf(p));
     }
-    const id = this.ordered.data[this.detOwner[p] * ORDERED_STRIDE + CLOSE_PAIR];
-    if (id < 0) return false;
-    return (
-      closeSecondsOf(this.closePairs.data, id, this.ivStart, this.ivEnd, this.ivPrev) >=
-      this.closeMinutes * 60 - 60
-    );
+    if (this.windowKept) this.spans.push(p, startS, endS);
   }
 
   bytes(): AccumulatorBytes {
@@ -568,10 +650,9 @@ export class RunAccumulator {
     const detections =
       this.detOwner.byteLength +
       this.detRows.byteLength +
-      this.cellFlags.byteLength +
-      this.cellScore.bytes +
-      this.cellMinutes.bytes;
-    const windows = this.winDet.byteLength + this.winStart.byteLength + this.winEnd.byteLength;
+      this.detPositive.byteLength +
+      this.cellFlags.byteLength;
+    const windows = 16 * this.spans.spanCount;
     return {
       closePairs,
       intervals,
@@ -585,20 +666,102 @@ export class RunAccumulator {
         orderedPairs: this.ordered.size,
         detectionPairs: this.detCount,
         detectionRows: this.rows,
-        windows: this.windowCount,
+        windows: this.spans.spanCount,
       },
     };
   }
 
-  /** End of run: the evaluation against the engine's truth, the truth pairs and the report. */
-  finish(end: { meta: RunMeta; truth: RunTruth; ceiling?: RunCeiling }): RunAccumulation {
-    this.open();
+  /** End of run: the evaluation against the truth given to `scoreAgainst`, the truth pairs and the report. */
+  finish(end: { meta: RunMeta; ceiling?: RunCeiling }): RunAccumulation {
+    const truth = this.scoringOpen();
     this.finished = true;
-    return new RunAccumulation(this.state(), end.meta, end.truth, end.ceiling);
+    return new RunAccumulation(this.state(), end.meta, truth, end.ceiling);
   }
 
   private open(): void {
     if (this.finished) throw new Error("the run's accumulator is finished");
+  }
+
+  /** Close seconds and sightings come before scoring starts. */
+  private event(): void {
+    this.open();
+    if (this.truth !== undefined)
+      throw new Error("the run's close seconds and sightings come before its scoring");
+  }
+
+  /** Decisions and spans come after `scoreAgainst`; its truth. */
+  private scoringOpen(): RunTruth {
+    this.open();
+    if (this.truth === undefined)
+      throw new Error("decisions come after scoreAgainst(truth), which ends the run's events");
+    return this.truth;
+  }
+
+  /** The detection pair of a decision, which must come before the pair's spans. */
+  private decidedPair(index: number, receiver: number): number {
+    this.scoringOpen();
+    const p = this.detectionPair(index, receiver);
+    const rows = this.detRows[p];
+    if ((rows & SPANS_CAME) !== 0)
+      throw new Error(`a decision on ${index}→${receiver} came after its window spans`);
+    if (rows === 0) {
+      this.detRows[p] = ROWS_CAME;
+      const positive =
+        this.isIndex[index] === 1 && this.truthSecondsOf(p) >= this.closeMinutes * 60 ? 1 : 0;
+      this.detPositive[p] = positive;
+      if (this.isIndex[index] === 1) {
+        this.heardPairs++;
+        this.heardPositives += positive;
+      }
+    }
+    return p;
+  }
+
+  /** One detector's decision into its cell's flags and the tally (scored pairs only). */
+  private decide(
+    p: number,
+    cell: number,
+    name: string,
+    truthMin: number,
+    score: number,
+    minutes: number,
+    notified: boolean,
+  ): void {
+    if (this.cellFlags[cell] !== 0) {
+      const o = this.detOwner[p] * ORDERED_STRIDE;
+      const index = this.ordered.data[o + FIRST];
+      const receiver = this.ordered.data[o + SECOND];
+      throw new Error(`${name} decided on ${index}→${receiver} twice`);
+    }
+    this.cellFlags[cell] = PRESENT | (notified ? NOTIFIED : 0);
+    this.rows++;
+    const index = this.ordered.data[this.detOwner[p] * ORDERED_STRIDE + FIRST];
+    if (this.isIndex[index] === 1)
+      this.scoring.add(
+        cell % this.names.length,
+        this.detPositive[p] === 1,
+        score,
+        Math.abs(minutes - truthMin),
+        notified,
+      );
+  }
+
+  /** Whether some detector notified pair `p`. */
+  private notified(p: number): boolean {
+    const d = this.names.length;
+    for (let c = p * d; c < (p + 1) * d; c++) if ((this.cellFlags[c] & NOTIFIED) !== 0) return true;
+    return false;
+  }
+
+  /** The truth's close seconds of detection pair `p` (0 when it was never close). */
+  private truthSecondsOf(p: number): number {
+    const c = this.ordered.data[this.detOwner[p] * ORDERED_STRIDE + CLOSE_PAIR];
+    if (c < 0) return 0;
+    const data = this.closePairs.data;
+    return this.truth!.closeSeconds(
+      data[c * CLOSE_STRIDE + FIRST],
+      data[c * CLOSE_STRIDE + SECOND],
+    );
   }
 
   /** `closePair` without the check that the run is open. */
@@ -652,6 +815,7 @@ export class RunAccumulator {
       if (p === this.detOwner.length) {
         this.detOwner = ensure(this.detOwner, this.detCount);
         this.detRows = ensure(this.detRows, this.detCount);
+        this.detPositive = ensure(this.detPositive, this.detCount);
       }
       if (this.detCount * this.names.length > this.cellFlags.length)
         this.cellFlags = ensure(this.cellFlags, this.detCount * this.names.length);
@@ -688,31 +852,15 @@ export class RunAccumulator {
       ordered: this.ordered,
       detOwner: this.detOwner,
       detRows: this.detRows,
+      detPositive: this.detPositive,
       detCount: this.detCount,
       cellFlags: this.cellFlags,
-      cellScore: this.cellScore,
-      cellMinutes: this.cellMinutes,
-      winDet: this.winDet,
-      winStart: this.winStart,
-      winEnd: this.winEnd,
-      windowCount: this.windowCount,
+      tally: this.scoring,
+      heardPairs: this.heardPairs,
+      heardPositives: this.heardPositives,
+      spans: this.spans,
     };
   }
-}
-
-/** Close seconds of close pair `id`: its current interval's and those in the arena. */
-function closeSecondsOf(
-  c: Int32Array,
-  id: number,
-  ivStart: Int32Array,
-  ivEnd: Int32Array,
-  ivPrev: Int32Array,
-): number {
-  const r = id * CLOSE_STRIDE;
-  if (c[r + CLOSE_END] === NEVER) return 0;
-  let closeS = c[r + CLOSE_END] - c[r + CLOSE_START];
-  for (let k = c[r + CLOSE_PREV]; k >= 0; k = ivPrev[k]) closeS += ivEnd[k] - ivStart[k];
-  return closeS;
 }
 
 /** What the accumulator hands over at the end (its arrays, no copies). */
@@ -731,34 +879,25 @@ interface AccumulatorState {
   readonly ordered: PairTable;
   readonly detOwner: Uint32Array;
   readonly detRows: Uint8Array;
+  readonly detPositive: Uint8Array;
   readonly detCount: number;
   readonly cellFlags: Uint8Array;
-  readonly cellScore: ThousandthsColumn;
-  readonly cellMinutes: ThousandthsColumn;
-  readonly winDet: Uint32Array;
-  readonly winStart: Float64Array;
-  readonly winEnd: Float64Array;
-  readonly windowCount: number;
+  readonly tally: DecisionTally;
+  readonly heardPairs: number;
+  readonly heardPositives: number;
+  readonly spans: TimelineSpans;
 }
 
 /**
- * A finished run: its evaluation (computed on first use), its truth pairs and its report.
- * Decisions are taken in the order `detectContacts` gives them (receiver, then index case, then
- * detector as named), whatever order they came in: the duration error adds them up in that
- * order, as `evaluateRun` over `detectContacts`'s list does, and the timeline lists them so.
+ * A finished run: its evaluation (computed on first use), its truth pairs and its report. The
+ * decisions were folded in as they came; the timeline lists a pair's detected spans in the order
+ * `detectContacts` gives decisions (receiver, then index case, then detector as named).
  */
 export class RunAccumulation {
   /** Close seconds of each close pair (by close-pair id), from the truth. */
   private readonly closeS: Float64Array;
   /** Close-pair ids in (a, b) order. */
   private readonly closeOrder: Uint32Array;
-  /** Detection pairs in (receiver, index) order. */
-  private readonly detOrder: Uint32Array;
-  /** Each detection pair's truth close seconds (0 when never close) and whether it is a contact. */
-  private readonly detTruthS: Float64Array;
-  private readonly detPositive: Uint8Array;
-  /** Whether each detection pair's index is an index case (dense, for the loops over them). */
-  private readonly detScored: Uint8Array;
   private readonly closeThresholdS: number;
   private cached: RunEvaluation | undefined;
 
@@ -778,30 +917,6 @@ export class RunAccumulation {
         c[id * CLOSE_STRIDE + SECOND],
       );
     this.closeOrder = pairs.sortedIds(FIRST);
-    // Each detection pair's (index, receiver), to sort them by receiver, then index.
-    const o = s.ordered.data;
-    const agents = new Int32Array(2 * s.detCount);
-    for (let p = 0; p < s.detCount; p++) {
-      agents[2 * p + FIRST] = o[s.detOwner[p] * ORDERED_STRIDE + FIRST];
-      agents[2 * p + SECOND] = o[s.detOwner[p] * ORDERED_STRIDE + SECOND];
-    }
-    this.detOrder = stableByKey(
-      stableByKey(identity(s.detCount), agents, 2, FIRST),
-      agents,
-      2,
-      SECOND,
-    );
-    this.detTruthS = new Float64Array(s.detCount);
-    this.detPositive = new Uint8Array(s.detCount);
-    this.detScored = new Uint8Array(s.detCount);
-    for (let p = 0; p < s.detCount; p++) {
-      this.detScored[p] = s.isIndex[agents[2 * p + FIRST]];
-      const c = o[s.detOwner[p] * ORDERED_STRIDE + CLOSE_PAIR];
-      if (c < 0) continue;
-      this.detTruthS[p] = this.closeS[c];
-      this.detPositive[p] =
-        this.detScored[p] === 1 && this.closeS[c] >= this.closeThresholdS ? 1 : 0;
-    }
   }
 
   /** The evaluation `evaluateRun` gives for the same run. */
@@ -856,20 +971,22 @@ export class RunAccumulation {
       }
     }
     const d = s.names.length;
+    const notified = (p: number) => {
+      for (let c = p * d; c < (p + 1) * d; c++) if ((s.cellFlags[c] & NOTIFIED) !== 0) return true;
+      return false;
+    };
     for (let p = 0; p < s.detCount; p++) {
-      if (this.detPositive[p]) continue; // a close contact already
-      let notified = false;
-      for (let c = p * d; c < (p + 1) * d && !notified; c++)
-        notified = (s.cellFlags[c] & NOTIFIED) !== 0;
-      if (!notified) continue;
+      if (s.detPositive[p] || !notified(p)) continue; // close contacts are in already
       const o = s.detOwner[p];
+      const c = s.ordered.data[o * ORDERED_STRIDE + CLOSE_PAIR];
       candKey.push(pairKey(s.ordered.first(o), s.ordered.second(o)));
-      candS.push(this.detTruthS[p]);
+      candS.push(c < 0 ? 0 : this.closeS[c]);
     }
     const chosen = topCandidates(candKey, candS, MAX_TIMELINE_PAIRS);
     const label = (key: number) => `${Math.floor(key / PAIR_KEY_BASE)}→${key % PAIR_KEY_BASE}`;
     const timeline: ReportRun["timeline"] = [];
-    const wanted = new Map<number, number>();
+    // The chosen pairs with decisions, to list their spans by receiver, then index case.
+    const detected: number[] = [];
     for (const key of chosen) {
       const index = Math.floor(key / PAIR_KEY_BASE);
       const receiver = key % PAIR_KEY_BASE;
@@ -879,20 +996,19 @@ export class RunAccumulation {
           timeline.push({ pair: label(key), startS, endS, kind: "truth-close" });
       const o = s.ordered.find(index, receiver);
       const p = o < 0 ? -1 : s.ordered.data[o * ORDERED_STRIDE + DETECTION];
-      if (p >= 0) wanted.set(p, key);
+      if (p >= 0 && notified(p)) detected.push(key);
     }
-    const spans = new Map<number, number[]>();
-    for (let k = 0; k < s.windowCount; k++) {
-      const p = s.winDet[k];
-      if (!wanted.has(p)) continue;
-      const list = spans.get(p) ?? [];
-      list.push(s.winStart[k], s.winEnd[k]);
-      spans.set(p, list);
-    }
-    for (const p of this.detOrder) {
-      const key = wanted.get(p);
-      if (key === undefined) continue;
-      const list = spans.get(p) ?? [];
+    detected.sort((x, y) => (x % PAIR_KEY_BASE) - (y % PAIR_KEY_BASE) || x - y);
+    for (const key of detected) {
+      const o = s.ordered.find(Math.floor(key / PAIR_KEY_BASE), key % PAIR_KEY_BASE);
+      const p = s.ordered.data[o * ORDERED_STRIDE + DETECTION];
+      const list = s.spans.spansOf(p);
+      if (list === undefined) {
+        // Only a pair without spans can be missing: one with spans ranked among the kept.
+        if ((s.detRows[p] & SPANS_CAME) !== 0)
+          throw new Error(`the timeline lost the spans of ${label(key)}`);
+        continue;
+      }
       for (let code = 0; code < d; code++) {
         if ((s.cellFlags[p * d + code] & NOTIFIED) === 0) continue;
         for (let k = 0; k < list.length; k += 2)
@@ -955,82 +1071,50 @@ export class RunAccumulation {
     const detection = linkPairs === 0 ? 0 : round(detected / linkPairs);
     const continuity = windows === 0 ? 0 : round(covered / windows);
 
-    // Per detector row: its cell column and sums. Pairs are the outer loop (one cache miss per
-    // pair, not per pair and detector); each detector's sum still adds its terms in the order
-    // `evaluateRun` did over `detectContacts`'s list.
-    const codes = Int32Array.from(s.names, (name) => this.codeOf(name));
-    const tp = new Float64Array(codes.length);
-    const fp = new Float64Array(codes.length);
-    const errorSum = new Float64Array(codes.length);
-    const errorPairs = new Float64Array(codes.length);
-    for (const p of this.detOrder) {
-      if (!this.detScored[p]) continue;
-      const positive = this.detPositive[p] === 1;
-      const truthMin = this.detTruthS[p] / 60;
-      for (let k = 0; k < codes.length; k++) {
-        const cell = p * d + codes[k];
-        const flags = s.cellFlags[cell];
-        if ((flags & PRESENT) === 0) continue;
-        if (flags & NOTIFIED) {
-          if (positive) tp[k]++;
-          else fp[k]++;
-        }
-        errorSum[k] += Math.abs(s.cellMinutes.get(cell) - truthMin);
-        errorPairs[k]++;
-      }
-    }
-    // Pairs close at some time that the detector never scored: it counted 0 minutes.
+    // The decisions were tallied as they came (by cell column). Pairs close at some time that a
+    // detector never scored: it counted 0 minutes.
+    const tally = s.tally;
+    const columns = Int32Array.from(s.names, (name) => this.codeOf(name)).filter(
+      (code, k) => code === k,
+    );
     for (const id of this.closeOrder) {
       const closeMin = this.closeS[id] / 60;
       for (let way = 0; way < 2; way++) {
         if (!s.isIndex[way === 0 ? pairs.first(id) : pairs.second(id)]) continue;
         const o = way === 0 ? s.closeAB[id] : s.closeBA[id];
         const block = o < 0 ? -1 : heard[o * ORDERED_STRIDE + DETECTION];
-        for (let k = 0; k < codes.length; k++) {
-          if (block >= 0 && (s.cellFlags[block * d + codes[k]] & PRESENT) !== 0) continue;
-          errorSum[k] += closeMin;
-          errorPairs[k]++;
+        for (const code of columns) {
+          if (block >= 0 && (s.cellFlags[block * d + code] & PRESENT) !== 0) continue;
+          tally.addError(code, closeMin);
         }
       }
     }
     const detectors: DetectorEvaluation[] = [];
     const prCurves: RunEvaluation["prCurves"] = [];
-    const positiveScores = new Float64Array(s.detCount);
-    const negativeScores = new Float64Array(s.detCount);
-    s.names.forEach((name, k) => {
-      const code = codes[k];
-      let np = 0;
-      let nn = 0;
-      for (let p = 0; p < s.detCount; p++) {
-        const cell = p * d + code;
-        if ((s.cellFlags[cell] & PRESENT) === 0) continue;
-        if (!this.detScored[p]) continue;
-        if (this.detPositive[p] === 1) positiveScores[np++] = s.cellScore.get(cell);
-        else negativeScores[nn++] = s.cellScore.get(cell);
-      }
-      const fn = positives - tp[k];
-      const m = precisionRecallF1(tp[k], fp[k], fn);
+    for (const name of s.names) {
+      const code = this.codeOf(name);
+      const tp = tally.tp[code];
+      const fp = tally.fp[code];
+      const fn = positives - tp;
+      const m = precisionRecallF1(tp, fp, fn);
+      const errorPairs = tally.errorPairs[code];
       detectors.push({
         name,
         precision: round(m.precision),
         recall: round(m.recall),
         f1: round(m.f1),
-        truePositives: tp[k],
-        falsePositives: fp[k],
+        truePositives: tp,
+        falsePositives: fp,
         falseNegatives: fn,
-        durationErrorMin: round(errorPairs[k] === 0 ? 0 : errorSum[k] / errorPairs[k], 2),
+        durationErrorMin: round(errorPairs === 0 ? 0 : tally.errorSum[code].value / errorPairs, 2),
         detection,
         continuity,
       });
       prCurves.push({
         detector: name,
-        points: prCurveOf(
-          positiveScores.subarray(0, np),
-          negativeScores.subarray(0, nn),
-          positives,
-        ),
+        points: prCurveOfCounts(tally.positiveScores[code], tally.negativeScores[code], positives),
       });
-    });
+    }
     const refs = this.referenceRows(positives);
     return {
       run: this.meta,
@@ -1073,14 +1157,7 @@ export class RunAccumulation {
     };
     // Heard: every ordered pair with a detection row (its receiver matched one of the index
     // case's IDs), whatever the detector.
-    let heard = 0;
-    let tp = 0;
-    for (let p = 0; p < s.detCount; p++) {
-      if (!s.detRows[p] || !this.detScored[p]) continue;
-      heard++;
-      tp += this.detPositive[p];
-    }
-    const references = [row("heard", tp, heard - tp, null)];
+    const references = [row("heard", s.heardPositives, s.heardPairs - s.heardPositives, null)];
     const note = ceilingNote(this.ceiling);
     const ceiling = this.ceiling;
     if (ceiling === undefined || "skipped" in ceiling) return { references, curves: [], note };
@@ -1169,30 +1246,25 @@ export function prCurve(
   scores: readonly { score: number; positive: boolean }[],
   positives: number,
 ): PrPoint[] {
-  const pos: number[] = [];
-  const neg: number[] = [];
-  for (const s of scores) (s.positive ? pos : neg).push(s.score);
-  return prCurveOf(Float64Array.from(pos), Float64Array.from(neg), positives);
+  const pos: ScoreCounts = new Map();
+  const neg: ScoreCounts = new Map();
+  for (const s of scores) countScore(s.positive ? pos : neg, s.score);
+  return prCurveOfCounts(pos, neg, positives);
 }
 
-/** The scores above 0, ascending. */
-function above0(scores: Float64Array): Float64Array {
-  let n = 0;
-  for (let k = 0; k < scores.length; k++) if (scores[k] > 0) n++;
-  const out = new Float64Array(n);
-  n = 0;
-  for (let k = 0; k < scores.length; k++) if (scores[k] > 0) out[n++] = scores[k];
-  return out.sort();
+/** A count's distinct scores, ascending. */
+function sortedScores(counts: ScoreCounts): Float64Array {
+  return Float64Array.from(counts.keys()).sort();
 }
 
-/** `prCurve` over the scores of positive and of negative pairs, as typed arrays. */
-export function prCurveOf(
-  positiveScores: Float64Array,
-  negativeScores: Float64Array,
+/** `prCurve` over how many positive and negative pairs got each score above 0. */
+function prCurveOfCounts(
+  positiveScores: ScoreCounts,
+  negativeScores: ScoreCounts,
   positives: number,
 ): PrPoint[] {
-  const pos = above0(positiveScores);
-  const neg = above0(negativeScores);
+  const pos = sortedScores(positiveScores);
+  const neg = sortedScores(negativeScores);
   // Distinct scores, highest first.
   const distinct = new Float64Array(pos.length + neg.length);
   let count = 0;
@@ -1209,8 +1281,8 @@ export function prCurveOf(
   for (let k = 0; k < count; k++) {
     if (k % step !== 0 && k !== count - 1) continue;
     const threshold = distinct[k];
-    for (; i >= 0 && pos[i] >= threshold; i--) tp++;
-    for (; j >= 0 && neg[j] >= threshold; j--) fp++;
+    for (; i >= 0 && pos[i] >= threshold; i--) tp += positiveScores.get(pos[i])!;
+    for (; j >= 0 && neg[j] >= threshold; j--) fp += negativeScores.get(neg[j])!;
     const m = precisionRecallF1(tp, fp, positives - tp);
     points.push({
       threshold: round(threshold, 3),
@@ -1365,6 +1437,12 @@ export function accumulateRunData(
     }
   }
   // Every decision, then each pair's spans once, as the streaming pipeline sends them.
+  const truthOf = new Map<number, TruthPair>();
+  for (const p of data.truth.pairs) truthOf.set(pairKey(Math.min(p.a, p.b), Math.max(p.a, p.b)), p);
+  acc.scoreAgainst({
+    closeSeconds: (a, b) => truthOf.get(pairKey(Math.min(a, b), Math.max(a, b)))?.closeS ?? 0,
+    minDistanceM: (a, b) => truthOf.get(pairKey(Math.min(a, b), Math.max(a, b)))?.minDistanceM,
+  });
   for (const d of detections) acc.detection(d);
   const withWindows = new Set<number>();
   for (const d of detections) {
@@ -1373,14 +1451,5 @@ export function accumulateRunData(
     withWindows.add(key);
     for (const [startS, endS] of d.windows) acc.window(d.index, d.receiver, startS, endS);
   }
-  const truthOf = new Map<number, TruthPair>();
-  for (const p of data.truth.pairs) truthOf.set(pairKey(Math.min(p.a, p.b), Math.max(p.a, p.b)), p);
-  return acc.finish({
-    meta: data.meta,
-    truth: {
-      closeSeconds: (a, b) => truthOf.get(pairKey(a, b))?.closeS ?? 0,
-      minDistanceM: (a, b) => truthOf.get(pairKey(a, b))?.minDistanceM,
-    },
-    ceiling: data.ceiling,
-  });
+  return acc.finish({ meta: data.meta, ceiling: data.ceiling });
 }

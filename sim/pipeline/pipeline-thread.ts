@@ -463,9 +463,6 @@ function runPipelineWorker(data: { port: MessagePort; control: Int32Array }): vo
       } else if (message.type === "end") {
         if (!consumer || !start) return;
         const keysOf = keysFrom(message.keys);
-        const t0 = performance.now();
-        consumer.score(keysOf, (fraction) => answer({ type: "progress", fraction }));
-        const t1 = performance.now();
         // The world's close pairs by key, sorted, for binary search (no Map of millions).
         const n = message.truthA.length;
         const keys = new Float64Array(n);
@@ -484,20 +481,20 @@ function runPipelineWorker(data: { port: MessagePort; control: Int32Array }): vo
           }
           return -1;
         };
-        const accumulation = consumer.evaluate(
-          start.meta,
-          {
-            closeSeconds: (a, b) => {
-              const k = at(a, b);
-              return k < 0 ? 0 : message.truthCloseS[k];
-            },
-            minDistanceM: (a, b) => {
-              const k = at(a, b);
-              return k < 0 ? undefined : message.truthMinM[k];
-            },
+        const truth = {
+          closeSeconds: (a: number, b: number) => {
+            const k = at(a, b);
+            return k < 0 ? 0 : message.truthCloseS[k];
           },
-          message.ceiling,
-        );
+          minDistanceM: (a: number, b: number) => {
+            const k = at(a, b);
+            return k < 0 ? undefined : message.truthMinM[k];
+          },
+        };
+        const t0 = performance.now();
+        consumer.score(keysOf, truth, (fraction) => answer({ type: "progress", fraction }));
+        const t1 = performance.now();
+        const accumulation = consumer.evaluate(start.meta, message.ceiling);
         const evaluation = accumulation.evaluation;
         const timeline = accumulation.timeline();
         consumer.finishFolder(

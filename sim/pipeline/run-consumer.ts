@@ -136,13 +136,21 @@ export class RunConsumer {
     this.detector.advanceTo(atMs, keysOf);
   }
 
-  /** The end of the run: every pair scored by every detector, into the folder and the evaluation. */
-  score(keysOf: (agent: number) => readonly DayKey[], onProgress?: (f: number) => void): void {
+  /**
+   * The end of the run: every pair scored by every detector, into the folder and the evaluation,
+   * which judges each decision against the world's `truth` as it comes.
+   */
+  score(
+    keysOf: (agent: number) => readonly DayKey[],
+    truth: RunTruth,
+    onProgress?: (f: number) => void,
+  ): void {
     const { writer, accumulator, taps } = this;
     const names = this.detectorNames;
     const detector = this.detector;
     // Nothing refers to the detector past this call, so its memory is free for the evaluation.
     this.detectorState = undefined;
+    accumulator.scoreAgainst(truth);
     detector.finish(
       keysOf,
       {
@@ -162,9 +170,9 @@ export class RunConsumer {
     );
   }
 
-  /** The evaluation against the world's truth (and the ceiling, when there is one). */
-  evaluate(meta: RunMeta, truth: RunTruth, ceiling: RunCeiling): RunAccumulation {
-    return this.accumulator.finish({ meta, truth, ceiling });
+  /** The evaluation against the truth given to `score` (and the ceiling, when there is one). */
+  evaluate(meta: RunMeta, ceiling: RunCeiling): RunAccumulation {
+    return this.accumulator.finish({ meta, ceiling });
   }
 
   /** The folder's truth tables and last files; it is moved into place. */

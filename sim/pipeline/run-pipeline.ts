@@ -303,7 +303,7 @@ export function streamPipeline(
       };
     }
     const local = consumer as RunConsumer;
-    local.score(keysNow ?? run.keysOf, options.onMatchProgress);
+    local.score(keysNow ?? run.keysOf, run.groundTruth, options.onMatchProgress);
     const t2 = performance.now();
     let ceiling: RunCeiling;
     if (scanTimes === undefined) {
@@ -322,7 +322,7 @@ export function streamPipeline(
       scanTimes = undefined;
     }
     const t3 = performance.now();
-    const accumulation = local.evaluate(run.meta, run.groundTruth, ceiling);
+    const accumulation = local.evaluate(run.meta, ceiling);
     const evaluation = accumulation.evaluation;
     const summary = runSummary(run, evaluation, run.rssiVsDistance);
     local.finishFolder(accumulation, parts, ceiling, summary);

@@ -111,6 +111,42 @@ describe("RunAccumulator over a replayed run: the same evaluation, truth and rep
   }
 });
 
+describe("RunAccumulator's timeline keeps only the spans it can show", () => {
+  it("many notified pairs, decisions in any order: the same timeline as the reference", () => {
+    const { data } = pipeline(cases[2]);
+    // Most ordered pairs decided by "x" (two in three notified), with one to three spans each,
+    // close in truth or not, index cases or not, in shuffled order.
+    const random = new SeededRandom(3);
+    const planted: PairDetection[] = [];
+    const agents = data.truth.agents.length;
+    for (let index = 0; index < agents; index++)
+      for (let receiver = 0; receiver < agents; receiver++) {
+        if (index === receiver || random.int(4) === 0) continue;
+        const windows = Array.from(
+          { length: 1 + random.int(3) },
+          (_, k) => [k * 300, k * 300 + 60 + random.int(200)] as const,
+        );
+        planted.push({
+          detector: "x",
+          index,
+          receiver,
+          score: random.int(40),
+          estimatedMinutes: random.int(30),
+          notified: random.int(3) > 0,
+          windows,
+        });
+      }
+    expect(planted.filter((d) => d.notified).length).toBeGreaterThan(250);
+    // The reference lists them as detectContacts does: by receiver, then index case.
+    planted.sort((x, y) => x.receiver - y.receiver || x.index - y.index);
+    const got = accumulateRunData(data, shuffled(planted, random), ["x"]);
+    const expected = reference(data, planted, ["x"]);
+    expect(got.evaluation).toEqual(expected.evaluation);
+    expect(got.report([])).toEqual(expected.report);
+    expect(got.timeline().some((e) => e.kind === "detected")).toBe(true);
+  });
+});
+
 describe("RunAccumulator fed as the run streams", () => {
   // The engine's own order of truth samples and sightings, decisions in any order.
   for (const c of [cases[2], cases[3]]) {
@@ -142,6 +178,7 @@ describe("RunAccumulator fed as the run streams", () => {
         onSighting: (receiver, s, sender) => acc.sighting(receiver, sender, Math.round(s.atMs)),
       });
       const random = new SeededRandom(11);
+      acc.scoreAgainst(run.world.groundTruth!);
       for (const d of shuffled(detections, random))
         acc.detection({
           detector: d.detector,
@@ -158,11 +195,7 @@ describe("RunAccumulator fed as the run streams", () => {
           acc.window(Math.floor(key / 2 ** 20), key % 2 ** 20, startS, endS);
       const bytes = acc.bytes();
       expect(bytes.counts.detectionRows).toBe(detections.length);
-      const got = acc.finish({
-        meta: data.meta,
-        truth: run.world.groundTruth!,
-        ceiling: data.ceiling,
-      });
+      const got = acc.finish({ meta: data.meta, ceiling: data.ceiling });
       const expected = reference(data, detections, names);
       expect(got.evaluation).toEqual(expected.evaluation);
       expect([...got.truthPairs()]).toEqual(data.truth.pairs);
@@ -205,7 +238,8 @@ describe("RunAccumulator", () => {
         acc.close(0, 1, t); // a repeat changes nothing
         if (heard && !sightingFirst) acc.sighting(1, 0, START_MS + t * 1000 + 400);
       }
-      const e = acc.finish({ meta, truth: truth(90) }).evaluation;
+      acc.scoreAgainst(truth(90));
+      const e = acc.finish({ meta }).evaluation;
       // Ordered pairs 0→1 (heard, 2 of 3 windows) and 1→0 (never heard).
       expect([e.detection, e.continuity]).toEqual([0.5, 0.3333]);
     }
@@ -217,7 +251,8 @@ describe("RunAccumulator", () => {
     acc.close(0, 1, 40); // window 1
     acc.sighting(1, 0, START_MS + 29_600); // window 0, after close() reached window 1
     acc.close(0, 1, 29); // older than the interval's end: ignored, as the engine's repeats
-    const got = acc.finish({ meta, truth: truth(60) });
+    acc.scoreAgainst(truth(60));
+    const got = acc.finish({ meta });
     expect(got.evaluation.detection).toBe(0.5);
     expect(got.evaluation.continuity).toBe(0);
     expect([...got.truthPairs()]).toEqual([
@@ -229,6 +264,17 @@ describe("RunAccumulator", () => {
     const acc = make();
     acc.close(0, 1, 3600);
     expect(() => acc.sighting(1, 0, START_MS + 1000)).toThrow(/behind/);
+    const row = {
+      detector: "x",
+      index: 0,
+      receiver: 1,
+      score: 1,
+      estimatedMinutes: 1,
+      notified: true,
+    };
+    expect(() => acc.detection(row)).toThrow(/after scoreAgainst/);
+    acc.scoreAgainst(truth(1));
+    expect(() => acc.close(0, 1, 3601)).toThrow(/before its scoring/);
     acc.detection({
       detector: "x",
       index: 0,
@@ -247,12 +293,17 @@ describe("RunAccumulator", () => {
         notified: true,
       }),
     ).toThrow(/twice/);
-    acc.finish({ meta, truth: truth(1) });
+    acc.window(0, 1, 0, 30);
+    expect(() => acc.detection({ ...row, index: 0, receiver: 1, detector: "y" })).toThrow(
+      /after its window spans/,
+    );
+    acc.finish({ meta });
     expect(() => acc.close(0, 1, 3601)).toThrow(/finished/);
   });
 
   it("scores that are not whole thousandths are kept exactly", () => {
     const acc = make();
+    acc.scoreAgainst(truth(0));
     for (const [index, score] of [
       [0, 1.5],
       [1, 0.1 + 0.2],
@@ -266,7 +317,7 @@ describe("RunAccumulator", () => {
         estimatedMinutes: score,
         notified: false,
       });
-    const curve = acc.finish({ meta, truth: truth(0) }).evaluation.prCurves[0].points;
+    const curve = acc.finish({ meta }).evaluation.prCurves[0].points;
     expect(curve.map((p) => p.threshold)).toEqual([1e12, 1.5, 0.3]);
   });
 
@@ -285,6 +336,7 @@ describe("RunAccumulator", () => {
       acc.closeSpan(0, 2, 5, 95);
       acc.closePair(1, 2);
       acc.sighting(1, 0, START_MS + 1_000);
+      acc.scoreAgainst(truth(90));
       for (const [index, receiver] of [
         [0, 1],
         [2, 0],
@@ -303,7 +355,7 @@ describe("RunAccumulator", () => {
         acc.window(index, receiver, 0, 30);
         acc.window(index, receiver, 30, 60);
       }
-      return acc.finish({ meta, truth: truth(90) });
+      return acc.finish({ meta });
     };
     const atOnce = feed(make3(), true);
     const oneByOne = feed(make3(), false);
