@@ -16,8 +16,9 @@
  * pair is a close contact is only known at the end, so every pair keeps its counts until then.
  */
 import { ExactSum } from "../../src/core/exact-sum.js";
+import { PartitionedRows } from "./partitioned-rows.js";
 import { toHex } from "../../src/core/hex.js";
-import { stableCountingSort, withCapacity } from "../../src/core/typed-arrays.js";
+import { withCapacity } from "../../src/core/typed-arrays.js";
 import type { DetectionRow, PairDetection } from "../pipeline/detect-contacts.js";
 import type { PairDecisions } from "../pipeline/stream-detect.js";
 import {
@@ -78,6 +79,8 @@ export interface RunAccumulatorInit {
   /** The detectors evaluated, in the order of the evaluation's rows. */
   readonly detectorNames: readonly string[];
   readonly indexCases: readonly number[];
+  /** Rows of pairs no longer met held in memory before they go to files (default 4 MB). */
+  readonly rowsInMemoryBytes?: number;
 }
 
 /** Bytes held by the accumulator's typed arrays, by structure (capacity, not use). */
@@ -85,13 +88,18 @@ export interface AccumulatorBytes {
   readonly closePairs: number;
   readonly intervals: number;
   readonly orderedPairs: number;
-  readonly detections: number;
+  /** The rows of pairs no longer met, held in memory until they go to files. */
+  readonly rows: number;
   readonly windows: number;
   readonly total: number;
   readonly counts: {
+    /** Close pairs, close intervals and heard ordered pairs of the run (a pair met again counts again). */
     closePairs: number;
     intervals: number;
     orderedPairs: number;
+    /** Of them, those in the tables now (met lately). */
+    liveClosePairs: number;
+    liveOrderedPairs: number;
     detectionPairs: number;
     detectionRows: number;
     windows: number;
@@ -174,12 +182,6 @@ class PairTable {
     return this.data.byteLength + this.slots.byteLength;
   }
 
-  /** Ids sorted by (`major` agent, then the other), `major` being `FIRST` or `SECOND`. */
-  sortedIds(major: number): Uint32Array {
-    const byMinor = stableByKey(identity(this.size), this.data, this.stride, SECOND - major);
-    return stableByKey(byMinor, this.data, this.stride, major);
-  }
-
   private rehash(): void {
     const slots = new Int32Array(this.slots.length * 2).fill(-1);
     const mask = slots.length - 1;
@@ -191,25 +193,6 @@ class PairTable {
     }
     this.slots = slots;
   }
-}
-
-function identity(n: number): Uint32Array {
-  const out = new Uint32Array(n);
-  for (let k = 0; k < n; k++) out[k] = k;
-  return out;
-}
-
-/** `items` stably sorted by `keys[item * stride + offset]` (whole numbers from 0, agent indices). */
-function stableByKey(
-  items: Uint32Array,
-  keys: Int32Array,
-  stride: number,
-  offset: number,
-): Uint32Array {
-  let buckets = 0;
-  for (let k = 0; k < items.length; k++)
-    buckets = Math.max(buckets, keys[items[k] * stride + offset] + 1);
-  return stableCountingSort(items, keys, buckets, stride, offset);
 }
 
 /**
@@ -228,15 +211,27 @@ const CLOSE_STRIDE = 8;
 const CLOSE_HINTS = 1 << 16;
 
 /**
- * An ordered pair's record (sender, receiver): its heard windows' history (`HEARD_W`, mask after
- * it), covered close windows, detection pair (or −1) and close pair (or −1). The eighth field is
- * unused: it pads records to 32 bytes, two to a cache line.
+ * An ordered pair's record (sender, receiver), made when the receiver first hears the sender: its
+ * heard windows' history (`HEARD_W`, mask after it), covered close windows and close pair (or −1).
  */
 const HEARD_W = 2;
 const COVERED = 4;
-const DETECTION = 5;
-const CLOSE_PAIR = 6;
-const ORDERED_STRIDE = 8;
+const CLOSE_PAIR = 5;
+const ORDERED_STRIDE = 6;
+
+/**
+ * Pairs not met for `IDLE_WINDOWS` windows (20 minutes, more than the `HISTORY_WINDOWS` one
+ * stream may run ahead of the other) leave the tables for `PartitionedRows`, checked every
+ * `SWEEP_WINDOWS` (10 minutes): when such a pair meets again, no window of its old history can
+ * be looked up, so a new record counts exactly what the old one would have.
+ */
+const IDLE_WINDOWS = 40;
+const SWEEP_WINDOWS = 20;
+
+/** A close pair's row: [`ROW_CLOSE`, a, b, close windows, n, n (start, end) intervals …]. */
+const ROW_CLOSE = 1;
+/** An ordered pair's row: [`ROW_HEARD`, sender, receiver, covered close windows]. */
+const ROW_HEARD = 2;
 
 /** How many scored pairs got each score above 0 (a precision-recall curve needs no more). */
 type ScoreCounts = Map<number, number>;
@@ -252,8 +247,8 @@ function ranksBefore(closeS: number, key: number, closeS2: number, key2: number)
 
 /**
  * Each detector's decisions on scored pairs, folded as they come: notifications that were and
- * were not close contacts, the duration error's sum (exact, so the order decisions come in does
- * not matter) and its terms, and how many positive and negative pairs got each score.
+ * were not close contacts, the duration error's sum (exact, so the order terms come in does not
+ * matter) and its terms, and how many positive and negative pairs got each score.
  */
 class DecisionTally {
   readonly tp: Float64Array;
@@ -281,77 +276,66 @@ class DecisionTally {
     countScore(positive ? this.positiveScores[column] : this.negativeScores[column], score);
   }
 
-  addError(column: number, errorMin: number): void {
+  /** A duration-error term (`pairs` −1 takes one back). */
+  addError(column: number, errorMin: number, pairs = 1): void {
     this.errorSum[column].add(errorMin);
-    this.errorPairs[column]++;
-  }
-
-  /** Distinct scores kept (for memory reports). */
-  get scores(): number {
-    let n = 0;
-    for (const m of [...this.positiveScores, ...this.negativeScores]) n += m.size;
-    return n;
+    this.errorPairs[column] += pairs;
   }
 }
 
 /**
- * The window spans of the notified pairs that may yet be on the timeline: the
- * `MAX_TIMELINE_PAIRS` first of them by the timeline's order (close seconds in truth descending,
- * then pair key). A pair pushed out by better ones can never come back, so the spans kept are
- * exactly those the timeline can show, in memory that does not grow with the run.
+ * The `MAX_TIMELINE_PAIRS` first pairs offered, by the timeline's order (close seconds in truth
+ * descending, then pair key), each with a list of numbers (spans or intervals) and an extra. A pair
+ * pushed out by better ones never comes back, so what is kept is exactly what the timeline can
+ * show, in memory that does not grow with the run.
  */
-class TimelineSpans {
+class TopPairs<T> {
   private readonly slotOf = new Map<number, number>();
-  private readonly pairs: number[] = [];
-  private readonly keys: number[] = [];
-  private readonly closeS: number[] = [];
-  private readonly spans: number[][] = [];
+  readonly keys: number[] = [];
+  readonly closeS: number[] = [];
+  readonly lists: number[][] = [];
+  readonly extras: T[] = [];
   /** The slot that ranks last, once full. */
   private worst = -1;
-  spanCount = 0;
 
-  /** Takes detection pair `p` (key, truth close seconds) if it ranks among the first; whether taken. */
-  offer(p: number, key: number, closeS: number): boolean {
-    if (this.slotOf.has(p)) return true;
-    if (this.pairs.length < MAX_TIMELINE_PAIRS) {
-      this.slotOf.set(p, this.pairs.length);
-      this.pairs.push(p);
+  /** Takes pair `key` (with `extra`) if it ranks among the first; its slot, or −1. */
+  offer(key: number, closeS: number, extra: T): number {
+    const known = this.slotOf.get(key);
+    if (known !== undefined) return known;
+    let slot = this.keys.length;
+    if (slot < MAX_TIMELINE_PAIRS) {
       this.keys.push(key);
       this.closeS.push(closeS);
-      this.spans.push([]);
-      if (this.pairs.length === MAX_TIMELINE_PAIRS) this.findWorst();
-      return true;
+      this.lists.push([]);
+      this.extras.push(extra);
+    } else {
+      slot = this.worst;
+      if (!ranksBefore(closeS, key, this.closeS[slot], this.keys[slot])) return -1;
+      this.slotOf.delete(this.keys[slot]);
+      this.keys[slot] = key;
+      this.closeS[slot] = closeS;
+      this.lists[slot] = [];
+      this.extras[slot] = extra;
     }
-    const w = this.worst;
-    if (!ranksBefore(closeS, key, this.closeS[w], this.keys[w])) return false;
-    this.slotOf.delete(this.pairs[w]);
-    this.spanCount -= this.spans[w].length / 2;
-    this.slotOf.set(p, w);
-    this.pairs[w] = p;
-    this.keys[w] = key;
-    this.closeS[w] = closeS;
-    this.spans[w] = [];
-    this.findWorst();
-    return true;
+    this.slotOf.set(key, slot);
+    if (this.keys.length === MAX_TIMELINE_PAIRS) this.findWorst();
+    return slot;
   }
 
-  /** Adds a span of pair `p`, which must have been taken. */
-  push(p: number, startS: number, endS: number): void {
-    const slot = this.slotOf.get(p);
-    if (slot === undefined) return;
-    this.spans[slot].push(startS, endS);
-    this.spanCount++;
+  slot(key: number): number {
+    return this.slotOf.get(key) ?? -1;
   }
 
-  /** Pair `p`'s spans as [start, end, start, end, …], or undefined when it was not kept. */
-  spansOf(p: number): readonly number[] | undefined {
-    const slot = this.slotOf.get(p);
-    return slot === undefined ? undefined : this.spans[slot];
+  /** Numbers kept in the lists. */
+  get numbers(): number {
+    let n = 0;
+    for (const list of this.lists) n += list.length;
+    return n;
   }
 
   private findWorst(): void {
     let w = 0;
-    for (let k = 1; k < this.pairs.length; k++)
+    for (let k = 1; k < this.keys.length; k++)
       if (ranksBefore(this.closeS[w], this.keys[w], this.closeS[k], this.keys[k])) w = k;
     this.worst = w;
   }
@@ -389,12 +373,15 @@ function hasWindow(at: number, mask: number, w: number, stream: string): boolean
   return ((mask >>> d) & 1) === 1;
 }
 
-/** Cell flags of a detection: the row exists, it notified. */
+/** A notified pair on the timeline's short list: whether it is a close contact, who notified. */
+interface NotifiedPair {
+  readonly positive: boolean;
+  readonly codes: readonly number[];
+}
+
+/** Cell flags of a pair's pending decisions: the row exists, it notified. */
 const PRESENT = 1;
 const NOTIFIED = 2;
-/** A detection pair's flags: some row came, some window span came. */
-const ROWS_CAME = 1;
-const SPANS_CAME = 2;
 
 export class RunAccumulator {
   private readonly agents: number;
@@ -414,8 +401,8 @@ export class RunAccumulator {
   private readonly isIndex: Uint8Array;
   private finished = false;
 
-  // Unordered pairs {a, b}, a < b, ever within the close distance (records of `CLOSE_STRIDE`).
-  private readonly closePairs = new PairTable(CLOSE_STRIDE);
+  // Unordered pairs {a, b}, a < b, within the close distance lately (records of `CLOSE_STRIDE`).
+  private closePairs = new PairTable(CLOSE_STRIDE);
   /**
    * A direct-mapped cache of close-pair ids by hash: the pairs close this second were mostly
    * close the second before, and a hit reads this small table, which stays in the caches more
@@ -434,39 +421,43 @@ export class RunAccumulator {
   private ivEnd = new Int32Array(16);
   private ivPrev = new Int32Array(16);
   private arena = 0;
-  /** Close intervals in all, current ones included. */
+  /** Close pairs, ordered pairs and close intervals in all, counted as they start. */
+  private closePairCount = 0;
+  private orderedCount = 0;
   private intervals = 0;
 
-  // Ordered pairs (sender, receiver) heard (records of `ORDERED_STRIDE`).
-  private readonly ordered = new PairTable(ORDERED_STRIDE);
+  // Ordered pairs (sender, receiver) heard lately (records of `ORDERED_STRIDE`).
+  private ordered = new PairTable(ORDERED_STRIDE);
 
-  // Detection pairs: one block of a cell per detector.
-  private detOwner = new Uint32Array(16);
-  /** `ROWS_CAME` once some row (of any detector, known or not) came, `SPANS_CAME` once spans did. */
-  private detRows = new Uint8Array(16);
-  /** 1 when the pair is a close contact of an index case in truth. */
-  private detPositive = new Uint8Array(16);
-  private detCount = 0;
-  private cellFlags = new Uint8Array(16);
-  private rows = 0;
-  /** The last (index, receiver) looked up and its detection pair: a pair's windows follow it. */
-  private lastIndex = -1;
-  private lastReceiver = -1;
-  private lastDetection = -1;
+  /** Pairs no longer met: rows by the pair's lower agent. */
+  private readonly rows: PartitionedRows;
+  /** The latest window of each stream (close seconds, sightings), and the next sweep's. */
+  private closeClock = NEVER;
+  private heardClock = NEVER;
+  private nextSweep = SWEEP_WINDOWS;
 
-  // The decisions, folded into the evaluation as they come (by cell column): nothing per row is
-  // kept but its cell's flags.
+  // The decisions, folded into the evaluation pair by pair as they come, by receiver then index
+  // case: nothing is kept per pair.
   private truth: RunTruth | undefined;
-  private readonly scoring: DecisionTally;
+  private readonly tally: DecisionTally;
+  /** The pair whose decisions are coming (index, receiver; −1: none) and its cells by column. */
+  private pendingIndex = -1;
+  private pendingReceiver = -1;
+  private readonly pendingFlags: Uint8Array;
+  private readonly pendingScore: Float64Array;
+  private readonly pendingMinutes: Float64Array;
+  /** The key (receiver, then index) of the last pair decided, for the order check. */
+  private lastDecided = -1;
+  private decisionRows = 0;
+  private decidedPairs = 0;
   /** Scored pairs with a row, and how many of them are close contacts (the `heard` reference). */
   private heardPairs = 0;
   private heardPositives = 0;
-
-  /** The notified pairs' window spans the timeline may show. */
-  private readonly spans = new TimelineSpans();
-  /** The pair whose spans are coming, and whether they are kept. */
-  private windowPair = -1;
-  private windowKept = true;
+  /** Notified pairs that may be on the timeline, with their spans and notifying columns. */
+  private readonly notifiedPairs = new TopPairs<NotifiedPair>();
+  /** The pair whose spans are coming, and its slot among `notifiedPairs` (−1: not kept). */
+  private windowKey = -1;
+  private windowSlot = -1;
 
   constructor(init: RunAccumulatorInit) {
     this.agents = init.agents;
@@ -482,7 +473,11 @@ export class RunAccumulator {
     this.indexCases = [...init.indexCases];
     this.isIndex = new Uint8Array(init.agents);
     for (const i of init.indexCases) this.isIndex[i] = 1;
-    this.scoring = new DecisionTally(this.names.length);
+    this.tally = new DecisionTally(this.names.length);
+    this.pendingFlags = new Uint8Array(this.names.length);
+    this.pendingScore = new Float64Array(this.names.length);
+    this.pendingMinutes = new Float64Array(this.names.length);
+    this.rows = new PartitionedRows(init.agents, init.rowsInMemoryBytes);
   }
 
   /**
@@ -498,12 +493,24 @@ export class RunAccumulator {
     this.event();
     if (!Number.isInteger(fromS) || !Number.isInteger(toS))
       throw new RangeError(`close seconds must be whole, got [${fromS}, ${toS})`);
+    if (toS > fromS) {
+      const w = Math.floor((toS - 1) / CONTINUITY_WINDOW_S);
+      if (w > this.closeClock) {
+        this.closeClock = w;
+        this.tick();
+      }
+    }
     const lo = Math.min(a, b);
     const hi = Math.max(a, b);
     const hint = hashPair(lo, hi) & (CLOSE_HINTS - 1);
     let id = this.closeHints[hint];
     let c = this.closePairs.data;
-    if (id < 0 || c[id * CLOSE_STRIDE + FIRST] !== lo || c[id * CLOSE_STRIDE + SECOND] !== hi) {
+    if (
+      id < 0 ||
+      id >= this.closePairs.size ||
+      c[id * CLOSE_STRIDE + FIRST] !== lo ||
+      c[id * CLOSE_STRIDE + SECOND] !== hi
+    ) {
       id = this.closeRecord(lo, hi);
       this.closeHints[hint] = id;
       c = this.closePairs.data;
@@ -547,9 +554,9 @@ export class RunAccumulator {
    * Registers pair {a, b} (a < b) as close without a second of it (a run folder's truth may hold
    * such a pair); `close` registers pairs itself.
    */
-  closePair(a: number, b: number): number {
+  closePair(a: number, b: number): void {
     this.event();
-    return this.closeRecord(a, b);
+    this.closeRecord(a, b);
   }
 
   /**
@@ -562,6 +569,10 @@ export class RunAccumulator {
     if (this.lastSender[receiver] === sender && this.lastWindow[receiver] === w) return;
     this.lastSender[receiver] = sender;
     this.lastWindow[receiver] = w;
+    if (w > this.heardClock) {
+      this.heardClock = w;
+      this.tick();
+    }
     const r = this.orderedPair(sender, receiver) * ORDERED_STRIDE;
     const o = this.ordered.data;
     if (o[r + HEARD_W] === w) return;
@@ -575,98 +586,86 @@ export class RunAccumulator {
 
   /**
    * The run's events are over: decisions and window spans come next, judged against `truth` as
-   * they come (nothing per decision is kept but its flags).
+   * they come.
    */
   scoreAgainst(truth: RunTruth): void {
     this.open();
     if (this.truth !== undefined) throw new Error("the run's accumulator is already scoring");
     this.truth = truth;
+    // Every pair to the rows; the tables' memory goes back.
+    this.sweep(Number.POSITIVE_INFINITY);
+    this.closePairs = new PairTable(CLOSE_STRIDE);
+    this.ordered = new PairTable(ORDERED_STRIDE);
+    this.closeAB = new Int32Array(16);
+    this.closeBA = new Int32Array(16);
+    this.ivStart = new Int32Array(16);
+    this.ivEnd = new Int32Array(16);
+    this.ivPrev = new Int32Array(16);
+    this.arena = 0;
   }
 
   /**
    * Every detector's decision on ordered pair (index, receiver) at once, position j for the j-th
-   * detector named at construction: as `detection` once per detector, in that order.
+   * detector named at construction: as `detection` once per detector, in that order. Pairs come
+   * by receiver, then index case (as `detectContacts` lists them), each pair's decisions before
+   * its window spans.
    */
   decisions(index: number, receiver: number, d: PairDecisions): void {
-    const p = this.decidedPair(index, receiver);
-    const truthMin = this.truthSecondsOf(p) / 60;
-    const base = p * this.names.length;
+    this.startPair(index, receiver);
     for (let j = 0; j < this.names.length; j++)
-      this.decide(
-        p,
-        base + this.codes[j],
-        this.names[j],
-        truthMin,
-        d.score[j],
-        d.minutes[j],
-        d.notified[j] === 1,
-      );
+      this.setCell(this.codes[j], this.names[j], d.score[j], d.minutes[j], d.notified[j] === 1);
   }
 
   /**
-   * One detector's decision on one ordered pair, at most once per (detector, index, receiver),
-   * in any order, but before the pair's window spans. A detector not named at construction only
-   * counts for the `heard` reference.
+   * One detector's decision on one ordered pair, at most once per (detector, index, receiver):
+   * a pair's rows together, pairs by receiver then index case. A detector not named at
+   * construction only counts for the `heard` reference.
    */
   detection(row: DetectionRow): void {
-    const p = this.decidedPair(row.index, row.receiver);
+    this.startPair(row.index, row.receiver);
     const code = this.codeOf.get(row.detector);
-    if (code === undefined) return;
-    const truthMin = this.truthSecondsOf(p) / 60;
-    this.decide(
-      p,
-      p * this.names.length + code,
-      row.detector,
-      truthMin,
-      row.score,
-      row.estimatedMinutes,
-      row.notified,
-    );
+    if (code !== undefined)
+      this.setCell(code, row.detector, row.score, row.estimatedMinutes, row.notified);
   }
 
   /**
    * One matched exposure-window span [startS, endS) of ordered pair (index, receiver), in order,
-   * after every decision on the pair.
+   * after the pair's decisions. Spans serve only the report's timeline, which shows them for the
+   * notified pairs closest in truth: a day-long run has tens of millions, so only those that can
+   * be on it are kept.
    */
   window(index: number, receiver: number, startS: number, endS: number): void {
     this.scoringOpen();
-    const p = this.detectionPair(index, receiver);
-    // Spans serve only the report's timeline, which shows them for notified pairs among the
-    // closest in truth: a day-long run has tens of millions, so only those that can be on it
-    // are kept.
-    if (p !== this.windowPair) {
-      this.windowPair = p;
-      this.detRows[p] |= SPANS_CAME;
-      this.windowKept =
-        this.notified(p) && this.spans.offer(p, pairKey(index, receiver), this.truthSecondsOf(p));
+    this.flushPending();
+    const key = pairKey(index, receiver);
+    if (key !== this.windowKey) {
+      this.windowKey = key;
+      this.windowSlot = this.notifiedPairs.slot(key);
     }
-    if (this.windowKept) this.spans.push(p, startS, endS);
+    if (this.windowSlot >= 0) this.notifiedPairs.lists[this.windowSlot].push(startS, endS);
   }
 
   bytes(): AccumulatorBytes {
     const closePairs = this.closePairs.bytes + this.closeAB.byteLength + this.closeBA.byteLength;
     const intervals = this.ivStart.byteLength + this.ivEnd.byteLength + this.ivPrev.byteLength;
     const orderedPairs = this.ordered.bytes;
-    const detections =
-      this.detOwner.byteLength +
-      this.detRows.byteLength +
-      this.detPositive.byteLength +
-      this.cellFlags.byteLength;
-    const windows = 16 * this.spans.spanCount;
+    const spanNumbers = this.notifiedPairs.numbers;
     return {
       closePairs,
       intervals,
       orderedPairs,
-      detections,
-      windows,
-      total: closePairs + intervals + orderedPairs + detections + windows,
+      rows: this.rows.bytes,
+      windows: 8 * spanNumbers,
+      total: closePairs + intervals + orderedPairs + this.rows.bytes + 8 * spanNumbers,
       counts: {
-        closePairs: this.closePairs.size,
+        closePairs: this.closePairCount,
         intervals: this.intervals,
-        orderedPairs: this.ordered.size,
-        detectionPairs: this.detCount,
-        detectionRows: this.rows,
-        windows: this.spans.spanCount,
+        orderedPairs: this.orderedCount,
+        liveClosePairs: this.closePairs.size,
+        liveOrderedPairs: this.ordered.size,
+        detectionPairs: this.decidedPairs,
+        detectionRows: this.decisionRows,
+        windows: spanNumbers / 2,
       },
     };
   }
@@ -674,8 +673,30 @@ export class RunAccumulator {
   /** End of run: the evaluation against the truth given to `scoreAgainst`, the truth pairs and the report. */
   finish(end: { meta: RunMeta; ceiling?: RunCeiling }): RunAccumulation {
     const truth = this.scoringOpen();
+    this.flushPending();
     this.finished = true;
-    return new RunAccumulation(this.state(), end.meta, truth, end.ceiling);
+    return new RunAccumulation(
+      {
+        agents: this.agents,
+        closeMinutes: this.closeMinutes,
+        names: this.names,
+        indexCases: this.indexCases,
+        isIndex: this.isIndex,
+        rows: this.rows,
+        tally: this.tally,
+        heardPairs: this.heardPairs,
+        heardPositives: this.heardPositives,
+        notifiedPairs: this.notifiedPairs,
+      },
+      end.meta,
+      truth,
+      end.ceiling,
+    );
+  }
+
+  /** Removes the rows' files (when the run is abandoned before `finish`). */
+  discard(): void {
+    this.rows.close();
   }
 
   private open(): void {
@@ -697,78 +718,226 @@ export class RunAccumulator {
     return this.truth;
   }
 
-  /** The detection pair of a decision, which must come before the pair's spans. */
-  private decidedPair(index: number, receiver: number): number {
-    this.scoringOpen();
-    const p = this.detectionPair(index, receiver);
-    const rows = this.detRows[p];
-    if ((rows & SPANS_CAME) !== 0)
-      throw new Error(`a decision on ${index}→${receiver} came after its window spans`);
-    if (rows === 0) {
-      this.detRows[p] = ROWS_CAME;
-      const positive =
-        this.isIndex[index] === 1 && this.truthSecondsOf(p) >= this.closeMinutes * 60 ? 1 : 0;
-      this.detPositive[p] = positive;
-      if (this.isIndex[index] === 1) {
-        this.heardPairs++;
-        this.heardPositives += positive;
-      }
-    }
-    return p;
+  /** Both streams have moved on: every `SWEEP_WINDOWS`, pairs idle since long go to the rows. */
+  private tick(): void {
+    const now = Math.min(this.closeClock, this.heardClock);
+    if (now === NEVER || now < this.nextSweep) return;
+    this.nextSweep = now + SWEEP_WINDOWS;
+    this.sweep(now - IDLE_WINDOWS);
   }
 
-  /** One detector's decision into its cell's flags and the tally (scored pairs only). */
-  private decide(
-    p: number,
-    cell: number,
+  /**
+   * Writes every pair whose last close and heard windows are before `cutoff` to the rows and
+   * rebuilds the tables over the others (a close pair leaves with its two ordered pairs).
+   */
+  private sweep(cutoff: number): void {
+    const close = this.closePairs;
+    const ordered = this.ordered;
+    const c = close.data;
+    const o = ordered.data;
+    const idle = (w: number) => w === NEVER || w < cutoff;
+    const closeGone = new Uint8Array(close.size);
+    for (let id = 0; id < close.size; id++) {
+      const ab = this.closeAB[id];
+      const ba = this.closeBA[id];
+      closeGone[id] =
+        idle(c[id * CLOSE_STRIDE + CLOSE_W]) &&
+        (ab < 0 || idle(o[ab * ORDERED_STRIDE + HEARD_W])) &&
+        (ba < 0 || idle(o[ba * ORDERED_STRIDE + HEARD_W]))
+          ? 1
+          : 0;
+    }
+    const orderedGone = new Uint8Array(ordered.size);
+    for (let id = 0; id < ordered.size; id++) {
+      const link = o[id * ORDERED_STRIDE + CLOSE_PAIR];
+      orderedGone[id] = (link >= 0 ? closeGone[link] === 1 : idle(o[id * ORDERED_STRIDE + HEARD_W]))
+        ? 1
+        : 0;
+    }
+    // The leaving pairs' rows.
+    const intervals: number[] = [];
+    for (let id = 0; id < close.size; id++) {
+      if (!closeGone[id]) continue;
+      const r = id * CLOSE_STRIDE;
+      const a = c[r + FIRST];
+      intervals.length = 0;
+      this.intervalsOf(c, id, intervals);
+      const { buffer, at } = this.rows.row(a, 5 + intervals.length);
+      buffer[at] = ROW_CLOSE;
+      buffer[at + 1] = a;
+      buffer[at + 2] = c[r + SECOND];
+      buffer[at + 3] = c[r + CLOSE_WINDOWS];
+      buffer[at + 4] = intervals.length / 2;
+      for (let k = 0; k < intervals.length; k++) buffer[at + 5 + k] = intervals[k];
+      this.rows.settle();
+    }
+    for (let id = 0; id < ordered.size; id++) {
+      if (!orderedGone[id]) continue;
+      const r = id * ORDERED_STRIDE;
+      const sender = o[r + FIRST];
+      const receiver = o[r + SECOND];
+      const { buffer, at } = this.rows.row(Math.min(sender, receiver), 4);
+      buffer[at] = ROW_HEARD;
+      buffer[at + 1] = sender;
+      buffer[at + 2] = receiver;
+      buffer[at + 3] = o[r + COVERED];
+      this.rows.settle();
+    }
+    // The staying pairs in new tables (same order), links and intervals carried over.
+    const keptClose = new PairTable(CLOSE_STRIDE);
+    const closeId = new Int32Array(close.size).fill(-1);
+    const ivStart = new Int32Array(Math.max(16, this.arena));
+    const ivEnd = new Int32Array(ivStart.length);
+    const ivPrev = new Int32Array(ivStart.length);
+    let arena = 0;
+    for (let id = 0; id < close.size; id++) {
+      if (closeGone[id]) continue;
+      const r = id * CLOSE_STRIDE;
+      const k = keptClose.findOrAdd(c[r + FIRST], c[r + SECOND]);
+      closeId[id] = k;
+      keptClose.data.set(c.subarray(r + 2, r + CLOSE_STRIDE), k * CLOSE_STRIDE + 2);
+      // The arena chain, oldest first, so that it is rebuilt in the same order.
+      const chain: number[] = [];
+      for (let v = c[r + CLOSE_PREV]; v >= 0; v = this.ivPrev[v]) chain.push(v);
+      let prev = -1;
+      for (let j = chain.length - 1; j >= 0; j--) {
+        ivStart[arena] = this.ivStart[chain[j]];
+        ivEnd[arena] = this.ivEnd[chain[j]];
+        ivPrev[arena] = prev;
+        prev = arena++;
+      }
+      keptClose.data[k * CLOSE_STRIDE + CLOSE_PREV] = prev;
+    }
+    const keptOrdered = new PairTable(ORDERED_STRIDE);
+    const orderedId = new Int32Array(ordered.size).fill(-1);
+    for (let id = 0; id < ordered.size; id++) {
+      if (orderedGone[id]) continue;
+      const r = id * ORDERED_STRIDE;
+      const k = keptOrdered.findOrAdd(o[r + FIRST], o[r + SECOND]);
+      orderedId[id] = k;
+      keptOrdered.data.set(o.subarray(r + 2, r + ORDERED_STRIDE), k * ORDERED_STRIDE + 2);
+      const link = o[r + CLOSE_PAIR];
+      keptOrdered.data[k * ORDERED_STRIDE + CLOSE_PAIR] = link < 0 ? -1 : closeId[link];
+    }
+    const closeAB = new Int32Array(Math.max(16, keptClose.size));
+    const closeBA = new Int32Array(closeAB.length);
+    for (let id = 0; id < close.size; id++) {
+      const k = closeId[id];
+      if (k < 0) continue;
+      closeAB[k] = this.closeAB[id] < 0 ? -1 : orderedId[this.closeAB[id]];
+      closeBA[k] = this.closeBA[id] < 0 ? -1 : orderedId[this.closeBA[id]];
+    }
+    this.closePairs = keptClose;
+    this.ordered = keptOrdered;
+    this.closeAB = closeAB;
+    this.closeBA = closeBA;
+    this.ivStart = ivStart;
+    this.ivEnd = ivEnd;
+    this.ivPrev = ivPrev;
+    this.arena = arena;
+    this.closeHints.fill(-1);
+  }
+
+  /** Close pair `id`'s intervals in time order, appended to `out` as start, end, …. */
+  private intervalsOf(c: Int32Array, id: number, out: number[]): void {
+    const r = id * CLOSE_STRIDE;
+    if (c[r + CLOSE_END] === NEVER) return;
+    const from = out.length;
+    out.push(c[r + CLOSE_END], c[r + CLOSE_START]);
+    for (let k = c[r + CLOSE_PREV]; k >= 0; k = this.ivPrev[k])
+      out.push(this.ivEnd[k], this.ivStart[k]);
+    // Pushed newest first, end before start: reversed, oldest first, start before end.
+    const tail = out.splice(from).reverse();
+    for (const v of tail) out.push(v);
+  }
+
+  /** Starts (or continues) the decisions of pair (index, receiver), checking their order. */
+  private startPair(index: number, receiver: number): void {
+    this.scoringOpen();
+    if (index === this.pendingIndex && receiver === this.pendingReceiver) return;
+    this.flushPending();
+    const key = receiver * PAIR_KEY_BASE + index;
+    if (key === this.lastDecided)
+      throw new Error(
+        `decisions on ${index}→${receiver} came again, after its window spans or another pair's decisions`,
+      );
+    if (key < this.lastDecided) {
+      const last = this.lastDecided;
+      throw new Error(
+        `decisions come by receiver, then index case, each pair's together: ${index}→${receiver} came after ${last % PAIR_KEY_BASE}→${Math.floor(last / PAIR_KEY_BASE)}`,
+      );
+    }
+    this.lastDecided = key;
+    this.pendingIndex = index;
+    this.pendingReceiver = receiver;
+  }
+
+  private setCell(
+    code: number,
     name: string,
-    truthMin: number,
     score: number,
     minutes: number,
     notified: boolean,
   ): void {
-    if (this.cellFlags[cell] !== 0) {
-      const o = this.detOwner[p] * ORDERED_STRIDE;
-      const index = this.ordered.data[o + FIRST];
-      const receiver = this.ordered.data[o + SECOND];
-      throw new Error(`${name} decided on ${index}→${receiver} twice`);
+    if (this.pendingFlags[code] !== 0)
+      throw new Error(`${name} decided on ${this.pendingIndex}→${this.pendingReceiver} twice`);
+    this.pendingFlags[code] = PRESENT | (notified ? NOTIFIED : 0);
+    this.pendingScore[code] = score;
+    this.pendingMinutes[code] = minutes;
+    this.decisionRows++;
+  }
+
+  /**
+   * The pending pair's decisions into the tally: a scored pair's notifications, scores and
+   * duration errors; a close pair decided by a detector takes back the term `finish` adds for
+   * every close pair (a detector that never scored it counted 0 minutes), so the exact sum is
+   * what adding only the undecided pairs gives. A notified pair is offered to the timeline.
+   */
+  private flushPending(): void {
+    const index = this.pendingIndex;
+    const receiver = this.pendingReceiver;
+    if (index < 0) return;
+    this.pendingIndex = -1;
+    this.pendingReceiver = -1;
+    this.decidedPairs++;
+    const closeS = this.truth!.closeSeconds(Math.min(index, receiver), Math.max(index, receiver));
+    const scored = this.isIndex[index] === 1;
+    const positive = scored && closeS >= this.closeMinutes * 60;
+    if (scored) {
+      this.heardPairs++;
+      if (positive) this.heardPositives++;
     }
-    this.cellFlags[cell] = PRESENT | (notified ? NOTIFIED : 0);
-    this.rows++;
-    const index = this.ordered.data[this.detOwner[p] * ORDERED_STRIDE + FIRST];
-    if (this.isIndex[index] === 1)
-      this.scoring.add(
-        cell % this.names.length,
-        this.detPositive[p] === 1,
-        score,
-        Math.abs(minutes - truthMin),
+    const truthMin = closeS / 60;
+    const notifiedCodes: number[] = [];
+    for (let code = 0; code < this.names.length; code++) {
+      const flags = this.pendingFlags[code];
+      if (flags === 0) continue;
+      this.pendingFlags[code] = 0;
+      const notified = (flags & NOTIFIED) !== 0;
+      if (notified) notifiedCodes.push(code);
+      if (!scored) continue;
+      this.tally.add(
+        code,
+        positive,
+        this.pendingScore[code],
+        Math.abs(this.pendingMinutes[code] - truthMin),
         notified,
       );
+      if (closeS > 0) this.tally.addError(code, -truthMin, -1);
+    }
+    if (notifiedCodes.length > 0)
+      this.notifiedPairs.offer(pairKey(index, receiver), closeS, {
+        positive,
+        codes: notifiedCodes,
+      });
   }
 
-  /** Whether some detector notified pair `p`. */
-  private notified(p: number): boolean {
-    const d = this.names.length;
-    for (let c = p * d; c < (p + 1) * d; c++) if ((this.cellFlags[c] & NOTIFIED) !== 0) return true;
-    return false;
-  }
-
-  /** The truth's close seconds of detection pair `p` (0 when it was never close). */
-  private truthSecondsOf(p: number): number {
-    const c = this.ordered.data[this.detOwner[p] * ORDERED_STRIDE + CLOSE_PAIR];
-    if (c < 0) return 0;
-    const data = this.closePairs.data;
-    return this.truth!.closeSeconds(
-      data[c * CLOSE_STRIDE + FIRST],
-      data[c * CLOSE_STRIDE + SECOND],
-    );
-  }
-
-  /** `closePair` without the check that the run is open. */
+  /** The record of close pair {a, b} (a < b), made and linked to its ordered pairs when new. */
   private closeRecord(a: number, b: number): number {
     const id = this.closePairs.findOrAdd(a, b);
     if (this.closePairs.added) {
-      if (id === this.closeAB.length) {
+      this.closePairCount++;
+      if (id >= this.closeAB.length) {
         this.closeAB = ensure(this.closeAB, id + 1);
         this.closeBA = ensure(this.closeBA, id + 1);
       }
@@ -791,10 +960,10 @@ export class RunAccumulator {
   private orderedPair(sender: number, receiver: number): number {
     const id = this.ordered.findOrAdd(sender, receiver);
     if (this.ordered.added) {
+      this.orderedCount++;
       const r = id * ORDERED_STRIDE;
       const o = this.ordered.data;
       o[r + HEARD_W] = NEVER;
-      o[r + DETECTION] = -1;
       const c = this.closePairs.find(Math.min(sender, receiver), Math.max(sender, receiver));
       o[r + CLOSE_PAIR] = c;
       if (c >= 0) {
@@ -805,29 +974,6 @@ export class RunAccumulator {
     return id;
   }
 
-  private detectionPair(index: number, receiver: number): number {
-    if (index === this.lastIndex && receiver === this.lastReceiver) return this.lastDetection;
-    const o = this.orderedPair(index, receiver);
-    const at = o * ORDERED_STRIDE + DETECTION;
-    let p = this.ordered.data[at];
-    if (p < 0) {
-      p = this.detCount++;
-      if (p === this.detOwner.length) {
-        this.detOwner = ensure(this.detOwner, this.detCount);
-        this.detRows = ensure(this.detRows, this.detCount);
-        this.detPositive = ensure(this.detPositive, this.detCount);
-      }
-      if (this.detCount * this.names.length > this.cellFlags.length)
-        this.cellFlags = ensure(this.cellFlags, this.detCount * this.names.length);
-      this.detOwner[p] = o;
-      this.ordered.data[at] = p;
-    }
-    this.lastIndex = index;
-    this.lastReceiver = receiver;
-    this.lastDetection = p;
-    return p;
-  }
-
   /** A new close window `w` of the pair covers (sender, receiver) if the receiver heard it then. */
   private coverIfHeard(o: number, w: number): void {
     if (o < 0) return;
@@ -835,71 +981,83 @@ export class RunAccumulator {
     const r = o * ORDERED_STRIDE;
     if (hasWindow(data[r + HEARD_W], data[r + HEARD_W + 1], w, "sighting()")) data[r + COVERED]++;
   }
-
-  private state(): AccumulatorState {
-    return {
-      agents: this.agents,
-      closeMinutes: this.closeMinutes,
-      names: this.names,
-      indexCases: this.indexCases,
-      isIndex: this.isIndex,
-      closePairs: this.closePairs,
-      closeAB: this.closeAB,
-      closeBA: this.closeBA,
-      ivStart: this.ivStart,
-      ivEnd: this.ivEnd,
-      ivPrev: this.ivPrev,
-      ordered: this.ordered,
-      detOwner: this.detOwner,
-      detRows: this.detRows,
-      detPositive: this.detPositive,
-      detCount: this.detCount,
-      cellFlags: this.cellFlags,
-      tally: this.scoring,
-      heardPairs: this.heardPairs,
-      heardPositives: this.heardPositives,
-      spans: this.spans,
-    };
-  }
 }
 
-/** What the accumulator hands over at the end (its arrays, no copies). */
+/** What the accumulator hands over at the end. */
 interface AccumulatorState {
   readonly agents: number;
   readonly closeMinutes: number;
   readonly names: readonly string[];
   readonly indexCases: readonly number[];
   readonly isIndex: Uint8Array;
-  readonly closePairs: PairTable;
-  readonly closeAB: Int32Array;
-  readonly closeBA: Int32Array;
-  readonly ivStart: Int32Array;
-  readonly ivEnd: Int32Array;
-  readonly ivPrev: Int32Array;
-  readonly ordered: PairTable;
-  readonly detOwner: Uint32Array;
-  readonly detRows: Uint8Array;
-  readonly detPositive: Uint8Array;
-  readonly detCount: number;
-  readonly cellFlags: Uint8Array;
+  readonly rows: PartitionedRows;
   readonly tally: DecisionTally;
   readonly heardPairs: number;
   readonly heardPositives: number;
-  readonly spans: TimelineSpans;
+  readonly notifiedPairs: TopPairs<NotifiedPair>;
+}
+
+/** One close pair of a partition, its rows merged: close windows and intervals in time order. */
+interface PartitionPair {
+  readonly a: number;
+  readonly b: number;
+  windows: number;
+  readonly intervals: number[];
 }
 
 /**
- * A finished run: its evaluation (computed on first use), its truth pairs and its report. The
- * decisions were folded in as they came; the timeline lists a pair's detected spans in the order
- * `detectContacts` gives decisions (receiver, then index case, then detector as named).
+ * A partition's rows merged by pair: its close pairs in (a, b) order, and each heard ordered
+ * pair's covered close windows.
+ */
+function mergePartition(rows: Int32Array): {
+  close: PartitionPair[];
+  covered: Map<number, number>;
+} {
+  const byKey = new Map<number, PartitionPair>();
+  const covered = new Map<number, number>();
+  for (let at = 0; at < rows.length; ) {
+    if (rows[at] === ROW_CLOSE) {
+      const a = rows[at + 1];
+      const b = rows[at + 2];
+      const key = pairKey(a, b);
+      let pair = byKey.get(key);
+      if (pair === undefined) {
+        pair = { a, b, windows: 0, intervals: [] };
+        byKey.set(key, pair);
+      }
+      pair.windows += rows[at + 3];
+      const n = rows[at + 4];
+      for (let k = 0; k < 2 * n; k++) pair.intervals.push(rows[at + 5 + k]);
+      at += 5 + 2 * n;
+    } else if (rows[at] === ROW_HEARD) {
+      const key = pairKey(rows[at + 1], rows[at + 2]);
+      covered.set(key, (covered.get(key) ?? 0) + rows[at + 3]);
+      at += 4;
+    } else throw new Error(`the accumulator's rows are corrupt at value ${at}`);
+  }
+  const close = [...byKey.values()].sort((x, y) => x.a - y.a || x.b - y.b);
+  return { close, covered };
+}
+
+/** `[start, end, start, end, …]` as pairs. */
+function asIntervals(list: readonly number[]): [number, number][] {
+  const out: [number, number][] = [];
+  for (let k = 0; k < list.length; k += 2) out.push([list[k], list[k + 1]]);
+  return out;
+}
+
+/**
+ * A finished run: its evaluation, its truth pairs and its report. The decisions were folded in as
+ * they came; the pairs' rows are read a partition at a time, once here for the evaluation and the
+ * timeline's close contacts, and once more by each `truthPairs`.
  */
 export class RunAccumulation {
-  /** Close seconds of each close pair (by close-pair id), from the truth. */
-  private readonly closeS: Float64Array;
-  /** Close-pair ids in (a, b) order. */
-  private readonly closeOrder: Uint32Array;
   private readonly closeThresholdS: number;
-  private cached: RunEvaluation | undefined;
+  private readonly result: RunEvaluation;
+  /** Close contacts that may be on the timeline, with their intervals. */
+  private readonly contacts = new TopPairs<undefined>();
+  /** The kept notified pairs' close intervals. */
+  private readonly notifiedIntervals = new Map<number, number[]>();
 
   constructor(
     private readonly s: AccumulatorState,
@@ -908,37 +1066,32 @@ export class RunAccumulation {
     private readonly ceiling: RunCeiling | undefined,
   ) {
     this.closeThresholdS = s.closeMinutes * 60;
-    const pairs = s.closePairs;
-    const c = pairs.data;
-    this.closeS = new Float64Array(pairs.size);
-    for (let id = 0; id < pairs.size; id++)
-      this.closeS[id] = truth.closeSeconds(
-        c[id * CLOSE_STRIDE + FIRST],
-        c[id * CLOSE_STRIDE + SECOND],
-      );
-    this.closeOrder = pairs.sortedIds(FIRST);
+    this.result = this.evaluate();
   }
 
   /** The evaluation `evaluateRun` gives for the same run. */
   get evaluation(): RunEvaluation {
-    this.cached ??= this.evaluate();
-    return this.cached;
+    return this.result;
   }
 
   /** The truth's close pairs as `simulateRun` lists them: in (a, b) order, intervals in time order. */
   *truthPairs(): Iterable<TruthPair> {
-    const c = this.s.closePairs.data;
-    for (const id of this.closeOrder) {
-      const a = c[id * CLOSE_STRIDE + FIRST];
-      const b = c[id * CLOSE_STRIDE + SECOND];
-      yield {
-        a,
-        b,
-        closeS: this.closeS[id],
-        minDistanceM: this.truth.minDistanceM(a, b) ?? 0,
-        closeIntervals: this.intervalsOf(id),
-      };
+    const rows = this.s.rows;
+    for (let p = 0; p < rows.partitions; p++) {
+      for (const { a, b, intervals } of mergePartition(rows.read(p)).close)
+        yield {
+          a,
+          b,
+          closeS: this.truth.closeSeconds(a, b),
+          minDistanceM: this.truth.minDistanceM(a, b) ?? 0,
+          closeIntervals: asIntervals(intervals),
+        };
     }
+  }
+
+  /** Removes the pairs' files, if they went to disk: `truthPairs` cannot be read after. */
+  close(): void {
+    this.s.rows.close();
   }
 
   /** The run's report section, as `reportRun` gives it. */
@@ -949,77 +1102,48 @@ export class RunAccumulation {
   /**
    * The report's timeline: close contacts and pairs some detector notified, the
    * `MAX_TIMELINE_PAIRS` closest in truth, with their close intervals, then the windows of each
-   * notifying decision on them.
+   * notifying decision on them (pairs by receiver, then index case).
    */
   timeline(): ReportRun["timeline"] {
     const s = this.s;
-    const thr = this.closeThresholdS;
-    const pairs = s.closePairs;
-    const candKey: number[] = [];
-    const candS: number[] = [];
-    for (let id = 0; id < pairs.size; id++) {
-      if (this.closeS[id] < thr) continue;
-      const a = pairs.first(id);
-      const b = pairs.second(id);
-      if (s.isIndex[a]) {
-        candKey.push(pairKey(a, b));
-        candS.push(this.closeS[id]);
-      }
-      if (s.isIndex[b]) {
-        candKey.push(pairKey(b, a));
-        candS.push(this.closeS[id]);
-      }
-    }
-    const d = s.names.length;
-    const notified = (p: number) => {
-      for (let c = p * d; c < (p + 1) * d; c++) if ((s.cellFlags[c] & NOTIFIED) !== 0) return true;
-      return false;
-    };
-    for (let p = 0; p < s.detCount; p++) {
-      if (s.detPositive[p] || !notified(p)) continue; // close contacts are in already
-      const o = s.detOwner[p];
-      const c = s.ordered.data[o * ORDERED_STRIDE + CLOSE_PAIR];
-      candKey.push(pairKey(s.ordered.first(o), s.ordered.second(o)));
-      candS.push(c < 0 ? 0 : this.closeS[c]);
-    }
+    const notified = s.notifiedPairs;
+    const candKey: number[] = [...this.contacts.keys];
+    const candS: number[] = [...this.contacts.closeS];
+    notified.keys.forEach((key, slot) => {
+      if (notified.extras[slot].positive) return; // a close contact already
+      candKey.push(key);
+      candS.push(notified.closeS[slot]);
+    });
     const chosen = topCandidates(candKey, candS, MAX_TIMELINE_PAIRS);
     const label = (key: number) => `${Math.floor(key / PAIR_KEY_BASE)}→${key % PAIR_KEY_BASE}`;
     const timeline: ReportRun["timeline"] = [];
-    // The chosen pairs with decisions, to list their spans by receiver, then index case.
     const detected: number[] = [];
     for (const key of chosen) {
-      const index = Math.floor(key / PAIR_KEY_BASE);
-      const receiver = key % PAIR_KEY_BASE;
-      const c = this.closeId(index, receiver);
-      if (c >= 0)
-        for (const [startS, endS] of this.intervalsOf(c))
-          timeline.push({ pair: label(key), startS, endS, kind: "truth-close" });
-      const o = s.ordered.find(index, receiver);
-      const p = o < 0 ? -1 : s.ordered.data[o * ORDERED_STRIDE + DETECTION];
-      if (p >= 0 && notified(p)) detected.push(key);
+      const slot = this.contacts.slot(key);
+      const intervals =
+        slot >= 0 ? this.contacts.lists[slot] : (this.notifiedIntervals.get(key) ?? []);
+      for (let k = 0; k < intervals.length; k += 2)
+        timeline.push({
+          pair: label(key),
+          startS: intervals[k],
+          endS: intervals[k + 1],
+          kind: "truth-close",
+        });
+      if (notified.slot(key) >= 0) detected.push(key);
     }
     detected.sort((x, y) => (x % PAIR_KEY_BASE) - (y % PAIR_KEY_BASE) || x - y);
     for (const key of detected) {
-      const o = s.ordered.find(Math.floor(key / PAIR_KEY_BASE), key % PAIR_KEY_BASE);
-      const p = s.ordered.data[o * ORDERED_STRIDE + DETECTION];
-      const list = s.spans.spansOf(p);
-      if (list === undefined) {
-        // Only a pair without spans can be missing: one with spans ranked among the kept.
-        if ((s.detRows[p] & SPANS_CAME) !== 0)
-          throw new Error(`the timeline lost the spans of ${label(key)}`);
-        continue;
-      }
-      for (let code = 0; code < d; code++) {
-        if ((s.cellFlags[p * d + code] & NOTIFIED) === 0) continue;
-        for (let k = 0; k < list.length; k += 2)
+      const slot = notified.slot(key);
+      const spans = notified.lists[slot];
+      for (const code of notified.extras[slot].codes)
+        for (let k = 0; k < spans.length; k += 2)
           timeline.push({
             pair: label(key),
-            startS: list[k],
-            endS: list[k + 1],
+            startS: spans[k],
+            endS: spans[k + 1],
             kind: "detected",
             detector: s.names[code],
           });
-      }
     }
     return timeline;
   }
@@ -1029,66 +1153,57 @@ export class RunAccumulation {
     return this.s.names.indexOf(name);
   }
 
-  private closeId(x: number, y: number): number {
-    return x < y ? this.s.closePairs.find(x, y) : this.s.closePairs.find(y, x);
-  }
-
-  private intervalsOf(id: number): [number, number][] {
-    const s = this.s;
-    const c = s.closePairs.data;
-    const r = id * CLOSE_STRIDE;
-    if (c[r + CLOSE_END] === NEVER) return [];
-    const out: [number, number][] = [[c[r + CLOSE_START], c[r + CLOSE_END]]];
-    for (let k = c[r + CLOSE_PREV]; k >= 0; k = s.ivPrev[k]) out.push([s.ivStart[k], s.ivEnd[k]]);
-    return out.reverse();
-  }
-
+  /**
+   * One pass over the pairs' rows: close contacts, link coverage, the duration error of close
+   * pairs a detector never scored, the timeline's close contacts and intervals; then each
+   * detector's row from the tally.
+   */
   private evaluate(): RunEvaluation {
     const s = this.s;
     const thr = this.closeThresholdS;
-    const pairs = s.closePairs;
-    const heard = s.ordered.data;
-    const d = s.names.length;
-    // Close contacts among the scored ordered pairs; link coverage of every close pair.
+    const tally = s.tally;
+    const columns = Int32Array.from(s.names, (name) => this.codeOf(name)).filter(
+      (code, k) => code === k,
+    );
     let positives = 0;
     let linkPairs = 0;
     let detected = 0;
     let windows = 0;
     let covered = 0;
-    for (let id = 0; id < pairs.size; id++) {
-      if (this.closeS[id] < thr) continue;
-      const a = pairs.first(id);
-      const b = pairs.second(id);
-      positives += s.isIndex[a] + s.isIndex[b];
-      linkPairs += 2;
-      windows += 2 * pairs.data[id * CLOSE_STRIDE + CLOSE_WINDOWS];
-      for (const o of [s.closeAB[id], s.closeBA[id]]) {
-        if (o < 0 || heard[o * ORDERED_STRIDE + HEARD_W] === NEVER) continue;
-        detected++;
-        covered += heard[o * ORDERED_STRIDE + COVERED];
+    for (let p = 0; p < s.rows.partitions; p++) {
+      const merged = mergePartition(s.rows.read(p));
+      for (const pair of merged.close) {
+        const { a, b } = pair;
+        const closeS = this.truth.closeSeconds(a, b);
+        for (const [index, receiver] of [
+          [a, b],
+          [b, a],
+        ]) {
+          const key = pairKey(index, receiver);
+          if (s.notifiedPairs.slot(key) >= 0) this.notifiedIntervals.set(key, pair.intervals);
+          if (!s.isIndex[index]) continue;
+          // Pairs close in truth that a detector never scored: it counted 0 minutes (a detector
+          // that scored one took this term back).
+          if (closeS > 0) for (const code of columns) tally.addError(code, closeS / 60);
+          if (closeS >= thr) {
+            const slot = this.contacts.offer(key, closeS, undefined);
+            if (slot >= 0) this.contacts.lists[slot] = pair.intervals;
+          }
+        }
+        if (closeS < thr) continue;
+        positives += s.isIndex[a] + s.isIndex[b];
+        linkPairs += 2;
+        windows += 2 * pair.windows;
+        for (const key of [pairKey(a, b), pairKey(b, a)]) {
+          const c = merged.covered.get(key);
+          if (c === undefined) continue;
+          detected++;
+          covered += c;
+        }
       }
     }
     const detection = linkPairs === 0 ? 0 : round(detected / linkPairs);
     const continuity = windows === 0 ? 0 : round(covered / windows);
-
-    // The decisions were tallied as they came (by cell column). Pairs close at some time that a
-    // detector never scored: it counted 0 minutes.
-    const tally = s.tally;
-    const columns = Int32Array.from(s.names, (name) => this.codeOf(name)).filter(
-      (code, k) => code === k,
-    );
-    for (const id of this.closeOrder) {
-      const closeMin = this.closeS[id] / 60;
-      for (let way = 0; way < 2; way++) {
-        if (!s.isIndex[way === 0 ? pairs.first(id) : pairs.second(id)]) continue;
-        const o = way === 0 ? s.closeAB[id] : s.closeBA[id];
-        const block = o < 0 ? -1 : heard[o * ORDERED_STRIDE + DETECTION];
-        for (const code of columns) {
-          if (block >= 0 && (s.cellFlags[block * d + code] & PRESENT) !== 0) continue;
-          tally.addError(code, closeMin);
-        }
-      }
-    }
     const detectors: DetectorEvaluation[] = [];
     const prCurves: RunEvaluation["prCurves"] = [];
     for (const name of s.names) {
@@ -1162,11 +1277,9 @@ export class RunAccumulation {
     const ceiling = this.ceiling;
     if (ceiling === undefined || "skipped" in ceiling) return { references, curves: [], note };
     const thr = this.closeThresholdS;
-    const positive = (index: number, receiver: number) => {
-      if (!s.isIndex[index]) return false;
-      const c = this.closeId(index, receiver);
-      return c >= 0 && this.closeS[c] >= thr;
-    };
+    const positive = (index: number, receiver: number) =>
+      s.isIndex[index] === 1 &&
+      this.truth.closeSeconds(Math.min(index, receiver), Math.max(index, receiver)) >= thr;
     const curves: RunEvaluation["referencePrCurves"] = [];
     const sweepRow = (
       name: ReferenceEvaluation["name"],
@@ -1443,7 +1556,16 @@ export function accumulateRunData(
     closeSeconds: (a, b) => truthOf.get(pairKey(Math.min(a, b), Math.max(a, b)))?.closeS ?? 0,
     minDistanceM: (a, b) => truthOf.get(pairKey(Math.min(a, b), Math.max(a, b)))?.minDistanceM,
   });
-  for (const d of detections) acc.detection(d);
+  // By receiver, then index case, as the accumulator takes them (stable: detectors as listed).
+  const byPair = detections
+    .map((_, k) => k)
+    .sort(
+      (x, y) =>
+        detections[x].receiver - detections[y].receiver ||
+        detections[x].index - detections[y].index ||
+        x - y,
+    );
+  for (const k of byPair) acc.detection(detections[k]);
   const withWindows = new Set<number>();
   for (const d of detections) {
     const key = pairKey(d.index, d.receiver);

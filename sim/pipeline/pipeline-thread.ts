@@ -516,6 +516,7 @@ function runPipelineWorker(data: { port: MessagePort; control: Int32Array }): vo
             message.rssiVsDistance,
           ),
         );
+        accumulation.close();
         const t2 = performance.now();
         answer({
           type: "done",

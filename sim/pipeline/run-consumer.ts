@@ -195,6 +195,7 @@ export class RunConsumer {
   /** The run failed: no spill files, no partial folder left. */
   abort(): void {
     this.detectorState?.close();
+    this.accumulator.discard();
     this.writer?.abort();
   }
 }

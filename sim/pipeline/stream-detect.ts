@@ -50,6 +50,12 @@ import type { DetectionRow } from "./detect-contacts.js";
 /** Days a run's keys can span: runs last at most 7 days; 16 leaves room on both sides. */
 const DAY_SLOTS = 16;
 
+/**
+ * Scan instances kept before the windows go to spill files: 131,072 (about 4 MB with their
+ * windows), which a plaza of 1,000 fills in about an hour, so that a day's run holds no more.
+ */
+const DEFAULT_SPILL_AFTER_SCANS = 1 << 17;
+
 export interface StreamDetectOptions {
   readonly presets: readonly RiskPreset[];
   /** Wall-clock time of the world's time 0, ms. */
@@ -68,9 +74,8 @@ export interface StreamDetectOptions {
   /** Simulated time matched at once, ms (default one GAEN interval, 10 minutes). */
   readonly chunkMs?: number;
   /**
-   * Scan instances kept in memory before the windows go to spill files on disk (default 1 M,
-   * about 15 MB), so that memory does not grow with the run's length. A fourth of the former 4 M:
-   * the same time on the plaza hour, 55 MB less at its peak.
+   * Scan instances kept in memory before the windows go to spill files on disk (default 131,072,
+   * `DEFAULT_SPILL_AFTER_SCANS`), so that memory does not grow with the run's length.
    */
   readonly spillAfterScans?: number;
 }
@@ -140,10 +145,19 @@ export class StreamingDetector {
   private dayReceivers: number[] = [];
   // The window builder's handles: (receiver, exposure) where exposure = agent * DAY_SLOTS + day slot.
   /** Open addressing over (receiver, exposure): slot -> handle + 1 (0: empty). */
-  private slots = new Int32Array(1 << 16);
+  private slots = new Int32Array(MIN_SLOTS);
+  /** Handles in use (`handles` minus the free ones), and the free ones (receiver −1). */
   private handles = 0;
+  private live = 0;
+  private freeHandles: number[] = [];
   private readonly handleReceiver = new Column((n) => new Int32Array(n));
   private readonly handleExposure = new Column((n) => new Int32Array(n));
+  /**
+   * The (receiver, exposure) pairs whose handle was let go while idle: their next scan counts
+   * 300 s since the last, not the 120 s of a key never heard. Memory follows the keys heard in
+   * the last minutes, and this set (a bit per pair) the keys ever heard.
+   */
+  private readonly heardBefore: HeardKeys;
   private readonly builder: ExposureWindowBuilder;
   // Emitted windows (receiver, exposure, start) and their scan instances, until scored or spilled.
   private readonly kept = new WindowStore();
@@ -158,13 +172,16 @@ export class StreamingDetector {
   private finished = false;
   /** Sightings accepted by matching. */
   matched = 0;
+  /** Handles let go while idle (their keys may come back on a new handle). */
+  handlesLetGo = 0;
 
   constructor(options: StreamDetectOptions) {
     this.options = options;
     this.chunkMs = options.chunkMs ?? GAEN_INTERVAL_MS;
     this.chunkEndMs = options.startMs + this.chunkMs;
     this.firstDay = Math.floor(options.startMs / MS_PER_DAY) - 2;
-    this.spillAfterScans = options.spillAfterScans ?? 1_000_000;
+    this.spillAfterScans = options.spillAfterScans ?? DEFAULT_SPILL_AFTER_SCANS;
+    this.heardBefore = new HeardKeys(options.agents, options.indexCases);
     this.builder = ExposureWindowBuilder.withScanColumns(
       (handle, startMs, scans) => this.keep(handle, startMs, scans),
       {
@@ -207,6 +224,7 @@ export class StreamingDetector {
     if (atMs < this.chunkEndMs) return;
     this.matchChunk(keysOf);
     this.builder.advanceTo(atMs);
+    this.letIdleHandlesGo(atMs);
     while (this.chunkEndMs <= atMs) this.chunkEndMs += this.chunkMs;
   }
 
@@ -241,7 +259,8 @@ export class StreamingDetector {
     return (
       cols.reduce((sum, c) => sum + c.data.byteLength, 0) +
       this.kept.bytes +
-      this.builder.stateBytes
+      this.builder.stateBytes +
+      this.heardBefore.bytes
     );
   }
 
@@ -370,33 +389,66 @@ export class StreamingDetector {
   private handle(receiver: number, exposure: number): number {
     const receivers = this.handleReceiver.data;
     const exposures = this.handleExposure.data;
-    let mask = this.slots.length - 1;
-    let slot = (Math.imul(receiver, 0x9e3779b1) ^ Math.imul(exposure, 0x85ebca6b)) & mask;
+    const mask = this.slots.length - 1;
+    let slot = slotOf(receiver, exposure, mask);
     for (;;) {
       const h = this.slots[slot] - 1;
       if (h < 0) break;
       if (receivers[h] === receiver && exposures[h] === exposure) return h;
       slot = (slot + 1) & mask;
     }
-    const h = this.handles++;
+    const h = this.freeHandles.pop() ?? this.handles++;
+    this.live++;
     this.handleReceiver.reserve(h + 1);
     this.handleExposure.reserve(h + 1);
     this.handleReceiver.data[h] = receiver;
     this.handleExposure.data[h] = exposure;
-    if (this.handles * 2 > this.slots.length) {
-      // Grow to keep the table at most half full, re-inserting every handle.
-      this.slots = new Int32Array(this.slots.length * 2);
-      mask = this.slots.length - 1;
-      for (let k = 0; k < this.handles; k++) {
-        let at =
-          (Math.imul(this.handleReceiver.data[k], 0x9e3779b1) ^
-            Math.imul(this.handleExposure.data[k], 0x85ebca6b)) &
-          mask;
-        while (this.slots[at] !== 0) at = (at + 1) & mask;
-        this.slots[at] = k + 1;
-      }
-    } else this.slots[slot] = h + 1;
+    if (this.heardBefore.has(receiver, exposure)) this.builder.heardLongAgo(h);
+    else this.builder.forget(h);
+    // At most half full: grow, re-inserting every handle.
+    if (this.live * 2 > this.slots.length) this.rehash(this.slots.length * 2);
+    else this.slots[slot] = h + 1;
     return h;
+  }
+
+  /**
+   * Lets go of the handles with nothing but their key's "heard before" (`isIdle`): their ids go
+   * back for reuse, their keys into `heardBefore`, and the table is rebuilt over the rest (smaller
+   * when they are few), so memory follows the keys heard lately, not every key of the run.
+   */
+  private letIdleHandlesGo(nowMs: number): void {
+    const receivers = this.handleReceiver.data;
+    const exposures = this.handleExposure.data;
+    let idle = 0;
+    for (let h = 0; h < this.handles; h++) {
+      if (receivers[h] < 0 || !this.builder.isIdle(h, nowMs)) continue;
+      this.heardBefore.add(receivers[h], exposures[h]);
+      receivers[h] = -1;
+      this.freeHandles.push(h);
+      idle++;
+    }
+    if (idle === 0) return;
+    this.live -= idle;
+    this.handlesLetGo += idle;
+    // Ids in use first: the free list hands out the lowest ids first.
+    this.freeHandles.sort((x, y) => y - x);
+    let size = MIN_SLOTS;
+    while (size < this.live * 4) size *= 2;
+    this.rehash(size);
+  }
+
+  /** A table of `size` slots (a power of two) over the handles in use. */
+  private rehash(size: number): void {
+    this.slots = new Int32Array(size);
+    const mask = size - 1;
+    const receivers = this.handleReceiver.data;
+    const exposures = this.handleExposure.data;
+    for (let h = 0; h < this.handles; h++) {
+      if (receivers[h] < 0) continue;
+      let at = slotOf(receivers[h], exposures[h], mask);
+      while (this.slots[at] !== 0) at = (at + 1) & mask;
+      this.slots[at] = h + 1;
+    }
   }
 
   private keep(handle: number, windowStartMs: number, scans: WindowScans): void {
@@ -575,6 +627,96 @@ class PairColumns implements WindowColumns {
     this.spanFrom[this.count] = from;
     this.spanTo[this.count] = to;
     this.firstScan[++this.count] = this.scans;
+  }
+}
+
+/** The handle table's least size. */
+const MIN_SLOTS = 1 << 16;
+
+/** Slot of (receiver, exposure) in a table of `mask + 1` slots. */
+function slotOf(receiver: number, exposure: number, mask: number): number {
+  return (Math.imul(receiver, 0x9e3779b1) ^ Math.imul(exposure, 0x85ebca6b)) & mask;
+}
+
+/** Largest bit set `HeardKeys` allocates (16 MB); beyond it, a hash set. */
+const MAX_HEARD_BITS = 1 << 27;
+
+/**
+ * A set of (receiver, exposure) pairs, exposures being index cases' day slots: a bit per
+ * possible pair when that fits in `MAX_HEARD_BITS` (2 MB for 1,000 agents who are all index
+ * cases), else an open-addressing hash set of the pairs as doubles.
+ */
+class HeardKeys {
+  private readonly ordinal: Int32Array;
+  private readonly bits: Uint32Array | undefined;
+  private readonly perReceiver: number;
+  private keys: Float64Array | undefined;
+  private size = 0;
+
+  constructor(agents: number, indexCases: readonly number[]) {
+    this.ordinal = new Int32Array(agents).fill(-1);
+    indexCases.forEach((agent, k) => {
+      this.ordinal[agent] = k;
+    });
+    this.perReceiver = indexCases.length * DAY_SLOTS;
+    const bits = agents * this.perReceiver;
+    if (bits <= MAX_HEARD_BITS) this.bits = new Uint32Array(Math.ceil(bits / 32));
+    else this.keys = new Float64Array(1 << 16).fill(-1);
+  }
+
+  has(receiver: number, exposure: number): boolean {
+    if (this.bits) {
+      const bit = this.bitOf(receiver, exposure);
+      return (this.bits[bit >>> 5] & (1 << (bit & 31))) !== 0;
+    }
+    const keys = this.keys!;
+    const key = receiver * 2 ** 26 + exposure;
+    const mask = keys.length - 1;
+    for (let at = slotOf(receiver, exposure, mask); ; at = (at + 1) & mask) {
+      if (keys[at] === key) return true;
+      if (keys[at] < 0) return false;
+    }
+  }
+
+  add(receiver: number, exposure: number): void {
+    if (this.bits) {
+      const bit = this.bitOf(receiver, exposure);
+      this.bits[bit >>> 5] |= 1 << (bit & 31);
+      return;
+    }
+    if (this.has(receiver, exposure)) return;
+    if ((this.size + 1) * 2 > this.keys!.length) this.grow();
+    const keys = this.keys!;
+    const mask = keys.length - 1;
+    let at = slotOf(receiver, exposure, mask);
+    while (keys[at] >= 0) at = (at + 1) & mask;
+    keys[at] = receiver * 2 ** 26 + exposure;
+    this.size++;
+  }
+
+  get bytes(): number {
+    return (this.bits ?? this.keys!).byteLength;
+  }
+
+  private bitOf(receiver: number, exposure: number): number {
+    const agent = Math.floor(exposure / DAY_SLOTS);
+    const k = this.ordinal[agent];
+    if (k < 0) throw new RangeError(`agent ${agent} publishes no keys`);
+    return receiver * this.perReceiver + k * DAY_SLOTS + (exposure % DAY_SLOTS);
+  }
+
+  private grow(): void {
+    const old = this.keys!;
+    const keys = new Float64Array(old.length * 2).fill(-1);
+    const mask = keys.length - 1;
+    for (const key of old) {
+      if (key < 0) continue;
+      const receiver = Math.floor(key / 2 ** 26);
+      let at = slotOf(receiver, key - receiver * 2 ** 26, mask);
+      while (keys[at] >= 0) at = (at + 1) & mask;
+      keys[at] = key;
+    }
+    this.keys = keys;
   }
 }
 

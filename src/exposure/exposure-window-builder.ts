@@ -29,6 +29,9 @@ import { ConfigError } from "../core/errors.js";
 export const SCAN_GAP_MS = 25_500;
 /** Longest exposure window. */
 export const WINDOW_MAX_MS = 30 * 60_000;
+/** Scans this far apart or more count the most seconds since the last scan (5 minutes). */
+const LONGEST_SCAN_GAP_MS = 5 * 60_000;
+
 /** secondsSinceLastScan when the previous scan time is unknown. */
 export const UNKNOWN_SECONDS_SINCE_LAST_SCAN = 120;
 
@@ -322,6 +325,28 @@ export class ExposureWindowBuilder {
    */
   forget(handle: number): void {
     if (handle < this.previousScanMs.length) this.previousScanMs[handle] = Number.NaN;
+  }
+
+  /**
+   * Whether `handle` holds nothing but the fact that its key was heard: no window open, and its
+   * last scan at least five minutes before `nowMs`, so that any scan from `nowMs` on counts the
+   * most seconds since it (`SCAN_PERIODS_S`' last). Such a handle can be reused for another key,
+   * and its own key given another handle through `heardLongAgo` when it comes back.
+   */
+  isIdle(handle: number, nowMs: number): boolean {
+    if (handle >= this.rowOf.length) return true;
+    if (this.rowOf[handle] >= 0) return false;
+    const previous = this.previousScanMs[handle];
+    return Number.isNaN(previous) || nowMs - previous >= LONGEST_SCAN_GAP_MS;
+  }
+
+  /**
+   * Starts `handle` (no window open) for a key heard before but not in the last five minutes:
+   * its next scan counts the most seconds since the last, as it would have on its first handle.
+   */
+  heardLongAgo(handle: number): void {
+    if (handle >= this.rowOf.length) this.growHandles(handle + 1);
+    this.previousScanMs[handle] = Number.NEGATIVE_INFINITY;
   }
 
   /** Emits every open window (end of stream). */

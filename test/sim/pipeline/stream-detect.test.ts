@@ -60,10 +60,26 @@ function both(
   });
   expect(detector!.spilledWindows > 0).toBe(spillAfterScans !== undefined);
   const streamed = rows.map((d) => ({ ...d, windows: spans.get(`${d.index}/${d.receiver}`)! }));
-  return { streamed, inMemory: detectContacts(data, { presets: detectors }), data };
+  return {
+    streamed,
+    inMemory: detectContacts(data, { presets: detectors }),
+    data,
+    handlesLetGo: detector!.handlesLetGo,
+  };
 }
 
 describe("streaming detection", () => {
+  it("lets idle handles go and gives a key that comes back the same windows (plaza, 2 h)", () => {
+    const { streamed, inMemory, handlesLetGo } = both("plaza", {
+      seed: 4,
+      agents: 60,
+      durationS: 7200,
+    });
+    expect(handlesLetGo).toBeGreaterThan(100);
+    expect(inMemory.length).toBeGreaterThan(100);
+    expect(streamed).toEqual(inMemory);
+  });
+
   it("decides every pair as detectContacts does: classroom, GAEN", () => {
     const { streamed, inMemory } = both("classroom", { seed: 3, agents: 25, durationS: 1500 });
     expect(inMemory.length).toBeGreaterThan(100);
