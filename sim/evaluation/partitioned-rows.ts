@@ -19,6 +19,8 @@ export class PartitionedRows {
   private readonly perPartition: number;
   private readonly buffers: Int32Array[];
   private readonly used: Int32Array;
+  /** Values held in memory, all partitions. */
+  private held = 0;
   private files: number[] | undefined;
   private closed = false;
 
@@ -53,14 +55,13 @@ export class PartitionedRows {
       this.buffers[p] = buffer = grown;
     }
     this.used[p] = at + length;
+    this.held += length;
     return { buffer, at };
   }
 
   /** To disk when memory holds more than allowed (call between rows). */
   settle(): void {
-    let held = 0;
-    for (let p = 0; p < PARTITIONS; p++) held += this.used[p];
-    if (held * 4 > this.memoryBytes) this.flush();
+    if (this.held * 4 > this.memoryBytes) this.flush();
   }
 
   /** Bytes held in memory. */
@@ -115,5 +116,6 @@ export class PartitionedRows {
       writeSync(this.files[p], new Uint8Array(buffer.buffer, buffer.byteOffset, n * 4));
       this.used[p] = 0;
     }
+    this.held = 0;
   }
 }

@@ -233,11 +233,55 @@ const ROW_CLOSE = 1;
 /** An ordered pair's row: [`ROW_HEARD`, sender, receiver, covered close windows]. */
 const ROW_HEARD = 2;
 
-/** How many scored pairs got each score above 0 (a precision-recall curve needs no more). */
-type ScoreCounts = Map<number, number>;
+/** Whole thousandths below this (scores below 131.072) are counted in an array (512 kB at most), the rest in a map. */
+const DENSE_THOUSANDTHS = 1 << 17;
 
-function countScore(counts: ScoreCounts, score: number): void {
-  if (score > 0) counts.set(score, (counts.get(score) ?? 0) + 1);
+/**
+ * How many scored pairs got each score above 0 (a precision-recall curve needs no more): scores
+ * the detectors round to whole thousandths are counted in an array indexed by thousandths, grown
+ * to the largest seen; any other score in a map.
+ */
+class ScoreCounts {
+  private dense = new Int32Array(1024);
+  private readonly sparse = new Map<number, number>();
+
+  add(score: number): void {
+    if (!(score > 0)) return;
+    const k = Math.round(score * 1000);
+    if (k / 1000 === score && k < DENSE_THOUSANDTHS) {
+      if (k >= this.dense.length) {
+        let size = this.dense.length * 2;
+        while (size <= k) size *= 2;
+        const grown = new Int32Array(size);
+        grown.set(this.dense);
+        this.dense = grown;
+      }
+      this.dense[k]++;
+    } else this.sparse.set(score, (this.sparse.get(score) ?? 0) + 1);
+  }
+
+  /** The distinct scores ascending and how many pairs got each. */
+  sorted(): { values: Float64Array; counts: Float64Array } {
+    let n = this.sparse.size;
+    for (let k = 0; k < this.dense.length; k++) if (this.dense[k] > 0) n++;
+    const sparse = Float64Array.from(this.sparse.keys()).sort();
+    const values = new Float64Array(n);
+    const counts = new Float64Array(n);
+    let i = 0;
+    let j = 0;
+    for (let k = 0; k < this.dense.length || j < sparse.length; ) {
+      while (k < this.dense.length && this.dense[k] === 0) k++;
+      const dense = k < this.dense.length ? k / 1000 : Number.POSITIVE_INFINITY;
+      if (j < sparse.length && sparse[j] < dense) {
+        values[i] = sparse[j];
+        counts[i++] = this.sparse.get(sparse[j++])!;
+      } else if (k < this.dense.length) {
+        values[i] = dense;
+        counts[i++] = this.dense[k++];
+      }
+    }
+    return { values, counts };
+  }
 }
 
 /** Whether (closeS, key) ranks before (closeS2, key2) on the timeline: closer in truth first. */
@@ -263,8 +307,8 @@ class DecisionTally {
     this.fp = new Float64Array(columns);
     this.errorSum = Array.from({ length: columns }, () => new ExactSum());
     this.errorPairs = new Float64Array(columns);
-    this.positiveScores = Array.from({ length: columns }, () => new Map());
-    this.negativeScores = Array.from({ length: columns }, () => new Map());
+    this.positiveScores = Array.from({ length: columns }, () => new ScoreCounts());
+    this.negativeScores = Array.from({ length: columns }, () => new ScoreCounts());
   }
 
   add(column: number, positive: boolean, score: number, errorMin: number, notified: boolean): void {
@@ -273,7 +317,7 @@ class DecisionTally {
       else this.fp[column]++;
     }
     this.addError(column, errorMin);
-    countScore(positive ? this.positiveScores[column] : this.negativeScores[column], score);
+    (positive ? this.positiveScores[column] : this.negativeScores[column]).add(score);
   }
 
   /** A duration-error term (`pairs` −1 takes one back). */
@@ -997,52 +1041,110 @@ interface AccumulatorState {
   readonly notifiedPairs: TopPairs<NotifiedPair>;
 }
 
-/** One close pair of a partition, its rows merged: close windows and intervals in time order. */
-interface PartitionPair {
-  readonly a: number;
-  readonly b: number;
-  windows: number;
-  readonly intervals: number[];
+/**
+ * A partition's close pairs, their rows merged, in (a, b) order: close windows, intervals in
+ * time order (`intervals[from[k]] ..` to `from[k + 1]`, start and end), and the close windows
+ * covered for a→b and b→a (−1: never heard). Columns, not an object per pair.
+ */
+interface MergedPartition {
+  readonly size: number;
+  readonly a: Int32Array;
+  readonly b: Int32Array;
+  readonly windows: Int32Array;
+  readonly from: Int32Array;
+  readonly intervals: Int32Array;
+  readonly coveredAB: Int32Array;
+  readonly coveredBA: Int32Array;
 }
 
-/**
- * A partition's rows merged by pair: its close pairs in (a, b) order, and each heard ordered
- * pair's covered close windows.
- */
-function mergePartition(rows: Int32Array): {
-  close: PartitionPair[];
-  covered: Map<number, number>;
-} {
-  const byKey = new Map<number, PartitionPair>();
-  const covered = new Map<number, number>();
+/** A partition's rows merged by pair (a pair met again has a row per stay in the tables). */
+function mergePartition(rows: Int32Array): MergedPartition {
+  // The rows' offsets, close and heard apart.
+  let closeRows = 0;
+  let heardRows = 0;
+  let intervalCount = 0;
   for (let at = 0; at < rows.length; ) {
     if (rows[at] === ROW_CLOSE) {
-      const a = rows[at + 1];
-      const b = rows[at + 2];
-      const key = pairKey(a, b);
-      let pair = byKey.get(key);
-      if (pair === undefined) {
-        pair = { a, b, windows: 0, intervals: [] };
-        byKey.set(key, pair);
-      }
-      pair.windows += rows[at + 3];
-      const n = rows[at + 4];
-      for (let k = 0; k < 2 * n; k++) pair.intervals.push(rows[at + 5 + k]);
-      at += 5 + 2 * n;
+      closeRows++;
+      intervalCount += rows[at + 4];
+      at += 5 + 2 * rows[at + 4];
     } else if (rows[at] === ROW_HEARD) {
-      const key = pairKey(rows[at + 1], rows[at + 2]);
-      covered.set(key, (covered.get(key) ?? 0) + rows[at + 3]);
+      heardRows++;
       at += 4;
     } else throw new Error(`the accumulator's rows are corrupt at value ${at}`);
   }
-  const close = [...byKey.values()].sort((x, y) => x.a - y.a || x.b - y.b);
-  return { close, covered };
+  const closeAt = new Int32Array(closeRows);
+  const heardAt = new Int32Array(heardRows);
+  closeRows = 0;
+  heardRows = 0;
+  for (let at = 0; at < rows.length; ) {
+    if (rows[at] === ROW_CLOSE) {
+      closeAt[closeRows++] = at;
+      at += 5 + 2 * rows[at + 4];
+    } else {
+      heardAt[heardRows++] = at;
+      at += 4;
+    }
+  }
+  // By pair, then by offset (the order they left the tables, which is time order).
+  closeAt.sort((x, y) => rows[x + 1] - rows[y + 1] || rows[x + 2] - rows[y + 2] || x - y);
+  const lo = (at: number) => Math.min(rows[at + 1], rows[at + 2]);
+  const hi = (at: number) => Math.max(rows[at + 1], rows[at + 2]);
+  heardAt.sort((x, y) => lo(x) - lo(y) || hi(x) - hi(y) || x - y);
+  let size = 0;
+  for (let k = 0; k < closeAt.length; k++)
+    if (
+      k === 0 ||
+      rows[closeAt[k] + 1] !== rows[closeAt[k - 1] + 1] ||
+      rows[closeAt[k] + 2] !== rows[closeAt[k - 1] + 2]
+    )
+      size++;
+  const out: MergedPartition = {
+    size,
+    a: new Int32Array(size),
+    b: new Int32Array(size),
+    windows: new Int32Array(size),
+    from: new Int32Array(size + 1),
+    intervals: new Int32Array(2 * intervalCount),
+    coveredAB: new Int32Array(size).fill(-1),
+    coveredBA: new Int32Array(size).fill(-1),
+  };
+  let pair = -1;
+  let iv = 0;
+  let h = 0;
+  for (let k = 0; k < closeAt.length; k++) {
+    const at = closeAt[k];
+    const a = rows[at + 1];
+    const b = rows[at + 2];
+    if (pair < 0 || out.a[pair] !== a || out.b[pair] !== b) {
+      pair++;
+      out.a[pair] = a;
+      out.b[pair] = b;
+      out.from[pair] = iv;
+      // Heard rows of this pair, both ways (rows of pairs never close are passed over).
+      while (
+        h < heardAt.length &&
+        (lo(heardAt[h]) < a || (lo(heardAt[h]) === a && hi(heardAt[h]) < b))
+      )
+        h++;
+      for (; h < heardAt.length && lo(heardAt[h]) === a && hi(heardAt[h]) === b; h++) {
+        const r = heardAt[h];
+        const column = rows[r + 1] === a ? out.coveredAB : out.coveredBA;
+        column[pair] = Math.max(column[pair], 0) + rows[r + 3];
+      }
+    }
+    out.windows[pair] += rows[at + 3];
+    const n = 2 * rows[at + 4];
+    for (let j = 0; j < n; j++) out.intervals[iv++] = rows[at + 5 + j];
+  }
+  out.from[size] = iv;
+  return out;
 }
 
-/** `[start, end, start, end, …]` as pairs. */
-function asIntervals(list: readonly number[]): [number, number][] {
+/** Intervals `from .. to` of a merged partition's list as [start, end] pairs. */
+function intervalPairs(intervals: Int32Array, from: number, to: number): [number, number][] {
   const out: [number, number][] = [];
-  for (let k = 0; k < list.length; k += 2) out.push([list[k], list[k + 1]]);
+  for (let k = from; k < to; k += 2) out.push([intervals[k], intervals[k + 1]]);
   return out;
 }
 
@@ -1078,14 +1180,18 @@ export class RunAccumulation {
   *truthPairs(): Iterable<TruthPair> {
     const rows = this.s.rows;
     for (let p = 0; p < rows.partitions; p++) {
-      for (const { a, b, intervals } of mergePartition(rows.read(p)).close)
+      const m = mergePartition(rows.read(p));
+      for (let k = 0; k < m.size; k++) {
+        const a = m.a[k];
+        const b = m.b[k];
         yield {
           a,
           b,
           closeS: this.truth.closeSeconds(a, b),
           minDistanceM: this.truth.minDistanceM(a, b) ?? 0,
-          closeIntervals: asIntervals(intervals),
+          closeIntervals: intervalPairs(m.intervals, m.from[k], m.from[k + 1]),
         };
+      }
     }
   }
 
@@ -1171,32 +1277,33 @@ export class RunAccumulation {
     let windows = 0;
     let covered = 0;
     for (let p = 0; p < s.rows.partitions; p++) {
-      const merged = mergePartition(s.rows.read(p));
-      for (const pair of merged.close) {
-        const { a, b } = pair;
+      const m = mergePartition(s.rows.read(p));
+      for (let k = 0; k < m.size; k++) {
+        const a = m.a[k];
+        const b = m.b[k];
         const closeS = this.truth.closeSeconds(a, b);
-        for (const [index, receiver] of [
-          [a, b],
-          [b, a],
-        ]) {
+        const intervals = () => Array.from(m.intervals.subarray(m.from[k], m.from[k + 1]));
+        for (let way = 0; way < 2; way++) {
+          const index = way === 0 ? a : b;
+          const receiver = way === 0 ? b : a;
           const key = pairKey(index, receiver);
-          if (s.notifiedPairs.slot(key) >= 0) this.notifiedIntervals.set(key, pair.intervals);
+          if (s.notifiedPairs.slot(key) >= 0) this.notifiedIntervals.set(key, intervals());
           if (!s.isIndex[index]) continue;
           // Pairs close in truth that a detector never scored: it counted 0 minutes (a detector
           // that scored one took this term back).
           if (closeS > 0) for (const code of columns) tally.addError(code, closeS / 60);
           if (closeS >= thr) {
             const slot = this.contacts.offer(key, closeS, undefined);
-            if (slot >= 0) this.contacts.lists[slot] = pair.intervals;
+            if (slot >= 0) this.contacts.lists[slot] = intervals();
           }
         }
         if (closeS < thr) continue;
         positives += s.isIndex[a] + s.isIndex[b];
         linkPairs += 2;
-        windows += 2 * pair.windows;
-        for (const key of [pairKey(a, b), pairKey(b, a)]) {
-          const c = merged.covered.get(key);
-          if (c === undefined) continue;
+        windows += 2 * m.windows[k];
+        for (let way = 0; way < 2; way++) {
+          const c = way === 0 ? m.coveredAB[k] : m.coveredBA[k];
+          if (c < 0) continue;
           detected++;
           covered += c;
         }
@@ -1359,15 +1466,10 @@ export function prCurve(
   scores: readonly { score: number; positive: boolean }[],
   positives: number,
 ): PrPoint[] {
-  const pos: ScoreCounts = new Map();
-  const neg: ScoreCounts = new Map();
-  for (const s of scores) countScore(s.positive ? pos : neg, s.score);
+  const pos = new ScoreCounts();
+  const neg = new ScoreCounts();
+  for (const s of scores) (s.positive ? pos : neg).add(s.score);
   return prCurveOfCounts(pos, neg, positives);
-}
-
-/** A count's distinct scores, ascending. */
-function sortedScores(counts: ScoreCounts): Float64Array {
-  return Float64Array.from(counts.keys()).sort();
 }
 
 /** `prCurve` over how many positive and negative pairs got each score above 0. */
@@ -1376,8 +1478,8 @@ function prCurveOfCounts(
   negativeScores: ScoreCounts,
   positives: number,
 ): PrPoint[] {
-  const pos = sortedScores(positiveScores);
-  const neg = sortedScores(negativeScores);
+  const { values: pos, counts: posCount } = positiveScores.sorted();
+  const { values: neg, counts: negCount } = negativeScores.sorted();
   // Distinct scores, highest first.
   const distinct = new Float64Array(pos.length + neg.length);
   let count = 0;
@@ -1394,8 +1496,8 @@ function prCurveOfCounts(
   for (let k = 0; k < count; k++) {
     if (k % step !== 0 && k !== count - 1) continue;
     const threshold = distinct[k];
-    for (; i >= 0 && pos[i] >= threshold; i--) tp += positiveScores.get(pos[i])!;
-    for (; j >= 0 && neg[j] >= threshold; j--) fp += negativeScores.get(neg[j])!;
+    for (; i >= 0 && pos[i] >= threshold; i--) tp += posCount[i];
+    for (; j >= 0 && neg[j] >= threshold; j--) fp += negCount[j];
     const m = precisionRecallF1(tp, fp, positives - tp);
     points.push({
       threshold: round(threshold, 3),
