@@ -81,6 +81,11 @@ export interface RunAccumulatorInit {
   readonly indexCases: readonly number[];
   /** Rows of pairs no longer met held in memory before they go to files (default 4 MB). */
   readonly rowsInMemoryBytes?: number;
+  /**
+   * Records (close and ordered pairs) the tables hold, beyond half again what the last sweep
+   * left, before pairs idle since long leave them (default 65,536; 0: every 10 minutes, for tests).
+   */
+  readonly sweepMinRecords?: number;
 }
 
 /** Bytes held by the accumulator's typed arrays, by structure (capacity, not use). */
@@ -227,6 +232,8 @@ const ORDERED_STRIDE = 6;
  */
 const IDLE_WINDOWS = 40;
 const SWEEP_WINDOWS = 20;
+/** Records (close and ordered pairs) the tables hold before a sweep is worth its cost. */
+const SWEEP_MIN_RECORDS = 1 << 16;
 
 /** A close pair's row: [`ROW_CLOSE`, a, b, close windows, n, n (start, end) intervals …]. */
 const ROW_CLOSE = 1;
@@ -479,6 +486,9 @@ export class RunAccumulator {
   private closeClock = NEVER;
   private heardClock = NEVER;
   private nextSweep = SWEEP_WINDOWS;
+  /** Records left in the tables by the last sweep, and the least worth a sweep. */
+  private keptAtSweep = 0;
+  private readonly sweepMinRecords: number;
 
   // The decisions, folded into the evaluation pair by pair as they come, by receiver then index
   // case: nothing is kept per pair.
@@ -522,6 +532,7 @@ export class RunAccumulator {
     this.pendingScore = new Float64Array(this.names.length);
     this.pendingMinutes = new Float64Array(this.names.length);
     this.rows = new PartitionedRows(init.agents, init.rowsInMemoryBytes);
+    this.sweepMinRecords = init.sweepMinRecords ?? SWEEP_MIN_RECORDS;
   }
 
   /**
@@ -762,12 +773,19 @@ export class RunAccumulator {
     return this.truth;
   }
 
-  /** Both streams have moved on: every `SWEEP_WINDOWS`, pairs idle since long go to the rows. */
+  /**
+   * Both streams have moved on: every `SWEEP_WINDOWS`, once the tables have grown by half since
+   * the last sweep (so that sweeping costs a constant per record, like growing a table), pairs
+   * idle since long go to the rows.
+   */
   private tick(): void {
     const now = Math.min(this.closeClock, this.heardClock);
     if (now === NEVER || now < this.nextSweep) return;
+    const records = this.closePairs.size + this.ordered.size;
+    if (this.sweepMinRecords > 0 && records < this.sweepMinRecords + 1.5 * this.keptAtSweep) return;
     this.nextSweep = now + SWEEP_WINDOWS;
     this.sweep(now - IDLE_WINDOWS);
+    this.keptAtSweep = this.closePairs.size + this.ordered.size;
   }
 
   /**

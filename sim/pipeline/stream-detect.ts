@@ -51,10 +51,12 @@ import type { DetectionRow } from "./detect-contacts.js";
 const DAY_SLOTS = 16;
 
 /**
- * Scan instances kept before the windows go to spill files: 131,072 (about 4 MB with their
- * windows), which a plaza of 1,000 fills in about an hour, so that a day's run holds no more.
+ * Scan instances kept before the windows go to spill files: 128 per agent, at least 131,072
+ * (about 4 MB with their windows, which a plaza of 1,000 fills in about an hour, so that a day's
+ * run holds no more) and at most 1 M (big crowds write fewer, larger pieces).
  */
-const DEFAULT_SPILL_AFTER_SCANS = 1 << 17;
+const MIN_SPILL_AFTER_SCANS = 1 << 17;
+const MAX_SPILL_AFTER_SCANS = 1 << 20;
 
 export interface StreamDetectOptions {
   readonly presets: readonly RiskPreset[];
@@ -74,10 +76,15 @@ export interface StreamDetectOptions {
   /** Simulated time matched at once, ms (default one GAEN interval, 10 minutes). */
   readonly chunkMs?: number;
   /**
-   * Scan instances kept in memory before the windows go to spill files on disk (default 131,072,
-   * `DEFAULT_SPILL_AFTER_SCANS`), so that memory does not grow with the run's length.
+   * Scan instances kept in memory before the windows go to spill files on disk (default 128 per
+   * agent, between 131,072 and 1 M), so that memory does not grow with the run's length.
    */
   readonly spillAfterScans?: number;
+  /**
+   * Handles in use, beyond half again what the last sweep left, before idle ones are let go
+   * (default 65,536: fewer are not worth a sweep; 0: every 10 minutes, for tests).
+   */
+  readonly sweepMinHandles?: number;
 }
 
 /**
@@ -174,14 +181,21 @@ export class StreamingDetector {
   matched = 0;
   /** Handles let go while idle (their keys may come back on a new handle). */
   handlesLetGo = 0;
+  /** When idle handles are let go next (every `HANDLE_SWEEP_MS`, whatever the chunk). */
+  private nextHandleSweepMs = Number.NEGATIVE_INFINITY;
+  private liveAtSweep = 0;
+  private readonly sweepMinHandles: number;
 
   constructor(options: StreamDetectOptions) {
     this.options = options;
     this.chunkMs = options.chunkMs ?? GAEN_INTERVAL_MS;
     this.chunkEndMs = options.startMs + this.chunkMs;
     this.firstDay = Math.floor(options.startMs / MS_PER_DAY) - 2;
-    this.spillAfterScans = options.spillAfterScans ?? DEFAULT_SPILL_AFTER_SCANS;
+    this.spillAfterScans =
+      options.spillAfterScans ??
+      Math.min(MAX_SPILL_AFTER_SCANS, Math.max(MIN_SPILL_AFTER_SCANS, 128 * options.agents));
     this.heardBefore = new HeardKeys(options.agents, options.indexCases);
+    this.sweepMinHandles = options.sweepMinHandles ?? MIN_SLOTS;
     this.builder = ExposureWindowBuilder.withScanColumns(
       (handle, startMs, scans) => this.keep(handle, startMs, scans),
       {
@@ -224,7 +238,15 @@ export class StreamingDetector {
     if (atMs < this.chunkEndMs) return;
     this.matchChunk(keysOf);
     this.builder.advanceTo(atMs);
-    this.letIdleHandlesGo(atMs);
+    // Every 10 minutes, once the handles have grown by half since (a constant per handle).
+    if (
+      atMs >= this.nextHandleSweepMs &&
+      (this.sweepMinHandles === 0 || this.live >= this.sweepMinHandles + 1.5 * this.liveAtSweep)
+    ) {
+      this.letIdleHandlesGo(atMs);
+      this.nextHandleSweepMs = atMs + HANDLE_SWEEP_MS;
+      this.liveAtSweep = this.live;
+    }
     while (this.chunkEndMs <= atMs) this.chunkEndMs += this.chunkMs;
   }
 
@@ -629,6 +651,12 @@ class PairColumns implements WindowColumns {
     this.firstScan[++this.count] = this.scans;
   }
 }
+
+/**
+ * How often idle handles are let go, ms of simulated time: every 10 minutes, so that a city
+ * matched in one-minute chunks does not rebuild its table of millions of handles every minute.
+ */
+const HANDLE_SWEEP_MS = 10 * 60_000;
 
 /** The handle table's least size. */
 const MIN_SLOTS = 1 << 16;

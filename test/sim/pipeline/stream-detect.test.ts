@@ -18,6 +18,7 @@ function both(
   options: SimulateRunOptions,
   chunkMs?: number,
   spillAfterScans?: number,
+  sweepMinHandles?: number,
 ) {
   const detectors = defaultDetectors();
   let detector: StreamingDetector | undefined;
@@ -33,6 +34,7 @@ function both(
         rxRssiCorrectionDb: meta.rxRssiCorrectionDb ?? 0,
         chunkMs,
         spillAfterScans,
+        sweepMinHandles,
       });
     },
     sighting: (receiver, s) => detector!.sighting(receiver, s),
@@ -70,11 +72,13 @@ function both(
 
 describe("streaming detection", () => {
   it("lets idle handles go and gives a key that comes back the same windows (plaza, 2 h)", () => {
-    const { streamed, inMemory, handlesLetGo } = both("plaza", {
-      seed: 4,
-      agents: 60,
-      durationS: 7200,
-    });
+    const { streamed, inMemory, handlesLetGo } = both(
+      "plaza",
+      { seed: 4, agents: 60, durationS: 7200 },
+      undefined,
+      undefined,
+      0,
+    );
     expect(handlesLetGo).toBeGreaterThan(100);
     expect(inMemory.length).toBeGreaterThan(100);
     expect(streamed).toEqual(inMemory);
