@@ -82,7 +82,7 @@ export interface RunAccumulatorInit {
   /** Rows of pairs no longer met held in memory before they go to files (default 4 MB). */
   readonly rowsInMemoryBytes?: number;
   /**
-   * Records (close and ordered pairs) the tables hold, beyond half again what the last sweep
+   * Records (close and ordered pairs) the tables hold, beyond twice what the last sweep
    * left, before pairs idle since long leave them (default 65,536; 0: every 10 minutes, for tests).
    */
   readonly sweepMinRecords?: number;
@@ -485,7 +485,8 @@ export class RunAccumulator {
   /** The latest window of each stream (close seconds, sightings), and the next sweep's. */
   private closeClock = NEVER;
   private heardClock = NEVER;
-  private nextSweep = SWEEP_WINDOWS;
+  /** No pair can be idle long enough before `IDLE_WINDOWS`: the first sweep comes after. */
+  private nextSweep = IDLE_WINDOWS + SWEEP_WINDOWS;
   /** Records left in the tables by the last sweep, and the least worth a sweep. */
   private keptAtSweep = 0;
   private readonly sweepMinRecords: number;
@@ -774,7 +775,7 @@ export class RunAccumulator {
   }
 
   /**
-   * Both streams have moved on: every `SWEEP_WINDOWS`, once the tables have grown by half since
+   * Both streams have moved on: every `SWEEP_WINDOWS`, once the tables have doubled since
    * the last sweep (so that sweeping costs a constant per record, like growing a table), pairs
    * idle since long go to the rows.
    */
@@ -782,7 +783,7 @@ export class RunAccumulator {
     const now = Math.min(this.closeClock, this.heardClock);
     if (now === NEVER || now < this.nextSweep) return;
     const records = this.closePairs.size + this.ordered.size;
-    if (this.sweepMinRecords > 0 && records < this.sweepMinRecords + 1.5 * this.keptAtSweep) return;
+    if (this.sweepMinRecords > 0 && records < this.sweepMinRecords + 2 * this.keptAtSweep) return;
     this.nextSweep = now + SWEEP_WINDOWS;
     this.sweep(now - IDLE_WINDOWS);
     this.keptAtSweep = this.closePairs.size + this.ordered.size;

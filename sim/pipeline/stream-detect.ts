@@ -81,7 +81,7 @@ export interface StreamDetectOptions {
    */
   readonly spillAfterScans?: number;
   /**
-   * Handles in use, beyond half again what the last sweep left, before idle ones are let go
+   * Handles in use, beyond twice what the last sweep left, before idle ones are let go
    * (default 65,536: fewer are not worth a sweep; 0: every 10 minutes, for tests).
    */
   readonly sweepMinHandles?: number;
@@ -238,10 +238,10 @@ export class StreamingDetector {
     if (atMs < this.chunkEndMs) return;
     this.matchChunk(keysOf);
     this.builder.advanceTo(atMs);
-    // Every 10 minutes, once the handles have grown by half since (a constant per handle).
+    // Every 10 minutes, once the handles have doubled since (a constant per handle).
     if (
       atMs >= this.nextHandleSweepMs &&
-      (this.sweepMinHandles === 0 || this.live >= this.sweepMinHandles + 1.5 * this.liveAtSweep)
+      (this.sweepMinHandles === 0 || this.live >= this.sweepMinHandles + 2 * this.liveAtSweep)
     ) {
       this.letIdleHandlesGo(atMs);
       this.nextHandleSweepMs = atMs + HANDLE_SWEEP_MS;
