@@ -374,7 +374,7 @@ export function runPipeline(scenario: Scenario, options: PipelineOptions = {}): 
     sightings,
     indexCases: run.indexCases,
     published: run.published,
-    truth: { agents: run.agents, pairs: [...accumulation.truthPairs()] },
+    truth: { agents: run.agents, pairs: truthPairsOnce(accumulation) },
     ceiling: run.ceiling,
     rssiVsDistance: run.rssiVsDistance,
     sightingCount: run.sightingCount,
@@ -385,6 +385,15 @@ export function runPipeline(scenario: Scenario, options: PipelineOptions = {}): 
     windows: spans.get(d.index * 2 ** 20 + d.receiver) ?? [],
   }));
   return { ...streamed, accumulation, data, detections };
+}
+
+/** Every truth pair, read once; the pairs' rows (files past 4 MB) are closed after. */
+function truthPairsOnce(accumulation: RunAccumulation): TruthPair[] {
+  try {
+    return [...accumulation.truthPairs()];
+  } finally {
+    accumulation.close();
+  }
 }
 
 /** Writes the run folder's data files of a collected run (the report is written by the caller). */

@@ -184,6 +184,7 @@ export async function runEntry(
       runs: [pipelineReportRun(result, { channel: reportChannel(profile) })],
     });
   }
+  result.accumulation?.close();
   const rows = resultRows(entry, result);
   const file: ResultFile = { schema: SWEEP_SCHEMA_VERSION, id: entry.id, rows };
   writeFileAtomic(join(partial, RESULT_FILE), `${JSON.stringify(file)}\n`, { what: "run result" });
