@@ -7,6 +7,7 @@
 import { closeSync, fstatSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { withCapacity } from "../../src/core/typed-arrays.js";
 
 /** Partitions of a run's agents: one is read back (and held) at a time. */
 export const PARTITIONS = 32;
@@ -46,14 +47,8 @@ export class PartitionedRows {
     if (this.closed) throw new Error("the partitioned rows are closed");
     const p = this.partitionOf(agent);
     const at = this.used[p];
-    let buffer = this.buffers[p];
-    if (at + length > buffer.length) {
-      let size = buffer.length * 2;
-      while (size < at + length) size *= 2;
-      const grown = new Int32Array(size);
-      grown.set(buffer.subarray(0, at));
-      this.buffers[p] = buffer = grown;
-    }
+    const buffer = withCapacity(this.buffers[p], at + length);
+    this.buffers[p] = buffer;
     this.used[p] = at + length;
     this.held += length;
     return { buffer, at };

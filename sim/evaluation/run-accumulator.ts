@@ -16,11 +16,10 @@
  * pair is a close contact is only known at the end, so every pair keeps its counts until then.
  */
 import { ExactSum } from "../../src/core/exact-sum.js";
-import { PartitionedRows } from "./partitioned-rows.js";
 import { toHex } from "../../src/core/hex.js";
+import { FIRST, hashPair, PairTable, SECOND } from "../../src/core/pair-table.js";
 import { withCapacity } from "../../src/core/typed-arrays.js";
 import type { DetectionRow, PairDetection } from "../pipeline/detect-contacts.js";
-import type { PairDecisions } from "../pipeline/stream-detect.js";
 import {
   PAIR_KEY_BASE,
   pairKey,
@@ -31,6 +30,7 @@ import {
   type TruthPair,
 } from "../pipeline/run-data.js";
 import { senderOfId } from "../pipeline/sender-of-id.js";
+import type { PairDecisions } from "../pipeline/stream-detect.js";
 import type { ReportRun } from "../report/report-input.js";
 import { sweepThreshold } from "./ceiling.js";
 import type {
@@ -39,6 +39,7 @@ import type {
   ReferenceEvaluation,
   RunEvaluation,
 } from "./evaluate-run.js";
+import { PartitionedRows } from "./partitioned-rows.js";
 import { MAX_CURVE_POINTS, precisionRecallF1 } from "./precision-recall.js";
 import type { ReportRunExtras } from "./report-run.js";
 
@@ -112,93 +113,6 @@ export interface AccumulatorBytes {
 }
 
 const ensure = withCapacity;
-
-function hashPair(x: number, y: number): number {
-  let h = Math.imul(x ^ 0x5bd1e995, 0x9e3779b1) ^ Math.imul((y + 0x7f4a7c15) | 0, 0x85ebca77);
-  h ^= h >>> 15;
-  h = Math.imul(h, 0x2c1b3c6d);
-  return h ^ (h >>> 12);
-}
-
-/** Where a record keeps its pair's agents. */
-const FIRST = 0;
-const SECOND = 1;
-
-/**
- * Pairs of agent indices to dense ids 0, 1, 2, … in order of arrival, each with a record of
- * `stride` Int32 fields in one array: the pair itself (`FIRST`, `SECOND`), then its owner's
- * state, which starts at 0. Linear probing over an Int32Array of ids (at most half full). A
- * lookup that finds its pair has read the record to compare it, so the owner's state comes in
- * the same cache line instead of from columns of their own (the tables outgrow the caches).
- */
-class PairTable {
-  data: Int32Array;
-  size = 0;
-  /** Whether the last `findOrAdd` added its pair. */
-  added = false;
-  private slots = new Int32Array(32).fill(-1);
-
-  constructor(readonly stride: number) {
-    this.data = new Int32Array(16 * stride);
-  }
-
-  first(id: number): number {
-    return this.data[id * this.stride + FIRST];
-  }
-
-  second(id: number): number {
-    return this.data[id * this.stride + SECOND];
-  }
-
-  find(x: number, y: number): number {
-    const mask = this.slots.length - 1;
-    const { data, stride } = this;
-    for (let h = hashPair(x, y) & mask; ; h = (h + 1) & mask) {
-      const id = this.slots[h];
-      if (id < 0 || (data[id * stride + FIRST] === x && data[id * stride + SECOND] === y))
-        return id;
-    }
-  }
-
-  findOrAdd(x: number, y: number): number {
-    const mask = this.slots.length - 1;
-    const stride = this.stride;
-    let data = this.data;
-    let h = hashPair(x, y) & mask;
-    for (; ; h = (h + 1) & mask) {
-      const id = this.slots[h];
-      if (id < 0) break;
-      if (data[id * stride + FIRST] === x && data[id * stride + SECOND] === y) {
-        this.added = false;
-        return id;
-      }
-    }
-    const id = this.size++;
-    if (this.size * stride > data.length) this.data = data = ensure(data, this.size * stride);
-    data[id * stride + FIRST] = x;
-    data[id * stride + SECOND] = y;
-    this.slots[h] = id;
-    if (this.size * 2 > this.slots.length) this.rehash();
-    this.added = true;
-    return id;
-  }
-
-  get bytes(): number {
-    return this.data.byteLength + this.slots.byteLength;
-  }
-
-  private rehash(): void {
-    const slots = new Int32Array(this.slots.length * 2).fill(-1);
-    const mask = slots.length - 1;
-    const { data, stride } = this;
-    for (let id = 0; id < this.size; id++) {
-      let h = hashPair(data[id * stride + FIRST], data[id * stride + SECOND]) & mask;
-      while (slots[h] >= 0) h = (h + 1) & mask;
-      slots[h] = id;
-    }
-    this.slots = slots;
-  }
-}
 
 /**
  * A close pair's record: its current close interval [`CLOSE_START`, `CLOSE_END`) (`CLOSE_END`
@@ -561,12 +475,7 @@ export class RunAccumulator {
     const hint = hashPair(lo, hi) & (CLOSE_HINTS - 1);
     let id = this.closeHints[hint];
     let c = this.closePairs.data;
-    if (
-      id < 0 ||
-      id >= this.closePairs.size ||
-      c[id * CLOSE_STRIDE + FIRST] !== lo ||
-      c[id * CLOSE_STRIDE + SECOND] !== hi
-    ) {
+    if (id < 0 || c[id * CLOSE_STRIDE + FIRST] !== lo || c[id * CLOSE_STRIDE + SECOND] !== hi) {
       id = this.closeRecord(lo, hi);
       this.closeHints[hint] = id;
       c = this.closePairs.data;
@@ -648,16 +557,8 @@ export class RunAccumulator {
     this.open();
     if (this.truth !== undefined) throw new Error("the run's accumulator is already scoring");
     this.truth = truth;
-    // Every pair to the rows; the tables' memory goes back.
+    // Every pair to the rows: the sweep leaves empty tables, and their memory goes back.
     this.sweep(Number.POSITIVE_INFINITY);
-    this.closePairs = new PairTable(CLOSE_STRIDE);
-    this.ordered = new PairTable(ORDERED_STRIDE);
-    this.closeAB = new Int32Array(16);
-    this.closeBA = new Int32Array(16);
-    this.ivStart = new Int32Array(16);
-    this.ivEnd = new Int32Array(16);
-    this.ivPrev = new Int32Array(16);
-    this.arena = 0;
   }
 
   /**
@@ -849,9 +750,10 @@ export class RunAccumulator {
     // The staying pairs in new tables (same order), links and intervals carried over.
     const keptClose = new PairTable(CLOSE_STRIDE);
     const closeId = new Int32Array(close.size).fill(-1);
-    const ivStart = new Int32Array(Math.max(16, this.arena));
-    const ivEnd = new Int32Array(ivStart.length);
-    const ivPrev = new Int32Array(ivStart.length);
+    // Sized for the staying pairs' intervals, grown as in `closeSpan`.
+    let ivStart = new Int32Array(16);
+    let ivEnd = new Int32Array(16);
+    let ivPrev = new Int32Array(16);
     let arena = 0;
     for (let id = 0; id < close.size; id++) {
       if (closeGone[id]) continue;
@@ -860,12 +762,15 @@ export class RunAccumulator {
       closeId[id] = k;
       keptClose.data.set(c.subarray(r + 2, r + CLOSE_STRIDE), k * CLOSE_STRIDE + 2);
       // The arena chain, oldest first, so that it is rebuilt in the same order.
-      const chain: number[] = [];
-      for (let v = c[r + CLOSE_PREV]; v >= 0; v = this.ivPrev[v]) chain.push(v);
       let prev = -1;
-      for (let j = chain.length - 1; j >= 0; j--) {
-        ivStart[arena] = this.ivStart[chain[j]];
-        ivEnd[arena] = this.ivEnd[chain[j]];
+      for (const v of this.arenaChain(c, id)) {
+        if (arena === ivStart.length) {
+          ivStart = ensure(ivStart, arena + 1);
+          ivEnd = ensure(ivEnd, arena + 1);
+          ivPrev = ensure(ivPrev, arena + 1);
+        }
+        ivStart[arena] = this.ivStart[v];
+        ivEnd[arena] = this.ivEnd[v];
         ivPrev[arena] = prev;
         prev = arena++;
       }
@@ -905,13 +810,15 @@ export class RunAccumulator {
   private intervalsOf(c: Int32Array, id: number, out: number[]): void {
     const r = id * CLOSE_STRIDE;
     if (c[r + CLOSE_END] === NEVER) return;
-    const from = out.length;
-    out.push(c[r + CLOSE_END], c[r + CLOSE_START]);
-    for (let k = c[r + CLOSE_PREV]; k >= 0; k = this.ivPrev[k])
-      out.push(this.ivEnd[k], this.ivStart[k]);
-    // Pushed newest first, end before start: reversed, oldest first, start before end.
-    const tail = out.splice(from).reverse();
-    for (const v of tail) out.push(v);
+    for (const k of this.arenaChain(c, id)) out.push(this.ivStart[k], this.ivEnd[k]);
+    out.push(c[r + CLOSE_START], c[r + CLOSE_END]);
+  }
+
+  /** Close pair `id`'s earlier intervals in the arena, oldest first. */
+  private arenaChain(c: Int32Array, id: number): number[] {
+    const chain: number[] = [];
+    for (let k = c[id * CLOSE_STRIDE + CLOSE_PREV]; k >= 0; k = this.ivPrev[k]) chain.push(k);
+    return chain.reverse();
   }
 
   /** Starts (or continues) the decisions of pair (index, receiver), checking their order. */

@@ -18,6 +18,7 @@
 import { closeSync, fstatSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { PairTable } from "../../src/core/pair-table.js";
 import {
   type NumberColumn,
   stableCountingSort,
@@ -666,64 +667,48 @@ function slotOf(receiver: number, exposure: number, mask: number): number {
   return (Math.imul(receiver, 0x9e3779b1) ^ Math.imul(exposure, 0x85ebca6b)) & mask;
 }
 
-/** Largest bit set `HeardKeys` allocates (16 MB); beyond it, a hash set. */
+/** Largest bit set `HeardKeys` allocates (16 MB); beyond it, a table of the pairs. */
 const MAX_HEARD_BITS = 1 << 27;
 
 /**
  * A set of (receiver, exposure) pairs, exposures being index cases' day slots: a bit per
  * possible pair when that fits in `MAX_HEARD_BITS` (2 MB for 1,000 agents who are all index
- * cases), else an open-addressing hash set of the pairs as doubles.
+ * cases), else a `PairTable` of the pairs.
  */
-class HeardKeys {
+export class HeardKeys {
   private readonly ordinal: Int32Array;
   private readonly bits: Uint32Array | undefined;
+  private readonly table: PairTable | undefined;
   private readonly perReceiver: number;
-  private keys: Float64Array | undefined;
-  private size = 0;
 
-  constructor(agents: number, indexCases: readonly number[]) {
+  constructor(agents: number, indexCases: readonly number[], maxBits = MAX_HEARD_BITS) {
     this.ordinal = new Int32Array(agents).fill(-1);
     indexCases.forEach((agent, k) => {
       this.ordinal[agent] = k;
     });
     this.perReceiver = indexCases.length * DAY_SLOTS;
     const bits = agents * this.perReceiver;
-    if (bits <= MAX_HEARD_BITS) this.bits = new Uint32Array(Math.ceil(bits / 32));
-    else this.keys = new Float64Array(1 << 16).fill(-1);
+    if (bits <= maxBits) this.bits = new Uint32Array(Math.ceil(bits / 32));
+    else this.table = new PairTable(2);
   }
 
   has(receiver: number, exposure: number): boolean {
-    if (this.bits) {
-      const bit = this.bitOf(receiver, exposure);
-      return (this.bits[bit >>> 5] & (1 << (bit & 31))) !== 0;
-    }
-    const keys = this.keys!;
-    const key = receiver * 2 ** 26 + exposure;
-    const mask = keys.length - 1;
-    for (let at = slotOf(receiver, exposure, mask); ; at = (at + 1) & mask) {
-      if (keys[at] === key) return true;
-      if (keys[at] < 0) return false;
-    }
+    if (this.table) return this.table.find(receiver, exposure) >= 0;
+    const bit = this.bitOf(receiver, exposure);
+    return (this.bits![bit >>> 5] & (1 << (bit & 31))) !== 0;
   }
 
   add(receiver: number, exposure: number): void {
-    if (this.bits) {
-      const bit = this.bitOf(receiver, exposure);
-      this.bits[bit >>> 5] |= 1 << (bit & 31);
+    if (this.table) {
+      this.table.findOrAdd(receiver, exposure);
       return;
     }
-    if (this.has(receiver, exposure)) return;
-    if ((this.size + 1) * 2 > this.keys!.length) this.grow();
-    const keys = this.keys!;
-    const mask = keys.length - 1;
-    let at = slotOf(receiver, exposure, mask);
-    while (keys[at] >= 0) at = (at + 1) & mask;
-    keys[at] = receiver * 2 ** 26 + exposure;
-    this.size++;
+    const bit = this.bitOf(receiver, exposure);
+    this.bits![bit >>> 5] |= 1 << (bit & 31);
   }
 
   get bytes(): number {
-    return (this.bits ?? this.keys!).byteLength;
+    return this.table ? this.table.bytes : this.bits!.byteLength;
   }
 
   private bitOf(receiver: number, exposure: number): number {
@@ -731,20 +716,6 @@ class HeardKeys {
     const k = this.ordinal[agent];
     if (k < 0) throw new RangeError(`agent ${agent} publishes no keys`);
     return receiver * this.perReceiver + k * DAY_SLOTS + (exposure % DAY_SLOTS);
-  }
-
-  private grow(): void {
-    const old = this.keys!;
-    const keys = new Float64Array(old.length * 2).fill(-1);
-    const mask = keys.length - 1;
-    for (const key of old) {
-      if (key < 0) continue;
-      const receiver = Math.floor(key / 2 ** 26);
-      let at = slotOf(receiver, key - receiver * 2 ** 26, mask);
-      while (keys[at] >= 0) at = (at + 1) & mask;
-      keys[at] = key;
-    }
-    this.keys = keys;
   }
 }
 

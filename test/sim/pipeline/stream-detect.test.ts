@@ -5,7 +5,7 @@ import {
   detectContacts,
 } from "../../../sim/pipeline/detect-contacts.js";
 import { type SimulateRunOptions, simulateRun } from "../../../sim/pipeline/simulate-run.js";
-import { decisionRows, StreamingDetector } from "../../../sim/pipeline/stream-detect.js";
+import { decisionRows, HeardKeys, StreamingDetector } from "../../../sim/pipeline/stream-detect.js";
 import { builtInScenario } from "../../../sim/world/scenario.js";
 import type { DayKey } from "../../../src/protocols/rolling-id-scheme.js";
 
@@ -69,6 +69,33 @@ function both(
     handlesLetGo: detector!.handlesLetGo,
   };
 }
+
+describe("HeardKeys", () => {
+  it("answers the same as a bit per pair and as a table of the pairs", () => {
+    // 50 receivers, index cases 3, 7, 20 and 41, exposures agent * 16 + day slot.
+    const indexCases = [3, 7, 20, 41];
+    const bits = new HeardKeys(50, indexCases);
+    const table = new HeardKeys(50, indexCases, 0);
+    expect(bits.bytes).toBe(Math.ceil((50 * 4 * 16) / 32) * 4);
+    const added = new Set<string>();
+    let x = 12345;
+    for (let k = 0; k < 400; k++) {
+      x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+      const receiver = x % 50;
+      const exposure = indexCases[(x >>> 8) % 4] * 16 + ((x >>> 12) % 16);
+      for (const set of [bits, table]) set.add(receiver, exposure);
+      added.add(`${receiver}/${exposure}`);
+    }
+    for (let receiver = 0; receiver < 50; receiver++)
+      for (const agent of indexCases)
+        for (let slot = 0; slot < 16; slot++) {
+          const e = agent * 16 + slot;
+          const want = added.has(`${receiver}/${e}`);
+          expect([bits.has(receiver, e), table.has(receiver, e)]).toEqual([want, want]);
+        }
+    expect(() => bits.add(0, 5 * 16)).toThrow(/agent 5 publishes no keys/);
+  });
+});
 
 describe("streaming detection", () => {
   it("lets idle handles go and gives a key that comes back the same windows (plaza, 2 h)", () => {
