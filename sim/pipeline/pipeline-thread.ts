@@ -28,6 +28,7 @@ import type { DayKey, Protocol } from "../../src/protocols/rolling-id-scheme.js"
 import type { Sighting } from "../../src/signal/sighting.js";
 import type { RunEvaluation } from "../evaluation/evaluate-run.js";
 import type { ReportRun } from "../report/report-input.js";
+import type { ClosePairColumns } from "../world/ground-truth.js";
 import { PROTOCOL_NAMES } from "../world/scenario.js";
 import { RunConsumer, type RunConsumerInit, runSummary } from "./run-consumer.js";
 import type {
@@ -121,11 +122,8 @@ interface EndMessage {
   ceiling: RunCeiling;
   agents: readonly TruthAgent[];
   published: PublishedKeySet;
-  /** The world's truth: every close pair's close seconds and minimum distance. */
-  truthA: Int32Array;
-  truthB: Int32Array;
-  truthCloseS: Float64Array;
-  truthMinM: Float64Array;
+  /** The world's truth: every close pair's close seconds and minimum distance, sorted by key. */
+  truth: ClosePairColumns;
   sightingCount: number;
   rssiVsDistance: readonly RssiDistanceSample[];
 }
@@ -248,47 +246,28 @@ export class ThreadedConsumer {
       readonly rssiVsDistance: readonly RssiDistanceSample[];
       readonly agents: readonly TruthAgent[];
       readonly published: PublishedKeySet;
-      readonly groundTruth: {
-        forEachClosePair(cb: (a: number, b: number, closeS: number, minM: number) => void): void;
-      };
+      readonly groundTruth: { takeClosePairs(): ClosePairColumns };
     },
     ceiling: RunCeiling,
   ): ThreadedResult {
     this.flush();
-    // Straight into typed columns of the exact size, counted first, and handed over without a
-    // copy: millions of pairs at the run's peak of memory, while the worker evaluates.
-    let pairs = 0;
-    run.groundTruth.forEachClosePair(() => pairs++);
-    const a = new Int32Array(pairs);
-    const b = new Int32Array(pairs);
-    const closeS = new Float64Array(pairs);
-    const minM = new Float64Array(pairs);
-    let k = 0;
-    run.groundTruth.forEachClosePair((x, y, s, m) => {
-      a[k] = x;
-      b[k] = y;
-      closeS[k] = s;
-      minM[k] = m;
-      k++;
-    });
+    // The truth's own sorted columns, handed over without a copy: millions of pairs at the run's
+    // peak of memory, while the worker evaluates (the main thread needs them no more).
+    const truth = run.groundTruth.takeClosePairs();
     const end: EndMessage = {
       type: "end",
       keys: { step: -1, ...this.keySnapshot(keysOf) },
       ceiling,
       agents: run.agents,
       published: run.published,
-      truthA: a,
-      truthB: b,
-      truthCloseS: closeS,
-      truthMinM: minM,
+      truth,
       sightingCount: run.sightingCount,
       rssiVsDistance: run.rssiVsDistance,
     };
     this.worker.postMessage(end, [
-      end.truthA.buffer as ArrayBuffer,
-      end.truthB.buffer as ArrayBuffer,
-      end.truthCloseS.buffer as ArrayBuffer,
-      end.truthMinM.buffer as ArrayBuffer,
+      truth.keys.buffer as ArrayBuffer,
+      truth.closeS.buffer as ArrayBuffer,
+      truth.minDistanceM.buffer as ArrayBuffer,
     ]);
     for (;;) {
       const seen = Atomics.load(this.control, ANSWERED);
@@ -463,32 +442,28 @@ function runPipelineWorker(data: { port: MessagePort; control: Int32Array }): vo
       } else if (message.type === "end") {
         if (!consumer || !start) return;
         const keysOf = keysFrom(message.keys);
-        // The world's close pairs by key, sorted, for binary search (no Map of millions).
-        const n = message.truthA.length;
-        const keys = new Float64Array(n);
-        for (let k = 0; k < n; k++) keys[k] = message.truthA[k] * 2 ** 20 + message.truthB[k];
-        const order = Int32Array.from({ length: n }, (_, k) => k).sort((x, y) => keys[x] - keys[y]);
-        const sorted = Float64Array.from(order, (k) => keys[k]);
+        // The world's close pairs, sorted by key for binary search (no Map of millions).
+        const { agentCapacity, keys, closeS, minDistanceM } = message.truth;
         const at = (a: number, b: number) => {
-          const key = Math.min(a, b) * 2 ** 20 + Math.max(a, b);
+          const key = Math.min(a, b) * agentCapacity + Math.max(a, b);
           let lo = 0;
-          let hi = n - 1;
+          let hi = keys.length - 1;
           while (lo <= hi) {
             const mid = (lo + hi) >> 1;
-            if (sorted[mid] < key) lo = mid + 1;
-            else if (sorted[mid] > key) hi = mid - 1;
-            else return order[mid];
+            if (keys[mid] < key) lo = mid + 1;
+            else if (keys[mid] > key) hi = mid - 1;
+            else return mid;
           }
           return -1;
         };
         const truth = {
           closeSeconds: (a: number, b: number) => {
             const k = at(a, b);
-            return k < 0 ? 0 : message.truthCloseS[k];
+            return k < 0 ? 0 : closeS[k];
           },
           minDistanceM: (a: number, b: number) => {
             const k = at(a, b);
-            return k < 0 ? undefined : message.truthMinM[k];
+            return k < 0 ? undefined : minDistanceM[k];
           },
         };
         const t0 = performance.now();

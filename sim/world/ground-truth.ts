@@ -37,6 +37,15 @@ export interface GroundTruthOptions {
   onCloseSpan?: (a: number, b: number, fromS: number, toS: number) => void;
 }
 
+/** Every pair with some close time, one row each, sorted by key (see `takeClosePairs`). */
+export interface ClosePairColumns {
+  /** Pair {low, high} is keyed `low * agentCapacity + high`. */
+  readonly agentCapacity: number;
+  readonly keys: Float64Array;
+  readonly closeS: Float32Array;
+  readonly minDistanceM: Float32Array;
+}
+
 export interface CloseContact {
   readonly a: number;
   readonly b: number;
@@ -71,7 +80,7 @@ export class GroundTruth {
   /** Pairs within `rangeM` at a recent sample. */
   private readonly cache: PairCache;
   /** Close time of encounters that have ended. */
-  private readonly store = new EncounterStore();
+  private store = new EncounterStore();
   private readonly onSample: GroundTruthOptions["onSample"];
   private readonly onCloseSpan: GroundTruthOptions["onCloseSpan"];
   private nextSampleMs = 0;
@@ -250,6 +259,33 @@ export class GroundTruth {
       if (store.indexOf(cache.keyOf(low, high)) >= 0) continue;
       callback(low, high, closeS, v[s * STRIDE + MIN_DISTANCE_M]);
     }
+  }
+
+  /**
+   * Hands every pair with some close time over as columns sorted by key (what `forEachClosePair`
+   * gives, in one order) and forgets them: the truth holds no pair after, and spans not yet told
+   * to `onCloseSpan` are told first. The columns are the store's own arrays, no copy, so that a
+   * run's end can transfer their buffers to another thread.
+   */
+  takeClosePairs(): ClosePairColumns {
+    const cache = this.cache;
+    const store = this.store;
+    cache.sweep((slot, low, high) => {
+      if (this.onCloseSpan !== undefined) this.tellSpan(slot, low, high);
+      const base = slot * STRIDE;
+      const v = cache.values;
+      if (v[base + CLOSE_S] > 0)
+        store.push(cache.keyOf(low, high), v[base + CLOSE_S], v[base + MIN_DISTANCE_M]);
+      return false;
+    });
+    store.merge();
+    this.store = new EncounterStore();
+    return {
+      agentCapacity: cache.agentCapacity,
+      keys: store.keys.subarray(0, store.size),
+      closeS: store.closeS.subarray(0, store.size),
+      minDistanceM: store.minDistanceM.subarray(0, store.size),
+    };
   }
 
   /** Pairs with at least `closeMinutes` of close time, sorted by (a, b). */

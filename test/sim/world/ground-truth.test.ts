@@ -144,6 +144,19 @@ describe("GroundTruth", () => {
       expect(closeS).toBe(close[a * n + b]);
     });
     expect(visited).toBe(closePairs);
+    // Handed over as sorted columns, the same pairs and figures; the truth is empty after.
+    const listed: number[][] = [];
+    truth.forEachClosePair((a, b, closeS, minM) => listed.push([a * n + b, closeS, minM]));
+    listed.sort((x, y) => x[0] - y[0]);
+    const taken = truth.takeClosePairs();
+    expect(taken.keys.length).toBe(closePairs);
+    const rows = Array.from(taken.keys, (key, k) => {
+      const low = Math.floor(key / taken.agentCapacity);
+      return [low * n + (key - low * taken.agentCapacity), taken.closeS[k], taken.minDistanceM[k]];
+    });
+    expect(rows).toEqual(listed);
+    expect(truth.pairCount).toBe(0);
+    expect(truth.closeSeconds(Math.floor(listed[0][0] / n), listed[0][0] % n)).toBe(0);
   });
 });
 
