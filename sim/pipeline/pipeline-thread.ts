@@ -28,7 +28,7 @@ import type { DayKey, Protocol } from "../../src/protocols/rolling-id-scheme.js"
 import type { Sighting } from "../../src/signal/sighting.js";
 import type { RunEvaluation } from "../evaluation/evaluate-run.js";
 import type { ReportRun } from "../report/report-input.js";
-import type { ClosePairColumns } from "../world/ground-truth.js";
+import { type ClosePairColumns, closePairLookup } from "../world/ground-truth.js";
 import { PROTOCOL_NAMES } from "../world/scenario.js";
 import { RunConsumer, type RunConsumerInit, runSummary } from "./run-consumer.js";
 import type {
@@ -443,29 +443,7 @@ function runPipelineWorker(data: { port: MessagePort; control: Int32Array }): vo
         if (!consumer || !start) return;
         const keysOf = keysFrom(message.keys);
         // The world's close pairs, sorted by key for binary search (no Map of millions).
-        const { agentCapacity, keys, closeS, minDistanceM } = message.truth;
-        const at = (a: number, b: number) => {
-          const key = Math.min(a, b) * agentCapacity + Math.max(a, b);
-          let lo = 0;
-          let hi = keys.length - 1;
-          while (lo <= hi) {
-            const mid = (lo + hi) >> 1;
-            if (keys[mid] < key) lo = mid + 1;
-            else if (keys[mid] > key) hi = mid - 1;
-            else return mid;
-          }
-          return -1;
-        };
-        const truth = {
-          closeSeconds: (a: number, b: number) => {
-            const k = at(a, b);
-            return k < 0 ? 0 : closeS[k];
-          },
-          minDistanceM: (a: number, b: number) => {
-            const k = at(a, b);
-            return k < 0 ? undefined : minDistanceM[k];
-          },
-        };
+        const truth = closePairLookup(message.truth);
         const t0 = performance.now();
         consumer.score(keysOf, truth, (fraction) => answer({ type: "progress", fraction }));
         const t1 = performance.now();

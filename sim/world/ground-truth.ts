@@ -196,14 +196,21 @@ export class GroundTruth {
 
   /** Pairs not close at this sample leave the hot table for the store. */
   private readonly keepPair = (slot: number, low: number, high: number): boolean => {
+    // Seen at this sample: its span ends with this sample's second.
+    if (this.cache.values[slot * STRIDE + SPAN_TO_S] === this.sampleS + 1) {
+      if (this.onCloseSpan !== undefined) this.tellSpan(slot, low, high);
+      return true;
+    }
+    return this.leaveCache(slot, low, high);
+  };
+
+  /** Pair in `slot` leaves the hot table: its span told, its close time to the store. */
+  private readonly leaveCache = (slot: number, low: number, high: number): false => {
+    if (this.onCloseSpan !== undefined) this.tellSpan(slot, low, high);
     const base = slot * STRIDE;
     const v = this.cache.values;
-    if (this.onCloseSpan !== undefined) this.tellSpan(slot, low, high);
-    // Seen at this sample: its span ends with this sample's second.
-    if (v[base + SPAN_TO_S] === this.sampleS + 1) return true;
-    if (v[base + CLOSE_S] > 0) {
+    if (v[base + CLOSE_S] > 0)
       this.store.push(this.cache.keyOf(low, high), v[base + CLOSE_S], v[base + MIN_DISTANCE_M]);
-    }
     return false;
   };
 
@@ -268,20 +275,12 @@ export class GroundTruth {
    * run's end can transfer their buffers to another thread.
    */
   takeClosePairs(): ClosePairColumns {
-    const cache = this.cache;
+    this.cache.sweep(this.leaveCache);
     const store = this.store;
-    cache.sweep((slot, low, high) => {
-      if (this.onCloseSpan !== undefined) this.tellSpan(slot, low, high);
-      const base = slot * STRIDE;
-      const v = cache.values;
-      if (v[base + CLOSE_S] > 0)
-        store.push(cache.keyOf(low, high), v[base + CLOSE_S], v[base + MIN_DISTANCE_M]);
-      return false;
-    });
     store.merge();
     this.store = new EncounterStore();
     return {
-      agentCapacity: cache.agentCapacity,
+      agentCapacity: this.cache.agentCapacity,
       keys: store.keys.subarray(0, store.size),
       closeS: store.closeS.subarray(0, store.size),
       minDistanceM: store.minDistanceM.subarray(0, store.size),
@@ -296,6 +295,43 @@ export class GroundTruth {
     });
     return out.sort((x, y) => x.a - y.a || x.b - y.b);
   }
+}
+
+/** The row of `key` among the first `size` of sorted `keys`, or -1 (binary search). */
+function rowOfKey(keys: Float64Array, size: number, key: number): number {
+  let lo = 0;
+  let hi = size - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const k = keys[mid];
+    if (k === key) return mid;
+    if (k < key) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
+}
+
+/**
+ * `closeSeconds` and `minDistanceM` as the truth gave them, read from the columns it handed over
+ * (`takeClosePairs`), in whatever thread they went to.
+ */
+export function closePairLookup(columns: ClosePairColumns): {
+  closeSeconds(a: number, b: number): number;
+  minDistanceM(a: number, b: number): number | undefined;
+} {
+  const { agentCapacity, keys, closeS, minDistanceM } = columns;
+  const rowOf = (a: number, b: number) =>
+    rowOfKey(keys, keys.length, Math.min(a, b) * agentCapacity + Math.max(a, b));
+  return {
+    closeSeconds(a, b) {
+      const k = rowOf(a, b);
+      return k < 0 ? 0 : closeS[k];
+    },
+    minDistanceM(a, b) {
+      const k = rowOf(a, b);
+      return k < 0 ? undefined : minDistanceM[k];
+    },
+  };
 }
 
 /**
@@ -331,17 +367,7 @@ class EncounterStore {
   /** The row of `key`, or -1 (merges first if needed). */
   indexOf(key: number): number {
     this.merge();
-    const keys = this.keys;
-    let lo = 0;
-    let hi = this.size - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      const k = keys[mid];
-      if (k === key) return mid;
-      if (k < key) lo = mid + 1;
-      else hi = mid - 1;
-    }
-    return -1;
+    return rowOfKey(this.keys, this.size, key);
   }
 
   /** Sorts the rows by key and folds rows of the same pair together. */
