@@ -45,7 +45,7 @@ export const PDU_AIRTIME_MS = 0.376;
 /** Continuous scanning changes channel every 5.12 s, as Android controllers do. */
 const CONTINUOUS_CHANNEL_DWELL_MS = 5120;
 
-/** Scan duty cycles (PROTOCOLS.md §2 and §5). */
+/** Scan duty cycles (docs/protocols.md, Rotation, addresses and scanning). */
 export const SCAN_CADENCES: Record<
   ScanningCadence,
   { windowMs: number; minPeriodMs: number; maxPeriodMs: number }

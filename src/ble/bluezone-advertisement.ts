@@ -1,6 +1,7 @@
 /**
- * The Bluezone v2 Android advertisement (PROTOCOLS.md §5): connectable, so flags 0x06; the
- * 16-bit service UUID 0x4E56; manufacturer data of company 0x22B5 holding the 12-byte BluezoneId.
+ * The Bluezone v2 Android advertisement (docs/protocols.md, Advertising payloads): connectable,
+ * so flags 0x06; the 16-bit service UUID 0x4E56; manufacturer data of company 0x22B5 holding the
+ * 12-byte BluezoneId.
  */
 import { CodecError } from "../core/errors.js";
 

@@ -1,6 +1,6 @@
 /**
  * The DP-3T advertisement of the pre-GAEN SDKs: flags, the 16-bit service UUID 0xFD68, and
- * 0xFD68 service data holding the 16-byte EphID (PROTOCOLS.md §4).
+ * 0xFD68 service data holding the 16-byte EphID (docs/protocols.md, Advertising payloads).
  */
 import { CodecError } from "../core/errors.js";
 

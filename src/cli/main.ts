@@ -89,7 +89,7 @@ export async function main(argv: string[]): Promise<number> {
     .alias("help", "h")
     .version()
     .wrap(Math.min(110, process.stdout.columns ?? 100))
-    .epilogue("Exit codes: 0 success, 1 failure, 2 bad input. Docs: README.md")
+    .epilogue("Exit codes: 0 success, 1 failure, 2 bad input. Docs: README.md and docs/")
     .fail((message, error) => {
       // Throwing stops yargs before any handler runs; main() reports it as bad input.
       throw (

@@ -2,7 +2,7 @@
  * Matching for the protocols whose published keys are day-key chains: Bluezone (a daily key
  * and a time span; each slot's ID is looked up inside that slot's time span) and DP-3T (a
  * day key; the day's EphIDs are broadcast in a shuffled order, so each is looked up inside
- * the whole UTC day). PROTOCOLS.md §4 and §5.
+ * the whole UTC day). docs/protocols.md, DP-3T and Bluezone.
  */
 import { ConfigError } from "../core/errors.js";
 import { IdTable } from "../core/id-table.js";

@@ -3,7 +3,8 @@
  * "Measurement-Based Evaluation Of Google/Apple Exposure Notification API For Proximity
  * Detection In A Light-Rail Tram"): per pair of handsets, the minutes GAEN recorded in each
  * attenuation bin, and the pair's distance. A pair is "close" when it was within 2 m; every
- * placement lasted about 15 minutes, so a close pair is a close contact (PROTOCOLS.md §7).
+ * placement lasted about 15 minutes, so a close pair is a close contact (docs/protocols.md,
+ * Close contact).
  *
  * - Parsing is pure (`parseDublinTram`); `loadDublinTram` only reads the three files.
  * - Each pair is one exposure on one UTC day: one `ScoredWindow` whose segments spread each
@@ -33,7 +34,7 @@ export const DUBLIN_TRAM_BIN_EDGES_DB: readonly number[] = [
   48, 50, 52, 54, 56, 58, 60, 62, 64, 66, 68, 70, 72, 74, 76, 78, 80, 85, 90, 100,
 ];
 
-/** Ground truth: a pair within this distance is a close contact (PROTOCOLS.md §7). */
+/** Ground truth: a pair within this distance is a close contact (docs/protocols.md). */
 export const CLOSE_DISTANCE_M = 2;
 
 /** Every pair is one exposure starting on this day (an arbitrary day of June 2020). */

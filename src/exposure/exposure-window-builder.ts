@@ -1,6 +1,7 @@
 /**
  * Builds GAEN v2 ScanInstances and ExposureWindows from a stream of (key handle, time,
- * attenuation), as the Exposure Notification API defines them (PROTOCOLS.md §2):
+ * attenuation), as the Exposure Notification API defines them (docs/protocols.md, Attenuation
+ * and exposure windows):
  * - sightings of one key at most 25.5 s apart form one scan instance, with
  *   `typicalAttenuationDb = round(mean)`, `minAttenuationDb = min`, and
  *   `secondsSinceLastScan = 60 * min(5, whole minutes since the previous scan)` (120 s when

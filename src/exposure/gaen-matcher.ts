@@ -1,5 +1,6 @@
 /**
- * Matches published GAEN diagnosis keys against what a device heard (PROTOCOLS.md §1):
+ * Matches published GAEN diagnosis keys against what a device heard (docs/protocols.md, GAEN
+ * matching):
  * derive each key's RPIs (batched), look each up among the stored sightings, accept a
  * sighting only inside its interval's ±2 h (12-interval) tolerance, decrypt its AEM with the
  * key's AEMK and reject TX power outside [-50, +20] dBm.
@@ -20,7 +21,7 @@ import {
 
 /** A sighting whose ENIN differs from its RPI's interval by more than this is a replay. */
 export const MATCH_TOLERANCE_INTERVALS = 12;
-/** Plausible advertised TX power (PROTOCOLS.md §1). */
+/** Plausible advertised TX power (docs/protocols.md, GAEN matching). */
 export const MIN_TX_POWER_DBM = -50;
 export const MAX_TX_POWER_DBM = 20;
 

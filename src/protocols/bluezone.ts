@@ -1,7 +1,7 @@
 /**
  * Bluezone (Vietnam) v2 rolling IDs, from its open-source Android module: a daily key chained
  * by SHA-256, 96 sub-keys a day from SHA-256(daily key || "bluzonesubkey"), and a 12-byte ID
- * taken from fixed byte positions of each sub-key. See PROTOCOLS.md §5.
+ * taken from fixed byte positions of each sub-key. See docs/protocols.md, Bluezone.
  */
 import { createHash } from "node:crypto";
 import { KeyFileError } from "../core/errors.js";

@@ -1,7 +1,7 @@
 /**
  * DP-3T low-cost design (the pre-GAEN SDKs, white paper of 2020-04-12): day keys chained
  * by SHA-256, EphIDs from AES-256-CTR keyed by HMAC-SHA256(SK, "broadcast key").
- * See PROTOCOLS.md §4.
+ * See docs/protocols.md, DP-3T.
  */
 import { createCipheriv, createHash, createHmac } from "node:crypto";
 import { KeyFileError } from "../core/errors.js";

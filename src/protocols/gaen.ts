@@ -1,7 +1,8 @@
 /**
  * Google/Apple Exposure Notification, cryptography specification v1.2 (April 2020):
  * TEK schedule, RPIK/AEMK (HKDF-SHA256), RPIs (AES-128-ECB) and AEMs (AES-128-CTR).
- * Every function is a pure function of its inputs. See PROTOCOLS.md §1.
+ * Every function is a pure function of its inputs. See docs/protocols.md, GAEN keys and
+ * derivations.
  */
 import { createCipheriv } from "node:crypto";
 import { CodecError, KeyFileError } from "../core/errors.js";

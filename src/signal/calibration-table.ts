@@ -1,7 +1,7 @@
 /**
  * The GAEN device calibration table (Google's "EN Calibration <date>.csv": oem, model, RSSI
  * correction, TX power as an iPhone would report it, has direct measurement) and the
- * attenuation it feeds (PROTOCOLS.md §2):
+ * attenuation it feeds (docs/protocols.md, Attenuation and exposure windows):
  * `attenuation = TX power - (RSSI + rssiCorrection)`, RSSI clamped to [-127, 126], the result
  * clamped at 0.
  *
@@ -46,7 +46,7 @@ export interface CalibrationLookup extends DeviceCalibration {
   readonly device?: string;
 }
 
-/** RSSI is clamped to this range before the attenuation is computed (PROTOCOLS.md §2). */
+/** RSSI is clamped to this range before the attenuation is computed (docs/protocols.md). */
 export const RSSI_MIN_DBM = -127;
 export const RSSI_MAX_DBM = 126;
 
@@ -64,7 +64,8 @@ export const DEFAULT_DEVICE_CALIBRATION: DeviceCalibration = {
 
 /**
  * GAEN attenuation in dB: `txPowerDbm - (rssiDbm + rssiCorrectionDb)`, with the RSSI clamped
- * to [-127, 126] and the attenuation clamped at 0 (PROTOCOLS.md §2).
+ * to [-127, 126] and the attenuation clamped at 0 (docs/protocols.md, Attenuation and exposure
+ * windows).
  */
 export function attenuationDb(
   txPowerDbm: number,

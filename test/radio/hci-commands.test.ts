@@ -14,7 +14,7 @@ import {
   leSetRandomAddress,
 } from "../../src/radio/hci-commands.js";
 
-// The GAEN v1.2 vector's advertisement (PROTOCOLS.md §2).
+// The GAEN v1.2 vector's advertisement (docs/protocols.md, Advertising payloads).
 const GAEN_PAYLOAD = fromHex("02011a03036ffd17166ffd8be6cd371c5c891604bfbe49df84509672033874");
 // An NRPA as printed: most significant byte first (top two bits 00).
 const ADDRESS = fromHex("1a2b3c4d5e6f");

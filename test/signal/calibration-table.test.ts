@@ -128,7 +128,7 @@ describe("parseCalibrationCsv", () => {
   });
 });
 
-describe("attenuationDb (PROTOCOLS.md §2)", () => {
+describe("attenuationDb (docs/protocols.md, Attenuation)", () => {
   it("is TX power - (RSSI + correction)", () => {
     expect(attenuationDb(-24, -80, -3)).toBe(59);
     expect(attenuationDb(8, -60, 0)).toBe(68);

@@ -1,6 +1,6 @@
 /**
- * DP-3T SDK test vector (low-cost design, pre-GAEN SDK), as given in PROTOCOLS.md §4:
- * EphID 0 of the day key below.
+ * DP-3T SDK test vector (low-cost design, pre-GAEN SDK), as given in docs/protocols.md (Test
+ * vectors and real files): EphID 0 of the day key below.
  */
 export const DP3T_SDK_VECTOR = {
   dayKeyBase64: "kII4qPNuq5STANO8KUs7+/JiGhiSfJZYrL58eXpDzhk=",

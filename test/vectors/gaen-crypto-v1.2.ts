@@ -1,6 +1,6 @@
 /**
  * Official test vector of the Exposure Notification Cryptography Specification v1.2
- * (Google/Apple, April 2020), as given in PROTOCOLS.md §1 and §2.
+ * (Google/Apple, April 2020), as given in docs/protocols.md, Test vectors and real files.
  */
 export const GAEN_CRYPTO_V1_2 = {
   tek: "75c734c6dd1a782de7a965da5eb93125",

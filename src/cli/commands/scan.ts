@@ -478,7 +478,7 @@ export const scanCommand: CommandModule<object, ScanArgs> = {
       .epilogue(
         [
           "The table shows, per rolling ID: sightings, last RSSI, smoothed RSSI (exponential average, 9.5 s time constant) and the distance estimate; an ID leaves the table 2 minutes after it was last heard (it rotated, or the phone left).",
-          "--radio hci needs a Bluetooth LE adapter, @stoprocent/noble (an optional dependency) and CAP_NET_RAW/CAP_NET_ADMIN; when something is missing it says which, and how to fix it. See README: Raspberry Pi.",
+          "--radio hci needs a Bluetooth LE adapter, @stoprocent/noble (an optional dependency) and CAP_NET_RAW/CAP_NET_ADMIN; when something is missing it says which, and how to fix it. See docs/hardware.md.",
           "--radio sim: the scanner at the origin, GAEN, DP-3T and Bluezone phones in turn on slow elliptical walks 0.5-8 m away, log-distance propagation with 4 dB fading; IDs and addresses rotate as each protocol does.",
         ].join("\n\n"),
       ) as unknown as Argv<ScanArgs>,

@@ -1,7 +1,7 @@
 /**
  * The protobuf (proto2) schema of GAEN diagnosis-key files, built in code from its text: no
- * .proto file is read at run time and nothing is generated. Field numbers follow PROTOCOLS.md §3
- * and Google's export.proto
+ * .proto file is read at run time and nothing is generated. Field numbers follow
+ * docs/protocols.md (Diagnosis-key files) and Google's export.proto
  * (https://github.com/google/exposure-notifications-server/blob/main/internal/pb/export/export.proto).
  */
 import protobuf from "protobufjs";

@@ -1,8 +1,9 @@
 /**
  * Diagnosis-key files of GAEN key servers: `export.bin` (16-byte header + protobuf
  * `TemporaryExposureKeyExport`) and `export.sig` (`TEKSignatureList`), as typed values.
- * Pure: bytes in, bytes out. Source: PROTOCOLS.md §3; Google, "Exposure Key File Format and
- * Verification" (https://developers.google.com/android/exposure-notifications/exposure-key-file-format).
+ * Pure: bytes in, bytes out. Source: docs/protocols.md, Diagnosis-key files; Google, "Exposure
+ * Key File Format and Verification"
+ * (https://developers.google.com/android/exposure-notifications/exposure-key-file-format).
  */
 
 import protobuf from "protobufjs";
@@ -13,7 +14,7 @@ import { exportProto } from "./export-proto.js";
 
 /** The 16 bytes before the protobuf of every export.bin (four trailing spaces). */
 export const EXPORT_BIN_HEADER = "EK Export v1    ";
-/** Largest `batch_size` a verifier accepts (PROTOCOLS.md §3). */
+/** Largest `batch_size` a verifier accepts (docs/protocols.md, Diagnosis-key files). */
 export const MAX_BATCH_SIZE = 1_000_000;
 /** `TemporaryExposureKey.ReportType`, indexed by its value. */
 export const REPORT_TYPES = [

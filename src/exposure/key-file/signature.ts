@@ -1,7 +1,7 @@
 /**
  * Signing and verifying diagnosis-key files: ECDSA P-256 with SHA-256, DER signatures over the
- * whole export.bin (header included), held in export.sig. Source: PROTOCOLS.md §3; Google,
- * "Exposure Key File Format and Verification"
+ * whole export.bin (header included), held in export.sig. Source: docs/protocols.md,
+ * Diagnosis-key files; Google, "Exposure Key File Format and Verification"
  * (https://developers.google.com/android/exposure-notifications/exposure-key-file-format).
  */
 import { createPrivateKey, createPublicKey, type KeyObject, sign, verify } from "node:crypto";

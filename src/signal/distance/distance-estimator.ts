@@ -1,7 +1,7 @@
 /**
  * A distance estimator turns a stream of RSSI samples into a causal distance estimate: an
  * input mapping (e.g. RSSI to calibrated attenuation), a chain of filters, and a model from
- * the filtered value to metres (STYLE.md 9).
+ * the filtered value to metres (docs/design.md, Conventions).
  */
 import { FilterChain, type SignalFilter } from "../filters/signal-filter.js";
 

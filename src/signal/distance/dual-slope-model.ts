@@ -32,7 +32,7 @@ export interface DualSlopeParameters {
   readonly farExponent: number;
 }
 
-/** "Close contact": within 2 m (PROTOCOLS.md §7). */
+/** "Close contact": within 2 m (docs/protocols.md, Close contact). */
 export const CLOSE_CONTACT_DISTANCE_M = 2;
 /** The largest distance reported. */
 export const DUAL_SLOPE_MAX_M = 100;

@@ -1,5 +1,6 @@
 /**
- * The shape of every signal filter: `push(sample)`, `value()`, `reset()` (STYLE.md 9).
+ * The shape of every signal filter: `push(sample)`, `value()`, `reset()` (docs/design.md,
+ * Conventions).
  * Filters are causal: `value()` depends only on samples pushed so far. Chains of filters
  * (`FilterChain`) and a distance model make an estimator (`../distance/`).
  */

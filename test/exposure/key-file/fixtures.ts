@@ -7,7 +7,7 @@ import { KeyFileError } from "../../../src/core/errors.js";
 import { SeededRandom } from "../../../src/core/random.js";
 import type { DiagnosisKey } from "../../../src/exposure/key-file/index.js";
 
-/** `../shared/data/gaen` beside the repository (PROTOCOLS.md §3, "Real files"). */
+/** `../shared/data/gaen` beside the repository (docs/protocols.md, real files). */
 export const GAEN_DATA_DIR = resolve(
   dirname(fileURLToPath(import.meta.url)),
   "../../../../shared/data/gaen",
@@ -19,7 +19,7 @@ if (!HAVE_REAL_FILES) {
   console.warn(`skipping tests of the real GAEN key files: ${GAEN_DATA_DIR} not found`);
 }
 
-/** Verification key of the signed sample (key id "310", version "v1"), base64 SPKI; PROTOCOLS.md §3. */
+/** Verification key of the signed sample (key id "310", version "v1"), base64 SPKI; docs/protocols.md. */
 export const SAMPLE_PUBLIC_KEY =
   "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE49JY6kekDgxj3Crm4y6kEHdfoKQFSNDM4mV9cgDb+e5nOAw0GeRoRThCu9/wX5wDT2QloFoOjl2pGZHI0f3C3w==";
 

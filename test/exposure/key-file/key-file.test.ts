@@ -67,7 +67,7 @@ const rawFile = (overrides: Record<string, unknown> = {}) => ({
   ...overrides,
 });
 
-describe.skipIf(!HAVE_REAL_FILES)("the real key files (PROTOCOLS.md §3)", () => {
+describe.skipIf(!HAVE_REAL_FILES)("the real key files (docs/protocols.md, real files)", () => {
   it("the signed sample zip holds 140 keys from region US, batch 1 of 1", () => {
     const { bin, sig, format } = readKeyFile(SIGNED_ZIP);
     expect(format).toBe("zip");

@@ -44,7 +44,7 @@ function fileSignedBy(...signers: { keyId: string; keyVersion: string }[]): KeyF
   };
 }
 
-describe.skipIf(!HAVE_REAL_FILES)("the signed sample (PROTOCOLS.md §3)", () => {
+describe.skipIf(!HAVE_REAL_FILES)("the signed sample (docs/protocols.md, real files)", () => {
   const { bin, sig } = HAVE_REAL_FILES
     ? readKeyFile(SIGNED_ZIP)
     : { bin: new Uint8Array(), sig: undefined };
