@@ -4,11 +4,9 @@
  * run everything else. `@stoprocent/*` is preferred; `@abandonware/*` is accepted when it is
  * the only one installed. A failure becomes a `RadioError` with one sentence and the fix.
  */
-import type { Bleno } from "@stoprocent/bleno";
-import type { Noble } from "@stoprocent/noble";
+// No type of the optional libraries may appear here: this file's declarations reach the public
+// types (RadioOptions.hci), which must type-check for a user who installed without them.
 import { RadioError } from "../../core/errors.js";
-
-export type { Bleno, Noble };
 
 /** How a module is imported; tests pass their own to simulate a missing or broken install. */
 export type ImportModule = (specifier: string) => Promise<unknown>;
