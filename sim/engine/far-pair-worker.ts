@@ -1,3 +1,23 @@
+/**
+ * The far-pair worker (`workers: 1` outside a world of venues, `simulate --workers 1`): the far
+ * pairs, most of the link layer's work, heard in a worker thread over positions in shared memory,
+ * while the main thread hears the near pairs (a query of their own), decodes and delivers; the
+ * receptions come back through a ring, receiver by receiver, so the sightings are byte-identical.
+ * It is not the default anywhere.
+ *
+ * Measured (issue 14, 2 cores shared with four other busy sessions, load 6-14, so wall times
+ * are noisy; CPU is user + sys over all threads):
+ * - `simulate -s plaza -n 1000 -d 2h`: --workers 1 146 s and 143 s wall, 28.9 s and 27.5 s CPU;
+ *   --workers 0 --no-thread 131 s and 92 s, 26.2 s and 27.7 s CPU (--workers 0 alone adds the
+ *   pipeline thread: 153 s and 171 s, 27.9 s and 28.9 s CPU). No gain.
+ * - In process (`runSimulation`, the plaza, 400 s, as its test runs it), one thread against
+ *   the worker: continuous scanning, 250 agents, 23.6 s against 15.7 s wall at load 10, then
+ *   6.8 s against 6.4 s at load 6, no more CPU; GAEN scanning, 1,500 agents, 8.3 s against
+ *   9.6 s, then 1.6 s against 2.0 s.
+ * It stays for now: a few per cent when far pairs dominate (continuous scanning), no more CPU,
+ * never the default. It is the candidate for removal (this module, about 300 lines, and the
+ * `useRemote` branch of `LinkLayer.hear`) if quiet cores confirm it buys nothing.
+ */
 import { isMainThread, Worker, workerData } from "node:worker_threads";
 import { SeededRandom } from "../../src/core/random.js";
 import { workerScript } from "../../src/core/worker-thread.js";

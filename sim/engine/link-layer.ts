@@ -18,6 +18,11 @@
  * their own per (receiver, step). Far pairs, most of the work, can run in a worker thread
  * (`workers: 1`): it reads positions from shared memory and hands back its receptions, and the
  * sightings are byte-identical either way.
+ *
+ * The parts: advertising events and reception columns (`advertising.ts`), near pairs
+ * (`near-pairs.ts`), far pairs (`far-pairs.ts`) and their worker (`far-pair-worker.ts`), and in
+ * a world of venues each receiver heard whole (`venue-pass.ts`) here or in the venue shards
+ * (`venue-shards.ts`); this module holds the phones' scan schedules and delivers the sightings.
  */
 import { SeededRandom } from "../../src/core/random.js";
 import type { KeyStore } from "../../src/protocols/key-store.js";

@@ -1,3 +1,17 @@
+/**
+ * The venue shards (a city, `simulate --workers N`, by default the CPUs less one for the pipeline
+ * thread on big runs): each step the main thread copies the world into shared memory and N
+ * worker threads hear the venues' receivers, venue v in thread v mod N, each receiver from
+ * streams of its own, so the sightings and their order are the same for any N (and for 0, the
+ * venue pass in this thread).
+ *
+ * Measured (issue 14, 2 cores shared with four other busy sessions, load 9-14, so wall times
+ * are noisy; CPU is user + sys over all threads): `simulate -s city -n 20000 -d 30m`, by default
+ * (one shard and the pipeline thread) 158 s and 289 s wall, 127 s and 108 s CPU, 0.94-0.95 GB;
+ * --workers 0 (the pipeline thread still on) 363 s and 503 s wall, 120 s and 113 s CPU,
+ * 0.91 GB. About the same CPU, much less wall time: the shard hears while the main thread
+ * samples the ground truth and the pipeline thread matches. It stays, and stays the default.
+ */
 import { isMainThread, Worker, workerData } from "node:worker_threads";
 import { SeededRandom } from "../../src/core/random.js";
 import { workerScript } from "../../src/core/worker-thread.js";
