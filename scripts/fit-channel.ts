@@ -18,14 +18,14 @@ import {
   channelLocoTable,
   channelProfileFile,
   channelVariantTable,
-} from "../sim/evaluation/channel-validation.js";
+} from "../research/channel-validation.js";
 import { loadChannelData } from "../sim/world/channel-data.js";
 import { heraldOnlyProfile } from "../sim/world/channel-profiles.js";
 import {
   fitTauToVariogram,
   shadowingVariogram,
   VARIOGRAM_LAGS_S,
-} from "../sim/world/fit-channel.js";
+} from "../research/fit-channel.js";
 import { repoRoot } from "../src/io/data-root.js";
 
 /** The repository root, from `dist/scripts/` or from `scripts/`. */

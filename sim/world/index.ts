@@ -1,13 +1,6 @@
 /** The simulator's physical world: agents, mobility, geometry, propagation, ground truth. */
 export { Agents, CarryPosition, MobilityKind } from "./agents.js";
 export { benchWorld, type WorldBenchResult } from "./bench-world.js";
-export {
-  compareWithRig,
-  type FitComparison,
-  fitPropagation,
-  formatFitTable,
-  readHeraldEdison,
-} from "./fit-propagation.js";
 export type { Point, Rect } from "./geometry.js";
 export { type CloseContact, GroundTruth, type GroundTruthOptions } from "./ground-truth.js";
 export { SIMULATED_DEVICE_MODELS, simulatedDevice } from "./devices.js";

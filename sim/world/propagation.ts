@@ -8,7 +8,7 @@
  * then cut at the receiver's sensitivity, rounded to whole dBm and saturated, as phones report it.
  *
  * Path loss is log-distance with two slopes: the near slope and PL(d0) are fitted to the Herald
- * "edison" rig (0-3 m, see `fit-propagation.ts`), beyond the breakpoint the ITU indoor slope
+ * "edison" rig (0-3 m, see `research/fit-propagation.ts`), beyond the breakpoint the ITU indoor slope
  * applies. Shadowing is a Gauss-Markov (AR(1)) process per pair, decorrelating with time and with
  * the change of the pair's distance (Gudmundson's exponential model), updated lazily once per
  * mobility step when the pair is evaluated, and kept in a `PairCache` only for pairs in use.
@@ -135,7 +135,7 @@ export interface PropagationParams {
 /**
  * Defaults. refPathLossDb, exponentNear, shadowingSigmaDb and ricianKDb are fitted to the Herald
  * "edison" robot rig (../shared/data/herald-edison: 6 files, 332 k readings, 0.2-3 m; fit and
- * residuals in fit-propagation.ts); the others carry their sources.
+ * residuals in research/fit-propagation.ts); the others carry their sources.
  */
 export const DEFAULT_PROPAGATION: PropagationParams = {
   txPowerDbm: 0,

@@ -18,8 +18,8 @@ import {
   type DublinTramEvaluation,
   decidePairs,
   evaluateTramPairs,
-  loadDublinTram,
-} from "../exposure/evaluate-dublin-tram.js";
+} from "../../research/evaluate-dublin-tram.js";
+import { loadDublinTram } from "./load-dublin-tram.js";
 import { allPresets, presetFor, type RiskPreset } from "../exposure/risk-preset.js";
 import {
   attenuationDb,

@@ -7,7 +7,7 @@
  *
  * Source: theheraldproject/herald-analysis, `reference-data/rssi-raw-edison` (tests 5, 7, 8;
  * `herald-edison/` here), Apache-2.0. Parsing (`RssiCsvReader`), the phone table and the
- * metadata pairing are evaluate-herald-edison's.
+ * metadata pairing are `herald-edison-files.ts`'s.
  */
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
@@ -17,7 +17,7 @@ import {
   HERALD_EDISON_TRAIN_FILES,
   HERALD_PHONE_DEVICES,
   phonePairs,
-} from "../signal/evaluate-herald-edison.js";
+} from "./herald-edison-files.js";
 import { RssiCsvReader } from "../signal/rssi-csv.js";
 import type { CampaignRecord } from "./campaign-record.js";
 

@@ -15,7 +15,7 @@
  * are the fit on all five, each weighted equally. The other fitted defaults were fitted once on
  * the Herald robot-rig files 20210104-1422-A.csv and 20210104-1422-B.csv (test 5: Pixel 2 and
  * Galaxy A20, both directions) by `evaluateHeraldEdison`'s training step, which refits them
- * from whatever training files it is given; `test/signal/evaluate-herald-edison.test.ts` checks
+ * from whatever training files it is given; `test/research/evaluate-herald-edison.test.ts` checks
  * that the two agree.
  */
 import { ConfigError } from "../../core/errors.js";

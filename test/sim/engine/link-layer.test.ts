@@ -7,7 +7,7 @@ import {
   ADVERTISING_INTERVAL_MS,
   intervalOffset,
   PDU_AIRTIME_MS,
-} from "../../../sim/engine/link-layer.js";
+} from "../../../sim/engine/advertising.js";
 import { runSimulation } from "../../../sim/engine/run-simulation.js";
 import { validateScenario } from "../../../sim/world/scenario.js";
 import { buildWorld } from "../../../sim/world/world.js";

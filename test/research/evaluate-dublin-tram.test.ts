@@ -6,18 +6,20 @@ import { CodecError, ConfigError } from "../../src/core/errors.js";
 import {
   balancedAccuracyInterval,
   crossValidateDetector,
-  DUBLIN_TRAM_BIN_EDGES_DB,
-  type DublinTramPair,
   type DublinTramPresetResult,
   dublinTramSummary,
   evaluateDublinTram,
   evaluateTramPairs,
   fitCloseAttenuationDb,
-  loadDublinTram,
-  parseDublinTram,
   splitHistogram,
   tramPairWindows,
-} from "../../src/exposure/evaluate-dublin-tram.js";
+} from "../../research/evaluate-dublin-tram.js";
+import {
+  DUBLIN_TRAM_BIN_EDGES_DB,
+  type DublinTramPair,
+  loadDublinTram,
+  parseDublinTram,
+} from "../../src/campaigns/load-dublin-tram.js";
 import { presetFor } from "../../src/exposure/risk-preset.js";
 import { scoreExposure } from "../../src/exposure/score-exposure.js";
 

@@ -2,15 +2,12 @@ import { existsSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import {
-  compareWithRig,
-  formatFitTable,
-  readHeraldEdison,
-} from "../../../sim/world/fit-propagation.js";
+import { compareWithRig, formatFitTable } from "../../research/fit-propagation.js";
+import { readHeraldEdison } from "../../src/campaigns/herald-edison-files.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
-// /work/main/test/sim/world -> /work/shared/data/herald-edison (the repo's ../shared).
-const dataDir = resolve(here, "../../../../shared/data/herald-edison");
+// /work/main/test/research -> /work/shared/data/herald-edison (the repo's ../shared).
+const dataDir = resolve(here, "../../../shared/data/herald-edison");
 const present = existsSync(resolve(dataDir, "metadata.csv"));
 if (!present) console.warn(`skipping the Herald rig fit: ${dataDir} is absent`);
 

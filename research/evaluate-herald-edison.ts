@@ -23,62 +23,38 @@
  */
 import { existsSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
-import { ConfigError } from "../core/errors.js";
-import { SeededRandom } from "../core/random.js";
-import { INPUT_LIMITS, readInputFile } from "../io/read-input-file.js";
+import { ConfigError } from "../src/core/errors.js";
+import { SeededRandom } from "../src/core/random.js";
+import {
+  HERALD_EDISON_TEST_FILES,
+  HERALD_EDISON_TRAIN_FILES,
+  HERALD_PHONE_DEVICES,
+  phonePairs,
+  readHeraldRecording,
+} from "../src/campaigns/herald-edison-files.js";
 import {
   type CalibrationLookup,
   type CalibrationTable,
   DEFAULT_DEVICE_CALIBRATION,
   loadCalibrationTable,
-  splitCsvLine,
-} from "./calibration-table.js";
-import { balancedAccuracy, percentileInterval95, rocAuc } from "./decision-metrics.js";
-import type { ChainedEstimator } from "./distance/distance-estimator.js";
-import { CLOSE_CONTACT_DISTANCE_M } from "./distance/dual-slope-model.js";
-import { EstimateTicker } from "./distance/estimate-ticker.js";
+} from "../src/signal/calibration-table.js";
+import { balancedAccuracy, percentileInterval95, rocAuc } from "../src/signal/decision-metrics.js";
+import type { ChainedEstimator } from "../src/signal/distance/distance-estimator.js";
+import { CLOSE_CONTACT_DISTANCE_M } from "../src/signal/distance/dual-slope-model.js";
+import { EstimateTicker } from "../src/signal/distance/estimate-ticker.js";
 import {
   ESTIMATOR_NAMES,
   type EstimatorName,
   type EstimatorOptions,
   estimatorFor,
-} from "./distance/estimators.js";
-import { FITTED_ESTIMATORS, fitEstimatorModel } from "./distance/fit-estimator-model.js";
-import type { FitPoint } from "./distance/fit-points.js";
-import { median } from "./distance/fit-points.js";
-import { RssiCsvReader, type RssiRow } from "./rssi-csv.js";
-
-export const HERALD_EDISON_TRAIN_FILES: readonly string[] = [
-  "20210104-1422-A.csv",
-  "20210104-1422-B.csv",
-];
-export const HERALD_EDISON_TEST_FILES: readonly string[] = [
-  "20210106-0815-A.csv",
-  "20210106-0815-B.csv",
-  "20210106-1501-A.csv",
-  "20210106-1501-B.csv",
-];
-
-/**
- * The rig's phone names (phones.csv) as device names of the GAEN calibration table. Samsung
- * phones are given by their European model numbers (phones.csv has marketing names only; the
- * rig is in the UK), iPhones by name (the table has no Apple devices: correction 0 dB).
- */
-export const HERALD_PHONE_DEVICES: Readonly<Record<string, string>> = {
-  "4S": "Apple iPhone 4S",
-  Germany: "Apple iPhone 5S",
-  Denmark: "Apple iPhone 6S",
-  Netherlands: "Apple iPhone 6 Plus",
-  "6S+": "Apple iPhone 6S Plus",
-  "8+": "Apple iPhone 8 Plus",
-  X: "Apple iPhone X",
-  P2: "Google Pixel 2",
-  P3: "Google Pixel 3",
-  J6: "Samsung SM-J600F",
-  A10: "Samsung SM-A105F",
-  A20: "Samsung SM-A205F",
-  N8: "Samsung SM-N950F",
-};
+} from "../src/signal/distance/estimators.js";
+import {
+  FITTED_ESTIMATORS,
+  fitEstimatorModel,
+} from "../src/signal/distance/fit-estimator-model.js";
+import type { FitPoint } from "../src/signal/distance/fit-points.js";
+import { median } from "../src/signal/distance/fit-points.js";
+import type { RssiRow } from "../src/signal/rssi-csv.js";
 
 /** Fitting uses at most this much of one position. */
 export const FIT_POSITION_CAP_MS = 30 * 60_000;
@@ -195,45 +171,9 @@ interface Recording {
   readonly rows: readonly RssiRow[];
 }
 
-function readText(path: string, what: string): string {
-  return readInputFile(path, { what, maxBytes: INPUT_LIMITS.tableBytes });
-}
-
-/** Rows of a small CSV with a header, as records keyed by lower-case column name. */
-function csvRecords(text: string): Record<string, string>[] {
-  const lines = text.split(/\r?\n/).filter((l) => l.trim() !== "");
-  const header = splitCsvLine(lines[0] ?? "").map((h) => h.trim().toLowerCase());
-  return lines.slice(1).map((line) => {
-    const cells = splitCsvLine(line);
-    return Object.fromEntries(header.map((h, i) => [h, (cells[i] ?? "").trim()]));
-  });
-}
-
-/** The recording file of each phone: file name -> { receiver, transmitter } phone names. */
-export function phonePairs(dataDir: string): Map<string, { rx: string; tx: string }> {
-  const pairs = new Map<string, { rx: string; tx: string }>();
-  for (const r of csvRecords(readText(join(dataDir, "metadata.csv"), "the rig's metadata"))) {
-    if (r.filenamephonea) pairs.set(r.filenamephonea, { rx: r.phoneaname, tx: r.phonebname });
-    if (r.filenamephoneb) pairs.set(r.filenamephoneb, { rx: r.phonebname, tx: r.phoneaname });
-  }
-  return pairs;
-}
-
 /** "P2 <- A20, A20 <- P2" (distinct pairs, in order). */
 function describePairs(recordings: readonly Recording[]): string {
   return [...new Set(recordings.map((r) => r.info.pair.replace(/ \([^)]*\)/g, "")))].join(", ");
-}
-
-function parseRecording(text: string, where: string): RssiRow[] {
-  const reader = new RssiCsvReader(where, { withDistance: true });
-  const lines = text.split(/\r?\n/);
-  reader.header(lines[0] ?? "");
-  const rows: RssiRow[] = [];
-  for (let i = 1; i < lines.length; i++) {
-    const row = reader.row(lines[i], i + 1);
-    if (row) rows.push(row);
-  }
-  return rows;
 }
 
 /**
@@ -330,7 +270,7 @@ export function evaluateHeraldEdison(options: HeraldEdisonOptions): HeraldEdison
     const pair = pairs.get(name);
     if (!pair)
       throw new ConfigError(`${name} is not listed in ${join(dataDir, "metadata.csv")}`, "E_INPUT");
-    const rows = parseRecording(readText(path, "the recording"), name);
+    const rows = readHeraldRecording(path, name);
     if (rows.length === 0) throw new ConfigError(`${path} has no samples`, "E_INPUT");
     return {
       info: {

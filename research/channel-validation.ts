@@ -7,10 +7,10 @@
  * more than one, the measured and simulated RSSI are compared by the Wasserstein-1 distance (dB)
  * and the Kolmogorov-Smirnov statistic.
  */
-import type { CampaignName } from "../../src/campaigns/campaign-record.js";
-import { SeededRandom } from "../../src/core/random.js";
-import { CHANNEL_CAMPAIGNS, type ChannelData, cellDeviceDb } from "../world/channel-data.js";
-import { heraldOnlyProfile } from "../world/channel-profiles.js";
+import type { CampaignName } from "../src/campaigns/campaign-record.js";
+import { SeededRandom } from "../src/core/random.js";
+import { CHANNEL_CAMPAIGNS, type ChannelData, cellDeviceDb } from "../sim/world/channel-data.js";
+import { heraldOnlyProfile } from "../sim/world/channel-profiles.js";
 import {
   type ChannelLink,
   type ChannelProfile,
@@ -18,9 +18,9 @@ import {
   linkShadowingSdDb,
   reportRssi,
   sampleFadingDb,
-} from "../world/channel-v2.js";
-import { type ChannelFitOptions, fitChannel } from "../world/fit-channel.js";
-import { randomNormal } from "../world/random-normal.js";
+} from "../sim/world/channel-v2.js";
+import { type ChannelFitOptions, fitChannel } from "./fit-channel.js";
+import { randomNormal } from "../sim/world/random-normal.js";
 
 /** Distance bins, m: [edge_i, edge_{i+1}). */
 export const DISTANCE_BIN_EDGES_M: readonly number[] = [0, 0.5, 1, 1.5, 2, 3, 4, 6, 1000];

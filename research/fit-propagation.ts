@@ -45,40 +45,15 @@
  *         2.80    5674          -84         0         -81        5
  *         3.00   21718          -84         6         -79        7
  */
-import { readdirSync } from "node:fs";
-import { join } from "node:path";
-import { SeededRandom } from "../../src/core/random.js";
-import { INPUT_LIMITS, readInputFile } from "../../src/io/read-input-file.js";
-import { Agents } from "./agents.js";
-import { DEFAULT_PROPAGATION, Propagation, type PropagationParams } from "./propagation.js";
-import { SpatialGrid } from "./spatial-grid.js";
-
-/**
- * The rig's phones with their GAEN calibration (shared/data/gaen/en-calibration-2020-06-13.csv):
- * txGainDb = "tx" - (-24), the table's median; rxOffsetDb = -"rssi correction" (Android RSSI +
- * correction = iPhone RSSI). Note 8: median of the measured SM-N950 rows (-18, -20, -20, -27).
- */
-export const RIG_PHONES: Readonly<Record<string, { txGainDb: number; rxOffsetDb: number }>> = {
-  P2: { txGainDb: -31 + 24, rxOffsetDb: 6 }, // Google Pixel 2: -6, -31
-  A20: { txGainDb: -24 + 24, rxOffsetDb: 3 }, // Samsung SM-A205*: -3, -24
-  N8: { txGainDb: -20 + 24, rxOffsetDb: 3 }, // Samsung SM-N950*: -3, -20
-};
-
-/** A contiguous run of readings at one distance (one placement of the rig). */
-export interface RigPlacement {
-  readonly distanceCm: number;
-  /** Reading times relative to the file's first reading, ms. */
-  readonly atMs: Float64Array;
-  readonly rssiDbm: Float32Array;
-}
-
-export interface RigFile {
-  readonly name: string;
-  /** Phone that logged the readings, and the phone it heard (names as in phones.csv). */
-  readonly rxPhone: string;
-  readonly txPhone: string;
-  readonly placements: readonly RigPlacement[];
-}
+import { SeededRandom } from "../src/core/random.js";
+import { RIG_PHONES, type RigFile } from "../src/campaigns/herald-edison-files.js";
+import { Agents } from "../sim/world/agents.js";
+import {
+  DEFAULT_PROPAGATION,
+  Propagation,
+  type PropagationParams,
+} from "../sim/world/propagation.js";
+import { SpatialGrid } from "../sim/world/spatial-grid.js";
 
 export interface FitRow {
   readonly distanceM: number;
@@ -117,87 +92,6 @@ export interface FitComparison {
   /** Mean over placements of the IQR within one placement, real and simulated, dB. */
   readonly realWithinIqrDb: number;
   readonly simWithinIqrDb: number;
-}
-
-function parseTimeMs(text: string): number {
-  // "2021-01-04 14:22:03", UTC.
-  return Date.UTC(
-    +text.slice(0, 4),
-    +text.slice(5, 7) - 1,
-    +text.slice(8, 10),
-    +text.slice(11, 13),
-    +text.slice(14, 16),
-    +text.slice(17, 19),
-  );
-}
-
-/** Reads the rig files of `dir` that metadata.csv describes and that are present. */
-export function readHeraldEdison(dir: string): RigFile[] {
-  const metadataPath = join(dir, "metadata.csv");
-  const metadata = readInputFile(metadataPath, {
-    what: "the Herald rig metadata",
-    missing: `no Herald rig data: ${metadataPath} does not exist`,
-  });
-  const present = new Set(readdirSync(dir));
-  const lines = metadata.trim().split(/\r?\n/);
-  const header = lines[0].split(",");
-  const col = (name: string) => header.indexOf(name);
-  const files: RigFile[] = [];
-  for (const line of lines.slice(1)) {
-    const cells = line.split(",");
-    const phoneA = cells[col("phoneaname")];
-    const phoneB = cells[col("phonebname")];
-    for (const [nameCol, rx, tx] of [
-      ["filenamephonea", phoneA, phoneB],
-      ["filenamephoneb", phoneB, phoneA],
-    ] as const) {
-      const name = cells[col(nameCol)]?.trim();
-      if (!name || !present.has(name)) continue;
-      if (!RIG_PHONES[rx] || !RIG_PHONES[tx]) continue;
-      files.push({ name, rxPhone: rx, txPhone: tx, placements: readPlacements(join(dir, name)) });
-    }
-  }
-  files.sort((a, b) => (a.name < b.name ? -1 : 1));
-  return files;
-}
-
-function readPlacements(path: string): RigPlacement[] {
-  const lines = readInputFile(path, {
-    what: "the Herald rig file",
-    maxBytes: INPUT_LIMITS.tableBytes,
-  })
-    .trim()
-    .split(/\r?\n/);
-  const placements: RigPlacement[] = [];
-  let t0 = Number.NaN;
-  let times: number[] = [];
-  let values: number[] = [];
-  let current = Number.NaN;
-  const flush = () => {
-    if (times.length > 0) {
-      placements.push({
-        distanceCm: current,
-        atMs: Float64Array.from(times),
-        rssiDbm: Float32Array.from(values),
-      });
-    }
-    times = [];
-    values = [];
-  };
-  for (const line of lines.slice(1)) {
-    const [time, rssi, distance] = line.split(",");
-    const atMs = parseTimeMs(time);
-    if (Number.isNaN(t0)) t0 = atMs;
-    const d = Number(distance);
-    if (d !== current) {
-      flush();
-      current = d;
-    }
-    times.push(atMs - t0);
-    values.push(Number(rssi));
-  }
-  flush();
-  return placements;
 }
 
 /** Lower quantile of sorted values (the same rule for real and simulated data). */

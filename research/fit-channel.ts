@@ -18,13 +18,9 @@
  * shadowing time constant from the variogram of 1-s means of links carried by people standing
  * still, with a clock (body-position, MIT), γ(L) = nugget + sill·(1 - exp(-L/τ)).
  */
-import type {
-  CampaignName,
-  CarryPosition,
-  Environment,
-} from "../../src/campaigns/campaign-record.js";
-import { type ChannelData, cellDeviceDb } from "./channel-data.js";
-import type { ChannelProfile, DeviceScheme, Sourced } from "./channel-v2.js";
+import type { CampaignName, CarryPosition, Environment } from "../src/campaigns/campaign-record.js";
+import { type ChannelData, cellDeviceDb } from "../sim/world/channel-data.js";
+import type { ChannelProfile, DeviceScheme, Sourced } from "../sim/world/channel-v2.js";
 
 export interface ChannelFitOptions {
   readonly devices: DeviceScheme;

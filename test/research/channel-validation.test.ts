@@ -8,10 +8,10 @@ import {
   channelVariantTable,
   compareDistributions,
   distanceBin,
-} from "../../../sim/evaluation/channel-validation.js";
-import { loadChannelData } from "../../../sim/world/channel-data.js";
-import { fitTauToVariogram } from "../../../sim/world/fit-channel.js";
-import { defaultDataRoot, repoRoot } from "../../../src/io/data-root.js";
+} from "../../research/channel-validation.js";
+import { loadChannelData } from "../../sim/world/channel-data.js";
+import { fitTauToVariogram } from "../../research/fit-channel.js";
+import { defaultDataRoot, repoRoot } from "../../src/io/data-root.js";
 
 describe("compareDistributions", () => {
   it("is 0 for identical samples", () => {

@@ -7,10 +7,12 @@ import { ConfigError } from "../../src/core/errors.js";
 import { FITTED_CALIBRATED, FITTED_LOG_DISTANCE } from "../../src/signal/distance/estimators.js";
 import {
   evaluateHeraldEdison,
+  type HeraldEdisonEvaluation,
+} from "../../research/evaluate-herald-edison.js";
+import {
   HERALD_EDISON_TEST_FILES,
   HERALD_EDISON_TRAIN_FILES,
-  type HeraldEdisonEvaluation,
-} from "../../src/signal/evaluate-herald-edison.js";
+} from "../../src/campaigns/herald-edison-files.js";
 
 /** The Herald project's robot-rig recordings beside the repository. */
 const DATA_DIR = resolve(
