@@ -122,12 +122,17 @@ export function checkRadioCan(name: string, what: "scan" | "advertise"): RadioBa
   );
 }
 
-/** The back-ends as `--help` text: "sim: ...; replay: ...; hci: ...", with per-command notes. */
-export function describeRadios(notes: Readonly<Record<string, string>> = {}): string {
+/**
+ * The back-ends as `--help` text: "sim: ...; replay: ...; hci: ...", with per-command notes,
+ * and "(cannot advertise)" after those that cannot do what the command `needs`.
+ */
+export function describeRadios(
+  notes: Readonly<Record<string, string>> = {},
+  needs?: "scan" | "advertise",
+): string {
   return RADIO_BACKENDS.map((b) => {
-    const note = notes[b.name];
-    const cannot = b.cannot ? ` (cannot ${b.cannot.replace(/:.*/, "")})` : "";
-    return `${b.name}: ${note ?? b.description}${cannot}`;
+    const able = needs === undefined || (needs === "scan" ? b.scans : b.advertises);
+    return `${b.name}: ${notes[b.name] ?? b.description}${able ? "" : ` (cannot ${needs})`}`;
   }).join("; ");
 }
 

@@ -222,10 +222,13 @@ export const advertiseCommand: CommandModule<object, AdvertiseArgs> = {
         type: "string",
         choices: ADVERTISE_RADIOS,
         default: "hci",
-        describe: describeRadios({
-          sim: "a simulated radio with a simulated phone 1 m away",
-          hci: "a Bluetooth adapter (Linux; bleno)",
-        }),
+        describe: describeRadios(
+          {
+            sim: "a simulated radio with a simulated phone 1 m away",
+            hci: "a Bluetooth adapter (Linux; bleno)",
+          },
+          "advertise",
+        ),
       })
       .option("protocol", {
         alias: "p",

@@ -332,11 +332,14 @@ export const scanCommand: CommandModule<object, ScanArgs> = {
         type: "string",
         choices: SCAN_RADIOS,
         default: "hci",
-        describe: describeRadios({
-          sim: "a simulated scene of phones walking around the scanner",
-          replay: "a btsnoop capture (--capture)",
-          hci: "a Bluetooth adapter (Linux; noble)",
-        }),
+        describe: describeRadios(
+          {
+            sim: "a simulated scene of phones walking around the scanner",
+            replay: "a btsnoop capture (--capture)",
+            hci: "a Bluetooth adapter (Linux; noble)",
+          },
+          "scan",
+        ),
       })
       .option("protocol", {
         alias: "p",

@@ -1,0 +1,19 @@
+/**
+ * Library errors name what went wrong (a file, a value), never a command-line flag; the CLI
+ * puts its flag back in front of the value so the user sees which option to fix.
+ */
+import { ProxkitError } from "../core/errors.js";
+
+/**
+ * When `error` is a proxkit error whose message mentions `value` but not `flag`, names the
+ * option: "another daemon is writing to day.sqlite" becomes "... writing to --db day.sqlite".
+ * Returns the error (the same object) for `throw nameOption(...)`.
+ */
+export function nameOption(error: unknown, value: string, flag: string): unknown {
+  if (!(error instanceof ProxkitError) || value === "" || error.message.includes(flag))
+    return error;
+  const at = error.message.indexOf(value);
+  if (at < 0) return error;
+  error.message = `${error.message.slice(0, at)}${flag} ${error.message.slice(at)}`;
+  return error;
+}
