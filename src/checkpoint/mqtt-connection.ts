@@ -71,7 +71,7 @@ export function connectionSecurity(
 export function mqttConnectOptions(
   url: string,
   connection: MqttConnectionOptions = {},
-  what = "--mqtt",
+  what = "the MQTT URL",
 ): { url: string; options: IClientOptions } {
   const parsed = parseMqttUrl(url, what);
   const tls =
@@ -119,7 +119,7 @@ export function mqttConnectOptions(
 export function connectionWarnings(
   url: string,
   connection: MqttConnectionOptions = {},
-  urlOption = "--mqtt",
+  urlOption = "the MQTT URL",
 ): string[] {
   const security = connectionSecurity(url, connection);
   const warnings: string[] = [];

@@ -17,3 +17,22 @@ export function nameOption(error: unknown, value: string, flag: string): unknown
   error.message = `${error.message.slice(0, at)}${flag} ${error.message.slice(at)}`;
   return error;
 }
+
+/**
+ * The library's words for its own options, as the CLI's flags: a radio library error says
+ * "use the sim radio" or "set allowStaticAddress", the user reads "use --radio sim" or "pass
+ * --allow-static-address".
+ */
+const LIBRARY_WORDS: readonly [RegExp, string][] = [
+  [/\buse the (hci|sim|replay) radio\b/g, "use --radio $1"],
+  [/\bdeviceId (\d+|N)\b/g, "--hci $1"],
+  [/\bset allowStaticAddress\b/g, "pass --allow-static-address"],
+  [/\btry intervalMs (\d+)\b/g, "try --interval $1"],
+];
+
+/** A library message in the CLI's words (see `LIBRARY_WORDS`). */
+export function withFlags(message: string): string {
+  let text = message;
+  for (const [pattern, flag] of LIBRARY_WORDS) text = text.replace(pattern, flag);
+  return text;
+}

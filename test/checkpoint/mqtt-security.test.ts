@@ -178,7 +178,7 @@ describe("signed receipts", () => {
       const path = write(name, text);
       expect(() => loadReceiptKey(path)).toThrow(ConfigError);
       expect(() => loadReceiptKey(path)).toThrow(message);
-      expect(() => loadReceiptKey(path)).toThrow(`--receipt-key ${path}`);
+      expect(() => loadReceiptKey(path)).toThrow(`receipt key ${path}`);
     }
     expect(() => loadReceiptKey(join(dir(), "missing.key"))).toThrow(/no such file/);
     expect(() => loadReceiptKey(dir())).toThrow(/not a file/);

@@ -23,6 +23,7 @@ import {
 } from "../../radio/radio-backends.js";
 import { SimMedium } from "../../radio/sim/sim-medium.js";
 import { ID_FIELD } from "../../signal/sighting.js";
+import { withFlags } from "../option-names.js";
 import { parseDurationMs, parseInteger } from "../parse.js";
 import { parseSpeed, runPaced, stopSignal } from "./scan.js";
 
@@ -315,7 +316,7 @@ export const advertiseCommand: CommandModule<object, AdvertiseArgs> = {
     try {
       await runAdvertise(options, {
         write: (text) => process.stdout.write(text),
-        warn: (text) => process.stderr.write(`proxkit: ${text}\n`),
+        warn: (text) => process.stderr.write(`proxkit: ${withFlags(text)}\n`),
         signal: stop.signal,
       });
     } finally {

@@ -14,14 +14,14 @@ import {
   timeOption,
 } from "../checkpoint-options.js";
 import { forwarderLogger, mqttSecurityOptions, resolveMqttOptions } from "../mqtt-options.js";
-import { nameOption } from "../option-names.js";
+import { nameOption, withFlags } from "../option-names.js";
 import { writeJson, writeRows } from "../output.js";
 import { parseDurationMs, parseInteger } from "../parse.js";
 import { stopSignal } from "./scan.js";
 
 /** `proxkit checkpoint`: resolves the options, reads their files, and runs until a signal. */
 async function checkpointHandler(args: CheckpointArgs): Promise<void> {
-  const config: CheckpointConfig = args.config ? loadCheckpointConfig(args.config) : {};
+  const config: CheckpointConfig = args.config ? loadCheckpointConfig(args.config, "--config") : {};
   const resolved = resolveCheckpointOptions(args, config);
   const mqttUrl = resolved.mqttUrl;
   if (mqttUrl !== undefined) {
@@ -40,7 +40,7 @@ async function checkpointHandler(args: CheckpointArgs): Promise<void> {
       : loadScenario(resolved.scenario);
   }
   const { runCheckpoint } = await import("../../checkpoint/run-checkpoint.js");
-  const warn = (line: string) => process.stderr.write(`proxkit: ${line}\n`);
+  const warn = (line: string) => process.stderr.write(`proxkit: ${withFlags(line)}\n`);
   const stop = stopSignal();
   try {
     const result = await runCheckpoint(
@@ -79,6 +79,18 @@ async function checkpointHandler(args: CheckpointArgs): Promise<void> {
   }
 }
 
+/** Opens the database to read, naming --db in what goes wrong. */
+function openReadonly<T>(
+  Store: { open(path: string, options: { readonly: true }): T },
+  db: string,
+): T {
+  try {
+    return Store.open(db, { readonly: true });
+  } catch (error) {
+    throw nameOption(error, db, "--db");
+  }
+}
+
 function formatBytes(n: number | undefined): string {
   if (n === undefined) return "unknown";
   if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
@@ -104,7 +116,7 @@ async function runStatus(args: { db: string; format?: string }): Promise<void> {
     throw new ConfigError(`--format must be table or json, got "${format}"`, "E_FORMAT");
   const { CheckpointStore } = await import("../../checkpoint/checkpoint-store.js");
   const { checkpointStatus } = await import("../../checkpoint/checkpoint-status.js");
-  const store = CheckpointStore.open(args.db, { readonly: true });
+  const store = openReadonly(CheckpointStore, args.db);
   try {
     const s = checkpointStatus(store, Date.now());
     if (format === "json") {
@@ -246,7 +258,7 @@ async function runReport(args: {
     args["link-gap"] === undefined ? undefined : parseDurationMs(args["link-gap"], "--link-gap");
   const { CheckpointStore } = await import("../../checkpoint/checkpoint-store.js");
   const { adoptionReport } = await import("../../checkpoint/adoption-report.js");
-  const store = CheckpointStore.open(args.db, { readonly: true });
+  const store = openReadonly(CheckpointStore, args.db);
   try {
     const report = adoptionReport(store.windows(fromMs, toMs), {
       fromMs,
