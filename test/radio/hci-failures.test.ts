@@ -77,7 +77,7 @@ describe("hci radio failure modes", () => {
         },
       },
       "E_RADIO_MISSING",
-      /not installed.*npm install @stoprocent\/(noble|bleno).*--radio sim/,
+      /not installed.*npm install @stoprocent\/(noble|bleno).*use the sim radio/,
     );
   });
 
