@@ -314,7 +314,7 @@ export class Collector {
     this.connectOptions = connection.options;
     if (options.receiptKey && !canSignReceipts(options.receiptKey))
       throw new ConfigError(
-        `--receipt-key ${options.receiptKey.source} is a public key, which can only check receipts: the collector signs with the private key (or the fleet secret)`,
+        `the receipt key ${options.receiptKey.source} is a public key, which can only check receipts: the collector signs with the private key (or the fleet secret)`,
         "E_RECEIPT_KEY",
       );
     this.receiptKey = options.receipts === false ? undefined : options.receiptKey;

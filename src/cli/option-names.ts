@@ -28,6 +28,23 @@ const LIBRARY_WORDS: readonly [RegExp, string][] = [
   [/\bdeviceId (\d+|N)\b/g, "--hci $1"],
   [/\bset allowStaticAddress\b/g, "pass --allow-static-address"],
   [/\btry intervalMs (\d+)\b/g, "try --interval $1"],
+  // The adoption report.
+  [/\ba narrower period \(fromMs, toMs\)( or per day)?/g, "a narrower --from/--to$1"],
+  [/ or per day \(windows far/g, " or --per day (windows far"],
+  // MQTT connections (the CLI checks these before the library does).
+  [/\bTLS material \(ca, cert, key\) needs\b/g, "--ca, --cert and --key need"],
+  [/\bboth cert \(the certificate\) and key \(/g, "both --cert (the certificate) and --key ("],
+  [/\(username, or PROXKIT_MQTT_USERNAME\)/g, "(--mqtt-username or PROXKIT_MQTT_USERNAME)"],
+  [
+    /\bput it in a password file \(mode 0600\)/g,
+    "put it in a file for --mqtt-password-file (mode 0600)",
+  ],
+  [
+    /\bwith a CA certificate, a user name and a password file\b/g,
+    "with --ca and --mqtt-username/--mqtt-password-file",
+  ],
+  // Key files.
+  [/\braise the limit \(maxMb\)/g, "raise the limit with --max-mb"],
 ];
 
 /** A library message in the CLI's words (see `LIBRARY_WORDS`). */

@@ -42,3 +42,27 @@ describe("withFlags", () => {
     expect(withFlags("nothing to change")).toBe("nothing to change");
   });
 });
+
+describe("withFlags for the checkpoint's libraries", () => {
+  it("names the report's, MQTT's and key files' options", () => {
+    expect(withFlags("lists; give a narrower period (fromMs, toMs) or per day (windows far")).toBe(
+      "lists; give a narrower --from/--to or --per day (windows far",
+    );
+    expect(withFlags("give a narrower period (fromMs, toMs) (windows far")).toBe(
+      "give a narrower --from/--to (windows far",
+    );
+    expect(withFlags("TLS material (ca, cert, key) needs an encrypted connection")).toBe(
+      "--ca, --cert and --key need an encrypted connection",
+    );
+    expect(withFlags("needs both cert (the certificate) and key (its private key)")).toBe(
+      "needs both --cert (the certificate) and --key (its private key)",
+    );
+    expect(withFlags("needs a user name (username, or PROXKIT_MQTT_USERNAME)")).toBe(
+      "needs a user name (--mqtt-username or PROXKIT_MQTT_USERNAME)",
+    );
+    expect(withFlags("put it in a password file (mode 0600) or")).toBe(
+      "put it in a file for --mqtt-password-file (mode 0600) or",
+    );
+    expect(withFlags("raise the limit (maxMb) if")).toBe("raise the limit with --max-mb if");
+  });
+});
