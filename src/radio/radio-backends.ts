@@ -38,7 +38,13 @@ export interface RadioBackend {
   open(options: RadioOptions): Promise<Radio>;
 }
 
-/** The back-ends, in the order `--help` lists them. */
+/**
+ * The back-ends, in the order `--help` lists them. Each runs the Radio contract suite
+ * (test/radio/radio-contract.ts) or says here what it cannot do. `sim` runs it as `SimRadio`;
+ * its scene's scanner is a `SimRadio`, and its crowd scenario's `WorldRadio` (checkpoint) is
+ * tested on its own (test/sim/engine/world-radio.test.ts): the crowd's phones record no
+ * foreign beacon, so what it advertises is heard by nobody.
+ */
 export const RADIO_BACKENDS: readonly RadioBackend[] = [
   {
     name: "sim",
