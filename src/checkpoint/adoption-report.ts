@@ -205,7 +205,7 @@ export function adoptionReport(
   const periods = Math.ceil((toMs - Math.floor(fromMs / sizeMs) * sizeMs) / sizeMs);
   if (!(periods <= MAX_REPORT_PERIODS))
     throw new ConfigError(
-      `the report would have ${periods} ${per === "hour" ? "hourly" : "daily"} periods (${isoOrRaw(fromMs)} .. ${isoOrRaw(toMs)}), more than the ${MAX_REPORT_PERIODS} it lists; give a narrower --from/--to${per === "hour" ? " or --per day" : ""} (windows far from the rest may have wrong times)`,
+      `the report would have ${periods} ${per === "hour" ? "hourly" : "daily"} periods (${isoOrRaw(fromMs)} .. ${isoOrRaw(toMs)}), more than the ${MAX_REPORT_PERIODS} it lists; give a narrower period (fromMs, toMs)${per === "hour" ? " or per day" : ""} (windows far from the rest may have wrong times)`,
       "E_REPORT_PERIODS",
     );
   const groups: (Protocol | "all")[] = [

@@ -176,17 +176,20 @@ export function resolveConfigPaths(config: CheckpointConfig, folder: string): Ch
   return resolved;
 }
 
-/** Reads and validates `--config FILE`. */
-export function loadCheckpointConfig(path: string): CheckpointConfig {
+/**
+ * Reads and validates a checkpoint's JSON configuration; messages call the file `what` and its
+ * path (the CLI passes its flag, "--config").
+ */
+export function loadCheckpointConfig(path: string, what = "configuration"): CheckpointConfig {
   // A FIFO, a device or a huge file is refused from stat alone, before it is opened.
-  checkInputFile(path, { what: "--config", code: "E_CHECKPOINT_CONFIG" });
+  checkInputFile(path, { what, code: "E_CHECKPOINT_CONFIG" });
   let text: string;
   try {
     text = readFileSync(path, "utf8");
   } catch (cause) {
     const code = (cause as NodeJS.ErrnoException).code;
     throw new ConfigError(
-      `cannot read --config ${path}: ${code === "ENOENT" ? "no such file" : (cause as Error).message}`,
+      `cannot read ${what} ${path}: ${code === "ENOENT" ? "no such file" : (cause as Error).message}`,
       "E_CHECKPOINT_CONFIG",
     );
   }
@@ -195,12 +198,12 @@ export function loadCheckpointConfig(path: string): CheckpointConfig {
     doc = JSON.parse(text);
   } catch (cause) {
     throw new ConfigError(
-      `--config ${path} is not valid JSON: ${(cause as Error).message}`,
+      `${what} ${path} is not valid JSON: ${(cause as Error).message}`,
       "E_CHECKPOINT_CONFIG",
     );
   }
   return resolveConfigPaths(
-    validateCheckpointConfig(doc, `--config ${path}`),
+    validateCheckpointConfig(doc, `${what} ${path}`),
     dirname(resolve(path)),
   );
 }

@@ -163,7 +163,7 @@ function refusalOf(db: Database, path: string, readonly: boolean): ConfigError |
   ).map((row) => row.name);
   const notOurs = (what: string) =>
     new ConfigError(
-      `--db ${path} ${what}, not a proxkit checkpoint database; it was left untouched: give a new file or a checkpoint's database`,
+      `${path} ${what}, not a proxkit checkpoint database; it was left untouched: give a new file or a checkpoint's database`,
       "E_DB_FOREIGN",
     );
   if (applicationId === COLLECTOR_APPLICATION_ID) return notOurs("is a collector's database");
@@ -183,7 +183,7 @@ function refusalOf(db: Database, path: string, readonly: boolean): ConfigError |
     return notOurs(`has schema version ${version} but not the checkpoint's tables`);
   if (version > SCHEMA_VERSION)
     return new ConfigError(
-      `--db ${path} has schema version ${version}, newer than this proxkit reads (${SCHEMA_VERSION}); upgrade proxkit`,
+      `${path} has schema version ${version}, newer than this proxkit reads (${SCHEMA_VERSION}); upgrade proxkit`,
       "E_DB_VERSION",
     );
   return undefined;
@@ -305,16 +305,16 @@ export class CheckpointStore {
     const readonly = options.readonly ?? false;
     windowsTopic(options.site ?? "site", options.checkpoint ?? "checkpoint");
     if (readonly && !existsSync(path))
-      throw new ConfigError(`--db ${path}: no such file`, "E_DB_MISSING");
+      throw new ConfigError(`${path}: no such file`, "E_DB_MISSING");
     if (existsSync(path) && !statSync(path).isFile())
-      throw new ConfigError(`--db ${path} is not a file`, "E_DB");
+      throw new ConfigError(`${path} is not a file`, "E_DB");
     if (!readonly && !existsSync(path)) {
       try {
         closeSync(openSync(path, "wx", 0o600));
         chmodSync(path, 0o600);
       } catch (cause) {
         throw new ConfigError(
-          `cannot create --db ${path}: ${(cause as Error).message.replace(/^\w+: /, "")}`,
+          `cannot create ${path}: ${(cause as Error).message.replace(/^\w+: /, "")}`,
           "E_DB",
         );
       }
@@ -323,7 +323,7 @@ export class CheckpointStore {
     try {
       db = new BetterSqlite3(path, { readonly, fileMustExist: true });
     } catch (cause) {
-      throw new ConfigError(`cannot open --db ${path}: ${(cause as Error).message}`, "E_DB");
+      throw new ConfigError(`cannot open ${path}: ${(cause as Error).message}`, "E_DB");
     }
     try {
       db.pragma("busy_timeout = 5000");
@@ -341,13 +341,13 @@ export class CheckpointStore {
       const message = (cause as Error).message;
       const code = (cause as { code?: string }).code ?? "";
       if (/not a database|malformed|file is encrypted/i.test(message))
-        throw new ConfigError(`--db ${path} is not a SQLite database (${message})`, "E_DB");
+        throw new ConfigError(`${path} is not a SQLite database (${message})`, "E_DB");
       if (readonly && /^SQLITE_(READONLY|CANTOPEN)/.test(code))
         throw new ConfigError(
-          `cannot read --db ${path} read-only (${message}): it is in WAL mode and its folder is not writable, so SQLite cannot make ${path}-shm; a daemon that stops cleanly leaves it readable anywhere, so run this as the daemon's user or while it runs`,
+          `cannot read ${path} read-only (${message}): it is in WAL mode and its folder is not writable, so SQLite cannot make ${path}-shm; a daemon that stops cleanly leaves it readable anywhere, so run this as the daemon's user or while it runs`,
           "E_DB_READONLY",
         );
-      throw new StoreError(`--db ${path}: ${message}`, "E_STORE", { cause });
+      throw new StoreError(`${path}: ${message}`, "E_STORE", { cause });
     }
     return new CheckpointStore(db, path, options);
   }

@@ -49,7 +49,7 @@ const MIGRATIONS: readonly string[] = [
 ];
 
 /** Checks an MQTT topic filter (`+` and `#` only as whole levels, `#` only last). */
-export function validateTopicFilter(filter: string, what = "--topic"): string {
+export function validateTopicFilter(filter: string, what = "topic filter"): string {
   const levels = filter.split("/");
   const bad = levels.findIndex(
     (level, i) =>
@@ -71,7 +71,7 @@ function openDatabaseFile(path: string): Database.Database {
   try {
     if (!statSync(folder).isDirectory()) throw new Error("not a folder");
   } catch {
-    throw new ConfigError(`--db ${path}: the folder ${folder} does not exist`, "E_DB_PATH");
+    throw new ConfigError(`${path}: the folder ${folder} does not exist`, "E_DB_PATH");
   }
   try {
     closeSync(openSync(path, "wx", 0o600));
@@ -79,7 +79,7 @@ function openDatabaseFile(path: string): Database.Database {
     const code = (error as NodeJS.ErrnoException).code;
     if (code !== "EEXIST")
       throw new ConfigError(
-        `--db ${path}: cannot create the file (${code ?? (error as Error).message})`,
+        `${path}: cannot create the file (${code ?? (error as Error).message})`,
         "E_DB_PATH",
       );
   }
@@ -98,10 +98,10 @@ function openDatabaseFile(path: string): Database.Database {
   } catch (error) {
     const code = (error as { code?: string }).code;
     if (code === "SQLITE_NOTADB")
-      throw new ConfigError(`--db ${path} is not a SQLite database`, "E_DB_FORMAT");
+      throw new ConfigError(`${path} is not a SQLite database`, "E_DB_FORMAT");
     if (code === "SQLITE_CANTOPEN" || code === "SQLITE_READONLY" || code === "SQLITE_PERM")
-      throw new ConfigError(`--db ${path}: cannot open it for writing (${code})`, "E_DB_PATH");
-    throw new StoreError(`--db ${path}: ${(error as Error).message}`, "E_STORE", { cause: error });
+      throw new ConfigError(`${path}: cannot open it for writing (${code})`, "E_DB_PATH");
+    throw new StoreError(`${path}: ${(error as Error).message}`, "E_STORE", { cause: error });
   }
 }
 
@@ -149,12 +149,12 @@ export class CollectorStore {
       (version > 0 && applicationId !== COLLECTOR_APPLICATION_ID)
     )
       throw new ConfigError(
-        `--db ${this.path} is a database of something else (a checkpoint's?), not a collector's: give a new file`,
+        `${this.path} is a database of something else (a checkpoint's?), not a collector's: give a new file`,
         "E_DB_FORMAT",
       );
     if (version > MIGRATIONS.length)
       throw new StoreError(
-        `--db ${this.path} has schema version ${version}, newer than this proxkit knows (${MIGRATIONS.length}): upgrade proxkit`,
+        `${this.path} has schema version ${version}, newer than this proxkit knows (${MIGRATIONS.length}): upgrade proxkit`,
         "E_STORE_VERSION",
       );
     for (let v = version; v < MIGRATIONS.length; v++) {
@@ -309,19 +309,19 @@ export class Collector {
   private down = false;
 
   constructor(options: CollectorOptions) {
-    const connection = mqttConnectOptions(options.url, options.connection, "--mqtt");
+    const connection = mqttConnectOptions(options.url, options.connection);
     this.url = connection.url;
     this.connectOptions = connection.options;
     if (options.receiptKey && !canSignReceipts(options.receiptKey))
       throw new ConfigError(
-        `--receipt-key ${options.receiptKey.source} is a public key, which can only check receipts: the collector signs with the private key (or the fleet secret)`,
+        `the receipt key ${options.receiptKey.source} is a public key, which can only check receipts: the collector signs with the private key (or the fleet secret)`,
         "E_RECEIPT_KEY",
       );
     this.receiptKey = options.receipts === false ? undefined : options.receiptKey;
     this.topic = validateTopicFilter(options.topic ?? DEFAULT_COLLECT_TOPIC);
     this.clientId = options.clientId ?? `proxkit-collector-${hostname()}`;
     if (this.clientId === "" || Buffer.byteLength(this.clientId) > 65535)
-      throw new ConfigError("--client-id must be a non-empty string", "E_MQTT_CLIENT_ID");
+      throw new ConfigError("the client id must be a non-empty string", "E_MQTT_CLIENT_ID");
     this.options = options;
     this.clock = options.clock ?? systemClock;
     this.warn = options.warn ?? ((line) => process.stderr.write(`proxkit collect: ${line}\n`));

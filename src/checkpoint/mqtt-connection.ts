@@ -71,19 +71,19 @@ export function connectionSecurity(
 export function mqttConnectOptions(
   url: string,
   connection: MqttConnectionOptions = {},
-  what = "--mqtt",
+  what = "the MQTT URL",
 ): { url: string; options: IClientOptions } {
   const parsed = parseMqttUrl(url, what);
   const tls =
     connection.ca !== undefined || connection.cert !== undefined || connection.key !== undefined;
   if (tls && !TLS_PROTOCOLS.includes(parsed.protocol))
     throw new ConfigError(
-      `--ca, --cert and --key need an encrypted connection: give ${what} as mqtts://${parsed.host} (or wss://), not ${parsed.protocol}//`,
+      `TLS material (ca, cert, key) needs an encrypted connection: give ${what} as mqtts://${parsed.host} (or wss://), not ${parsed.protocol}//`,
       "E_MQTT_TLS",
     );
   if ((connection.cert === undefined) !== (connection.key === undefined))
     throw new ConfigError(
-      "a client certificate needs both --cert (the certificate) and --key (its private key)",
+      "a client certificate needs both cert (the certificate) and key (its private key)",
       "E_MQTT_TLS",
     );
   const decode = (text: string) => {
@@ -97,7 +97,7 @@ export function mqttConnectOptions(
   const password = connection.password ?? (parsed.password ? decode(parsed.password) : undefined);
   if (password !== undefined && username === undefined)
     throw new ConfigError(
-      "an MQTT password needs a user name (--mqtt-username or PROXKIT_MQTT_USERNAME)",
+      "an MQTT password needs a user name (username, or PROXKIT_MQTT_USERNAME)",
       "E_MQTT_AUTH",
     );
   parsed.username = "";
@@ -119,17 +119,17 @@ export function mqttConnectOptions(
 export function connectionWarnings(
   url: string,
   connection: MqttConnectionOptions = {},
-  urlOption = "--mqtt",
+  urlOption = "the MQTT URL",
 ): string[] {
   const security = connectionSecurity(url, connection);
   const warnings: string[] = [];
   if (security.passwordInUrl)
     warnings.push(
-      `warning: the password in ${urlOption} is visible to every user of this machine (ps, /proc); put it in a file for --mqtt-password-file (mode 0600) or in PROXKIT_MQTT_PASSWORD instead`,
+      `warning: the password in ${urlOption} is visible to every user of this machine (ps, /proc); put it in a password file (mode 0600) or in PROXKIT_MQTT_PASSWORD instead`,
     );
   if (!security.encrypted && !security.authenticated)
     warnings.push(
-      `warning: the connection to ${redactMqttUrl(url)} is anonymous and unencrypted: anyone on the network or the broker can read the rolling IDs and publish forged windows; use mqtts:// with --ca and --mqtt-username/--mqtt-password-file (docs/fleet.md)`,
+      `warning: the connection to ${redactMqttUrl(url)} is anonymous and unencrypted: anyone on the network or the broker can read the rolling IDs and publish forged windows; use mqtts:// with a CA certificate, a user name and a password file (docs/fleet.md)`,
     );
   return warnings;
 }

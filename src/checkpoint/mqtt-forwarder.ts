@@ -257,7 +257,7 @@ export class MqttForwarder {
   private drained: (() => void) | undefined;
 
   constructor(db: Database.Database, options: MqttForwarderOptions) {
-    const connection = mqttConnectOptions(options.url, options.connection, "--mqtt");
+    const connection = mqttConnectOptions(options.url, options.connection);
     this.db = db;
     this.url = connection.url;
     this.connectOptions = connection.options;

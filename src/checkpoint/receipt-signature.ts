@@ -173,7 +173,7 @@ export function parseReceiptKey(text: string, source: string): ReceiptKey {
 }
 
 /** Reads a key file (size-checked, regular files only); `what` names the option in errors. */
-export function loadReceiptKey(path: string, what = "--receipt-key"): ReceiptKey {
+export function loadReceiptKey(path: string, what = "receipt key"): ReceiptKey {
   const text = readInputFile(path, { what, maxBytes: 64 * 1024, code: "E_RECEIPT_KEY" });
   return parseReceiptKey(text, `${what} ${path}`);
 }

@@ -60,7 +60,7 @@ function readError(path: string, error: unknown): KeyFileError {
 
 function tooLarge(path: string, sizeBytes: number, maxBytes: number): KeyFileError {
   return new KeyFileError(
-    `${path} is ${formatBytes(sizeBytes)}, over the ${formatBytes(maxBytes)} limit for key files (real ones are a few MB at most; raise the limit with --max-mb if this one is genuine)`,
+    `${path} is ${formatBytes(sizeBytes)}, over the ${formatBytes(maxBytes)} limit for key files (real ones are a few MB at most; raise the limit (maxMb) if this one is genuine)`,
     "E_KEY_FILE_TOO_LARGE",
   );
 }

@@ -102,7 +102,10 @@ describe("proxkit checkpoint (CLI)", () => {
     const badConfig = join(dir, "bad.json");
     writeFileSync(badConfig, '{"site": "x", "retentionDays": -1}');
     const cases: [string[], RegExp][] = [
-      [["checkpoint", "--radio", "bluetooth", "--db", db], /unknown radio "bluetooth"/],
+      [
+        ["checkpoint", "--radio", "bluetooth", "--db", db],
+        /invalid values: argument: radio, given: "bluetooth", choices: "sim", "replay", "hci"/i,
+      ],
       [["checkpoint", "--radio", "sim", "--db", db, "--for", "1h"], /needs --scenario/],
       [
         ["checkpoint", "--radio", "sim", "--scenario", "nowhere", "--for", "1h", "--db", db],

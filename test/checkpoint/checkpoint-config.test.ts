@@ -57,7 +57,9 @@ describe("checkpoint configuration", () => {
     try {
       const bad = join(dir, "bad.json");
       writeFileSync(bad, "{site:");
-      expect(() => loadCheckpointConfig(bad)).toThrow(/--config .*bad.json is not valid JSON/);
+      expect(() => loadCheckpointConfig(bad)).toThrow(
+        /^configuration .*bad.json is not valid JSON/,
+      );
       expect(() => loadCheckpointConfig(join(dir, "none.json"))).toThrow(ConfigError);
       expect(() => loadCheckpointConfig(join(dir, "none.json"))).toThrow(/no such file/);
     } finally {

@@ -69,7 +69,9 @@ describe("topics and backoff", () => {
 describe("MqttForwarder: bad input", () => {
   it("a URL that is not mqtt:// is a ConfigError naming --mqtt", () => {
     const db = openOutboxDb(join(dir(), "cp.sqlite"));
-    expect(() => new MqttForwarder(db, { url: "http://x" })).toThrow(/--mqtt "http:\/\/x" must be/);
+    expect(() => new MqttForwarder(db, { url: "http://x" })).toThrow(
+      /the MQTT URL "http:\/\/x" must be/,
+    );
     expect(() => new MqttForwarder(db, { url: "broker:1883" })).toThrow(ConfigError);
     expect(() => new MqttForwarder(db, { url: "mqtt://x", batch: 0 })).toThrow(ConfigError);
     db.close();

@@ -178,7 +178,7 @@ describe("signed receipts", () => {
       const path = write(name, text);
       expect(() => loadReceiptKey(path)).toThrow(ConfigError);
       expect(() => loadReceiptKey(path)).toThrow(message);
-      expect(() => loadReceiptKey(path)).toThrow(`--receipt-key ${path}`);
+      expect(() => loadReceiptKey(path)).toThrow(`receipt key ${path}`);
     }
     expect(() => loadReceiptKey(join(dir(), "missing.key"))).toThrow(/no such file/);
     expect(() => loadReceiptKey(dir())).toThrow(/not a file/);
@@ -212,9 +212,11 @@ describe("signed receipts", () => {
 describe("login and TLS options", () => {
   it("TLS files need mqtts://; a certificate needs its key; URL credentials are taken out of the URL", () => {
     expect(() => mqttConnectOptions("mqtt://h:1883", { ca: "pem" })).toThrow(
-      /need an encrypted connection: give --mqtt as mqtts:\/\/h:1883/,
+      /needs an encrypted connection: give the MQTT URL as mqtts:\/\/h:1883/,
     );
-    expect(() => mqttConnectOptions("mqtts://h", { cert: "pem" })).toThrow(/both --cert/);
+    expect(() => mqttConnectOptions("mqtts://h", { cert: "pem" })).toThrow(
+      /both cert \(the certificate\) and key/,
+    );
     expect(() => mqttConnectOptions("mqtt://h", { password: "x" })).toThrow(/needs a user name/);
     expect(mqttConnectOptions("mqtt://u%40x:p%3Aw@h:1883")).toEqual({
       url: "mqtt://h:1883",
@@ -237,7 +239,7 @@ describe("login and TLS options", () => {
       expect.stringMatching(/anonymous and unencrypted: anyone .* can read the rolling IDs/),
     ]);
     expect(connectionWarnings("mqtt://u:p@h:1883")).toEqual([
-      expect.stringMatching(/password in --mqtt is visible to every user .*ps/),
+      expect.stringMatching(/password in the MQTT URL is visible to every user .*ps/),
     ]);
     expect(connectionWarnings("mqtt://h", { username: "door-1" })).toEqual([]);
     expect(connectionWarnings("mqtts://h")).toEqual([]);

@@ -77,7 +77,7 @@ describe("hci radio failure modes", () => {
         },
       },
       "E_RADIO_MISSING",
-      /not installed.*npm install @stoprocent\/(noble|bleno).*--radio sim/,
+      /not installed.*npm install @stoprocent\/(noble|bleno).*use the sim radio/,
     );
   });
 
@@ -119,7 +119,7 @@ describe("hci radio failure modes", () => {
     await expectBothFail(
       { deviceId: 2, probe: probe({ adapters: () => ["hci0", "hci1"] }) },
       "E_RADIO_NO_ADAPTER",
-      /no adapter hci2: this machine has hci0, hci1, so use --hci 0/,
+      /no adapter hci2: this machine has hci0, hci1, so use deviceId 0/,
     );
   });
 

@@ -113,7 +113,9 @@ describe("hci advertiser privacy", () => {
     const refused = await open(false);
     await expect(
       refused.advertiser.start({ source: seededAdvertiser("gaen", START_MS) }),
-    ).rejects.toThrow(/refusing.*link all of this device's IDs.*--allow-static-address/);
+    ).rejects.toThrow(
+      /refusing.*link all of this device's IDs.*set allowStaticAddress to accept that/,
+    );
     expect(refused.advertiser.state).toBe("unavailable");
     const allowed = (await open(true)) as HciRadio;
     await allowed.advertiser.start({ source: seededAdvertiser("gaen", START_MS) });

@@ -14,17 +14,28 @@ import { RotatingAdvertiser } from "../../protocols/rotating-advertiser.js";
 import { schemeFor } from "../../protocols/schemes.js";
 import { STATIC_ADDRESS_EXPOSURE } from "../../radio/hci/hci-advertiser.js";
 import type { HciRadioOptions } from "../../radio/hci/hci-settings.js";
-import { openRadio } from "../../radio/open-radio.js";
 import type { Radio, RadioSighting } from "../../radio/radio.js";
+import {
+  checkRadioCan,
+  describeRadios,
+  openRadio,
+  RADIO_BACKENDS,
+} from "../../radio/radio-backends.js";
 import { SimMedium } from "../../radio/sim/sim-medium.js";
 import { ID_FIELD } from "../../signal/sighting.js";
+import { withFlags } from "../option-names.js";
 import { parseDurationMs, parseInteger } from "../parse.js";
 import { parseSpeed, runPaced, stopSignal } from "./scan.js";
 
-export const ADVERTISE_RADIOS = ["hci", "sim"] as const;
+/**
+ * Every back-end of the radio registry: one that cannot advertise (replay) is refused with the
+ * reason, not as an unknown choice.
+ */
+export const ADVERTISE_RADIOS = RADIO_BACKENDS.map((b) => b.name);
 
 export interface AdvertiseOptions {
-  readonly radio: (typeof ADVERTISE_RADIOS)[number];
+  /** A radio back-end that can advertise: hci or sim. */
+  readonly radio: string;
   readonly protocol: Protocol;
   readonly keyStore: string;
   readonly allowStaticAddress?: boolean;
@@ -62,6 +73,7 @@ export async function runAdvertise(
   options: AdvertiseOptions,
   io: AdvertiseIo,
 ): Promise<{ rotations: number; heard?: number }> {
+  checkRadioCan(options.radio, "advertise");
   const store = loadKeyStore(options.keyStore);
   if (store.protocol !== options.protocol) {
     throw new ConfigError(
@@ -108,7 +120,7 @@ export async function runAdvertise(
     });
     await listener.scanner.start({ protocols: [options.protocol] });
   } else {
-    radio = await openRadio("hci", {
+    radio = await openRadio(options.radio, {
       hci: {
         deviceId: options.deviceId,
         allowStaticAddress: options.allowStaticAddress,
@@ -211,8 +223,13 @@ export const advertiseCommand: CommandModule<object, AdvertiseArgs> = {
         type: "string",
         choices: ADVERTISE_RADIOS,
         default: "hci",
-        describe:
-          "hci: a Bluetooth adapter (Linux; bleno); sim: a simulated radio with a simulated phone 1 m away",
+        describe: describeRadios(
+          {
+            sim: "a simulated radio with a simulated phone 1 m away",
+            hci: "a Bluetooth adapter (Linux; bleno)",
+          },
+          "advertise",
+        ),
       })
       .option("protocol", {
         alias: "p",
@@ -274,7 +291,7 @@ export const advertiseCommand: CommandModule<object, AdvertiseArgs> = {
       ) as unknown as Argv<AdvertiseArgs>,
   handler: async (args) => {
     const options: AdvertiseOptions = {
-      radio: args.radio as AdvertiseOptions["radio"],
+      radio: args.radio,
       protocol: args.protocol as Protocol,
       keyStore: args["key-store"],
       allowStaticAddress: args["allow-static-address"],
@@ -299,7 +316,7 @@ export const advertiseCommand: CommandModule<object, AdvertiseArgs> = {
     try {
       await runAdvertise(options, {
         write: (text) => process.stdout.write(text),
-        warn: (text) => process.stderr.write(`proxkit: ${text}\n`),
+        warn: (text) => process.stderr.write(`proxkit: ${withFlags(text)}\n`),
         signal: stop.signal,
       });
     } finally {

@@ -2,455 +2,93 @@
  * `proxkit checkpoint`: runs the checkpoint daemon (scan, accumulate exposure windows, store in
  * SQLite, forward over MQTT), and its `status` and `report` subcommands.
  */
-import { hostname } from "node:os";
 import type { Argv, CommandModule } from "yargs";
 import type { AdoptionReport } from "../../checkpoint/adoption-report.js";
 import { type CheckpointConfig, loadCheckpointConfig } from "../../checkpoint/checkpoint-config.js";
-import type { Clock } from "../../core/clock.js";
 import { ConfigError } from "../../core/errors.js";
-import { parseScanPeriodS } from "../../exposure/exposure-window-builder.js";
-import { PROTOCOLS, type Protocol } from "../../protocols/rolling-id-scheme.js";
-import type { Radio } from "../../radio/radio.js";
+import { PROTOCOLS } from "../../protocols/rolling-id-scheme.js";
+import { describeRadios, RADIO_BACKENDS } from "../../radio/radio-backends.js";
 import {
-  forwarderLogger,
-  type MqttCliArgs,
-  mqttSecurityOptions,
-  resolveMqttOptions,
-} from "../mqtt-options.js";
+  type CheckpointArgs,
+  resolveCheckpointOptions,
+  timeOption,
+} from "../checkpoint-options.js";
+import { forwarderLogger, mqttSecurityOptions, resolveMqttOptions } from "../mqtt-options.js";
+import { nameOption, withFlags } from "../option-names.js";
 import { writeJson, writeRows } from "../output.js";
-import { parseDurationMs, parseInteger, parseIsoTimeMs } from "../parse.js";
+import { parseDurationMs, parseInteger } from "../parse.js";
+import { stopSignal } from "./scan.js";
 
-const RADIOS = ["hci", "sim", "replay"] as const;
-/** Options that only one radio reads. */
-const RADIO_OPTIONS: Record<(typeof RADIOS)[number], readonly string[]> = {
-  hci: ["hci"],
-  sim: ["scenario", "seed", "agents", "start"],
-  replay: ["capture", "speed"],
-};
-/** SIGTERM must end the process within 2 s; this leaves room for the last flush. */
-const TERM_DEADLINE_MS = 1_800;
-/** How long a finished simulated run waits for the MQTT outbox to drain. */
-const DRAIN_TIMEOUT_MS = 30_000;
-/** A broker not connected this long after a simulated run is not waited for. */
-const CONNECT_GRACE_MS = 1_000;
-/** Connected, but no window confirmed for this long: no collector is listening. */
-const STALL_MS = 5_000;
-/** A heartbeat younger than this (the daemon beats every second) means a daemon is running. */
-const LIVE_HEARTBEAT_MS = 3_000;
-
-interface RunArgs extends MqttCliArgs {
-  radio: string;
-  db: string;
-  site?: string;
-  checkpoint?: string;
-  mqtt?: string;
-  config?: string;
-  research?: boolean;
-  "store-addresses"?: boolean;
-  protocol?: string[];
-  scenario?: string;
-  clock?: string;
-  for?: string;
-  start?: string;
-  seed?: number;
-  agents?: number;
-  capture?: string;
-  speed?: number;
-  hci?: number;
-  beacon?: string;
-  "retention-days"?: number;
-  "scan-period"?: string;
-  "echo-windows"?: boolean;
-}
-
-function timeOption(text: string | undefined, what: string): number | undefined {
-  if (text === undefined) return undefined;
-  const ms = parseIsoTimeMs(text);
-  if (ms === undefined)
-    throw new ConfigError(
-      `${what} must be an ISO date or date-time (2026-11-27T09:00Z), got ${JSON.stringify(text)}`,
-      "E_TIME",
-    );
-  return ms;
-}
-
-function protocolsOption(list: string[] | undefined): Protocol[] | undefined {
-  if (!list || list.length === 0) return undefined;
-  return list.map((p) => {
-    if (!PROTOCOLS.includes(p as Protocol))
-      throw new ConfigError(
-        `--protocol must be one of ${PROTOCOLS.join(", ")}, got ${JSON.stringify(p)}`,
-        "E_PROTOCOL",
-      );
-    return p as Protocol;
-  });
-}
-
-/**
- * After a simulated run: waits while the forwarder empties the outbox, but not for a broker that
- * cannot be reached (`CONNECT_GRACE_MS` without a connection) nor for receipts that stopped
- * coming (`STALL_MS` without progress), nor beyond `DRAIN_TIMEOUT_MS`. Returns what is left.
- */
-async function drainOutbox(
-  forwarder: { readonly depth: number; readonly connected: boolean },
-  stopped: () => boolean,
-): Promise<{ windows: number; why: string } | undefined> {
-  const startedMs = Date.now();
-  let lastDepth = forwarder.depth;
-  let progressMs = startedMs;
-  for (;;) {
-    // One outbox count per look.
-    const depth = forwarder.depth;
-    if (depth === 0) return undefined;
-    if (stopped()) return { windows: depth, why: "stopped" };
-    const nowMs = Date.now();
-    if (depth < lastDepth) {
-      lastDepth = depth;
-      progressMs = nowMs;
-    }
-    if (nowMs - startedMs >= DRAIN_TIMEOUT_MS)
-      return { windows: depth, why: `not all confirmed within ${DRAIN_TIMEOUT_MS / 1000} s` };
-    if (!forwarder.connected && nowMs - startedMs >= CONNECT_GRACE_MS)
-      return { windows: depth, why: "the broker cannot be reached" };
-    if (forwarder.connected && nowMs - progressMs >= STALL_MS)
-      return { windows: depth, why: `no collector confirmed any for ${STALL_MS / 1000} s` };
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-/** Runs the daemon until SIGTERM/SIGINT, the end of `--for`, or the end of a replay. */
-export async function runCheckpoint(args: RunArgs): Promise<void> {
-  if (!(RADIOS as readonly string[]).includes(args.radio))
-    throw new ConfigError(
-      `unknown radio "${args.radio}": use one of ${RADIOS.join(", ")}`,
-      "E_RADIO",
-    );
-  // An option of another radio is a mistake, not something to ignore silently.
-  for (const [radio, options] of Object.entries(RADIO_OPTIONS))
-    for (const option of options)
-      if (args[option as keyof RunArgs] !== undefined && args.radio !== radio)
-        throw new ConfigError(`--${option} is for --radio ${radio}, not ${args.radio}`, "E_USAGE");
-  if (args.hci !== undefined) parseInteger(args.hci, "--hci", 0, 63);
-  if (args.seed !== undefined) parseInteger(args.seed, "--seed", 0, 2 ** 31 - 1);
-  if (args.agents !== undefined) parseInteger(args.agents, "--agents", 1, 1_000_000);
-  if (args.speed !== undefined && !(args.speed >= 0 && args.speed <= 1_000_000))
-    throw new ConfigError(
-      `--speed must be 0 (as fast as possible) or a factor up to 1000000, got ${args.speed}`,
-      "E_RANGE",
-    );
-  const config: CheckpointConfig = args.config ? loadCheckpointConfig(args.config) : {};
-  const virtual = (args.clock ?? (args.radio === "sim" ? "virtual" : "real")) === "virtual";
-  if (args.clock !== undefined && args.clock !== "virtual" && args.clock !== "real")
-    throw new ConfigError(`--clock must be real or virtual, got "${args.clock}"`, "E_CLOCK");
-  if (virtual && args.radio !== "sim")
-    throw new ConfigError("--clock virtual needs --radio sim", "E_CLOCK");
-  if (args.radio === "sim" && !args.scenario)
-    throw new ConfigError(
-      "--radio sim needs --scenario (e.g. --scenario checkpoint-queue)",
-      "E_SCENARIO",
-    );
-  if (args.radio === "replay" && !args.capture)
-    throw new ConfigError("--radio replay needs --capture FILE (a btsnoop capture)", "E_CAPTURE");
-  const forMs = args.for === undefined ? undefined : parseDurationMs(args.for, "--for");
-  if (virtual && forMs === undefined)
-    throw new ConfigError("--clock virtual needs --for (e.g. --for 24h)", "E_DURATION");
-  const startOption = timeOption(args.start, "--start");
-  const protocols = protocolsOption(args.protocol) ?? config.protocols;
-  const retentionDays =
-    args["retention-days"] !== undefined
-      ? parseInteger(args["retention-days"], "--retention-days", 1, 3650)
-      : config.retentionDays;
-  const scanPeriod = args["scan-period"] ?? config.scanPeriodS;
-  const maxScanInstanceMs =
-    scanPeriod === undefined
-      ? undefined
-      : parseScanPeriodS(
-          scanPeriod,
-          args["scan-period"] !== undefined ? "--scan-period" : "scanPeriodS",
-        );
-  const beaconProtocol = args.beacon ?? config.beacon?.protocol;
-  if (beaconProtocol !== undefined && !PROTOCOLS.includes(beaconProtocol as Protocol))
-    throw new ConfigError(
-      `--beacon must be one of ${PROTOCOLS.join(", ")}, got "${beaconProtocol}"`,
-      "E_PROTOCOL",
-    );
-  const mqttUrl = args.mqtt ?? config.mqtt;
-  let forwarderModule: typeof import("../../checkpoint/mqtt-forwarder.js") | undefined;
+/** `proxkit checkpoint`: resolves the options, reads their files, and runs until a signal. */
+async function checkpointHandler(args: CheckpointArgs): Promise<void> {
+  const config: CheckpointConfig = args.config ? loadCheckpointConfig(args.config, "--config") : {};
+  const resolved = resolveCheckpointOptions(args, config);
+  const mqttUrl = resolved.mqttUrl;
   if (mqttUrl !== undefined) {
-    forwarderModule = await import("../../checkpoint/mqtt-forwarder.js");
-    forwarderModule.parseMqttUrl(mqttUrl, "--mqtt");
+    const { parseMqttUrl } = await import("../../checkpoint/mqtt-forwarder.js");
+    parseMqttUrl(mqttUrl, "--mqtt");
   }
   // Login, TLS and receipt key (files read, combinations checked) before anything starts.
   const mqttOptions = resolveMqttOptions("checkpoint", mqttUrl, args, config);
   let scenario: import("../../../sim/world/scenario.js").Scenario | undefined;
-  if (args.radio === "sim") {
+  if (resolved.scenario !== undefined) {
     const { builtInScenario, loadScenario, BUILT_IN_SCENARIOS } = await import(
       "../../../sim/world/scenario.js"
     );
-    scenario = BUILT_IN_SCENARIOS.includes(args.scenario!)
-      ? builtInScenario(args.scenario!)
-      : loadScenario(args.scenario!);
+    scenario = BUILT_IN_SCENARIOS.includes(resolved.scenario)
+      ? builtInScenario(resolved.scenario)
+      : loadScenario(resolved.scenario);
   }
-
-  // SQLite, MQTT and the simulator load only for this command.
-  const { CheckpointStore } = await import("../../checkpoint/checkpoint-store.js");
-  const { BUILD_DATE_MS, CheckpointDaemon, MAX_PENDING_WINDOWS, timesyncSynchronized } =
-    await import("../../checkpoint/checkpoint-daemon.js");
-  const store = CheckpointStore.open(args.db, {
-    synchronous: virtual ? "normal" : "full",
-    // An outbox only when a forwarder will empty it.
-    outbox: mqttUrl !== undefined,
-    site: args.site ?? config.site ?? "site",
-    checkpoint: args.checkpoint ?? config.checkpoint ?? hostname(),
-  });
-  if (!virtual && args.radio !== "replay") {
-    // Two daemons on one database would overwrite each other's open windows.
-    const beat = store.health();
-    const ageMs = beat.heartbeat_ms ? Date.now() - beat.heartbeat_ms.updatedMs : Infinity;
-    if (beat.running?.value === "1" && Math.abs(ageMs) < LIVE_HEARTBEAT_MS) {
-      store.close();
-      throw new ConfigError(
-        `another checkpoint daemon is writing to --db ${args.db} (heartbeat ${Math.round(ageMs / 1000)} s ago); stop it first`,
-        "E_DB_BUSY",
-      );
-    }
-  }
-  let radio: Radio;
-  let clock: Clock | undefined;
-  let runVirtual: ((stop: () => boolean) => Promise<void>) | undefined;
-  let every: ((everyMs: number, task: () => void) => () => void) | undefined;
-  /** The radio stops at the end of its input (a replayed capture). */
-  let endsByItself = false;
+  const { runCheckpoint } = await import("../../checkpoint/run-checkpoint.js");
+  const warn = (line: string) => process.stderr.write(`proxkit: ${withFlags(line)}\n`);
+  const stop = stopSignal();
   try {
-    if (args.radio === "sim") {
-      const { WorldRadio } = await import("../../../sim/engine/world-radio.js");
-      // A simulated day killed part way resumes after its last heartbeat.
-      const health = store.health();
-      const untilStored = health.sim_until_ms ? Number(health.sim_until_ms.value) : undefined;
-      const heartbeat = health.heartbeat_ms ? Number(health.heartbeat_ms.value) : undefined;
-      if (
-        virtual &&
-        startOption === undefined &&
-        untilStored !== undefined &&
-        heartbeat !== undefined &&
-        heartbeat >= untilStored
-      ) {
-        store.close();
-        process.stderr.write(
-          `proxkit: checkpoint: ${args.db} already holds a simulated run up to ${new Date(untilStored).toISOString()}; give --start for another\n`,
-        );
-        return;
-      }
-      // Paced (--clock real) runs keep simulated time on the wall clock, so status reads right.
-      let startMs = startOption ?? (virtual ? BUILD_DATE_MS : Math.floor(Date.now() / 1000) * 1000);
-      let untilMs = startMs + (forMs ?? 0);
-      if (
-        virtual &&
-        startOption === undefined &&
-        untilStored !== undefined &&
-        heartbeat !== undefined &&
-        heartbeat < untilStored
-      ) {
-        startMs = Math.ceil((heartbeat + 1) / 1000) * 1000;
-        untilMs = untilStored;
-      }
-      store.setHealth("sim_until_ms", untilMs, startMs);
-      const world = new WorldRadio({
-        scenario: scenario!,
-        seed: args.seed ?? startMs / 1000,
-        agents: args.agents,
-        startMs,
-      });
-      radio = world;
-      clock = world.scheduler;
-      every = world.every;
-      if (virtual) {
-        runVirtual = async (stopped) => {
-          if (!stopped()) await world.run(untilMs);
-        };
-      } else {
-        // Paced: one simulated second per wall second.
-        runVirtual = async (stopped) => {
-          const t0 = Date.now();
-          while (!stopped() && world.nowMs() < untilMs) {
-            await world.run(world.nowMs() + 1000);
-            const lagMs = world.nowMs() - startMs - (Date.now() - t0);
-            if (lagMs > 0) await new Promise((r) => setTimeout(r, lagMs));
-          }
-        };
-      }
-    } else {
-      const { openRadio } = await import("../../radio/open-radio.js");
-      const options: Record<string, unknown> = {
-        hci: { deviceId: args.hci ?? config.hci },
-        replay: { capture: args.capture, speed: args.speed ?? 1 },
-      };
-      radio = await openRadio(args.radio, options as never);
-      if (args.radio === "replay") {
-        // A capture keeps its recorded times: the daemon's clock is the time of the latest
-        // sighting (registered before the daemon's listener, so it is current when it runs).
-        let captureNowMs = Date.now();
-        radio.scanner.on("sighting", (s) => {
-          if (s.atMs > captureNowMs || captureNowMs > s.atMs + 60_000) captureNowMs = s.atMs;
-        });
-        const captureClock: Clock = { nowMs: () => captureNowMs };
-        clock = captureClock;
-        endsByItself = true;
-      }
-    }
-  } catch (error) {
-    store.close();
-    throw error;
-  }
-
-  const daemon = new CheckpointDaemon({
-    radio,
-    store,
-    ...(clock ? { clock, monotonicMs: () => clock.nowMs(), earliestTrustedMs: 0 } : {}),
-    ...(every ? { every } : {}),
-    // A live radio runs on the system clock: trust it only once NTP has set it.
-    ...(args.radio === "hci" ? { clockSynchronized: timesyncSynchronized } : {}),
-    protocols,
-    scanWindowMs: config.scan?.windowMs,
-    scanIntervalMs: config.scan?.intervalMs,
-    maxScanInstanceMs,
-    retentionDays,
-    research: args.research ?? config.research ?? false,
-    storeAddresses: args["store-addresses"] ?? config.storeAddresses ?? false,
-    ...(beaconProtocol
-      ? {
-          beacon: {
-            protocol: beaconProtocol as Protocol,
-            intervalMs: config.beacon?.intervalMs,
-            txPowerDbm: config.beacon?.txPowerDbm,
-          },
-        }
-      : {}),
-    rxRssiCorrectionDb: config.rxRssiCorrectionDb,
-  });
-  daemon.on("error", (error) => process.stderr.write(`proxkit: checkpoint: ${error.message}\n`));
-  daemon.on("store", (e) => {
-    const db = args.db;
-    if (e.state === "failing")
-      process.stderr.write(
-        `proxkit: checkpoint: cannot write to ${db} (${e.reason}); still scanning, keeping up to ${MAX_PENDING_WINDOWS} closed windows in memory and retrying every minute at most\n`,
-      );
-    else if (e.state === "recovered")
-      process.stderr.write(
-        `proxkit: checkpoint: writing to ${db} again after ${Math.round(e.failedForMs / 1000)} s: ${e.windowsStored} windows kept meanwhile are stored${e.windowsDropped + e.sightingsDropped > 0 ? `; ${e.windowsDropped} windows and ${e.sightingsDropped} raw sightings were dropped to bound memory` : ""}\n`,
-      );
-    else
-      process.stderr.write(
-        `proxkit: checkpoint: ${db} still cannot be written (${e.reason}): ${e.windows} closed windows and ${e.sightings} raw sightings held in memory are lost; open windows as of the last successful write are recovered at the next start\n`,
-      );
-  });
-  daemon.on("clock", (e) => {
-    if (e.kind === "jump")
-      process.stderr.write(
-        `proxkit: checkpoint: the clock jumped by ${Math.round(e.jumpMs / 1000)} s; open windows closed\n`,
-      );
-    else
-      process.stderr.write(
-        `proxkit: checkpoint: clock ${e.kind === "trusted" ? "trusted" : "not trusted yet (before the build date or jumping): beacon off, windows marked"}\n`,
-      );
-  });
-  if (args["echo-windows"]) {
-    daemon.on("flushed", ({ closed }) => {
-      for (const w of closed)
-        process.stdout.write(`${JSON.stringify({ id: w.id, sightings: w.sightings })}\n`);
-    });
-  }
-
-  let stopping = false;
-  let finished: () => void = () => {};
-  const done = new Promise<void>((resolve) => {
-    finished = resolve;
-  });
-  const forwarder =
-    forwarderModule && mqttUrl
-      ? new forwarderModule.MqttForwarder(store.db, {
-          url: mqttUrl,
-          connection: mqttOptions?.connection,
-          receiptKey: mqttOptions?.receiptKey,
-          onState: forwarderLogger(mqttOptions?.displayUrl ?? mqttUrl, (line) =>
-            process.stderr.write(`proxkit: checkpoint: ${line}\n`),
-          ),
-          ...(clock ? { clock } : {}),
-        })
-      : undefined;
-  if (forwarder) daemon.on("flushed", ({ closed }) => closed.length > 0 && forwarder.wake());
-
-  const shutdown = async (): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
-    const deadline = setTimeout(() => {
-      process.stderr.write("proxkit: checkpoint: shutdown took too long; exiting\n");
-      process.exit(1);
-    }, TERM_DEADLINE_MS);
-    deadline.unref();
-    try {
-      await daemon.stop();
-      await forwarder?.stop();
-    } finally {
-      store.close();
-      clearTimeout(deadline);
-      finished();
-    }
-  };
-  const onSignal = () => {
-    void shutdown();
-  };
-  process.once("SIGTERM", onSignal);
-  process.once("SIGINT", onSignal);
-  if (endsByItself)
-    radio.scanner.on("state", (state) => {
-      if (state === "stopped") void shutdown();
-    });
-  try {
-    await daemon.start();
-    await forwarder?.start();
-    process.stderr.write(
-      `proxkit: checkpoint ${store.checkpoint} at ${store.site}: ${args.radio} radio, storing in ${args.db}${mqttOptions ? `, forwarding to ${mqttOptions.displayUrl}` : ""}\n`,
+    const result = await runCheckpoint(
+      {
+        ...resolved.run,
+        scenario,
+        mqtt:
+          mqttUrl !== undefined && mqttOptions
+            ? {
+                url: mqttUrl,
+                displayUrl: mqttOptions.displayUrl,
+                connection: mqttOptions.connection,
+                receiptKey: mqttOptions.receiptKey,
+                notices: mqttOptions.notices,
+                onState: forwarderLogger(mqttOptions.displayUrl, (line) =>
+                  warn(`checkpoint: ${line}`),
+                ),
+              }
+            : undefined,
+      },
+      {
+        write: (text) => process.stdout.write(text),
+        warn,
+        signal: stop.signal,
+        shutdownTooLong: () => process.exit(1),
+      },
     );
-    for (const line of mqttOptions?.notices ?? [])
-      process.stderr.write(`proxkit: checkpoint: ${line}\n`);
-    if (runVirtual) {
-      await runVirtual(() => stopping);
-      if (forwarder && !stopping) {
-        // A simulated run ends in seconds: give the forwarder time to empty the outbox (what it
-        // cannot send stays queued in the database for the next run).
-        await daemon.stop();
-        const left = await drainOutbox(forwarder, () => stopping);
-        if (left)
-          process.stderr.write(
-            `proxkit: checkpoint: ${left.windows} windows stay in the outbox of ${args.db} for the next run (${left.why})\n`,
-          );
-      }
-      await shutdown();
-    } else if (forMs !== undefined) {
-      const timer = setTimeout(() => void shutdown(), forMs);
-      await done;
-      clearTimeout(timer);
-    } else {
-      await done;
-    }
-    await done;
+    if (result.alreadyRunUntilMs !== undefined)
+      warn(
+        `checkpoint: ${args.db} already holds a simulated run up to ${new Date(result.alreadyRunUntilMs).toISOString()}; give --start for another`,
+      );
   } catch (error) {
-    if (!stopping) {
-      stopping = true;
-      await daemon.stop().catch(() => {});
-      await forwarder?.stop().catch(() => {});
-      store.close();
-    }
-    throw error;
+    throw nameOption(error, args.db, "--db");
   } finally {
-    process.off("SIGTERM", onSignal);
-    process.off("SIGINT", onSignal);
+    stop.dispose();
   }
-  const c = daemon.counters;
-  process.stderr.write(
-    `proxkit: checkpoint stopped: ${c.sightings} sightings, ${c.windowsStored} windows stored\n`,
-  );
+}
+
+/** Opens the database to read, naming --db in what goes wrong. */
+function openReadonly<T>(
+  Store: { open(path: string, options: { readonly: true }): T },
+  db: string,
+): T {
+  try {
+    return Store.open(db, { readonly: true });
+  } catch (error) {
+    throw nameOption(error, db, "--db");
+  }
 }
 
 function formatBytes(n: number | undefined): string {
@@ -478,7 +116,7 @@ async function runStatus(args: { db: string; format?: string }): Promise<void> {
     throw new ConfigError(`--format must be table or json, got "${format}"`, "E_FORMAT");
   const { CheckpointStore } = await import("../../checkpoint/checkpoint-store.js");
   const { checkpointStatus } = await import("../../checkpoint/checkpoint-status.js");
-  const store = CheckpointStore.open(args.db, { readonly: true });
+  const store = openReadonly(CheckpointStore, args.db);
   try {
     const s = checkpointStatus(store, Date.now());
     if (format === "json") {
@@ -620,7 +258,7 @@ async function runReport(args: {
     args["link-gap"] === undefined ? undefined : parseDurationMs(args["link-gap"], "--link-gap");
   const { CheckpointStore } = await import("../../checkpoint/checkpoint-store.js");
   const { adoptionReport } = await import("../../checkpoint/adoption-report.js");
-  const store = CheckpointStore.open(args.db, { readonly: true });
+  const store = openReadonly(CheckpointStore, args.db);
   try {
     const report = adoptionReport(store.windows(fromMs, toMs), {
       fromMs,
@@ -648,8 +286,15 @@ export const checkpointCommand: CommandModule = {
             .option("radio", {
               type: "string",
               demandOption: true,
-              describe:
-                "Radio back-end: hci (a Bluetooth adapter), sim (a simulated scenario), replay (a btsnoop capture)",
+              choices: RADIO_BACKENDS.filter((b) => b.scans).map((b) => b.name),
+              describe: `Radio back-end: ${describeRadios(
+                {
+                  sim: "a simulated crowd scenario (--scenario)",
+                  replay: "a btsnoop capture (--capture)",
+                  hci: "a Bluetooth adapter",
+                },
+                "scan",
+              )}`,
             })
             .option("db", {
               type: "string",
@@ -752,7 +397,7 @@ export const checkpointCommand: CommandModule = {
               "$0 checkpoint --radio hci --db cp.sqlite --scan-period 0",
               "Store the scan instances a phone's EN API would make of the same sightings",
             ),
-        handler: (argv) => runCheckpoint(argv as unknown as RunArgs),
+        handler: (argv) => checkpointHandler(argv as unknown as CheckpointArgs),
       })
       .command({
         command: "status",

@@ -5,10 +5,12 @@ import {
   Collector,
   type CollectorState,
   DEFAULT_COLLECT_TOPIC,
+  validateTopicFilter,
 } from "../../checkpoint/collector.js";
 import { generateFleetSecret, generateReceiptKeyPair } from "../../checkpoint/receipt-signature.js";
 import { ConfigError } from "../../core/errors.js";
 import { type MqttCliArgs, mqttSecurityOptions, resolveMqttOptions } from "../mqtt-options.js";
+import { nameOption, withFlags } from "../option-names.js";
 
 interface CollectArgs extends MqttCliArgs {
   mqtt: string;
@@ -43,10 +45,24 @@ function describeState(state: CollectorState, url: string): string | undefined {
  * Runs the collector until SIGINT or SIGTERM (or `stopSignal`), then closes the session and the
  * database and prints what was stored. Bad options throw a `ConfigError` before anything starts.
  */
+/** `runCollect`, with --db named in the database's errors (the library names only the file). */
+async function runCollectNamingDb(options: CollectOptions): Promise<void> {
+  try {
+    await runCollect(options);
+  } catch (error) {
+    throw nameOption(error, options.db, "--db");
+  }
+}
+
 export async function runCollect(
   options: CollectOptions,
-  log: (line: string) => void = (line) => process.stderr.write(`proxkit collect: ${line}\n`),
+  log: (line: string) => void = (line) =>
+    process.stderr.write(`proxkit collect: ${withFlags(line)}\n`),
 ): Promise<void> {
+  // The collector checks these too, in its own words; the user is told the flag.
+  if (options.topic !== undefined) validateTopicFilter(options.topic, "--topic");
+  if (options.clientId !== undefined && options.clientId === "")
+    throw new ConfigError("--client-id must be a non-empty string", "E_MQTT_CLIENT_ID");
   let fatal: Error | undefined;
   let wake: () => void = () => {};
   const mqtt = resolveMqttOptions(
@@ -189,7 +205,7 @@ const collectRun: CommandModule<object, CollectArgs> = {
         "Runs until Ctrl-C or SIGTERM. Each window is committed to the database before the broker is told it arrived (QoS 1) and, with --receipt-key, before its checkpoint gets the signed receipt that lets it delete the window; a window received twice is stored once. So restarts or crashes of the collector, the broker or a checkpoint lose and duplicate nothing. Without --receipt-key no receipts are sent (unsigned receipts would let anyone on the broker empty a checkpoint's outbox) and checkpoints delete at the broker's PUBACK. Query with sqlite3: SELECT site, checkpoint, count(*) FROM collected_windows GROUP BY 1, 2;",
       ) as unknown as Argv<CollectArgs>,
   handler: async (args) => {
-    await runCollect({
+    await runCollectNamingDb({
       mqtt: args.mqtt,
       db: args.db,
       topic: args.topic,

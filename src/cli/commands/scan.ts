@@ -8,25 +8,29 @@ import type { Argv, CommandModule } from "yargs";
 import { formatAddress } from "../../ble/random-address.js";
 import { ConfigError } from "../../core/errors.js";
 import { toHex } from "../../core/hex.js";
-import { SeededRandom } from "../../core/random.js";
-import { KeyStore } from "../../protocols/key-store.js";
 import { PROTOCOLS, type Protocol } from "../../protocols/rolling-id-scheme.js";
-import { RotatingAdvertiser } from "../../protocols/rotating-advertiser.js";
-import { schemeFor } from "../../protocols/schemes.js";
 import type { HciRadioOptions } from "../../radio/hci/hci-settings.js";
-import { openRadio } from "../../radio/open-radio.js";
-import type { Radio, RadioSighting, RadioState } from "../../radio/radio.js";
+import type { RadioSighting, RadioState } from "../../radio/radio.js";
+import {
+  checkRadioCan,
+  describeRadios,
+  openRadio,
+  RADIO_BACKENDS,
+} from "../../radio/radio-backends.js";
 import { type CaptureCounts, captureTimeWarning } from "../../radio/replay/capture-sightings.js";
-import { SimMedium } from "../../radio/sim/sim-medium.js";
+import type { SimMedium } from "../../radio/sim/sim-medium.js";
+import { SimSceneRadio } from "../../radio/sim/sim-scene.js";
 import type { DistanceEstimator } from "../../signal/distance/distance-estimator.js";
 import { ESTIMATOR_NAMES, estimatorFor } from "../../signal/distance/estimators.js";
 import { ExponentialMovingAverage } from "../../signal/filters/exponential-moving-average.js";
 import { sightingToJson } from "../../signal/sighting.js";
+import { withFlags } from "../option-names.js";
 import { writeRows } from "../output.js";
 import { parseDurationMs, parseInteger } from "../parse.js";
 
-export const SCAN_RADIOS = ["hci", "sim", "replay"] as const;
-export type ScanRadio = (typeof SCAN_RADIOS)[number];
+/** The back-ends that can scan, from the radio registry. */
+export const SCAN_RADIOS = RADIO_BACKENDS.filter((b) => b.scans).map((b) => b.name);
+export type ScanRadio = string;
 
 export interface ScanOptions {
   readonly radio: ScanRadio;
@@ -110,66 +114,6 @@ class IdTrack {
 
 const TABLE_COLUMNS = ["protocol", "id", "seen", "rssi", "smoothed_rssi", "distance_m", "age_s"];
 
-/**
- * The sim scene: the scanner at the origin and `devices` phones (GAEN, DP-3T and Bluezone in
- * turn) walking slow circles 0.5-8 m around it, each with its own key store and rotation, in
- * the default log-distance propagation with 4 dB fading. Distances change over a minute or
- * two; IDs rotate as the protocols do (GAEN every 10-20 min, DP-3T and Bluezone at slot ends).
- */
-export class SimScanScene {
-  readonly medium: SimMedium;
-  readonly scanner: Promise<Radio>;
-  private readonly advertisers: Promise<Radio>[] = [];
-
-  constructor(startMs: number, devices: number, seed: number) {
-    this.medium = new SimMedium({ startMs, seed });
-    this.scanner = openRadio("sim", { sim: { medium: this.medium, x: 0, y: 0 } });
-    const random = new SeededRandom(seed);
-    for (let i = 0; i < devices; i++) {
-      const protocol = PROTOCOLS[i % PROTOCOLS.length];
-      const radiusM = 0.5 + (7.5 * i) / Math.max(1, devices - 1);
-      const periodMs = 60_000 + random.int(120_000);
-      const phase = random.float() * 2 * Math.PI;
-      const position = (atMs: number) => {
-        const angle = phase + (2 * Math.PI * (atMs - startMs)) / periodMs;
-        // An ellipse, so the distance to the scanner changes as the device walks.
-        return { x: radiusM * Math.cos(angle) + 0.6 * radiusM, y: 0.5 * radiusM * Math.sin(angle) };
-      };
-      const start = position(startMs);
-      const node = this.medium.addNode(start.x, start.y);
-      const deviceRandom = new SeededRandom(seed * 1000 + i + 1);
-      const store = new KeyStore(protocol);
-      const source = new RotatingAdvertiser({
-        scheme: schemeFor(protocol),
-        keyForDay: (_day, atMs) => store.ensureCurrent(atMs, deviceRandom),
-        random: deviceRandom,
-        // About -72 dBm at 1 m through the default propagation, as phones on the Herald rig,
-        // whose recordings the distance estimators were fitted on.
-        txPowerDbm: -32,
-      });
-      const radio = openRadio("sim", { sim: { medium: this.medium, node } }).then(async (r) => {
-        await r.advertiser.start({ source, intervalMs: 250 });
-        return r;
-      });
-      this.advertisers.push(radio);
-      const walk = () => {
-        const p = position(this.medium.scheduler.nowMs());
-        this.medium.moveNode(node, p.x, p.y);
-        this.medium.scheduler.at(this.medium.scheduler.nowMs() + 1000, walk);
-      };
-      this.medium.scheduler.at(startMs + 1000, walk);
-    }
-  }
-
-  async ready(): Promise<void> {
-    await Promise.all(this.advertisers);
-  }
-
-  async stop(): Promise<void> {
-    for (const r of await Promise.all([this.scanner, ...this.advertisers])) await r.stop();
-  }
-}
-
 function abortPromise(signal: AbortSignal | undefined): Promise<void> {
   return new Promise((resolve) => {
     if (!signal) return;
@@ -192,26 +136,20 @@ export async function runScan(options: ScanOptions, io: ScanIo): Promise<{ sight
   if (options.radio === "sim" && speed === Number.POSITIVE_INFINITY && !options.durationMs)
     throw new ConfigError("--speed max with --radio sim needs --duration", "E_USAGE");
 
-  let scene: SimScanScene | undefined;
-  let radio: Radio;
-  if (options.radio === "sim") {
-    scene = new SimScanScene(
-      options.simStartMs ?? Date.now(),
-      options.simDevices ?? 6,
-      options.seed ?? 1,
-    );
-    radio = await scene.scanner;
-    await scene.ready();
-  } else if (options.radio === "replay") {
-    radio = await openRadio("replay", {
-      replay: {
-        capture: options.capture!,
-        speed: speed === Number.POSITIVE_INFINITY ? 0 : speed,
-      },
-    });
-  } else {
-    radio = await openRadio("hci", { hci: { deviceId: options.deviceId, ...options.hci } });
-  }
+  checkRadioCan(options.radio, "scan");
+  const radio = await openRadio(options.radio, {
+    scene: {
+      startMs: options.simStartMs ?? Date.now(),
+      devices: options.simDevices,
+      seed: options.seed,
+    },
+    replay: options.capture
+      ? { capture: options.capture, speed: speed === Number.POSITIVE_INFINITY ? 0 : speed }
+      : undefined,
+    hci: { deviceId: options.deviceId, ...options.hci },
+  });
+  // The sim scene runs on a virtual clock, which the scan paces.
+  const scene = radio instanceof SimSceneRadio ? radio : undefined;
 
   const tracks = new Map<string, IdTrack>();
   let count = 0;
@@ -302,7 +240,6 @@ export async function runScan(options: ScanOptions, io: ScanIo): Promise<{ sight
     radio.scanner.off("sighting", onSighting);
     radio.scanner.off("state", onState);
     await radio.stop();
-    await scene?.stop();
   }
   const replayCounts =
     options.radio === "replay" ? (radio.scanner as { counts?: CaptureCounts }).counts : undefined;
@@ -396,8 +333,14 @@ export const scanCommand: CommandModule<object, ScanArgs> = {
         type: "string",
         choices: SCAN_RADIOS,
         default: "hci",
-        describe:
-          "hci: a Bluetooth adapter (Linux; noble); replay: a btsnoop capture (--capture); sim: a simulated scene of phones walking around the scanner",
+        describe: describeRadios(
+          {
+            sim: "a simulated scene of phones walking around the scanner",
+            replay: "a btsnoop capture (--capture)",
+            hci: "a Bluetooth adapter (Linux; noble)",
+          },
+          "scan",
+        ),
       })
       .option("protocol", {
         alias: "p",
@@ -517,7 +460,7 @@ export const scanCommand: CommandModule<object, ScanArgs> = {
     try {
       await runScan(options, {
         write: (text) => process.stdout.write(text),
-        warn: (text) => process.stderr.write(`proxkit: ${text}\n`),
+        warn: (text) => process.stderr.write(`proxkit: ${withFlags(text)}\n`),
         live: format === "table" && process.stdout.isTTY === true,
         signal: stop.signal,
       });

@@ -62,13 +62,13 @@ export function checkAdapterPresent(
   const adapters = probe.adapters();
   if (adapters === undefined || adapters.length === 0) {
     return new RadioError(
-      "no Bluetooth adapter found (nothing in /sys/class/bluetooth): plug in or enable an adapter (on a Raspberry Pi, remove dtoverlay=disable-bt and run `sudo rfkill unblock bluetooth`), check it with `bluetoothctl list`, or use --radio sim",
+      "no Bluetooth adapter found (nothing in /sys/class/bluetooth): plug in or enable an adapter (on a Raspberry Pi, remove dtoverlay=disable-bt and run `sudo rfkill unblock bluetooth`), check it with `bluetoothctl list`, or use the sim radio",
       "E_RADIO_NO_ADAPTER",
     );
   }
   if (deviceId !== undefined && !adapters.includes(`hci${deviceId}`)) {
     return new RadioError(
-      `there is no adapter hci${deviceId}: this machine has ${adapters.join(", ")}, so use --hci ${adapters[0].slice(3)}`,
+      `there is no adapter hci${deviceId}: this machine has ${adapters.join(", ")}, so use deviceId ${adapters[0].slice(3)}`,
       "E_RADIO_NO_ADAPTER",
     );
   }
@@ -103,7 +103,7 @@ export function adapterNotReady(
   }
   if (state === "unsupported") {
     return new RadioError(
-      `${name} cannot be used for Bluetooth Low Energy (the kernel refused its HCI socket, or it predates Bluetooth 4.0): pick another adapter with --hci N, or check \`sudo btmgmt info\``,
+      `${name} cannot be used for Bluetooth Low Energy (the kernel refused its HCI socket, or it predates Bluetooth 4.0): pick another adapter with deviceId N, or check \`sudo btmgmt info\``,
       "E_RADIO_UNSUPPORTED",
     );
   }

@@ -137,7 +137,7 @@ export async function loadBleLibrary<T>(
   }
   const what = role === "noble" ? "scanning" : "advertising";
   throw new RadioError(
-    `the hci radio needs @stoprocent/${role} for ${what}, and it is not installed (it is an optional dependency): run \`npm install @stoprocent/${role}\` (on Linux with \`sudo apt install build-essential python3\` first), or use --radio sim`,
+    `the hci radio needs @stoprocent/${role} for ${what}, and it is not installed (it is an optional dependency): run \`npm install @stoprocent/${role}\` (on Linux with \`sudo apt install build-essential python3\` first), or use the sim radio`,
     "E_RADIO_MISSING",
   );
 }

@@ -42,7 +42,7 @@ export const STATIC_ADDRESS_EXPOSURE =
 
 function privacyRefusal(why: string): RadioError {
   return new RadioError(
-    `refusing to advertise a rotating ID without a rotating address: ${why}; ${STATIC_ADDRESS_EXPOSURE} (pass --allow-static-address to accept that)`,
+    `refusing to advertise a rotating ID without a rotating address: ${why}; ${STATIC_ADDRESS_EXPOSURE} (set allowStaticAddress to accept that)`,
     "E_RADIO_PRIVACY",
   );
 }
@@ -207,7 +207,7 @@ export class HciAdvertiser extends EventEmitter<AdvertiserEvents> implements Adv
       }
       if (parameterStatus !== 0) {
         throw new RadioError(
-          `the adapter rejected the advertising parameters (${statusText(parameterStatus)}; interval ${this.intervalMs} ms, non-connectable): try --interval 250`,
+          `the adapter rejected the advertising parameters (${statusText(parameterStatus)}; interval ${this.intervalMs} ms, non-connectable): try intervalMs 250`,
           "E_RADIO_PARAMETERS",
         );
       }

@@ -54,7 +54,7 @@ class ReplayAdvertiser extends EventEmitter<AdvertiserEvents> implements Adverti
 
   async start(): Promise<void> {
     throw new RadioError(
-      "a replay radio cannot transmit: it plays back a capture; advertise with --radio hci or --radio sim",
+      "a replay radio cannot transmit: it plays back a capture; advertise with the hci or sim radio",
       "E_RADIO_REPLAY",
       { isInputError: true },
     );
