@@ -354,7 +354,15 @@ export {
 export { SightingIngest, type SightingIngestOptions } from "./exposure/sighting-ingest.js";
 
 // radio: the radio contract, back-ends by name, the simulated radio, btsnoop capture replay.
-export { openRadio, type RadioOptions, radioBackends } from "./radio/open-radio.js";
+export type { HciRadioOptions } from "./radio/hci/hci-settings.js";
+export {
+  openRadio,
+  RADIO_BACKENDS,
+  type RadioBackend,
+  type RadioOptions,
+  radioBackend,
+  radioBackends,
+} from "./radio/radio-backends.js";
 export type {
   Advertiser,
   AdvertiserEvents,
