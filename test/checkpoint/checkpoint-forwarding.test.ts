@@ -12,7 +12,7 @@ import BetterSqlite3 from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { simCheckpointArgs } from "../../scripts/bench/checkpoint-child.js";
 import { generateReceiptKeyPair } from "../../src/checkpoint/receipt-signature.js";
-import { buildCli, CLI } from "./build-cli.js";
+import { CLI } from "../support/dist.js";
 
 const MOSQUITTO = "/usr/sbin/mosquitto";
 const haveBroker = existsSync(MOSQUITTO);
@@ -63,7 +63,6 @@ describe.skipIf(!haveBroker)("checkpoint --mqtt", () => {
   let port: number;
 
   beforeAll(async () => {
-    buildCli();
     dir = mkdtempSync(join(tmpdir(), "proxkit-fwd-"));
     port = await freePort();
     broker = spawn(MOSQUITTO, ["-p", String(port)], { stdio: ["ignore", "pipe", "pipe"] });

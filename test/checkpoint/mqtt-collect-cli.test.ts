@@ -3,13 +3,11 @@ import { statSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { connect } from "mqtt";
-import { beforeAll, describe, expect, it } from "vitest";
-import { CLI, ensureBuilt, runCli } from "../cli/run-cli.js";
+import { describe, expect, it } from "vitest";
+import { CLI, runCli } from "../cli/run-cli.js";
 import { MOSQUITTO, Mosquitto, mqttTestFile, waitFor } from "./mosquitto.js";
 
 const dir = mqttTestFile("proxkit-collect-cli-");
-
-beforeAll(() => ensureBuilt(), 180_000);
 
 describe("proxkit collect: bad options", () => {
   const cases: [string, string[], RegExp][] = [

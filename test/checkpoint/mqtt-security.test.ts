@@ -10,7 +10,7 @@ import { chmodSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { connect, type IClientOptions, type MqttClient } from "mqtt";
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   loadCheckpointConfig,
   validateCheckpointConfig,
@@ -34,7 +34,7 @@ import {
 } from "../../src/checkpoint/receipt-signature.js";
 import { resolveMqttOptions } from "../../src/cli/mqtt-options.js";
 import { ConfigError } from "../../src/core/errors.js";
-import { CLI, ensureBuilt, runCli } from "../cli/run-cli.js";
+import { CLI, runCli } from "../cli/run-cli.js";
 import {
   enqueueWindows,
   FLEET_TOOLS,
@@ -629,8 +629,6 @@ describe.skipIf(!FLEET_TOOLS)("the shipped Mosquitto configuration (TLS, passwor
 });
 
 describe("CLI", () => {
-  beforeAll(() => ensureBuilt(), 180_000);
-
   const sim = (db: string, ...more: string[]) => [
     "checkpoint",
     "--radio",

@@ -39,15 +39,13 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import yargs from "yargs";
-import { buildCli, CLI, ROOT } from "../checkpoint/build-cli.js";
+import { CLI, REPO_ROOT as ROOT } from "../support/dist.js";
 
 const MAX_CASES = Number(process.env.PROXKIT_FUZZ_ALL === "1" ? Infinity : 320);
 const CONCURRENCY = 2;
 const TIMEOUT_MS = 5000;
 /** Above every limit of INPUT_LIMITS and of key files (--max-mb 64); sparse, so it costs nothing. */
 const OVERSIZED_BYTES = 2 * 1024 ** 3;
-
-buildCli();
 
 // ---------------------------------------------------------------- fixtures
 

@@ -12,15 +12,13 @@ import { beforeAll, describe, expect, it } from "vitest";
 import type { CampaignEvaluation } from "../../src/campaigns/evaluate-campaigns.js";
 import { presetFor } from "../../src/exposure/risk-preset.js";
 import { FITTED_PROXKIT } from "../../src/signal/distance/estimators.js";
-import { CLI, ensureBuilt, runCli } from "./run-cli.js";
+import { CLI, runCli } from "./run-cli.js";
 
 const DATA = resolve(dirname(fileURLToPath(import.meta.url)), "../../../shared/data");
 const HAVE_DATA = ["herald-edison", "dp3t-epfl", "body-position", "mit-matrix", "pi-multichannel"]
   .map((f) => join(DATA, f))
   .every(existsSync);
 if (!HAVE_DATA) console.warn(`skipping evaluate --dataset all: the campaigns are not in ${DATA}`);
-
-beforeAll(() => ensureBuilt(), 120_000);
 
 describe("evaluate --dataset: bad input", () => {
   it("refuses a missing data root, --input for a new campaign and nonsense rules, exit 2", () => {

@@ -14,15 +14,13 @@ import {
   deriveRpis,
   encodeMetadata,
 } from "../../src/protocols/gaen.js";
-import { ensureBuilt, runCli } from "./run-cli.js";
+import { runCli } from "./run-cli.js";
 
 const dir = mkdtempSync(join(tmpdir(), "proxkit-match-"));
 const GAEN_DATA = join(dirname(fileURLToPath(import.meta.url)), "../../../shared/data/gaen");
 const SAMPLE_KEY =
   "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE49JY6kekDgxj3Crm4y6kEHdfoKQFSNDM4mV9cgDb+e5nOAw0GeRoRThCu9/wX5wDT2QloFoOjl2pGZHI0f3C3w==";
 const START = 2642976; // 2020-04-02T00:00Z
-
-beforeAll(() => ensureBuilt(), 120_000);
 
 /** A published GAEN key and what a receiver heard of it: a 4 s scan every 5 minutes for 20 minutes, ~1 m away. */
 function scenario() {

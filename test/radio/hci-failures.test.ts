@@ -18,7 +18,6 @@ import type { HciRadioOptions } from "../../src/radio/hci/hci-settings.js";
 import { LibraryGuard } from "../../src/radio/hci/library-guard.js";
 import { systemTimers } from "../../src/radio/hci/timers.js";
 import { SimMedium } from "../../src/radio/sim/sim-medium.js";
-import { ensureBuilt } from "../cli/run-cli.js";
 import { FakeBlenoBindings, FakeController, FakeNobleBindings } from "./hci-fakes.js";
 
 const probe = (overrides: Partial<AdapterProbe> = {}): AdapterProbe => ({
@@ -173,7 +172,6 @@ describe("hci radio failure modes", () => {
       console.log("skipped: needs @stoprocent/noble and bleno, on a machine without Bluetooth");
       return;
     }
-    ensureBuilt();
     // A child process, so that a hang or a late uncaught exception shows as such.
     const script = `
       import { HciRadio } from "./dist/src/radio/hci/hci-radio.js";
