@@ -37,18 +37,18 @@ import { ConfigError } from "../../src/core/errors.js";
 import { CLI, runCli } from "../cli/run-cli.js";
 import {
   enqueueWindows,
-  FLEET_TOOLS,
-  MOSQUITTO,
   Mosquitto,
   mqttTestFile,
-  NO_FLEET_TOOLS_MESSAGE,
   OPENSSL,
   openOutboxDb,
   waitFor,
+  MOSQUITTO_TOOL,
+  FLEET_TOOL,
+  OPENSSL_TOOL,
 } from "./mosquitto.js";
+import { describeWith, itWith } from "../support/requirements.js";
 
 const dir = mqttTestFile("proxkit-mqtt-security-");
-if (MOSQUITTO && !FLEET_TOOLS) console.warn(NO_FLEET_TOOLS_MESSAGE);
 
 const TOPIC = "proxkit/venue-a/door-1/receipts";
 const OTHER_TOPIC = "proxkit/venue-a/door-2/receipts";
@@ -184,7 +184,7 @@ describe("signed receipts", () => {
     expect(() => loadReceiptKey(dir())).toThrow(/not a file/);
   });
 
-  it.skipIf(!OPENSSL)(
+  itWith(OPENSSL_TOOL)(
     "keys made with openssl genpkey -algorithm ed25519 work; an RSA key is refused",
     () => {
       const key = join(dir(), "collector.key");
@@ -346,7 +346,7 @@ describe("login and TLS options", () => {
   });
 });
 
-describe.skipIf(!MOSQUITTO)("forged receipts on an anonymous broker", () => {
+describeWith(MOSQUITTO_TOOL)("forged receipts on an anonymous broker", () => {
   it("the issue's attack (answering every window with receipts) deletes nothing; the collector's signed receipts do", async () => {
     const broker = await Mosquitto.start();
     const db = openOutboxDb(join(dir(), "cp.sqlite"));
@@ -421,7 +421,7 @@ function login(
   };
 }
 
-describe.skipIf(!FLEET_TOOLS)("the shipped Mosquitto configuration (TLS, passwords, ACLs)", () => {
+describeWith(FLEET_TOOL)("the shipped Mosquitto configuration (TLS, passwords, ACLs)", () => {
   it("refuses anonymous clients, plain-text clients and wrong passwords", async () => {
     const broker = await Mosquitto.startFleet({ users: PASSWORDS });
     try {
@@ -702,7 +702,7 @@ describe("CLI", () => {
     expect(loadReceiptKey(join(dir(), "fleet.secret")).kind).toBe("hmac-sha256");
   });
 
-  it.skipIf(!MOSQUITTO)(
+  itWith(MOSQUITTO_TOOL)(
     "checkpoint on an anonymous mqtt:// broker warns at start, and says windows go at PUBACK without a key",
     async () => {
       const broker = await Mosquitto.start();
@@ -734,7 +734,7 @@ describe("CLI", () => {
     120_000,
   );
 
-  it.skipIf(!FLEET_TOOLS)(
+  itWith(FLEET_TOOL)(
     "checkpoint → collect over TLS with password files, the environment and signed receipts",
     async () => {
       const broker = await Mosquitto.startFleet({ users: PASSWORDS });
