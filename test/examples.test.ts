@@ -4,15 +4,14 @@
  * through the package's own `exports`. Their output is checked, not just their exit status.
  */
 import { spawnSync } from "node:child_process";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { beforeAll, describe, expect, test } from "vitest";
-import { ensureBuilt } from "./cli/run-cli.js";
+import { join } from "node:path";
+import { describe, expect, test } from "vitest";
+import { DIST, REPO_ROOT } from "./support/dist.js";
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
+const ROOT = REPO_ROOT;
 
 function runExample(name: string, args: string[] = []) {
-  const result = spawnSync(process.execPath, [join(ROOT, "dist/examples", `${name}.js`), ...args], {
+  const result = spawnSync(process.execPath, [join(DIST, "examples", `${name}.js`), ...args], {
     cwd: ROOT,
     encoding: "utf8",
     timeout: 120_000,
@@ -23,8 +22,6 @@ function runExample(name: string, args: string[] = []) {
 }
 
 describe("examples", () => {
-  beforeAll(() => ensureBuilt(), 300_000);
-
   test("custom-detector: a rule of our own scored on a simulated office", () => {
     const out = runExample("custom-detector");
     expect(out).toMatch(/^simulated \d+ phones for 60 min: \d+ sightings$/m);

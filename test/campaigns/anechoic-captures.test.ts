@@ -5,9 +5,8 @@
  * reports, GAEN sightings, attributions and medians) and, below, against each capture's
  * Wireshark export (`NN.json`), whose "HCI Rx RPI" frames are the received GAEN reports.
  */
-import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
   attributeCaptureSightings,
@@ -16,10 +15,10 @@ import {
 } from "../../src/campaigns/anechoic-captures.js";
 import { DP3T_ANECHOIC_EXPERIMENTS } from "../../src/campaigns/load-dp3t-anechoic.js";
 import { ConfigError } from "../../src/core/errors.js";
+import { describeWith, needData, sharedData } from "../support/requirements.js";
 
-const DATA_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "../../../shared/data/dp3t-epfl");
-const HAVE_DATA = existsSync(DATA_DIR);
-if (!HAVE_DATA) console.warn(`skipping the DP-3T anechoic captures: ${DATA_DIR} not found`);
+const DATA_DIR = sharedData("dp3t-epfl");
+const REAL_DATA = needData("dp3t-epfl");
 
 type Senders = Record<string, [count: number, medianRssiDbm: number]>;
 /** [records, advertising reports, GAEN sightings, senders, unattributed sightings]. */
@@ -95,7 +94,7 @@ describe("parseEphids", () => {
   });
 });
 
-describe.skipIf(!HAVE_DATA)("the anechoic captures through the replay code", () => {
+describeWith(REAL_DATA)("the anechoic captures through the replay code", () => {
   for (const { exp, folder } of DP3T_ANECHOIC_EXPERIMENTS) {
     it(`${exp}: every capture parses, counts and attributions as measured`, () => {
       const dir = join(DATA_DIR, folder);

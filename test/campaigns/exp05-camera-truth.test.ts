@@ -1,7 +1,6 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   CAMERA_FRAME_INTERVAL_MS,
@@ -12,14 +11,11 @@ import {
 } from "../../src/campaigns/exp05-camera-truth.js";
 import { loadDp3tExp05 } from "../../src/campaigns/load-dp3t-exp05.js";
 import { CodecError, ConfigError } from "../../src/core/errors.js";
+import { describeWith, needData, sharedData } from "../support/requirements.js";
 
 /** DP-3T experiment 05 (DP-3T/bt-measurements, CC BY-ND 4.0) beside the repository. */
-const DATA_DIR = resolve(
-  dirname(fileURLToPath(import.meta.url)),
-  "../../../shared/data/dp3t-epfl/exp05-epfl-soldiers",
-);
-const HAVE_DATA = existsSync(DATA_DIR);
-if (!HAVE_DATA) console.warn(`skipping the exp05 camera tests on real data: ${DATA_DIR} not found`);
+const DATA_DIR = sharedData("dp3t-epfl/exp05-epfl-soldiers");
+const REAL_DATA = needData("dp3t-epfl/exp05-epfl-soldiers");
 
 /**
  * Measured on the real tracks (and independently with a python3 script over the JSON, holes of
@@ -76,7 +72,7 @@ const EXPECTED = {
 
 const FIFTEEN_MIN_S = 15 * 60;
 
-describe.skipIf(!HAVE_DATA)("exp05 camera tracks on the real campaign", () => {
+describeWith(REAL_DATA)("exp05 camera tracks on the real campaign", () => {
   it.each(Object.entries(EXPECTED))(
     "%s: frames, spans, close pairs, agreement with the SQLite",
     (scenario, expected) => {

@@ -1,6 +1,4 @@
-import { existsSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { CampaignRecord } from "../../src/campaigns/campaign-record.js";
 import {
@@ -12,10 +10,10 @@ import { SeededRandom } from "../../src/core/random.js";
 import { loadCalibrationTable } from "../../src/signal/calibration-table.js";
 import { deviceOffsets } from "../../src/signal/device-offsets.js";
 import fitted from "../../src/signal/device-offsets.json" with { type: "json" };
+import { SHARED_DATA, describeWith, needData } from "../support/requirements.js";
 
-const DATA_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "../../../shared/data");
-const HAVE_DATA = existsSync(join(DATA_DIR, "dp3t-epfl")) && existsSync(join(DATA_DIR, "gaen"));
-if (!HAVE_DATA) console.warn(`skipping the device-offset fit on real data: ${DATA_DIR} not found`);
+const DATA_DIR = SHARED_DATA;
+const REAL_DATA = needData("dp3t-epfl", "gaen");
 
 /** Planted truth: table values and offsets (each role's offsets sum to 0). */
 const ATTENUATION_DB = 45;
@@ -158,7 +156,7 @@ describe("deviceOffsets", () => {
   });
 });
 
-describe.skipIf(!HAVE_DATA)("device-offsets.json", () => {
+describeWith(REAL_DATA)("device-offsets.json", () => {
   it("is what the fit gives on the anechoic pairs today", () => {
     const table = loadCalibrationTable(join(DATA_DIR, "gaen/en-calibration-2020-06-13.csv"));
     const fit = fitDeviceOffsets(loadDp3tAnechoic(join(DATA_DIR, "dp3t-epfl")), (m) =>

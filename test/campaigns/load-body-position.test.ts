@@ -1,7 +1,6 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type CampaignRecord, streamKey } from "../../src/campaigns/campaign-record.js";
 import {
@@ -11,22 +10,16 @@ import {
 } from "../../src/campaigns/load-body-position.js";
 import { CodecError, ConfigError } from "../../src/core/errors.js";
 import { loadCalibrationTable } from "../../src/signal/calibration-table.js";
+import { describeWith, needData, sharedData } from "../support/requirements.js";
 
 /** pc-ng/rss_smartphone beside the repository. */
-const DATA_DIR = resolve(
-  dirname(fileURLToPath(import.meta.url)),
-  "../../../shared/data/body-position",
-);
-const GAEN_TABLE = resolve(
-  dirname(fileURLToPath(import.meta.url)),
-  "../../../shared/data/gaen/en-calibration-2020-06-13.csv",
-);
-const HAVE_DATA = existsSync(DATA_DIR);
-if (!HAVE_DATA) console.warn(`skipping the body-position loader checks: ${DATA_DIR} not found`);
+const DATA_DIR = sharedData("body-position");
+const GAEN_TABLE = sharedData("gaen/en-calibration-2020-06-13.csv");
+const REAL_DATA = needData("body-position");
 
 const HEADER = "device,elapsed,rss,mRSS10,mRSS100,dist,label";
 
-describe.skipIf(!HAVE_DATA)("loadBodyPosition on the real files", () => {
+describeWith(REAL_DATA)("loadBodyPosition on the real files", () => {
   let records: CampaignRecord[];
   beforeAll(() => {
     records = [...loadBodyPosition(DATA_DIR)];

@@ -2,20 +2,18 @@
  * The DP-3T anechoic calibration pairs (DP-3T/bt-measurements exp25/27/28/29, CC BY-ND 4.0) as
  * campaign records. Counts measured on the files (2,729 rows, 7 with RSSI >= 0 dropped).
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import { beforeAll, describe, expect, it } from "vitest";
 import { type CampaignRecord, streamKey } from "../../src/campaigns/campaign-record.js";
 import { dp3tDeviceName, loadDp3tAnechoic } from "../../src/campaigns/load-dp3t-anechoic.js";
 import { CodecError, ConfigError } from "../../src/core/errors.js";
+import { describeWith, needData, sharedData } from "../support/requirements.js";
 
-const DATA_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "../../../shared/data/dp3t-epfl");
-const HAVE_DATA = existsSync(DATA_DIR);
-if (!HAVE_DATA)
-  console.warn(`skipping the DP-3T anechoic loader on real data: ${DATA_DIR} not found`);
+const DATA_DIR = sharedData("dp3t-epfl");
+const REAL_DATA = needData("dp3t-epfl");
 
 /** What each folder's README says: id -> model, as calibration-table names. */
 const README_MODELS: Record<string, Record<string, string>> = {
@@ -126,7 +124,7 @@ describe("loadDp3tAnechoic: bad input", () => {
   });
 });
 
-describe.skipIf(!HAVE_DATA)("loadDp3tAnechoic on the real pairs", () => {
+describeWith(REAL_DATA)("loadDp3tAnechoic on the real pairs", () => {
   let records: CampaignRecord[];
   beforeAll(() => {
     records = [...loadDp3tAnechoic(DATA_DIR)];

@@ -1,7 +1,6 @@
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { streamKey } from "../../src/campaigns/campaign-record.js";
@@ -14,24 +13,15 @@ import {
 } from "../../src/campaigns/load-dp3t-exp05.js";
 import { CodecError, ConfigError } from "../../src/core/errors.js";
 import { loadCalibrationTable } from "../../src/signal/calibration-table.js";
+import { describeWith, itWith, needData, sharedData } from "../support/requirements.js";
 
 /** DP-3T experiment 05 (DP-3T/bt-measurements, CC BY-ND 4.0) beside the repository. */
-const DATA_DIR = resolve(
-  dirname(fileURLToPath(import.meta.url)),
-  "../../../shared/data/dp3t-epfl/exp05-epfl-soldiers",
-);
-const HAVE_DATA = existsSync(DATA_DIR);
-if (!HAVE_DATA)
-  console.warn(`skipping the dp3t-exp05 loader tests on real data: ${DATA_DIR} not found`);
+const DATA_DIR = sharedData("dp3t-epfl/exp05-epfl-soldiers");
+const REAL_DATA = needData("dp3t-epfl/exp05-epfl-soldiers");
 
 /** Google's calibration table, to check the model names. */
-const CALIBRATION = resolve(
-  dirname(fileURLToPath(import.meta.url)),
-  "../../../shared/data/gaen/en-calibration-2020-06-13.csv",
-);
-const HAVE_CALIBRATION = existsSync(CALIBRATION);
-if (!HAVE_CALIBRATION)
-  console.warn(`skipping the exp05 model-name check: ${CALIBRATION} not found`);
+const CALIBRATION = sharedData("gaen/en-calibration-2020-06-13.csv");
+const CALIBRATION_DATA = needData("gaen/en-calibration-2020-06-13.csv");
 
 /**
  * Measured independently with python3's sqlite3: rows, rows with ground_truth_distance ≥ 0,
@@ -47,7 +37,7 @@ const EXPECTED = {
 } as const;
 
 describe("loadDp3tExp05 on the real campaign", () => {
-  it.skipIf(!HAVE_DATA)(
+  itWith(REAL_DATA)(
     "streams every row, grouped and time-ordered, with the README's devices",
     () => {
       const counts = new Map<
@@ -124,7 +114,7 @@ describe("loadDp3tExp05 on the real campaign", () => {
     },
   );
 
-  it.skipIf(!HAVE_DATA)("reads chosen scenarios and can drop rows without a distance", () => {
+  itWith(REAL_DATA)("reads chosen scenarios and can drop rows without a distance", () => {
     let rows = 0;
     for (const record of loadDp3tExp05(DATA_DIR, {
       scenarios: ["office"],
@@ -144,7 +134,7 @@ describe("loadDp3tExp05 on the real campaign", () => {
     }
   });
 
-  it.skipIf(!HAVE_DATA)("maps the S20's 'SM-G981B/DS' to the calibration table's name", () => {
+  itWith(REAL_DATA)("maps the S20's 'SM-G981B/DS' to the calibration table's name", () => {
     const record = [...loadDp3tExp05(DATA_DIR, { scenarios: ["lunch"] })].find(
       (r) => r.txId === "6",
     );
@@ -152,7 +142,7 @@ describe("loadDp3tExp05 on the real campaign", () => {
   });
 });
 
-describe.skipIf(!HAVE_CALIBRATION)("EXP05_SOLDIERS", () => {
+describeWith(CALIBRATION_DATA)("EXP05_SOLDIERS", () => {
   it("names every phone as Google's calibration table does", () => {
     const table = loadCalibrationTable(CALIBRATION);
     for (const soldier of Object.values(EXP05_SOLDIERS)) {

@@ -3,22 +3,17 @@
  * reference-data/rssi-raw-edison, Apache-2.0) as campaign records. Counts measured on the files
  * (and with Python's csv module: rows per file, distance runs).
  */
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { streamKey } from "../../src/campaigns/campaign-record.js";
 import { HERALD_EDISON_FILES, loadHeraldEdison } from "../../src/campaigns/load-herald-edison.js";
 import { CodecError, ConfigError } from "../../src/core/errors.js";
+import { describeWith, needData, sharedData } from "../support/requirements.js";
 
-const DATA_DIR = resolve(
-  dirname(fileURLToPath(import.meta.url)),
-  "../../../shared/data/herald-edison",
-);
-const HAVE_DATA = existsSync(DATA_DIR);
-if (!HAVE_DATA)
-  console.warn(`skipping the herald-edison loader on real data: ${DATA_DIR} not found`);
+const DATA_DIR = sharedData("herald-edison");
+const REAL_DATA = needData("herald-edison");
 
 interface FileSummary {
   file: string;
@@ -145,7 +140,7 @@ describe("loadHeraldEdison: bad input", () => {
   });
 });
 
-describe.skipIf(!HAVE_DATA)("loadHeraldEdison on the rig", () => {
+describeWith(REAL_DATA)("loadHeraldEdison on the rig", () => {
   const summaries: FileSummary[] = [];
   let ordered = true;
   let fieldsOk = true;

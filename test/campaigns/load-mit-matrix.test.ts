@@ -1,7 +1,6 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { streamKey } from "../../src/campaigns/campaign-record.js";
 import {
@@ -11,14 +10,11 @@ import {
   mitEnvironment,
 } from "../../src/campaigns/load-mit-matrix.js";
 import { CodecError, ConfigError } from "../../src/core/errors.js";
+import { describeWith, needData, sharedData } from "../support/requirements.js";
 
 /** mitll/MIT-Matrix-Data beside the repository. */
-const DATA_DIR = resolve(
-  dirname(fileURLToPath(import.meta.url)),
-  "../../../shared/data/mit-matrix",
-);
-const HAVE_DATA = existsSync(DATA_DIR);
-if (!HAVE_DATA) console.warn(`skipping the mit-matrix loader checks: ${DATA_DIR} not found`);
+const DATA_DIR = sharedData("mit-matrix");
+const REAL_DATA = needData("mit-matrix");
 
 /** What one pass over the real logs saw (the campaign is too big to keep every record). */
 interface Summary {
@@ -93,7 +89,7 @@ function summarize(dataDir: string): Summary {
   return s;
 }
 
-describe.skipIf(!HAVE_DATA)("loadMitMatrix on the real logs", () => {
+describeWith(REAL_DATA)("loadMitMatrix on the real logs", () => {
   let s: Summary;
   beforeAll(() => {
     s = summarize(DATA_DIR);

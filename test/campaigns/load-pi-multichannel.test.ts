@@ -1,7 +1,6 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { dirname, join } from "node:path";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type CampaignRecord, streamKey } from "../../src/campaigns/campaign-record.js";
 import {
@@ -10,14 +9,11 @@ import {
   PI_MULTICHANNEL_SOURCE,
 } from "../../src/campaigns/load-pi-multichannel.js";
 import { CodecError, ConfigError } from "../../src/core/errors.js";
+import { describeWith, needData, sharedData } from "../support/requirements.js";
 
 /** elanfer/multi-channel-paper-data beside the repository. */
-const DATA_DIR = resolve(
-  dirname(fileURLToPath(import.meta.url)),
-  "../../../shared/data/pi-multichannel",
-);
-const HAVE_DATA = existsSync(DATA_DIR);
-if (!HAVE_DATA) console.warn(`skipping the pi-multichannel loader checks: ${DATA_DIR} not found`);
+const DATA_DIR = sharedData("pi-multichannel");
+const REAL_DATA = needData("pi-multichannel");
 
 const HEADER = "distance,rssiBLE,rssi24,freq24,rssi5,freq5,y";
 
@@ -27,7 +23,7 @@ function countBy(records: readonly CampaignRecord[], key: (r: CampaignRecord) =>
   return counts;
 }
 
-describe.skipIf(!HAVE_DATA)("loadPiMultichannel on the real files", () => {
+describeWith(REAL_DATA)("loadPiMultichannel on the real files", () => {
   let records: CampaignRecord[];
   beforeAll(() => {
     records = [...loadPiMultichannel(DATA_DIR)];

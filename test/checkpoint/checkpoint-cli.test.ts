@@ -5,7 +5,7 @@ import { join } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { simCheckpointArgs, spawnCheckpointDaemon } from "../../scripts/bench/checkpoint-child.js";
-import { buildCli, CLI } from "./build-cli.js";
+import { CLI } from "../support/dist.js";
 
 let dir: string;
 let db: string;
@@ -28,7 +28,6 @@ function windowCount(path: string): { windows: number; integrity: string } {
 }
 
 beforeAll(() => {
-  buildCli();
   dir = mkdtempSync(join(tmpdir(), "proxkit-cp-cli-"));
   db = join(dir, "day.sqlite");
   const run = cli(

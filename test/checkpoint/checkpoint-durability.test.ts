@@ -16,11 +16,10 @@ import {
   spawnCheckpointDaemon,
 } from "../../scripts/bench/checkpoint-child.js";
 import { SeededRandom } from "../../src/core/random.js";
-import { buildCli, CLI } from "./build-cli.js";
+import { CLI } from "../support/dist.js";
 
 let dir: string;
 beforeAll(() => {
-  buildCli();
   dir = mkdtempSync(join(tmpdir(), "proxkit-kill-"));
 }, 300_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

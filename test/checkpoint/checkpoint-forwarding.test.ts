@@ -4,19 +4,17 @@
  * checkpoint's outbox is empty. Skipped where Debian's mosquitto is not installed.
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { simCheckpointArgs } from "../../scripts/bench/checkpoint-child.js";
 import { generateReceiptKeyPair } from "../../src/checkpoint/receipt-signature.js";
-import { buildCli, CLI } from "./build-cli.js";
-
-const MOSQUITTO = "/usr/sbin/mosquitto";
-const haveBroker = existsSync(MOSQUITTO);
-if (!haveBroker) console.warn(`skipping checkpoint forwarding: ${MOSQUITTO} is not installed`);
+import { CLI } from "../support/dist.js";
+import { MOSQUITTO, MOSQUITTO_TOOL } from "./mosquitto.js";
+import { describeWith } from "../support/requirements.js";
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -57,16 +55,15 @@ const count = (path: string, table: string) => {
   }
 };
 
-describe.skipIf(!haveBroker)("checkpoint --mqtt", () => {
+describeWith(MOSQUITTO_TOOL)("checkpoint --mqtt", () => {
   let dir: string;
   let broker: ChildProcess | undefined;
   let port: number;
 
   beforeAll(async () => {
-    buildCli();
     dir = mkdtempSync(join(tmpdir(), "proxkit-fwd-"));
     port = await freePort();
-    broker = spawn(MOSQUITTO, ["-p", String(port)], { stdio: ["ignore", "pipe", "pipe"] });
+    broker = spawn(MOSQUITTO!, ["-p", String(port)], { stdio: ["ignore", "pipe", "pipe"] });
     await waitFor(broker, "running", 10_000);
   }, 300_000);
 

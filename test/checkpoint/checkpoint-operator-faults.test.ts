@@ -13,7 +13,7 @@ import BetterSqlite3 from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { simCheckpointArgs } from "../../scripts/bench/checkpoint-child.js";
 import { SCHEMA_VERSION } from "../../src/checkpoint/schema.js";
-import { buildCli, CLI } from "./build-cli.js";
+import { CLI } from "../support/dist.js";
 
 let dir: string;
 let db: string;
@@ -30,7 +30,6 @@ const isRoot = process.getuid?.() === 0;
 const hasRunuser = isRoot && spawnSync("runuser", ["--help"]).status === 0;
 
 beforeAll(() => {
-  buildCli();
   dir = mkdtempSync(join(tmpdir(), "proxkit-cp-faults-"));
   chmodSync(dir, 0o755);
   db = join(dir, "day.sqlite");

@@ -11,13 +11,12 @@ import { schemeFor } from "../../src/protocols/schemes.js";
 import { DATALINK_MONITOR } from "../../src/radio/replay/btsnoop.js";
 import { BtsnoopWriter } from "../../src/radio/replay/btsnoop-writer.js";
 import { encodeAdvertisingReportEvent } from "../../src/radio/replay/hci-events.js";
-import { buildCli, CLI } from "./build-cli.js";
+import { CLI } from "../support/dist.js";
 
 const START_MS = Date.UTC(2026, 10, 26, 9);
 let dir: string;
 
 beforeAll(() => {
-  buildCli();
   dir = mkdtempSync(join(tmpdir(), "proxkit-cp-replay-"));
 }, 300_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

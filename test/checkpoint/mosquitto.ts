@@ -23,6 +23,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
 import { afterAll, afterEach, beforeEach } from "vitest";
+import { allOf, needTool } from "../support/requirements.js";
 
 function findMosquitto(): string | undefined {
   if (existsSync("/usr/sbin/mosquitto")) return "/usr/sbin/mosquitto";
@@ -50,6 +51,23 @@ export const MOSQUITTO_PASSWD = findTool("mosquitto_passwd");
 /** Mosquitto, openssl and mosquitto_passwd: what the TLS, password and ACL tests need. */
 export const FLEET_TOOLS =
   MOSQUITTO !== undefined && OPENSSL !== undefined && MOSQUITTO_PASSWD !== undefined;
+/** What the tests against a broker need (required under PROXKIT_REQUIRE_TOOLS=1, as in .ci/run). */
+export const MOSQUITTO_TOOL = needTool(
+  "mosquitto",
+  MOSQUITTO,
+  "Debian: apt-get install mosquitto; .ci/run installs it",
+);
+export const OPENSSL_TOOL = needTool(
+  "openssl",
+  OPENSSL,
+  "Debian: apt-get install openssl; .ci/run installs it",
+);
+/** What the TLS, password and ACL tests need. */
+export const FLEET_TOOL = allOf(
+  MOSQUITTO_TOOL,
+  OPENSSL_TOOL,
+  needTool("mosquitto_passwd", MOSQUITTO_PASSWD, "Debian: apt-get install mosquitto"),
+);
 export const NO_FLEET_TOOLS_MESSAGE =
   "mosquitto, mosquitto_passwd (Debian: mosquitto) or openssl is not installed: skipping the MQTT TLS, password and ACL tests";
 
@@ -195,11 +213,9 @@ export async function disposeBrokers(): Promise<void> {
 }
 
 /**
- * What every MQTT test file sets up: a warning when Mosquitto is missing, the brokers disposed
- * after all its tests, and a fresh temporary folder per test. Returns the current test's folder.
+ * What every MQTT test file sets up: the brokers disposed after all its tests, and a fresh temporary folder per test. Returns the current test's folder.
  */
 export function mqttTestFile(prefix: string): () => string {
-  if (!MOSQUITTO) console.warn(NO_MOSQUITTO_MESSAGE);
   afterAll(disposeBrokers);
   let dir = "";
   beforeEach(() => {

@@ -1,17 +1,18 @@
 import { join } from "node:path";
 import Database from "better-sqlite3";
-import { describe, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { Collector, type CollectorState } from "../../src/checkpoint/collector.js";
 import { type ForwarderState, MqttForwarder } from "../../src/checkpoint/mqtt-forwarder.js";
 import { generateReceiptKeyPair } from "../../src/checkpoint/receipt-signature.js";
 import {
   enqueueWindows,
-  MOSQUITTO,
   Mosquitto,
   mqttTestFile,
   openOutboxDb,
   waitFor,
+  MOSQUITTO_TOOL,
 } from "./mosquitto.js";
+import { describeWith } from "../support/requirements.js";
 
 const dir = mqttTestFile("proxkit-broker-kill-");
 
@@ -19,7 +20,7 @@ const WINDOWS = 1500;
 const CHUNK = 10;
 const KILLS = 3;
 
-describe.skipIf(!MOSQUITTO)("broker killed mid-stream", () => {
+describeWith(MOSQUITTO_TOOL)("broker killed mid-stream", () => {
   it("the collector ends with exactly the windows sent, once each, and the outbox is empty", async () => {
     // A snapshot every second, so a SIGKILL loses what the broker acknowledged since: the
     // checkpoint holds those windows until the collector's receipts name them.

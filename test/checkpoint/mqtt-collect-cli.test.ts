@@ -3,13 +3,12 @@ import { statSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { connect } from "mqtt";
-import { beforeAll, describe, expect, it } from "vitest";
-import { CLI, ensureBuilt, runCli } from "../cli/run-cli.js";
-import { MOSQUITTO, Mosquitto, mqttTestFile, waitFor } from "./mosquitto.js";
+import { describe, expect, it } from "vitest";
+import { CLI, runCli } from "../cli/run-cli.js";
+import { Mosquitto, mqttTestFile, waitFor, MOSQUITTO_TOOL } from "./mosquitto.js";
+import { describeWith } from "../support/requirements.js";
 
 const dir = mqttTestFile("proxkit-collect-cli-");
-
-beforeAll(() => ensureBuilt(), 180_000);
 
 describe("proxkit collect: bad options", () => {
   const cases: [string, string[], RegExp][] = [
@@ -44,7 +43,7 @@ describe("proxkit collect: bad options", () => {
   });
 });
 
-describe.skipIf(!MOSQUITTO)("proxkit collect against Mosquitto", () => {
+describeWith(MOSQUITTO_TOOL)("proxkit collect against Mosquitto", () => {
   it("stores what is published, warns about a malformed message, and exits 0 on SIGTERM", async () => {
     const broker = await Mosquitto.start();
     const path = join(dir(), "fleet.sqlite");

@@ -14,12 +14,13 @@ import { ConfigError, StoreError } from "../../src/core/errors.js";
 import {
   enqueueWindows,
   liveHandles,
-  MOSQUITTO,
   Mosquitto,
   mqttTestFile,
   openOutboxDb,
   waitFor,
+  MOSQUITTO_TOOL,
 } from "./mosquitto.js";
+import { describeWith } from "../support/requirements.js";
 
 const dir = mqttTestFile("proxkit-collector-");
 
@@ -115,7 +116,7 @@ describe("CollectorStore", () => {
   });
 });
 
-describe.skipIf(!MOSQUITTO)("Collector against Mosquitto", () => {
+describeWith(MOSQUITTO_TOOL)("Collector against Mosquitto", () => {
   it("stores each window once, warns about malformed messages and keeps running", async () => {
     const broker = await Mosquitto.start();
     const path = join(dir(), "fleet.sqlite");

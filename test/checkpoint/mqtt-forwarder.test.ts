@@ -16,13 +16,14 @@ import { SeededRandom } from "../../src/core/random.js";
 import {
   enqueueWindows,
   liveHandles,
-  MOSQUITTO,
   Mosquitto,
   mqttTestFile,
   openOutboxDb,
   outboxDepth,
   waitFor,
+  MOSQUITTO_TOOL,
 } from "./mosquitto.js";
+import { describeWith } from "../support/requirements.js";
 
 const dir = mqttTestFile("proxkit-forwarder-");
 
@@ -84,7 +85,7 @@ describe("MqttForwarder: bad input", () => {
   });
 });
 
-describe.skipIf(!MOSQUITTO)("MqttForwarder against Mosquitto", () => {
+describeWith(MOSQUITTO_TOOL)("MqttForwarder against Mosquitto", () => {
   it("confirm: puback: publishes the outbox in id order with QoS 1, deletes rows after their PUBACK, and stops cleanly", async () => {
     const broker = await Mosquitto.start();
     const { client, ids } = await subscriber(broker.url);

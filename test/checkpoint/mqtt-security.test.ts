@@ -10,7 +10,7 @@ import { chmodSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { connect, type IClientOptions, type MqttClient } from "mqtt";
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   loadCheckpointConfig,
   validateCheckpointConfig,
@@ -34,21 +34,21 @@ import {
 } from "../../src/checkpoint/receipt-signature.js";
 import { resolveMqttOptions } from "../../src/cli/mqtt-options.js";
 import { ConfigError } from "../../src/core/errors.js";
-import { CLI, ensureBuilt, runCli } from "../cli/run-cli.js";
+import { CLI, runCli } from "../cli/run-cli.js";
 import {
   enqueueWindows,
-  FLEET_TOOLS,
-  MOSQUITTO,
   Mosquitto,
   mqttTestFile,
-  NO_FLEET_TOOLS_MESSAGE,
   OPENSSL,
   openOutboxDb,
   waitFor,
+  MOSQUITTO_TOOL,
+  FLEET_TOOL,
+  OPENSSL_TOOL,
 } from "./mosquitto.js";
+import { describeWith, itWith } from "../support/requirements.js";
 
 const dir = mqttTestFile("proxkit-mqtt-security-");
-if (MOSQUITTO && !FLEET_TOOLS) console.warn(NO_FLEET_TOOLS_MESSAGE);
 
 const TOPIC = "proxkit/venue-a/door-1/receipts";
 const OTHER_TOPIC = "proxkit/venue-a/door-2/receipts";
@@ -184,7 +184,7 @@ describe("signed receipts", () => {
     expect(() => loadReceiptKey(dir())).toThrow(/not a file/);
   });
 
-  it.skipIf(!OPENSSL)(
+  itWith(OPENSSL_TOOL)(
     "keys made with openssl genpkey -algorithm ed25519 work; an RSA key is refused",
     () => {
       const key = join(dir(), "collector.key");
@@ -348,7 +348,7 @@ describe("login and TLS options", () => {
   });
 });
 
-describe.skipIf(!MOSQUITTO)("forged receipts on an anonymous broker", () => {
+describeWith(MOSQUITTO_TOOL)("forged receipts on an anonymous broker", () => {
   it("the issue's attack (answering every window with receipts) deletes nothing; the collector's signed receipts do", async () => {
     const broker = await Mosquitto.start();
     const db = openOutboxDb(join(dir(), "cp.sqlite"));
@@ -423,7 +423,7 @@ function login(
   };
 }
 
-describe.skipIf(!FLEET_TOOLS)("the shipped Mosquitto configuration (TLS, passwords, ACLs)", () => {
+describeWith(FLEET_TOOL)("the shipped Mosquitto configuration (TLS, passwords, ACLs)", () => {
   it("refuses anonymous clients, plain-text clients and wrong passwords", async () => {
     const broker = await Mosquitto.startFleet({ users: PASSWORDS });
     try {
@@ -631,8 +631,6 @@ describe.skipIf(!FLEET_TOOLS)("the shipped Mosquitto configuration (TLS, passwor
 });
 
 describe("CLI", () => {
-  beforeAll(() => ensureBuilt(), 180_000);
-
   const sim = (db: string, ...more: string[]) => [
     "checkpoint",
     "--radio",
@@ -706,7 +704,7 @@ describe("CLI", () => {
     expect(loadReceiptKey(join(dir(), "fleet.secret")).kind).toBe("hmac-sha256");
   });
 
-  it.skipIf(!MOSQUITTO)(
+  itWith(MOSQUITTO_TOOL)(
     "checkpoint on an anonymous mqtt:// broker warns at start, and says windows go at PUBACK without a key",
     async () => {
       const broker = await Mosquitto.start();
@@ -738,7 +736,7 @@ describe("CLI", () => {
     120_000,
   );
 
-  it.skipIf(!FLEET_TOOLS)(
+  itWith(FLEET_TOOL)(
     "checkpoint → collect over TLS with password files, the environment and signed receipts",
     async () => {
       const broker = await Mosquitto.startFleet({ users: PASSWORDS });

@@ -10,7 +10,7 @@ import { KeyStore } from "../../src/protocols/key-store.js";
 import { MS_PER_DAY, type Protocol } from "../../src/protocols/rolling-id-scheme.js";
 import { SimMedium } from "../../src/radio/sim/sim-medium.js";
 import { FakeBlenoBindings, FakeController, virtualTimers } from "../radio/hci-fakes.js";
-import { ensureBuilt, runCli, spawnCli } from "./run-cli.js";
+import { runCli, spawnCli } from "./run-cli.js";
 
 const DAY_MS = Date.UTC(2021, 0, 4);
 
@@ -202,7 +202,6 @@ describe("proxkit advertise", () => {
   );
 
   it("SIGTERM stops advertising cleanly (exit 0)", async () => {
-    ensureBuilt();
     const keys = keyStoreFile("bluezone", Date.now());
     const run = spawnCli(["advertise", "-p", "bluezone", "-k", keys, "--radio", "sim"]);
     await run.firstLine;

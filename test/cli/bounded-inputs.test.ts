@@ -3,12 +3,11 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ensureBuilt, runCli } from "./run-cli.js";
+import { afterAll, describe, expect, it } from "vitest";
+import { runCli } from "./run-cli.js";
 
 const dir = mkdtempSync(join(tmpdir(), "proxkit-bounded-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-beforeAll(() => ensureBuilt(), 120_000);
 
 const fifo = join(dir, "pipe");
 const haveFifo = spawnSync("mkfifo", [fifo]).status === 0;

@@ -6,13 +6,12 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { captureAt } from "../radio/capture-at.js";
-import { ensureBuilt, runCli } from "./run-cli.js";
+import { runCli } from "./run-cli.js";
 
 const dir = mkdtempSync(join(tmpdir(), "proxkit-capture-times-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-beforeAll(() => ensureBuilt(), 120_000);
 
 const YEAR_MS = 365.25 * 86_400_000;
 const EARLY = Date.UTC(2011, 0, 1, 9);

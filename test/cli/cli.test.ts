@@ -1,18 +1,16 @@
 import { mkdtempSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { DP3T_SDK_VECTOR } from "../vectors/dp3t-sdk.js";
 import { GAEN_CRYPTO_V1_2 as V } from "../vectors/gaen-crypto-v1.2.js";
-import { ensureBuilt, runCli } from "./run-cli.js";
+import { runCli } from "./run-cli.js";
 
 const jsonLines = (text: string) =>
   text
     .trim()
     .split("\n")
     .map((line) => JSON.parse(line));
-
-beforeAll(() => ensureBuilt(), 120_000);
 
 describe("proxkit ids", () => {
   it("gaen: the official vector as JSON lines", () => {

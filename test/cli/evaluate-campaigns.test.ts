@@ -4,23 +4,24 @@
  * message where the data is absent. The figures pinned here are the ones the docs quote.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { CampaignEvaluation } from "../../src/campaigns/evaluate-campaigns.js";
 import { presetFor } from "../../src/exposure/risk-preset.js";
 import { FITTED_PROXKIT } from "../../src/signal/distance/estimators.js";
-import { CLI, ensureBuilt, runCli } from "./run-cli.js";
+import { CLI, runCli } from "./run-cli.js";
+import { SHARED_DATA, describeWith, needData } from "../support/requirements.js";
 
-const DATA = resolve(dirname(fileURLToPath(import.meta.url)), "../../../shared/data");
-const HAVE_DATA = ["herald-edison", "dp3t-epfl", "body-position", "mit-matrix", "pi-multichannel"]
-  .map((f) => join(DATA, f))
-  .every(existsSync);
-if (!HAVE_DATA) console.warn(`skipping evaluate --dataset all: the campaigns are not in ${DATA}`);
-
-beforeAll(() => ensureBuilt(), 120_000);
+const DATA = SHARED_DATA;
+const REAL_DATA = needData(
+  "herald-edison",
+  "dp3t-epfl",
+  "body-position",
+  "mit-matrix",
+  "pi-multichannel",
+);
 
 describe("evaluate --dataset: bad input", () => {
   it("refuses a missing data root, --input for a new campaign and nonsense rules, exit 2", () => {
@@ -60,7 +61,7 @@ describe("evaluate --dataset: bad input", () => {
   });
 });
 
-describe.skipIf(!HAVE_DATA)("evaluate --dataset all on the real campaigns", () => {
+describeWith(REAL_DATA)("evaluate --dataset all on the real campaigns", () => {
   const dir = mkdtempSync(join(tmpdir(), "proxkit-campaigns-"));
   let evaluation: CampaignEvaluation;
 

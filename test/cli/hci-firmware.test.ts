@@ -1,16 +1,15 @@
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { classifyAdvertisement, rollingIdOf } from "../../src/ble/classify-advertisement.js";
 import { fromHex, toHex } from "../../src/core/hex.js";
 import { deriveRpi, deriveRpikAndAemk, enIntervalNumber } from "../../src/protocols/gaen.js";
 import { readCaptureSightingsSync } from "../../src/radio/replay/capture-sightings.js";
-import { ensureBuilt, runCli } from "./run-cli.js";
+import { runCli } from "./run-cli.js";
 
 const dir = mkdtempSync(join(tmpdir(), "proxkit-hci-cli-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-beforeAll(() => ensureBuilt(), 120_000);
 
 // Dates relative to the test run: `keys new` makes a store whose first key is today's.
 const DAY_MS = 86_400_000;

@@ -6,18 +6,17 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { runAdvertise } from "../../src/cli/commands/advertise.js";
 import { KeyFileError } from "../../src/core/errors.js";
 import { loadKeyStore } from "../../src/io/key-store-file.js";
 import { MAX_KEY_STORE_REACH_DAYS } from "../../src/protocols/key-store.js";
 import type { Protocol } from "../../src/protocols/rolling-id-scheme.js";
 import { schemeFor } from "../../src/protocols/schemes.js";
-import { ensureBuilt, runCli } from "./run-cli.js";
+import { runCli } from "./run-cli.js";
 
 const dir = mkdtempSync(join(tmpdir(), "proxkit-key-days-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-beforeAll(() => ensureBuilt(), 120_000);
 
 const KEY_HEX = "00112233445566778899aabbccddeeff";
 

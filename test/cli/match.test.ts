@@ -1,8 +1,7 @@
 import { generateKeyPairSync } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { toHex } from "../../src/core/hex.js";
 import { SeededRandom } from "../../src/core/random.js";
@@ -14,15 +13,15 @@ import {
   deriveRpis,
   encodeMetadata,
 } from "../../src/protocols/gaen.js";
-import { ensureBuilt, runCli } from "./run-cli.js";
+import { runCli } from "./run-cli.js";
+import { itWith, needData, sharedData } from "../support/requirements.js";
 
 const dir = mkdtempSync(join(tmpdir(), "proxkit-match-"));
-const GAEN_DATA = join(dirname(fileURLToPath(import.meta.url)), "../../../shared/data/gaen");
+const GAEN_DATA = sharedData("gaen");
+const REAL_GAEN = needData("gaen");
 const SAMPLE_KEY =
   "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE49JY6kekDgxj3Crm4y6kEHdfoKQFSNDM4mV9cgDb+e5nOAw0GeRoRThCu9/wX5wDT2QloFoOjl2pGZHI0f3C3w==";
 const START = 2642976; // 2020-04-02T00:00Z
-
-beforeAll(() => ensureBuilt(), 120_000);
 
 /** A published GAEN key and what a receiver heard of it: a 4 s scan every 5 minutes for 20 minutes, ~1 m away. */
 function scenario() {
@@ -142,25 +141,22 @@ describe("proxkit keys export / inspect / match", () => {
     expect(typeof result.notified).toBe("boolean");
   });
 
-  it.skipIf(!existsSync(GAEN_DATA))(
-    "calibrates attenuation for the receiving phone named by --rx-model",
-    () => {
-      const args = [
-        "match",
-        "--keys",
-        join(dir, "keys.jsonl"),
-        "--sightings",
-        join(dir, "heard.jsonl"),
-      ];
-      const { code, stdout } = runCli([...args, "--rx-model", "Google Pixel 2"]);
-      expect(code).toBe(0);
-      // Pixel 2: RSSI correction -6 dB, so attenuation = -10 - (-62 - 6) = 58 dB.
-      expect(JSON.parse(stdout).windows[0].scanInstances[0].typicalAttenuationDb).toBe(58);
-      const both = runCli([...args, "--rx-model", "Pixel 2", "--rx-correction", "-3"]);
-      expect(both.code).toBe(2);
-      expect(both.stderr).toMatch(/--rx-model or --rx-correction, not both/);
-    },
-  );
+  itWith(REAL_GAEN)("calibrates attenuation for the receiving phone named by --rx-model", () => {
+    const args = [
+      "match",
+      "--keys",
+      join(dir, "keys.jsonl"),
+      "--sightings",
+      join(dir, "heard.jsonl"),
+    ];
+    const { code, stdout } = runCli([...args, "--rx-model", "Google Pixel 2"]);
+    expect(code).toBe(0);
+    // Pixel 2: RSSI correction -6 dB, so attenuation = -10 - (-62 - 6) = 58 dB.
+    expect(JSON.parse(stdout).windows[0].scanInstances[0].typicalAttenuationDb).toBe(58);
+    const both = runCli([...args, "--rx-model", "Pixel 2", "--rx-correction", "-3"]);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(/--rx-model or --rx-correction, not both/);
+  });
 
   it("scores with a named preset", () => {
     const { stdout } = runCli([
@@ -244,7 +240,7 @@ describe("proxkit keys export / inspect / match", () => {
     expect(result.windows[0].protocol).toBe("bluezone");
   });
 
-  it.skipIf(!existsSync(GAEN_DATA))("inspects Google's signed sample file", () => {
+  itWith(REAL_GAEN)("inspects Google's signed sample file", () => {
     const { code, stdout } = runCli([
       "keys",
       "inspect",

@@ -5,12 +5,11 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ensureBuilt, runCli } from "./run-cli.js";
+import { afterAll, describe, expect, it } from "vitest";
+import { runCli } from "./run-cli.js";
 
 const dir = mkdtempSync(join(tmpdir(), "proxkit-option-errors-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-beforeAll(() => ensureBuilt(), 120_000);
 
 const missing = join(dir, "no-such-folder");
 const export_ = ["keys", "export", "--keys", "k.jsonl", "--signing-key", "s.pem", "-o", "x.zip"];

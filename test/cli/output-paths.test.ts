@@ -6,12 +6,11 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CLI, ensureBuilt, runCli } from "./run-cli.js";
+import { afterAll, describe, expect, it } from "vitest";
+import { CLI, runCli } from "./run-cli.js";
 
 const dir = mkdtempSync(join(tmpdir(), "proxkit-out-paths-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-beforeAll(() => ensureBuilt(), 120_000);
 
 const aFile = join(dir, "a-file");
 writeFileSync(aFile, "not a folder\n");

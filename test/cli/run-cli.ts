@@ -1,22 +1,13 @@
-/** Runs the built CLI (dist/) as a user would, capturing output and exit code. */
-import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+/**
+ * Runs the built CLI (dist/) as a user would, capturing output and exit code. The build is
+ * test/global-setup.ts's, made once before any test file runs.
+ */
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { CLI } from "../support/dist.js";
 
-const root = join(dirname(fileURLToPath(import.meta.url)), "../..");
-export const CLI = join(root, "dist/src/cli/main.js");
-
-let built = false;
-/** Builds once per test process (tsc is incremental, so this is quick when nothing changed). */
-export function ensureBuilt(): void {
-  if (built && existsSync(CLI)) return;
-  execFileSync("npx", ["tsc", "-p", "tsconfig.json"], { cwd: root, stdio: "inherit" });
-  built = true;
-}
+export { CLI };
 
 export function runCli(args: string[], options: { input?: string } = {}) {
-  ensureBuilt();
   const result = spawnSync(process.execPath, [CLI, ...args], {
     encoding: "utf8",
     input: options.input,
@@ -35,7 +26,6 @@ export function spawnCli(args: string[]): {
   /** The exit code (null if a signal ended it). */
   exited: Promise<number | null>;
 } {
-  ensureBuilt();
   const child = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   let err = "";

@@ -15,7 +15,7 @@ import {
   virtualTimers,
 } from "../radio/hci-fakes.js";
 import { seededAdvertiser } from "../radio/radio-contract.js";
-import { ensureBuilt, runCli, spawnCli } from "./run-cli.js";
+import { runCli, spawnCli } from "./run-cli.js";
 
 function collect() {
   const out: string[] = [];
@@ -214,7 +214,6 @@ describe("proxkit scan", () => {
   it.skipIf(bluetoothHere)(
     "--radio hci on this machine (no Bluetooth): exits 1 within 5 s with the sentence and the fix",
     () => {
-      ensureBuilt();
       const started = Date.now();
       const result = runCli(["scan", "--radio", "hci", "--duration", "1m"]);
       expect(Date.now() - started).toBeLessThan(5000);
@@ -225,7 +224,6 @@ describe("proxkit scan", () => {
   );
 
   it("Ctrl-C stops a live scan cleanly (exit 0, last line complete)", async () => {
-    ensureBuilt();
     const run = spawnCli(["scan", "--radio", "sim", "-f", "jsonl"]);
     await run.firstLine;
     const sent = Date.now();

@@ -1,11 +1,9 @@
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { parseDurationS } from "../../src/cli/commands/simulate.js";
-import { ensureBuilt, runCli } from "./run-cli.js";
-
-beforeAll(() => ensureBuilt(), 120_000);
+import { runCli } from "./run-cli.js";
 
 const dir = mkdtempSync(join(tmpdir(), "proxkit-simulate-"));
 const small = ["-s", "classroom", "-n", "8", "-d", "10m", "--seed", "3"];

@@ -9,13 +9,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  type CliProcess,
-  ensureSweepCliBuilt,
-  startCli,
-  sweepCli,
-  tableRows,
-} from "../sim/sweep/sweep-cli.js";
+import { type CliProcess, startCli, sweepCli, tableRows } from "../sim/sweep/sweep-cli.js";
 
 const dir = mkdtempSync(join(tmpdir(), "proxkit-sweep-queue-"));
 let redis: ChildProcess | undefined;
@@ -32,7 +26,6 @@ async function freePort(): Promise<number> {
 }
 
 beforeAll(async () => {
-  ensureSweepCliBuilt();
   const port = await freePort();
   redis = spawn(
     "redis-server",

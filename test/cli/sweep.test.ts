@@ -2,10 +2,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "n
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ensureSweepCliBuilt, startCli, sweepCli, tableRows } from "../sim/sweep/sweep-cli.js";
-
-beforeAll(() => ensureSweepCliBuilt(), 180_000);
+import { afterAll, describe, expect, it } from "vitest";
+import { startCli, sweepCli, tableRows } from "../sim/sweep/sweep-cli.js";
 
 const dir = mkdtempSync(join(tmpdir(), "proxkit-sweep-cli-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

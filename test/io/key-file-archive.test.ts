@@ -23,10 +23,11 @@ import {
 import { readKeyFile, writeKeyFileZip } from "../../src/io/key-file-archive.js";
 import {
   expectKeyFileError,
-  HAVE_REAL_FILES,
+  REAL_FILES,
   makeKeys,
   SIGNED_ZIP,
 } from "../exposure/key-file/fixtures.js";
+import { itWith } from "../support/requirements.js";
 
 const dir = mkdtempSync(join(tmpdir(), "proxkit-key-file-"));
 const bin = encodeExportBin({
@@ -77,7 +78,7 @@ describe("key-file zips", () => {
     expect(readKeyFile(path)).toEqual({ bin, sig: undefined, format: "zip" });
   });
 
-  it.skipIf(!HAVE_REAL_FILES)("the real sample reads", () => {
+  itWith(REAL_FILES)("the real sample reads", () => {
     const { bin: realBin, sig: realSig } = readKeyFile(SIGNED_ZIP);
     expect([realBin.length, realSig?.length]).toEqual([3854, 111]);
   });

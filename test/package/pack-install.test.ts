@@ -15,9 +15,9 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { ensureBuilt } from "../cli/run-cli.js";
+import { REPO_ROOT } from "../support/dist.js";
 
-const ROOT = join(import.meta.dirname, "../..");
+const ROOT = REPO_ROOT;
 const TSC = join(ROOT, "node_modules/.bin/tsc");
 
 /** The environment without the npm_* variables of an outer `npm run`, which would steer npm. */
@@ -36,7 +36,6 @@ let app: string;
 
 describe("npm pack, installed in an empty project", () => {
   beforeAll(() => {
-    ensureBuilt();
     tmp = mkdtempSync(join(tmpdir(), "proxkit-pack-"));
     const packed = run(
       "npm",

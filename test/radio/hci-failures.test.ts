@@ -18,8 +18,8 @@ import type { HciRadioOptions } from "../../src/radio/hci/hci-settings.js";
 import { LibraryGuard } from "../../src/radio/hci/library-guard.js";
 import { systemTimers } from "../../src/radio/hci/timers.js";
 import { SimMedium } from "../../src/radio/sim/sim-medium.js";
-import { ensureBuilt } from "../cli/run-cli.js";
 import { FakeBlenoBindings, FakeController, FakeNobleBindings } from "./hci-fakes.js";
+import { itWith, needs } from "../support/requirements.js";
 
 const probe = (overrides: Partial<AdapterProbe> = {}): AdapterProbe => ({
   adapters: () => ["hci0"],
@@ -67,6 +67,21 @@ const missing = (name: string) => {
   (error as NodeJS.ErrnoException).code = "ERR_MODULE_NOT_FOUND";
   return error;
 };
+
+/** The optional @stoprocent/noble and bleno installed, on a kernel without Bluetooth (no /sys/class/bluetooth). */
+const REAL_LIBRARIES_WITHOUT_BLUETOOTH = (() => {
+  const require = createRequire(import.meta.url);
+  try {
+    require.resolve("@stoprocent/noble/lib/noble.js");
+    require.resolve("@stoprocent/bleno/lib/bleno.js");
+  } catch {
+    return needs(false, "needs the optional @stoprocent/noble and bleno installed");
+  }
+  return needs(
+    !existsSync("/sys/class/bluetooth"),
+    "needs a machine without Bluetooth (this one has /sys/class/bluetooth)",
+  );
+})();
 
 describe("hci radio failure modes", () => {
   it("noble/bleno not installed: says which package and how to install it", async () => {
@@ -160,22 +175,11 @@ describe("hci radio failure modes", () => {
     );
   });
 
-  it("the real noble and bleno on a machine whose kernel refuses Bluetooth sockets: fail fast, print nothing, leave nothing running", () => {
-    const require = createRequire(import.meta.url);
-    let available = true;
-    try {
-      require.resolve("@stoprocent/noble/lib/noble.js");
-      require.resolve("@stoprocent/bleno/lib/bleno.js");
-    } catch {
-      available = false;
-    }
-    if (!available || existsSync("/sys/class/bluetooth")) {
-      console.log("skipped: needs @stoprocent/noble and bleno, on a machine without Bluetooth");
-      return;
-    }
-    ensureBuilt();
-    // A child process, so that a hang or a late uncaught exception shows as such.
-    const script = `
+  itWith(REAL_LIBRARIES_WITHOUT_BLUETOOTH)(
+    "the real noble and bleno on a machine whose kernel refuses Bluetooth sockets: fail fast, print nothing, leave nothing running",
+    () => {
+      // A child process, so that a hang or a late uncaught exception shows as such.
+      const script = `
       import { HciRadio } from "./dist/src/radio/hci/hci-radio.js";
       import { systemTimers } from "./dist/src/radio/hci/timers.js";
       process.on("uncaughtException", (e) => { console.log("UNCAUGHT " + e.message); process.exit(9); });
@@ -191,18 +195,19 @@ describe("hci radio failure modes", () => {
       await radio.stop();
       setTimeout(() => console.log("ALIVE AFTER 2.5 s"), 2500).unref();
     `;
-    const started = Date.now();
-    const result = spawnSync(process.execPath, ["--input-type=module", "-e", script], {
-      cwd: new URL("../..", import.meta.url).pathname,
-      encoding: "utf8",
-      timeout: 15_000,
-    });
-    expect(result.stdout).toMatch(/scanner E_RADIO_UNSUPPORTED/);
-    expect(result.stdout).toMatch(/advertiser E_RADIO_UNSUPPORTED/);
-    expect(result.stdout).not.toMatch(/UNCAUGHT|STARTED|warning/i);
-    expect(result.status).toBe(0);
-    expect(Date.now() - started).toBeLessThan(10_000);
-  });
+      const started = Date.now();
+      const result = spawnSync(process.execPath, ["--input-type=module", "-e", script], {
+        cwd: new URL("../..", import.meta.url).pathname,
+        encoding: "utf8",
+        timeout: 15_000,
+      });
+      expect(result.stdout).toMatch(/scanner E_RADIO_UNSUPPORTED/);
+      expect(result.stdout).toMatch(/advertiser E_RADIO_UNSUPPORTED/);
+      expect(result.stdout).not.toMatch(/UNCAUGHT|STARTED|warning/i);
+      expect(result.status).toBe(0);
+      expect(Date.now() - started).toBeLessThan(10_000);
+    },
+  );
 });
 
 describe("LibraryGuard", () => {

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
@@ -9,9 +9,10 @@ import {
   compareDistributions,
   distanceBin,
 } from "../../research/channel-validation.js";
-import { loadChannelData } from "../../sim/world/channel-data.js";
 import { fitTauToVariogram } from "../../research/fit-channel.js";
+import { loadChannelData } from "../../sim/world/channel-data.js";
 import { defaultDataRoot, repoRoot } from "../../src/io/data-root.js";
+import { describeWith, needData } from "../support/requirements.js";
 
 describe("compareDistributions", () => {
   it("is 0 for identical samples", () => {
@@ -57,18 +58,16 @@ describe("fitTauToVariogram", () => {
 });
 
 const ROOT = defaultDataRoot();
-const HAVE_DATA = [
+const REAL_DATA = needData(
   "herald-edison",
   "dp3t-epfl",
   "body-position",
   "mit-matrix",
   "pi-multichannel",
   "gaen",
-]
-  .map((f) => join(ROOT, f))
-  .every(existsSync);
+);
 
-describe.skipIf(!HAVE_DATA)("fit-channel on ../shared/data", () => {
+describeWith(REAL_DATA)("fit-channel on ../shared/data", () => {
   it("reproduces the committed v2 profile and prints the leave-one-campaign-out table", () => {
     const data = loadChannelData(ROOT);
     const report = channelFitReport(data);

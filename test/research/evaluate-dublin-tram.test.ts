@@ -1,6 +1,3 @@
-import { existsSync } from "node:fs";
-import { dirname, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { CodecError, ConfigError } from "../../src/core/errors.js";
 import {
@@ -22,14 +19,11 @@ import {
 } from "../../src/campaigns/load-dublin-tram.js";
 import { presetFor } from "../../src/exposure/risk-preset.js";
 import { scoreExposure } from "../../src/exposure/score-exposure.js";
+import { describeWith, needData, sharedData } from "../support/requirements.js";
 
 /** `../shared/data/dublin-tram` beside the repository (Leith & Farrell 2020). */
-const DATA_DIR = resolve(
-  dirname(fileURLToPath(import.meta.url)),
-  "../../../shared/data/dublin-tram",
-);
-const HAVE_DATA = existsSync(DATA_DIR);
-if (!HAVE_DATA) console.warn(`skipping the Dublin tram evaluation: ${DATA_DIR} not found`);
+const DATA_DIR = sharedData("dublin-tram");
+const REAL_DATA = needData("dublin-tram");
 
 const BINS = DUBLIN_TRAM_BIN_EDGES_DB.length - 1;
 
@@ -229,8 +223,8 @@ describe("balancedAccuracyInterval", () => {
   });
 });
 
-describe.skipIf(!HAVE_DATA)("the Dublin tram data (Leith & Farrell 2020)", () => {
-  const evaluation = HAVE_DATA ? evaluateDublinTram({ dataDir: DATA_DIR }) : undefined;
+describeWith(REAL_DATA)("the Dublin tram data (Leith & Farrell 2020)", () => {
+  const evaluation = REAL_DATA.met ? evaluateDublinTram({ dataDir: DATA_DIR }) : undefined;
   const result = (name: string): DublinTramPresetResult => {
     const found = evaluation!.results.find((r) => r.preset === name);
     if (!found) throw new Error(`no result for ${name}`);

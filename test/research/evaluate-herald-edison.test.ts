@@ -1,7 +1,6 @@
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ConfigError } from "../../src/core/errors.js";
 import { FITTED_CALIBRATED, FITTED_LOG_DISTANCE } from "../../src/signal/distance/estimators.js";
@@ -13,14 +12,11 @@ import {
   HERALD_EDISON_TEST_FILES,
   HERALD_EDISON_TRAIN_FILES,
 } from "../../src/campaigns/herald-edison-files.js";
+import { describeWith, needData, sharedData } from "../support/requirements.js";
 
 /** The Herald project's robot-rig recordings beside the repository. */
-const DATA_DIR = resolve(
-  dirname(fileURLToPath(import.meta.url)),
-  "../../../shared/data/herald-edison",
-);
-const HAVE_DATA = existsSync(DATA_DIR);
-if (!HAVE_DATA) console.warn(`skipping the herald-edison evaluation: ${DATA_DIR} not found`);
+const DATA_DIR = sharedData("herald-edison");
+const REAL_DATA = needData("herald-edison");
 
 describe("evaluateHeraldEdison: bad options", () => {
   it("refuses a missing folder, unknown estimators and overlapping splits", () => {
@@ -51,7 +47,7 @@ describe("evaluateHeraldEdison: bad options", () => {
   });
 });
 
-describe.skipIf(!HAVE_DATA)("evaluateHeraldEdison on the rig", () => {
+describeWith(REAL_DATA)("evaluateHeraldEdison on the rig", () => {
   let evaluation: HeraldEdisonEvaluation;
   beforeAll(() => {
     evaluation = evaluateHeraldEdison({ dataDir: DATA_DIR });

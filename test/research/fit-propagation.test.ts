@@ -1,17 +1,12 @@
-import { existsSync } from "node:fs";
-import { dirname, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { describe, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { compareWithRig, formatFitTable } from "../../research/fit-propagation.js";
 import { readHeraldEdison } from "../../src/campaigns/herald-edison-files.js";
+import { describeWith, needData, sharedData } from "../support/requirements.js";
 
-const here = dirname(fileURLToPath(import.meta.url));
-// /work/main/test/research -> /work/shared/data/herald-edison (the repo's ../shared).
-const dataDir = resolve(here, "../../../shared/data/herald-edison");
-const present = existsSync(resolve(dataDir, "metadata.csv"));
-if (!present) console.warn(`skipping the Herald rig fit: ${dataDir} is absent`);
+const dataDir = sharedData("herald-edison");
+const REAL_DATA = needData("herald-edison/metadata.csv");
 
-describe.skipIf(!present)("propagation defaults vs the Herald edison rig", () => {
+describeWith(REAL_DATA)("propagation defaults vs the Herald edison rig", () => {
   it("simulated median and IQR per distance stay close to the real ones", () => {
     const files = readHeraldEdison(dataDir);
     expect(files.length).toBeGreaterThanOrEqual(6);

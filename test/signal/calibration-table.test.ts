@@ -1,6 +1,3 @@
-import { existsSync } from "node:fs";
-import { dirname, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { CodecError, ConfigError } from "../../src/core/errors.js";
 import {
@@ -10,14 +7,11 @@ import {
   parseCalibrationCsv,
   splitCsvLine,
 } from "../../src/signal/calibration-table.js";
+import { describeWith, needData, sharedData } from "../support/requirements.js";
 
 /** Google's table beside the repository (`../shared/data/gaen`). */
-const TABLE_PATH = resolve(
-  dirname(fileURLToPath(import.meta.url)),
-  "../../../shared/data/gaen/en-calibration-2020-06-13.csv",
-);
-const HAVE_TABLE = existsSync(TABLE_PATH);
-if (!HAVE_TABLE) console.warn(`skipping the real calibration table tests: ${TABLE_PATH} not found`);
+const TABLE_PATH = sharedData("gaen/en-calibration-2020-06-13.csv");
+const REAL_TABLE = needData("gaen/en-calibration-2020-06-13.csv");
 
 /** A few rows in the published format (CRLF, a quoted model, the long header). */
 const SAMPLE = [
@@ -148,8 +142,8 @@ describe("attenuationDb (docs/protocols.md, Attenuation)", () => {
   });
 });
 
-describe.skipIf(!HAVE_TABLE)("the 2020-06-13 table", () => {
-  const table = HAVE_TABLE ? loadCalibrationTable(TABLE_PATH) : parseCalibrationCsv(SAMPLE);
+describeWith(REAL_TABLE)("the 2020-06-13 table", () => {
+  const table = REAL_TABLE.met ? loadCalibrationTable(TABLE_PATH) : parseCalibrationCsv(SAMPLE);
 
   it("has 9,896 devices, 313 of them measured", () => {
     expect(table.rows.length).toBe(9896);

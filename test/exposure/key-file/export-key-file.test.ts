@@ -14,11 +14,12 @@ import { writeKeyFileZip } from "../../../src/io/key-file-archive.js";
 import {
   BIN_200_KEYS,
   expectKeyFileError,
-  HAVE_REAL_FILES,
+  REAL_FILES,
   makeKeys,
   SAMPLE_PUBLIC_KEY,
   SIGNED_ZIP,
 } from "./fixtures.js";
+import { describeWith } from "../../support/requirements.js";
 
 const dir = mkdtempSync(join(tmpdir(), "proxkit-key-export-"));
 const pair = generateKeyPairSync("ec", { namedCurve: "prime256v1" });
@@ -34,7 +35,7 @@ const options = {
   keyVersion: "v1",
 };
 
-describe.skipIf(!HAVE_REAL_FILES)("inspectKeyFile on the real files", () => {
+describeWith(REAL_FILES)("inspectKeyFile on the real files", () => {
   it("summarises the signed sample", () => {
     expect(inspectKeyFile(SIGNED_ZIP, { publicKey: SAMPLE_PUBLIC_KEY })).toEqual({
       region: "US",

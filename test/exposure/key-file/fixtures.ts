@@ -1,23 +1,16 @@
-/** Shared test data for key files: the real GAEN files, generated keys, and error checks. */
-import { existsSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { expect } from "vitest";
 import { KeyFileError } from "../../../src/core/errors.js";
 import { SeededRandom } from "../../../src/core/random.js";
 import type { DiagnosisKey } from "../../../src/exposure/key-file/index.js";
+import { needData, sharedData } from "../../support/requirements.js";
 
 /** `../shared/data/gaen` beside the repository (docs/protocols.md, real files). */
-export const GAEN_DATA_DIR = resolve(
-  dirname(fileURLToPath(import.meta.url)),
-  "../../../../shared/data/gaen",
-);
+export const GAEN_DATA_DIR = sharedData("gaen");
 export const SIGNED_ZIP = join(GAEN_DATA_DIR, "sample-signed-export.zip");
 export const BIN_200_KEYS = join(GAEN_DATA_DIR, "export-200-keys.bin");
-export const HAVE_REAL_FILES = existsSync(SIGNED_ZIP) && existsSync(BIN_200_KEYS);
-if (!HAVE_REAL_FILES) {
-  console.warn(`skipping tests of the real GAEN key files: ${GAEN_DATA_DIR} not found`);
-}
+/** The two real files the suites below `describeWith(REAL_FILES)` read. */
+export const REAL_FILES = needData("gaen/sample-signed-export.zip", "gaen/export-200-keys.bin");
 
 /** Verification key of the signed sample (key id "310", version "v1"), base64 SPKI; docs/protocols.md. */
 export const SAMPLE_PUBLIC_KEY =

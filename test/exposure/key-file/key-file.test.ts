@@ -16,13 +16,8 @@ import {
   type TekSignature,
 } from "../../../src/exposure/key-file/index.js";
 import { readKeyFile } from "../../../src/io/key-file-archive.js";
-import {
-  BIN_200_KEYS,
-  expectKeyFileError,
-  HAVE_REAL_FILES,
-  makeKeys,
-  SIGNED_ZIP,
-} from "./fixtures.js";
+import { BIN_200_KEYS, expectKeyFileError, REAL_FILES, makeKeys, SIGNED_ZIP } from "./fixtures.js";
+import { describeWith } from "../../support/requirements.js";
 
 const HEADER = new TextEncoder().encode(EXPORT_BIN_HEADER);
 
@@ -67,7 +62,7 @@ const rawFile = (overrides: Record<string, unknown> = {}) => ({
   ...overrides,
 });
 
-describe.skipIf(!HAVE_REAL_FILES)("the real key files (docs/protocols.md, real files)", () => {
+describeWith(REAL_FILES)("the real key files (docs/protocols.md, real files)", () => {
   it("the signed sample zip holds 140 keys from region US, batch 1 of 1", () => {
     const { bin, sig, format } = readKeyFile(SIGNED_ZIP);
     expect(format).toBe("zip");

@@ -13,11 +13,12 @@ import {
 import { readKeyFile } from "../../../src/io/key-file-archive.js";
 import {
   expectKeyFileError,
-  HAVE_REAL_FILES,
+  REAL_FILES,
   makeKeys,
   SAMPLE_PUBLIC_KEY,
   SIGNED_ZIP,
 } from "./fixtures.js";
+import { describeWith } from "../../support/requirements.js";
 
 function p256() {
   const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "prime256v1" });
@@ -44,8 +45,8 @@ function fileSignedBy(...signers: { keyId: string; keyVersion: string }[]): KeyF
   };
 }
 
-describe.skipIf(!HAVE_REAL_FILES)("the signed sample (docs/protocols.md, real files)", () => {
-  const { bin, sig } = HAVE_REAL_FILES
+describeWith(REAL_FILES)("the signed sample (docs/protocols.md, real files)", () => {
+  const { bin, sig } = REAL_FILES.met
     ? readKeyFile(SIGNED_ZIP)
     : { bin: new Uint8Array(), sig: undefined };
 

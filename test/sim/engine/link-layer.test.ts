@@ -1,6 +1,6 @@
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
@@ -11,6 +11,7 @@ import {
 import { runSimulation } from "../../../sim/engine/run-simulation.js";
 import { validateScenario } from "../../../sim/world/scenario.js";
 import { buildWorld } from "../../../sim/world/world.js";
+import { DIST } from "../../support/dist.js";
 
 /** Two phones in hand, `distanceM` apart, standing still, scanning continuously. */
 function twoPhones(distanceM: number) {
@@ -154,17 +155,16 @@ function builtPlaza() {
   });
 }
 
-// The worker runs compiled JavaScript, so this compares both modes in a child process on dist/.
-const dist = fileURLToPath(new URL("../../../dist/sim/engine/run-simulation.js", import.meta.url));
+// The worker runs compiled JavaScript, so this compares both modes in a child process on dist/
+// (built from the current sources by test/global-setup.ts).
+const dist = join(DIST, "sim/engine/run-simulation.js");
 
 describe("link layer: far pairs in a worker thread", () => {
-  it.skipIf(!existsSync(dist))(
-    "gives byte-identical sightings and counts to hearing everything in one thread (needs npm run build)",
-    () => {
-      const scenarioUrl = new URL("../../../dist/sim/world/scenario.js", import.meta.url).href;
-      const script = `
+  it("gives byte-identical sightings and counts to hearing everything in one thread", () => {
+    const scenarioUrl = pathToFileURL(join(DIST, "sim/world/scenario.js")).href;
+    const script = `
         import { createHash } from "node:crypto";
-        import { runSimulation } from ${JSON.stringify(new URL(`file://${dist}`).href)};
+        import { runSimulation } from ${JSON.stringify(pathToFileURL(dist).href)};
         import { builtInScenario } from ${JSON.stringify(scenarioUrl)};
         const out = [];
         for (const [scanning, workers] of [["continuous", 0], ["continuous", 1], ["gaen", 0], ["gaen", 1]]) {
@@ -176,16 +176,14 @@ describe("link layer: far pairs in a worker thread", () => {
           out.push({ scanning, workers, hash: hash.digest("hex"), ...run.counts });
         }
         console.log(JSON.stringify(out));`;
-      const child = spawnSync(process.execPath, ["--input-type=module", "-e", script], {
-        encoding: "utf8",
-      });
-      expect(child.stderr).toBe("");
-      const [c0, c1, g0, g1] = JSON.parse(child.stdout);
-      expect(c0.sightings).toBeGreaterThan(1000);
-      expect(g0.sightings).toBeGreaterThan(100);
-      expect({ ...c1, workers: 0 }).toEqual(c0);
-      expect({ ...g1, workers: 0 }).toEqual(g0);
-    },
-    60_000,
-  );
+    const child = spawnSync(process.execPath, ["--input-type=module", "-e", script], {
+      encoding: "utf8",
+    });
+    expect(child.stderr).toBe("");
+    const [c0, c1, g0, g1] = JSON.parse(child.stdout);
+    expect(c0.sightings).toBeGreaterThan(1000);
+    expect(g0.sightings).toBeGreaterThan(100);
+    expect({ ...c1, workers: 0 }).toEqual(c0);
+    expect({ ...g1, workers: 0 }).toEqual(g0);
+  }, 60_000);
 });

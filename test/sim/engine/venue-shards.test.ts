@@ -1,35 +1,14 @@
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
-import { fileURLToPath } from "node:url";
-import { beforeAll, describe, expect, it } from "vitest";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { describe, expect, it } from "vitest";
 import { runSimulation } from "../../../sim/engine/run-simulation.js";
 import { builtInScenario } from "../../../sim/world/scenario.js";
+import { DIST } from "../../support/dist.js";
 
-// Shards run compiled JavaScript in worker threads: compared in a child process on a build of
-// the current sources, made here into node_modules/.cache (incremental: seconds once built), or
-// on PROXKIT_DIST when given (a build of these sources, e.g. from `npm run build`).
-const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
-const distRoot = process.env.PROXKIT_DIST ?? `${repoRoot}node_modules/.cache/proxkit-venue-shards`;
-const dist = `${distRoot}/sim/engine/run-simulation.js`;
-
-beforeAll(() => {
-  if (process.env.PROXKIT_DIST !== undefined) return;
-  const tsc = spawnSync(
-    process.execPath,
-    [
-      `${repoRoot}node_modules/typescript/bin/tsc`,
-      "-p",
-      `${repoRoot}tsconfig.json`,
-      "--outDir",
-      distRoot,
-      "--tsBuildInfoFile",
-      `${distRoot}/.tsbuildinfo`,
-    ],
-    { encoding: "utf8", timeout: 240_000 },
-  );
-  // Type errors elsewhere (files being edited) still emit JavaScript; a missing file fails below.
-  if (!existsSync(dist)) throw new Error(`could not build ${dist}: ${tsc.stdout}${tsc.stderr}`);
-}, 250_000);
+// Shards run compiled JavaScript in worker threads: compared in a child process on dist/, which
+// test/global-setup.ts builds from the current sources before any test file runs.
+const dist = join(DIST, "sim/engine/run-simulation.js");
 
 describe("link layer: venue shards", () => {
   it("hears a small city in this thread, deterministically", () => {
@@ -51,10 +30,10 @@ describe("link layer: venue shards", () => {
   });
 
   it("gives the same sightings, in the same order, for 0, 1 and 2 worker threads, and exits", () => {
-    const scenarioUrl = new URL(`file://${distRoot}/sim/world/scenario.js`).href;
+    const scenarioUrl = pathToFileURL(join(DIST, "sim/world/scenario.js")).href;
     const script = `
         import { createHash } from "node:crypto";
-        import { runSimulation } from ${JSON.stringify(new URL(`file://${dist}`).href)};
+        import { runSimulation } from ${JSON.stringify(pathToFileURL(dist).href)};
         import { builtInScenario } from ${JSON.stringify(scenarioUrl)};
         const out = [];
         for (const workers of [0, 1, 2]) {

@@ -6,7 +6,6 @@ import {
   realF1OfReplay,
   SIM_TO_REAL_TARGETS,
   simToRealAgreement,
-  simToRealDataPresent,
   spearman,
 } from "../../../sim/evaluation/sim-to-real.js";
 import { renderReport } from "../../../sim/report/render-report.js";
@@ -15,6 +14,7 @@ import { evaluateExp05Contacts } from "../../../src/campaigns/exp05-contacts.js"
 import { PRESET_NAMES, presetFor } from "../../../src/exposure/risk-preset.js";
 import { defaultDataRoot } from "../../../src/io/data-root.js";
 import { fakeReportInput } from "../report/fake-report-input.js";
+import { describeWith, needData } from "../../support/requirements.js";
 
 describe("rank correlation", () => {
   it("is 1 for identical rankings, -1 for reversed ones, whatever the scale", () => {
@@ -138,13 +138,12 @@ describe("realF1OfReplay", () => {
 });
 
 const dataRoot = defaultDataRoot();
-const haveData = simToRealDataPresent(dataRoot);
-if (!haveData)
-  console.warn(
-    `skipping the sim-to-real test on real data: ${dataRoot}/dp3t-epfl/exp05-epfl-soldiers is absent`,
-  );
+const REAL_DATA = needData(
+  "dp3t-epfl/exp05-epfl-soldiers/ground_truth",
+  "dp3t-epfl/exp05-epfl-soldiers/scenario01-lunch.sqlite",
+);
 
-describe.skipIf(!haveData)("sim-to-real on DP-3T exp05 (real data)", () => {
+describeWith(REAL_DATA)("sim-to-real on DP-3T exp05 (real data)", () => {
   it("compares every rule on the office replay, with aligned truth", { timeout: 120_000 }, () => {
     const result = evaluateSimToReal({ dataRoot, scenarios: ["epfl-office"], seeds: [1] });
     expect(result.rules).toEqual([...PRESET_NAMES]);
@@ -170,7 +169,7 @@ describe.skipIf(!haveData)("sim-to-real on DP-3T exp05 (real data)", () => {
   });
 });
 
-describe.skipIf(!haveData)("exp05 contacts while the camera tracked both (real data)", () => {
+describeWith(REAL_DATA)("exp05 contacts while the camera tracked both (real data)", () => {
   it("hears fewer pairs, never more, and keeps the truth", { timeout: 60_000 }, () => {
     const folder = join(dataRoot, "dp3t-epfl", "exp05-epfl-soldiers");
     const options = {

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { reportChannel } from "../../../sim/evaluation/report-run.js";
 import { pipelineReportRun, runPipeline } from "../../../sim/pipeline/run-pipeline.js";
 import { loadMeasuredRssiVsDistance } from "../../../sim/report/measured-rssi-vs-distance.js";
@@ -14,17 +14,10 @@ import { writeReport } from "../../../sim/report/render-report.js";
 import { CHANNEL_PROFILES } from "../../../sim/world/channel-profiles.js";
 import { builtInScenario } from "../../../sim/world/scenario.js";
 import { defaultDataRoot } from "../../../src/io/data-root.js";
-import {
-  CHROMIUM,
-  checkReportPage,
-  HAVE_CHROMIUM,
-  launchChromium,
-} from "../report/report-browser.js";
+import { checkReportPage, CHROMIUM_TOOL, launchChromium } from "../report/report-browser.js";
+import { describeWith } from "../../support/requirements.js";
 
-if (!HAVE_CHROMIUM)
-  console.warn(`skipping the simulated report's browser test: ${CHROMIUM} is absent`);
-
-describe.skipIf(!HAVE_CHROMIUM)("report.html of a simulated run", () => {
+describeWith(CHROMIUM_TOOL)("report.html of a simulated run", () => {
   let browser: Browser;
   let dir: string;
 

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSyn
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DuckDBInstance } from "@duckdb/node-api";
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { findTable, readTable } from "../../../sim/io/table-reader.js";
 import {
   type ColumnSpec,
@@ -11,7 +11,6 @@ import {
   ROW_GROUP_ROWS,
 } from "../../../sim/io/table-writer.js";
 import { ConfigError } from "../../../src/core/errors.js";
-import { ensureBuilt } from "../../cli/run-cli.js";
 
 const COLUMNS: readonly ColumnSpec[] = [
   { name: "n", type: "int32" },
@@ -321,7 +320,6 @@ describe("openTable and readTable", () => {
 
 describe("openTable with the writer thread", () => {
   // The thread runs the compiled module (dist/), as it does for users.
-  beforeAll(() => ensureBuilt(), 120_000);
 
   it("writes the same bytes as encoding in this thread, across row groups and nulls", () => {
     const dir = tempDir();

@@ -19,7 +19,6 @@ import { pickIndexCases, simulateRun } from "../../../sim/pipeline/simulate-run.
 import { builtInScenario } from "../../../sim/world/scenario.js";
 import { toHex } from "../../../src/core/hex.js";
 import { PRESET_NAMES } from "../../../src/exposure/risk-preset.js";
-import { ensureBuilt } from "../../cli/run-cli.js";
 
 // A small classroom: 10 agents for 20 minutes keeps each run well under a second.
 const small = { seed: 5, agents: 10, durationS: 1200 } as const;
@@ -189,7 +188,6 @@ describe("the run folder", () => {
   });
 
   it("the Parquet writer thread writes the same run folder as encoding in the run's thread", () => {
-    ensureBuilt();
     const folder = (writerThread: boolean) => {
       const dir = join(mkdtempSync(join(tmpdir(), "proxkit-writer-thread-")), "run");
       streamPipeline(builtInScenario("classroom"), { ...small, out: { dir, writerThread } });

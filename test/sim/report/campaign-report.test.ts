@@ -13,8 +13,9 @@ import {
 import type { CampaignEvaluation } from "../../../src/campaigns/evaluate-campaigns.js";
 import type { Exp05ContactResult } from "../../../src/campaigns/exp05-contacts.js";
 import type { Estimate95 } from "../../../src/campaigns/unit-bootstrap.js";
-import { CHROMIUM, checkReportPage, HAVE_CHROMIUM, launchChromium } from "./report-browser.js";
+import { checkReportPage, CHROMIUM_TOOL, launchChromium } from "./report-browser.js";
 import { chartMarks, chartsOf } from "./report-html.js";
+import { describeWith } from "../../support/requirements.js";
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -371,12 +372,7 @@ describe("writeCampaignReport", () => {
   });
 });
 
-if (!HAVE_CHROMIUM)
-  console.warn(
-    `skipping the campaign report's browser test: ${CHROMIUM} is absent (apt-get install chromium; .ci/run does it)`,
-  );
-
-describe.skipIf(!HAVE_CHROMIUM)("the campaign report in headless Chromium", () => {
+describeWith(CHROMIUM_TOOL)("the campaign report in headless Chromium", () => {
   let browser: Browser;
 
   beforeAll(async () => {

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -7,15 +7,12 @@ import { CHANNEL_CAMPAIGNS, profileCampaigns } from "../../../sim/world/channel-
 import { CHANNEL_PROFILES } from "../../../sim/world/channel-profiles.js";
 import type { ChannelProfile } from "../../../sim/world/channel-v2.js";
 import { defaultDataRoot } from "../../../src/io/data-root.js";
+import { itWith, needData } from "../../support/requirements.js";
 
 const DATA_ROOT = defaultDataRoot();
-const HAVE_DATA = CHANNEL_CAMPAIGNS.every((c) =>
-  existsSync(join(DATA_ROOT, c === "dp3t-exp05" ? "dp3t-epfl/exp05-epfl-soldiers" : c)),
+const REAL_DATA = needData(
+  ...CHANNEL_CAMPAIGNS.map((c) => (c === "dp3t-exp05" ? "dp3t-epfl/exp05-epfl-soldiers" : c)),
 );
-if (!HAVE_DATA)
-  console.warn(
-    `skipping the measured side on real data: the campaigns under ${DATA_ROOT} are absent`,
-  );
 
 const heraldOnly = CHANNEL_PROFILES["herald-only"];
 const v2 = CHANNEL_PROFILES.v2;
@@ -57,7 +54,7 @@ describe("loadMeasuredRssiVsDistance", () => {
     );
   });
 
-  it.skipIf(!HAVE_DATA)("herald-only: the Herald rig as the phones reported it", () => {
+  itWith(REAL_DATA)("herald-only: the Herald rig as the phones reported it", () => {
     const m = loadMeasuredRssiVsDistance(heraldOnly, { dataRoot: DATA_ROOT, maxPoints: 500 });
     if (!("points" in m)) throw new Error(m.missing);
     expect(m.campaigns).toEqual(["herald-edison"]);
@@ -72,7 +69,7 @@ describe("loadMeasuredRssiVsDistance", () => {
     expect(m.source).toContain("as the phones reported them");
   });
 
-  it.skipIf(!HAVE_DATA)(
+  itWith(REAL_DATA)(
     "v2: an equal share of each of the five campaigns, in the simulator's units, the same from the cache",
     () => {
       const cacheDir = mkdtempSync(join(tmpdir(), "proxkit-measured-"));

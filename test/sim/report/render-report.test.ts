@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -28,13 +28,12 @@ import { ConfigError } from "../../../src/core/errors.js";
 import { defaultDataRoot } from "../../../src/io/data-root.js";
 import { fakeReportInput } from "./fake-report-input.js";
 import { chartMarks, chartsOf } from "./report-html.js";
+import { itWith, needData } from "../../support/requirements.js";
 
 const DATA_ROOT = defaultDataRoot();
-const HAVE_DATA = CHANNEL_CAMPAIGNS.every((c) =>
-  existsSync(join(DATA_ROOT, c === "dp3t-exp05" ? "dp3t-epfl/exp05-epfl-soldiers" : c)),
+const REAL_DATA = needData(
+  ...CHANNEL_CAMPAIGNS.map((c) => (c === "dp3t-exp05" ? "dp3t-epfl/exp05-epfl-soldiers" : c)),
 );
-if (!HAVE_DATA)
-  console.warn(`skipping the report's measured side on real data: ${DATA_ROOT} is absent`);
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -374,7 +373,7 @@ describe("the channel and its measured side", () => {
     expect(charts[0].html).not.toContain("measured");
   });
 
-  it.skipIf(!HAVE_DATA)(
+  itWith(REAL_DATA)(
     "draws the campaigns each profile was fitted on: the Herald rig for herald-only, all five for v2",
     async () => {
       const cacheDir = mkdtempSync(join(tmpdir(), "proxkit-report-measured-"));

@@ -5,9 +5,16 @@
 import { existsSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import { type Browser, chromium } from "playwright-core";
+import { needTool } from "../../support/requirements.js";
 
 export const CHROMIUM = "/usr/bin/chromium";
 export const HAVE_CHROMIUM = existsSync(CHROMIUM);
+/** What the browser tests need (required under PROXKIT_REQUIRE_TOOLS=1, as in .ci/run). */
+export const CHROMIUM_TOOL = needTool(
+  "chromium",
+  HAVE_CHROMIUM ? CHROMIUM : undefined,
+  "Debian: apt-get install chromium; .ci/run installs it",
+);
 
 /** Run in the page (as text: the test's type check has no DOM library). */
 const MEASURE = `({

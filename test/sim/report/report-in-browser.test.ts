@@ -7,22 +7,17 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import { writeReport } from "../../../sim/report/render-report.js";
 import type { ReportInput } from "../../../sim/report/report-input.js";
 import { fakeReportInput } from "./fake-report-input.js";
 import {
-  CHROMIUM,
   checkReportPage,
-  HAVE_CHROMIUM,
+  CHROMIUM_TOOL,
   launchChromium,
   type PageCheck,
 } from "./report-browser.js";
-
-if (!HAVE_CHROMIUM)
-  console.warn(
-    `skipping the report's browser test: ${CHROMIUM} is absent (apt-get install chromium; .ci/run does it)`,
-  );
+import { describeWith } from "../../support/requirements.js";
 
 /** Fewest data marks a chart must draw, per chart kind, for the fake input. */
 const MIN_MARKS: Record<string, number> = {
@@ -31,7 +26,7 @@ const MIN_MARKS: Record<string, number> = {
   "contact-timeline": 30,
 };
 
-describe.skipIf(!HAVE_CHROMIUM)("report.html in headless Chromium", () => {
+describeWith(CHROMIUM_TOOL)("report.html in headless Chromium", () => {
   let browser: Browser;
   let dir: string;
 

@@ -1,40 +1,14 @@
 /**
  * The built CLI for the sweep tests, which start it as separate processes (sweeps, workers).
- * `PROXKIT_TEST_DIST` names the build folder (default dist/, built here once per test process),
- * so a build of one's own can be tested while others use dist/; with `PROXKIT_TEST_PREBUILT=1` that
- * build is used as it is.
+ * test/global-setup.ts builds dist/ once before any test file runs.
  */
-import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { readTable } from "../../../sim/io/table-reader.js";
+import { CLI } from "../../support/dist.js";
 
-const root = join(dirname(fileURLToPath(import.meta.url)), "../../..");
-const dist = process.env.PROXKIT_TEST_DIST ?? "dist";
-export const SWEEP_CLI = join(root, dist, "src/cli/main.js");
-
-let built = false;
-export function ensureSweepCliBuilt(): void {
-  if ((built || process.env.PROXKIT_TEST_PREBUILT === "1") && existsSync(SWEEP_CLI)) return;
-  execFileSync(
-    "npx",
-    [
-      "tsc",
-      "-p",
-      "tsconfig.json",
-      "--outDir",
-      dist,
-      "--tsBuildInfoFile",
-      join(dist, ".tsbuildinfo"),
-    ],
-    { cwd: root, stdio: "inherit" },
-  );
-  built = true;
-}
+export const SWEEP_CLI = CLI;
 
 export function sweepCli(args: string[], options: { cwd?: string; timeoutMs?: number } = {}) {
-  ensureSweepCliBuilt();
   const result = spawnSync(process.execPath, [SWEEP_CLI, ...args], {
     encoding: "utf8",
     cwd: options.cwd,
@@ -56,7 +30,6 @@ export interface CliProcess {
 }
 
 export function startCli(args: string[]): CliProcess {
-  ensureSweepCliBuilt();
   const child = spawn(process.execPath, [SWEEP_CLI, ...args], {
     stdio: ["ignore", "pipe", "pipe"],
     detached: true,

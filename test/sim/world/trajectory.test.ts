@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -20,6 +20,7 @@ import { loadCameraTracks } from "../../../src/campaigns/exp05-camera-truth.js";
 import { EXP05_SOLDIERS } from "../../../src/campaigns/load-dp3t-exp05.js";
 import { ConfigError } from "../../../src/core/errors.js";
 import { defaultDataRoot } from "../../../src/io/data-root.js";
+import { describeWith, needData } from "../../support/requirements.js";
 
 const at = (
   track: ReturnType<typeof makeTrack>,
@@ -284,11 +285,9 @@ describe("trajectory scenarios", () => {
 
 const dataRoot = defaultDataRoot();
 const exp05 = join(dataRoot, "dp3t-epfl", "exp05-epfl-soldiers");
-const haveData = existsSync(join(exp05, "ground_truth"));
-if (!haveData)
-  console.warn(`skipping the EPFL replay tests: ${exp05} is absent (see docs/simulator-epfl.md)`);
+const REAL_DATA = needData("dp3t-epfl/exp05-epfl-soldiers/ground_truth");
 
-describe.skipIf(!haveData)("EPFL replays (exp05 camera tracks)", () => {
+describeWith(REAL_DATA)("EPFL replays (exp05 camera tracks)", () => {
   it.each(EPFL_SCENARIO_NAMES)(
     "%s: one agent per tracked person, on the camera's positions",
     (name) => {
