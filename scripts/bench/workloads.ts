@@ -422,22 +422,6 @@ export const WORKLOADS: readonly Workload[] = [
       return { ops: agentHours, seconds, extra: { runs: rows } };
     },
   },
-  simRun(
-    "sim.run.gaen.workers",
-    "sim.run.gaen with the far pairs heard in a worker thread (same sightings); vs_baseline is its speed-up over one thread",
-    "gaen",
-    [10_000, 3600],
-    [1_000, 300],
-    1,
-  ),
-  simRun(
-    "sim.run.continuous.workers",
-    "sim.run.continuous with the far pairs heard in a worker thread (same sightings); vs_baseline is its speed-up over one thread",
-    "continuous",
-    [1_000, 3600],
-    [200, 300],
-    1,
-  ),
   checkpointBench(
     "checkpoint.ingest",
     "Checkpoint daemon: 2,000 devices in range advertising every 250 ms for 24 simulated hours, windows flushed to SQLite every second; CPU share of one core (target <= 25%) and RSS (target <= 150 MB, flat after the first hour) (--quick: 1 hour)",
@@ -529,13 +513,11 @@ function simRun(
   scanning: "gaen" | "continuous",
   full: [number, number],
   quickRun: [number, number],
-  workers: 0 | 1 = 0,
 ): Workload {
   return {
     name,
     describe,
     unit: "sighting",
-    ...(workers ? { baseline: name.replace(/\.workers$/, "") } : {}),
     once(quick) {
       const [agents, durationS] = quick ? quickRun : full;
       const gc = (globalThis as { gc?: () => void }).gc;
@@ -563,7 +545,6 @@ function simRun(
           seed: 1,
           agents,
           durationS,
-          workers,
           onProgress: (fraction, world) => {
             if (Math.round(fraction * (durationS / 60)) % 10 === 0) measureMemory(world);
           },
@@ -579,7 +560,6 @@ function simRun(
         extra: {
           agents,
           sim_seconds: durationS,
-          workers,
           wall_s: Math.round(seconds * 10) / 10,
           cpu_s: Math.round((cpu.user + cpu.system) / 1e5) / 10,
           load_avg_1m: [Math.round(loadBefore * 100) / 100, Math.round(loadavg()[0] * 100) / 100],

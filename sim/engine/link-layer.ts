@@ -15,14 +15,17 @@
  * advertisements get a value, drawn from the per-advertisement law above the cut. Per receiver
  * and step, near pairs (cached shadowing, `Propagation`'s state) are heard first, with the link
  * layer's stream; then far pairs (fresh shadowing per advertisement, no state), with a stream of
- * their own per (receiver, step). Far pairs, most of the work, can run in a worker thread
- * (`workers: 1`): it reads positions from shared memory and hands back its receptions, and the
- * sightings are byte-identical either way.
+ * their own per (receiver, step).
  *
- * The parts: advertising events and reception columns (`advertising.ts`), near pairs
- * (`near-pairs.ts`), far pairs (`far-pairs.ts`) and their worker (`far-pair-worker.ts`), and in
- * a world of venues each receiver heard whole (`venue-pass.ts`) here or in the venue shards
- * (`venue-shards.ts`); this module holds the phones' scan schedules and delivers the sightings.
+ * The parts: advertising events and reception columns (`advertising.ts`), one pair's draws
+ * (`pair-receptions.ts`), one receiver's neighbours (`receiver-pass.ts`: far pairs then near
+ * ones, or in a world of venues each receiver whole, here or in the venue shards of
+ * `venue-shards.ts`); this module holds the phones' scan schedules and delivers the sightings.
+ *
+ * Far pairs once had a worker thread of their own (`workers: 1` outside a world of venues). It
+ * bought nothing and was removed (issue 14): `sim.run.*.workers` ×0.87-0.94 of one thread, and
+ * on a quiet 2-core machine `simulate -s plaza -n 1000 -d 2h --no-thread` took 17.2 s and 20.0 s
+ * with it against 17.4 s and 16.9 s without.
  */
 import { SeededRandom } from "../../src/core/random.js";
 import type { KeyStore } from "../../src/protocols/key-store.js";
@@ -34,13 +37,10 @@ import {
   ADVERTISING_INTERVAL_MS,
   FarReceptions,
   FirstEvents,
-  PDU_AIRTIME_MS,
+  type ReceptionSink,
 } from "./advertising.js";
-import { FarPairWorker } from "./far-pair-worker.js";
-import { FarPairPass } from "./far-pairs.js";
-import { NearPairPass } from "./near-pairs.js";
 import { Phones } from "./phones.js";
-import { VenuePass } from "./venue-pass.js";
+import { ReceiverPass } from "./receiver-pass.js";
 import { VenueShards } from "./venue-shards.js";
 
 /** Continuous scanning changes channel every 5.12 s, as Android controllers do. */
@@ -68,10 +68,9 @@ export interface LinkLayerOptions {
   /** Each stored sighting, with the agent that sent it (the simulator's truth, not the phone's). */
   onSighting?: (receiver: number, sighting: Sighting, sender: number) => void;
   /**
-   * 1: hear far pairs in a worker thread while this thread hears near pairs, decodes and
-   * delivers (call `close()` when done). 0 (default): all in this thread. Same sightings.
    * In a world of venues (the city), N >= 1 hears the venues in N worker threads (venue v in
-   * thread v mod N) and 0 in this thread; same sightings, in the same order, whatever N.
+   * thread v mod N; call `close()` when done) and 0 (default) in this thread: the same
+   * sightings, in the same order, whatever N. Other worlds are heard in this thread.
    */
   workers?: number;
 }
@@ -99,23 +98,18 @@ export class LinkLayer {
   private readonly firstEvents: FirstEvents;
   private readonly scanStartMs: Float64Array;
   private readonly scanEndMs: Float64Array;
-  /** Near neighbours of a receiver and their squared distances, when a worker hears far pairs. */
-  private readonly neighbours: Int32Array;
-  private readonly neighbourD2: Float64Array;
   /** This step's scan interval per phone (`scanA` NaN when not scanning). */
   private readonly scanA: Float64Array;
   private readonly scanB: Float64Array;
   private stepIndex = 0;
   private readonly dwellMs: number;
-  /** Near pairs: squared distance limit by the transmitter's carry, per receiver carry. */
-  private readonly nearD2: Float64Array[];
-  private readonly nearRangeM: number[];
-  private readonly far: FarPairPass;
-  private readonly nearPairs: NearPairPass;
+  /** Far pairs then near ones, or in a world of venues each receiver whole. */
+  private readonly pass: ReceiverPass;
+  /** Where near pairs' receptions go: delivered as they are drawn. */
+  private readonly nearSink: ReceptionSink;
   private readonly local = new FarReceptions(1024);
-  private remote: FarPairWorker | undefined;
-  /** Worlds of venues: every receiver heard whole (near and far) by `venuePass` or `shards`. */
-  private readonly venuePass: VenuePass | undefined;
+  /** Whether the world has venues: every receiver heard whole (near and far) by `pass` or `shards`. */
+  private readonly venues: boolean;
   private shards: VenueShards | undefined;
   private readonly txPowerDbm: number;
   private readonly onSighting: (receiver: number, sighting: Sighting, sender: number) => void;
@@ -152,8 +146,6 @@ export class LinkLayer {
     this.phaseMs = new Float64Array(n);
     this.scanStartMs = new Float64Array(n);
     this.scanEndMs = new Float64Array(n);
-    this.neighbours = new Int32Array(n);
-    this.neighbourD2 = new Float64Array(n);
     this.scanA = new Float64Array(n);
     this.scanB = new Float64Array(n);
     this.phones = new Phones(world.agents.protocolIndex, n, this.txPowerDbm);
@@ -175,29 +167,16 @@ export class LinkLayer {
       ? cadence.windowMs
       : CONTINUOUS_CHANNEL_DWELL_MS;
     const propagation = world.propagation;
-    this.nearD2 = [0, 1, 2].map((c) => propagation.nearDistancesSquared(c, new Float64Array(3)));
-    this.nearRangeM = this.nearD2.map((d2) =>
-      Math.min(world.receptionRangeM, Math.sqrt(Math.max(...d2))),
-    );
-    this.nearPairs = new NearPairPass(propagation, this.random, this.dwellMs, this.deliverFar);
+    this.nearSink = { push: this.deliverFar };
     const farSeed = this.random.int(2 ** 31);
-    this.far = new FarPairPass(
-      world.agents,
-      world.radioGrid,
-      propagation,
-      world.receptionRangeM,
-      this.dwellMs,
-      farSeed,
-    );
-    if (world.venueOf !== undefined) {
-      this.venuePass = new VenuePass(
-        world.agents,
-        world.radioGrid,
-        propagation,
-        world.receptionRangeM,
-        this.dwellMs,
-        farSeed,
-      );
+    this.venues = world.venueOf !== undefined;
+    this.pass = new ReceiverPass(world.agents, world.radioGrid, propagation, {
+      rangeM: world.receptionRangeM,
+      dwellMs: this.dwellMs,
+      seed: farSeed,
+      nearAside: !this.venues,
+    });
+    if (this.venues) {
       const workers = options.workers ?? 0;
       if (workers > 0)
         this.shards = new VenueShards(world, workers, this.dwellMs, farSeed, this.phaseMs, [
@@ -205,12 +184,6 @@ export class LinkLayer {
           this.scanB,
           this.scanStartMs,
         ]);
-    } else if (options.workers === 1) {
-      this.remote = new FarPairWorker(world, this.dwellMs, farSeed, this.phaseMs, [
-        this.scanA,
-        this.scanB,
-        this.scanStartMs,
-      ]);
     }
   }
 
@@ -222,11 +195,10 @@ export class LinkLayer {
    */
   hear(fromMs: number, toMs: number, meanwhile?: () => void): void {
     if (this.shards === undefined) meanwhile?.();
-    const { world, counts, random } = this;
+    const { world, random } = this;
     const agents = world.agents;
     const present = agents.present;
     const cadence = SCAN_CADENCES[world.scenario.scanning];
-    const neighbours = this.neighbours;
     const n = agents.count;
     const scanA = this.scanA;
     const scanB = this.scanB;
@@ -250,56 +222,26 @@ export class LinkLayer {
       scanB[r] = b;
       scanning++;
     }
-    if (this.venuePass !== undefined) {
+    if (this.venues) {
       this.hearVenues(fromMs, stepIndex, scanning, meanwhile);
       return;
     }
     if (scanning === 0) return;
     const firstEvents = this.firstEvents;
     firstEvents.begin(stepIndex, fromMs);
-    const remote = this.remote;
-    const useRemote =
-      remote !== undefined && toMs - fromMs <= remote.maxStepMs && remote.start(stepIndex, fromMs);
+    const pass = this.pass;
     for (let r = 0; r < n; r++) {
       const a = scanA[r];
       if (Number.isNaN(a)) continue; // not scanning
       const b = scanB[r];
       const scanStartMs = this.scanStartMs[r];
-      // Far pairs first (here or in the worker): they also count the advertisers on the air.
-      const count = useRemote
-        ? remote.countFor(r)
-        : this.far.run(r, a, b, scanStartMs, firstEvents, stepIndex, this.local);
-      // Chance that another advertiser's PDU overlaps one on the same channel (pure ALOHA).
-      const collisionP = 1 - Math.exp((-2 * count * PDU_AIRTIME_MS) / ADVERTISING_INTERVAL_MS);
-      // Near pairs: here, those the far pass set aside (in grid order, the order a query of
-      // their own would give); with a worker, a query of their own.
-      let list = this.far.near;
-      let listD2 = this.far.nearD2;
-      let listed = this.far.nearCount;
-      if (useRemote) {
-        const rxCarry = agents.carry[r];
-        world.radioGrid.neighboursByClass(
-          r,
-          this.nearRangeM[rxCarry],
-          agents.carry,
-          this.nearD2[rxCarry],
-          neighbours,
-          this.neighbourD2,
-        );
-        list = neighbours;
-        listD2 = this.neighbourD2;
-        listed = world.radioGrid.kept;
-      }
-      this.nearPairs.run(r, a, b, scanStartMs, collisionP, list, listD2, listed, firstEvents);
-      // Then what the far pairs brought.
-      if (useRemote) remote.deliverFor(r, this.deliverFar);
-      else this.local.drain(this.deliverFar);
+      // Far pairs first (they also count the advertisers on the air), then the near ones they
+      // set aside, delivered as they are drawn, then what the far pairs brought.
+      pass.run(r, a, b, scanStartMs, firstEvents, stepIndex, this.local);
+      pass.runNear(r, a, b, scanStartMs, firstEvents, random, this.nearSink);
+      this.local.drain(this.deliverFar);
     }
-    const far = useRemote ? remote.finish() : this.far.takeCounts();
-    const near = this.nearPairs.takeCounts();
-    counts.advertisingEventsHeardAt += near[0] + far[0];
-    counts.belowSensitivity += near[1] + far[1];
-    counts.collisions += near[2] + far[2];
+    this.addCounts(pass.takeCounts());
   }
 
   /**
@@ -325,7 +267,7 @@ export class LinkLayer {
           if (!Number.isNaN(scanA[r])) shards.deliverFor(r, this.deliverFar);
       far = shards.finish();
     } else {
-      const pass = this.venuePass!;
+      const pass = this.pass;
       const firstEvents = this.firstEvents;
       firstEvents.begin(stepIndex, fromMs);
       for (let r = 0; r < n && scanning > 0; r++) {
@@ -336,9 +278,13 @@ export class LinkLayer {
       }
       far = pass.takeCounts();
     }
-    this.counts.advertisingEventsHeardAt += far[0];
-    this.counts.belowSensitivity += far[1];
-    this.counts.collisions += far[2];
+    this.addCounts(far);
+  }
+
+  private addCounts([heardAt, below, collisions]: [number, number, number]): void {
+    this.counts.advertisingEventsHeardAt += heardAt;
+    this.counts.belowSensitivity += below;
+    this.counts.collisions += collisions;
   }
 
   /**
@@ -361,19 +307,15 @@ export class LinkLayer {
       this.phaseMs.byteLength +
       this.scanStartMs.byteLength +
       this.scanEndMs.byteLength +
-      this.neighbours.byteLength +
-      this.neighbourD2.byteLength +
       this.scanA.byteLength +
       this.scanB.byteLength +
       this.firstEvents.bytes +
-      this.far.bytes
+      this.pass.bytes
     );
   }
 
-  /** Stops the far-pair worker, if any (the link layer then hears everything in this thread). */
+  /** Stops the venue shards, if any (the link layer then hears everything in this thread). */
   close(): void {
-    this.remote?.close();
-    this.remote = undefined;
     this.shards?.close();
     this.shards = undefined;
   }

@@ -31,8 +31,8 @@ export interface SimulationOptions {
   onStepEnd?: (atMs: number, keyStoreOf: (agent: number) => KeyStore) => void;
   /**
    * Worker threads (see `LinkLayerOptions.workers`): in a world of venues (the city), N >= 1
-   * hears the venues as N shards; elsewhere 1 hears far pairs in one worker. Same sightings, in
-   * the same order, as 0, the default (all in this thread).
+   * hears the venues as N shards: the same sightings, in the same order, as 0, the default (all
+   * in this thread). Other worlds are heard in this thread whatever N.
    */
   workers?: number;
   /** Called once the world is built, before the first step. */

@@ -21,7 +21,7 @@ import { Propagation, type PropagationParams } from "../world/propagation.js";
 import { SpatialGrid } from "../world/spatial-grid.js";
 import type { World } from "../world/world.js";
 import { type DeliverFar, FirstEvents, type ReceptionSink } from "./advertising.js";
-import { VenuePass } from "./venue-pass.js";
+import { ReceiverPass } from "./receiver-pass.js";
 import { WORKER_TIMEOUT_MS, waitFor } from "./worker-wait.js";
 
 /** This module as a worker script (see `workerScript`). */
@@ -39,6 +39,29 @@ const V_READY = 7;
 const V_SIGNAL = 8;
 const V_CONTROL_WORDS = 16;
 const SHARD_RING = 1 << 18;
+
+/**
+ * A shard's receptions in one shared buffer, as the columns of a ring of `SHARD_RING` rows (the
+ * shard writes, the main thread reads): virtual ms first (8-byte aligned), then receiver, sender,
+ * RSSI and channel.
+ */
+class ReceptionRing {
+  static readonly BYTES = 19 * SHARD_RING;
+  readonly atMs: Float64Array;
+  readonly receiver: Int32Array;
+  readonly sender: Int32Array;
+  readonly rssi: Int16Array;
+  readonly channel: Uint8Array;
+
+  constructor(buffer: SharedArrayBuffer) {
+    const n = SHARD_RING;
+    this.atMs = new Float64Array(buffer, 0, n);
+    this.receiver = new Int32Array(buffer, 8 * n, n);
+    this.sender = new Int32Array(buffer, 12 * n, n);
+    this.rssi = new Int16Array(buffer, 16 * n, n);
+    this.channel = new Uint8Array(buffer, 18 * n, n);
+  }
+}
 
 interface VenueShardData {
   proxkitVenueShard: true;
@@ -70,15 +93,11 @@ interface VenueShardData {
     scanB: SharedArrayBuffer;
     scanStart: SharedArrayBuffer;
   };
-  /** This shard's own: control words, counts and its ring of receptions. */
+  /** This shard's own: control words, counts and its ring of receptions (`ReceptionRing`). */
   own: {
     control: SharedArrayBuffer;
     counts: SharedArrayBuffer;
-    receiver: SharedArrayBuffer;
-    sender: SharedArrayBuffer;
-    atMs: SharedArrayBuffer;
-    rssi: SharedArrayBuffer;
-    channel: SharedArrayBuffer;
+    ring: SharedArrayBuffer;
   };
 }
 
@@ -98,11 +117,7 @@ function shardViews(d: VenueShardData) {
     scanStart: new Float64Array(w.scanStart),
     control: new Int32Array(o.control),
     counts: new Float64Array(o.counts),
-    receiver: new Int32Array(o.receiver),
-    sender: new Int32Array(o.sender),
-    atMs: new Float64Array(o.atMs),
-    rssi: new Int16Array(o.rssi),
-    channel: new Uint8Array(o.channel),
+    ring: new ReceptionRing(o.ring),
   };
 }
 
@@ -171,11 +186,7 @@ export class VenueShards {
         own: {
           control: sab(4 * V_CONTROL_WORDS),
           counts: sab(8 * 3),
-          receiver: sab(4 * SHARD_RING),
-          sender: sab(4 * SHARD_RING),
-          atMs: sab(8 * SHARD_RING),
-          rssi: sab(2 * SHARD_RING),
-          channel: sab(SHARD_RING),
+          ring: sab(ReceptionRing.BYTES),
         },
       };
       this.v.push(shardViews(data));
@@ -226,6 +237,7 @@ export class VenueShards {
   deliverFor(r: number, deliver: DeliverFar): void {
     const k = this.venueOf[r] % this.v.length;
     const v = this.v[k];
+    const ring = v.ring;
     const mask = SHARD_RING - 1;
     const started = Date.now();
     let c = this.consumed[k];
@@ -233,9 +245,9 @@ export class VenueShards {
       const signal = Atomics.load(v.control, V_SIGNAL);
       const done = Atomics.load(v.control, V_PROGRESS) > r;
       const written = Atomics.load(v.control, V_WRITTEN);
-      while (c !== written && v.receiver[c & mask] === r) {
+      while (c !== written && ring.receiver[c & mask] === r) {
         const i = c & mask;
-        deliver(r, v.sender[i], v.atMs[i], v.rssi[i], v.channel[i]);
+        deliver(r, ring.sender[i], ring.atMs[i], ring.rssi[i], ring.channel[i]);
         c = (c + 1) | 0;
       }
       this.consumed[k] = c;
@@ -291,7 +303,12 @@ function runVenueShard(data: VenueShardData): void {
   const propagation = new Propagation(agents, grid, new SeededRandom(1), data.params);
   propagation.usePairStreams(data.pairSeed);
   propagation.onStep(0);
-  const pass = new VenuePass(agents, radioGrid, propagation, data.rangeM, data.dwellMs, data.seed);
+  const pass = new ReceiverPass(agents, radioGrid, propagation, {
+    rangeM: data.rangeM,
+    dwellMs: data.dwellMs,
+    seed: data.seed,
+    nearAside: false,
+  });
   const firstEvents = new FirstEvents(data.phaseMs);
   const mask = SHARD_RING - 1;
   let written = 0;
@@ -303,6 +320,7 @@ function runVenueShard(data: VenueShardData): void {
       Atomics.notify(v.control, V_SIGNAL);
     }
   };
+  const ring = v.ring;
   const sink: ReceptionSink = {
     push(receiver, sender, eventMs, rssiDbm, channel) {
       if (((written - Atomics.load(v.control, V_CONSUMED)) | 0) >= SHARD_RING) {
@@ -310,11 +328,11 @@ function runVenueShard(data: VenueShardData): void {
         waitFor(v.control, V_CONSUMED, V_WORKER_WAITING, (c) => ((written - c) | 0) < SHARD_RING);
       }
       const i = written & mask;
-      v.receiver[i] = receiver;
-      v.sender[i] = sender;
-      v.atMs[i] = eventMs;
-      v.rssi[i] = rssiDbm;
-      v.channel[i] = channel;
+      ring.receiver[i] = receiver;
+      ring.sender[i] = sender;
+      ring.atMs[i] = eventMs;
+      ring.rssi[i] = rssiDbm;
+      ring.channel[i] = channel;
       written = (written + 1) | 0;
     },
   };

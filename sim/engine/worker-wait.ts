@@ -19,7 +19,7 @@ export function waitFor(
     if (done(again)) return again;
     Atomics.wait(control, index, again, 200);
     if (Date.now() - started > WORKER_TIMEOUT_MS) {
-      throw new Error("link layer: the far-pair worker stopped answering");
+      throw new Error("link layer: a venue shard stopped answering");
     }
   }
 }

@@ -144,6 +144,7 @@ describe("proxkit simulate", () => {
       [["simulate", ...small, "--preset", "cwa-v9"], /unknown preset "cwa-v9"/],
       [["simulate"], /--scenario is needed/],
       [["simulate", ...small, "--channel", "v9"], /channel "v9": no such profile or file/],
+      [["simulate", ...small, "--workers", "2"], /--workers 2: only a world of venues/],
       [["evaluate", "--run", join(dir, "missing")], /is not a folder/],
       [["evaluate", "--run", dir], /truth.jsonl is missing/],
       [["evaluate"], /give --run DIR/],

@@ -296,7 +296,7 @@ export const simulateCommand: CommandModule<object, SimulateArgs> = {
       .option("workers", {
         type: "string",
         describe:
-          "Worker threads of the engine: a city's venues are heard as N shards (the same sightings for any N); elsewhere 1 hears the far pairs in a worker (rarely faster) [default: a city: the CPUs, at most 4, less one for the pipeline thread on runs of 1,000 agent-hours or more without the ceiling pass; otherwise 0]",
+          "Worker threads of the engine: a city's venues are heard as N shards (the same sightings for any N); other scenarios run in one thread [default: a city: the CPUs, at most 4, less one for the pipeline thread on runs of 1,000 agent-hours or more without the ceiling pass; otherwise 0]",
       })
       .option("thread", {
         type: "boolean",
@@ -393,6 +393,14 @@ export const simulateCommand: CommandModule<object, SimulateArgs> = {
         ? DEFAULT_JOB_SCENARIOS.map((name) => builtInScenario(name))
         : [scenarioOf(args.scenario!)]
     ).map((scenario) => withChannel(scenario, args.channel));
+    const workers =
+      args.workers === undefined ? undefined : parseInteger(args.workers, "--workers", 0, 64);
+    const hasVenues = (scenario: Scenario) =>
+      scenario.agents.some((g) => g.mobility.kind === "city");
+    if (workers !== undefined && workers > 0 && !jobs.some(hasVenues))
+      throw new ConfigError(
+        `--workers ${workers}: only a world of venues (the city) is heard in worker threads; ${jobs[0].name} runs in one thread (leave --workers out, or 0)`,
+      );
     const outDir = resolve(
       args.out ??
         (args["default-job"] ? join("runs", "default") : join("runs", `${jobs[0].name}-s${seed}`)),
@@ -400,12 +408,10 @@ export const simulateCommand: CommandModule<object, SimulateArgs> = {
     // Before any work: a folder that cannot be made or written fails now, in one line.
     prepareOutputFolder(outDir, "--out");
     const outputFormat = (args["output-format"] ?? "parquet") as OutputFormat;
-    const workers =
-      args.workers === undefined ? undefined : parseInteger(args.workers, "--workers", 0, 64);
     const results: { result: StreamedPipeline; dir: string }[] = [];
     for (const scenario of jobs) {
       const dir = args["default-job"] ? join(outDir, scenario.name) : outDir;
-      const isCity = scenario.agents.some((g) => g.mobility.kind === "city");
+      const isCity = hasVenues(scenario);
       // A city's shard workers and pipeline thread are chosen together; elsewhere no shard
       // workers, and a pipeline thread for big runs where a CPU is left beside the engine.
       const n = options.agents ?? scenario.agents.reduce((sum, g) => sum + g.count, 0);
@@ -423,7 +429,7 @@ export const simulateCommand: CommandModule<object, SimulateArgs> = {
           dir,
           {
             ...options,
-            workers: city?.workers ?? workers ?? (isCity ? Math.min(availableParallelism(), 4) : 0),
+            workers: isCity ? (city?.workers ?? workers ?? Math.min(availableParallelism(), 4)) : 0,
             thread: city?.thread ?? args.thread ?? "auto",
           },
           outputFormat,

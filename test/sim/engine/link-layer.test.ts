@@ -1,6 +1,3 @@
-import { spawnSync } from "node:child_process";
-import { join } from "node:path";
-import { pathToFileURL } from "node:url";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
@@ -11,7 +8,6 @@ import {
 import { runSimulation } from "../../../sim/engine/run-simulation.js";
 import { validateScenario } from "../../../sim/world/scenario.js";
 import { buildWorld } from "../../../sim/world/world.js";
-import { DIST } from "../../support/dist.js";
 
 /** Two phones in hand, `distanceM` apart, standing still, scanning continuously. */
 function twoPhones(distanceM: number) {
@@ -154,36 +150,3 @@ function builtPlaza() {
     scanning: "continuous",
   });
 }
-
-// The worker runs compiled JavaScript, so this compares both modes in a child process on dist/
-// (built from the current sources by test/global-setup.ts).
-const dist = join(DIST, "sim/engine/run-simulation.js");
-
-describe("link layer: far pairs in a worker thread", () => {
-  it("gives byte-identical sightings and counts to hearing everything in one thread", () => {
-    const scenarioUrl = pathToFileURL(join(DIST, "sim/world/scenario.js")).href;
-    const script = `
-        import { createHash } from "node:crypto";
-        import { runSimulation } from ${JSON.stringify(pathToFileURL(dist).href)};
-        import { builtInScenario } from ${JSON.stringify(scenarioUrl)};
-        const out = [];
-        for (const [scanning, workers] of [["continuous", 0], ["continuous", 1], ["gaen", 0], ["gaen", 1]]) {
-          const hash = createHash("sha256");
-          const run = runSimulation({ ...builtInScenario("plaza"), scanning }, {
-            seed: 3, agents: scanning === "gaen" ? 1500 : 250, durationS: 400, workers,
-            onSighting: (r, s) => hash.update(r + " " + s.atMs + " " + Buffer.from(s.id).toString("hex") + " " + s.rssiDbm + " " + s.channel + "\\n"),
-          });
-          out.push({ scanning, workers, hash: hash.digest("hex"), ...run.counts });
-        }
-        console.log(JSON.stringify(out));`;
-    const child = spawnSync(process.execPath, ["--input-type=module", "-e", script], {
-      encoding: "utf8",
-    });
-    expect(child.stderr).toBe("");
-    const [c0, c1, g0, g1] = JSON.parse(child.stdout);
-    expect(c0.sightings).toBeGreaterThan(1000);
-    expect(g0.sightings).toBeGreaterThan(100);
-    expect({ ...c1, workers: 0 }).toEqual(c0);
-    expect({ ...g1, workers: 0 }).toEqual(g0);
-  }, 60_000);
-});
