@@ -11,7 +11,7 @@
 import { appendFileSync, existsSync, readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { parseSeedList } from "../sim/evaluation/seed-robustness.js";
-import { realContactF1 } from "../sim/evaluation/sim-to-real.js";
+import { realContactF1 } from "../research/sim-to-real.js";
 import { runPipeline } from "../sim/pipeline/run-pipeline.js";
 import { EPFL_SCENARIO_NAMES, EPFL_SCENARIOS } from "../sim/world/epfl-scenarios.js";
 import { BUILT_IN_SCENARIOS, builtInScenario } from "../sim/world/scenario.js";

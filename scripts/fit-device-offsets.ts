@@ -15,7 +15,7 @@ import {
   DEVICE_OFFSET_RIDGE_LAMBDA,
   fitDeviceOffsets,
   standardDeviation,
-} from "../src/campaigns/fit-device-offsets.js";
+} from "../research/fit-device-offsets.js";
 import { loadDp3tAnechoic } from "../src/campaigns/load-dp3t-anechoic.js";
 import { repoRoot } from "../src/io/data-root.js";
 import { loadCalibrationTable } from "../src/signal/calibration-table.js";

@@ -2,9 +2,9 @@
  * `evaluate --dataset` as text: the tables of a `CampaignEvaluation`, each preceded by a line
  * saying what it is. Numbers to 3 decimals, intervals as "lo-hi".
  */
-import type { SimToRealResult } from "../../sim/evaluation/sim-to-real.js";
-import type { CampaignEvaluation } from "../campaigns/evaluate-campaigns.js";
-import type { Estimate95 } from "../campaigns/unit-bootstrap.js";
+import type { SimToRealResult } from "../../research/sim-to-real.js";
+import type { CampaignEvaluation } from "../../research/evaluate-campaigns.js";
+import type { Estimate95 } from "../../research/unit-bootstrap.js";
 import { writeRows } from "./output.js";
 
 const round = (x: number) => (Number.isFinite(x) ? (Math.round(x * 1000) / 1000).toFixed(3) : "-");

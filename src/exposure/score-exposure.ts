@@ -177,7 +177,7 @@ function windowScores(
 /**
  * Our detector's chance that an attenuation means "within `closeDistanceM`": a logistic falling
  * through 1/2 at `closeAttenuationDb` with `closeScaleDb` per e-fold (fitted across campaigns,
- * `src/campaigns/fit-detector.ts`). Without a scale it is the step at `closeAttenuationDb`.
+ * `research/fit-detector.ts`). Without a scale it is the step at `closeAttenuationDb`.
  */
 export function closeProbability(preset: RiskPreset, attenuationDb: number): number {
   const closeDb = preset.closeAttenuationDb ?? 63;

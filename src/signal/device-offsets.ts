@@ -1,7 +1,7 @@
 /**
  * Per-device-model RX and TX offsets on top of Google's calibration table, fitted on the
  * DP-3T anechoic pairs (DP-3T/bt-measurements exp25/27/28/29, 1 m, no multipath; CC BY-ND 4.0,
- * EPFL and ETH Zurich) by `scripts/fit-device-offsets.ts` (model: src/campaigns/fit-device-offsets.ts).
+ * EPFL and ETH Zurich) by `scripts/fit-device-offsets.ts` (model: research/fit-device-offsets.ts).
  * Offsets are relative to the mean device of that data, shrunk towards 0, and apply as
  * `attenuation = (txPower + txOffsetDb) - (rssi + rssiCorrection - rxOffsetDb)`.
  */

@@ -62,8 +62,7 @@ const BLE_LIBRARY = /^@(stoprocent|abandonware)\//;
 
 /**
  * Arrows that break the table on purpose, by file (docs/design.md, "Known exceptions"). An entry
- * whose file still exists but no longer breaks the rule fails the test: take it out. An entry
- * whose file is gone (moved to research/) is ignored.
+ * whose file no longer breaks the rule, or is gone, fails the test: take it out.
  */
 const EXCEPTIONS: readonly { file: string; imports: string; why: string }[] = [
   {
@@ -80,11 +79,6 @@ const EXCEPTIONS: readonly { file: string; imports: string; why: string }[] = [
     file: "src/checkpoint/run-checkpoint.ts",
     imports: "sim",
     why: "types only: the crowd scenario a simulated checkpoint runs, and the radio the registry opens for it",
-  },
-  {
-    file: "src/campaigns/evaluate-campaigns.ts",
-    imports: "research",
-    why: "the campaigns' evaluation runs the Dublin tram's (research/evaluate-dublin-tram.ts); the evaluations in src/campaigns are research code still to move",
   },
 ];
 
@@ -279,7 +273,7 @@ describe("import rules (docs/design.md)", () => {
   });
 
   it("every exception is still needed (take it out once the code keeps the rule)", () => {
-    const stale = EXCEPTIONS.filter((e) => existsSync(join(REPO_ROOT, e.file))).filter((e) => {
+    const stale = EXCEPTIONS.filter((e) => {
       const own = imports.filter((i) => i.file === e.file);
       return !own.some((i) =>
         e.imports.startsWith("node:")

@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import type { CampaignEvaluation } from "../../src/campaigns/evaluate-campaigns.js";
+import type { CampaignEvaluation } from "../../research/evaluate-campaigns.js";
 import { presetFor } from "../../src/exposure/risk-preset.js";
 import { FITTED_PROXKIT } from "../../src/signal/distance/estimators.js";
 import { CLI, runCli } from "./run-cli.js";

@@ -260,7 +260,7 @@ describeWith(REAL_DATA)("the Dublin tram data (Leith & Farrell 2020)", () => {
   });
 
   it("the tram's own fit is 66 dB, not the committed cross-campaign value", () => {
-    // The preset ships the fit across the RSSI campaigns (src/campaigns/fit-detector.ts); the
+    // The preset ships the fit across the RSSI campaigns (research/fit-detector.ts); the
     // tram alone would say 66 dB, and its folds 60-81 dB.
     const cv = result("proxkit").crossValidated!;
     expect(cv.fittedOnAllPairsDb).toBe(66);

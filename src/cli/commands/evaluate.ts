@@ -6,10 +6,10 @@ import {
   SIM_TO_REAL_SEEDS,
   type SimToRealResult,
   simToRealDataPresent,
-} from "../../../sim/evaluation/sim-to-real.js";
+} from "../../../research/sim-to-real.js";
 import { rerunFolder } from "../../../sim/pipeline/run-pipeline.js";
-import { writeCampaignReport } from "../../../sim/report/campaign-report.js";
-import { DATASET_NAMES, evaluateCampaigns } from "../../campaigns/evaluate-campaigns.js";
+import { writeCampaignReport } from "../../../research/campaign-report.js";
+import { DATASET_NAMES, evaluateCampaigns } from "../../../research/evaluate-campaigns.js";
 import { ConfigError } from "../../core/errors.js";
 import { dublinTramSummary, evaluateDublinTram } from "../../../research/evaluate-dublin-tram.js";
 import { PRESET_NAMES, presetFor } from "../../exposure/risk-preset.js";

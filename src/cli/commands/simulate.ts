@@ -6,7 +6,7 @@ import type { Argv, CommandModule } from "yargs";
 import { CEILING_MAX_AGENTS } from "../../../sim/evaluation/ceiling.js";
 import type { RunEvaluation } from "../../../sim/evaluation/evaluate-run.js";
 import { reportChannel } from "../../../sim/evaluation/report-run.js";
-import { realF1OfReplay } from "../../../sim/evaluation/sim-to-real.js";
+import { realF1OfReplay } from "../../../research/sim-to-real.js";
 import { RUN_FILES } from "../../../sim/pipeline/run-files.js";
 import { withChannel } from "../../../sim/pipeline/simulate-run.js";
 import { OUTPUT_FORMATS, type OutputFormat } from "../../../sim/io/table-writer.js";

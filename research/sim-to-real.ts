@@ -4,7 +4,7 @@
  * of the crowd against its F1 on the real recording of the same crowd (DP-3T experiment 05),
  * with the same truth definition on both sides.
  *
- * - Real: `evaluateExp05Contacts` (`src/campaigns/exp05-contacts.ts`): every directed pair of
+ * - Real: `evaluateExp05Contacts` (`research/exp05-contacts.ts`): every directed pair of
  *   people the cameras saw together, each rule deciding from the RSSI the receiver logged inside
  *   the camera's spans, the attenuation a GAEN phone computes from Google's calibration table
  *   (no anechoic offsets: the simulated phones do not apply them either).
@@ -25,21 +25,21 @@
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { campaignFolder, campaignInfo } from "../../src/campaigns/campaigns.js";
-import { DeviceCalibrations } from "../../src/campaigns/estimator-candidates.js";
-import { CALIBRATION_UNDER_DATA } from "../../src/campaigns/evaluate-campaigns.js";
-import { loadCameraTracks, pairCloseness } from "../../src/campaigns/exp05-camera-truth.js";
-import { evaluateExp05Contacts } from "../../src/campaigns/exp05-contacts.js";
-import { exp05PairKey } from "../../src/campaigns/load-dp3t-exp05.js";
-import { ConfigError } from "../../src/core/errors.js";
-import { PRESET_NAMES, presetFor, type RiskPreset } from "../../src/exposure/risk-preset.js";
-import { defaultDataRoot } from "../../src/io/data-root.js";
-import { loadCalibrationTable } from "../../src/signal/calibration-table.js";
-import { detectContacts } from "../pipeline/detect-contacts.js";
-import { simulateRun } from "../pipeline/simulate-run.js";
-import { EPFL_SCENARIO_NAMES, EPFL_SCENARIOS } from "../world/epfl-scenarios.js";
-import { builtInScenario } from "../world/scenario.js";
-import { evaluateRun } from "./evaluate-run.js";
+import { campaignFolder, campaignInfo } from "../src/campaigns/campaigns.js";
+import { DeviceCalibrations } from "./estimator-candidates.js";
+import { CALIBRATION_UNDER_DATA } from "./evaluate-campaigns.js";
+import { loadCameraTracks, pairCloseness } from "../src/campaigns/exp05-camera-truth.js";
+import { evaluateExp05Contacts } from "./exp05-contacts.js";
+import { exp05PairKey } from "../src/campaigns/load-dp3t-exp05.js";
+import { ConfigError } from "../src/core/errors.js";
+import { PRESET_NAMES, presetFor, type RiskPreset } from "../src/exposure/risk-preset.js";
+import { defaultDataRoot } from "../src/io/data-root.js";
+import { loadCalibrationTable } from "../src/signal/calibration-table.js";
+import { detectContacts } from "../sim/pipeline/detect-contacts.js";
+import { simulateRun } from "../sim/pipeline/simulate-run.js";
+import { EPFL_SCENARIO_NAMES, EPFL_SCENARIOS } from "../sim/world/epfl-scenarios.js";
+import { builtInScenario } from "../sim/world/scenario.js";
+import { evaluateRun } from "../sim/evaluation/evaluate-run.js";
 
 /** The issue's targets on the five `epfl-*` scenarios. */
 export const SIM_TO_REAL_TARGETS = {

@@ -6,10 +6,10 @@
  * it) and every estimator has a value. Fitted estimators give their filtered feature (fitted
  * later, leave one campaign out); fixed ones their distance.
  */
-import type { ChainedEstimator } from "../signal/distance/distance-estimator.js";
-import { EstimateTicker } from "../signal/distance/estimate-ticker.js";
-import type { CampaignName, CampaignRecord } from "./campaign-record.js";
-import { streamKey } from "./campaign-record.js";
+import type { ChainedEstimator } from "../src/signal/distance/distance-estimator.js";
+import { EstimateTicker } from "../src/signal/distance/estimate-ticker.js";
+import type { CampaignName, CampaignRecord } from "../src/campaigns/campaign-record.js";
+import { streamKey } from "../src/campaigns/campaign-record.js";
 
 /** How an estimator under evaluation is built for one stream and what it is read for. */
 export interface InstantEstimator {

@@ -7,14 +7,14 @@ import {
   SIM_TO_REAL_TARGETS,
   simToRealAgreement,
   spearman,
-} from "../../../sim/evaluation/sim-to-real.js";
-import { renderReport } from "../../../sim/report/render-report.js";
-import { DeviceCalibrations } from "../../../src/campaigns/estimator-candidates.js";
-import { evaluateExp05Contacts } from "../../../src/campaigns/exp05-contacts.js";
-import { PRESET_NAMES, presetFor } from "../../../src/exposure/risk-preset.js";
-import { defaultDataRoot } from "../../../src/io/data-root.js";
-import { fakeReportInput } from "../report/fake-report-input.js";
-import { describeWith, needData } from "../../support/requirements.js";
+} from "../../research/sim-to-real.js";
+import { renderReport } from "../../sim/report/render-report.js";
+import { DeviceCalibrations } from "../../research/estimator-candidates.js";
+import { evaluateExp05Contacts } from "../../research/exp05-contacts.js";
+import { PRESET_NAMES, presetFor } from "../../src/exposure/risk-preset.js";
+import { defaultDataRoot } from "../../src/io/data-root.js";
+import { fakeReportInput } from "../sim/report/fake-report-input.js";
+import { describeWith, needData } from "../support/requirements.js";
 
 describe("rank correlation", () => {
   it("is 1 for identical rankings, -1 for reversed ones, whatever the scale", () => {

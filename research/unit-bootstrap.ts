@@ -6,13 +6,13 @@
  * weighted statistics below take those weights directly, so a resample costs one pass over the
  * instants and no copying.
  */
-import { SeededRandom } from "../core/random.js";
+import { SeededRandom } from "../src/core/random.js";
 import {
   balancedAccuracy,
   percentileInterval95,
   sortedOrder,
   weightedAuc,
-} from "../signal/decision-metrics.js";
+} from "../src/signal/decision-metrics.js";
 
 /** The weighted decision metrics, from `src/signal/decision-metrics.ts`. */
 export { balancedAccuracy as weightedBalancedAccuracy, sortedOrder, weightedAuc };

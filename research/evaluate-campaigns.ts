@@ -18,21 +18,21 @@ import {
   type DublinTramEvaluation,
   decidePairs,
   evaluateTramPairs,
-} from "../../research/evaluate-dublin-tram.js";
-import { loadDublinTram } from "./load-dublin-tram.js";
-import { allPresets, presetFor, type RiskPreset } from "../exposure/risk-preset.js";
+} from "./evaluate-dublin-tram.js";
+import { loadDublinTram } from "../src/campaigns/load-dublin-tram.js";
+import { allPresets, presetFor, type RiskPreset } from "../src/exposure/risk-preset.js";
 import {
   attenuationDb,
   type CalibrationTable,
   loadCalibrationTable,
-} from "../signal/calibration-table.js";
-import { deviceOffsets } from "../signal/device-offsets.js";
-import fittedOffsets from "../signal/device-offsets.json" with { type: "json" };
-import { ChainedEstimator } from "../signal/distance/distance-estimator.js";
-import { RunningPercentile } from "../signal/filters/running-percentile.js";
+} from "../src/signal/calibration-table.js";
+import { deviceOffsets } from "../src/signal/device-offsets.js";
+import fittedOffsets from "../src/signal/device-offsets.json" with { type: "json" };
+import { ChainedEstimator } from "../src/signal/distance/distance-estimator.js";
+import { RunningPercentile } from "../src/signal/filters/running-percentile.js";
 import { type CampaignInstants, collectInstants } from "./campaign-instants.js";
-import type { CampaignName, CampaignRecord } from "./campaign-record.js";
-import { CAMPAIGNS, type CampaignInfo, campaignFolder } from "./campaigns.js";
+import type { CampaignName, CampaignRecord } from "../src/campaigns/campaign-record.js";
+import { CAMPAIGNS, type CampaignInfo, campaignFolder } from "../src/campaigns/campaigns.js";
 import { DeviceCalibrations, recordEstimator, shippedCandidates } from "./estimator-candidates.js";
 import { type Exp05ContactResult, evaluateExp05Contacts } from "./exp05-contacts.js";
 import { type Exp05PerSample, exp05PerSample } from "./exp05-per-sample.js";
@@ -45,7 +45,7 @@ import {
   leaveOneCampaignOut,
   TRAIN_INSTANTS_PER_CAMPAIGN,
 } from "./leave-one-campaign-out.js";
-import { loadDp3tExp05 } from "./load-dp3t-exp05.js";
+import { loadDp3tExp05 } from "../src/campaigns/load-dp3t-exp05.js";
 
 /** Google's calibration table under the data root. */
 export const CALIBRATION_UNDER_DATA = "gaen/en-calibration-2020-06-13.csv";

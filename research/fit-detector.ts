@@ -9,8 +9,8 @@
  * Raspberry Pi, midpoint 36 dB against 55-63 dB elsewhere) would drag a pooled midpoint by
  * several dB and widen its scale threefold, while it moves the median by one campaign's rank.
  */
-import { ConfigError } from "../core/errors.js";
-import { type FitPoint, median } from "../signal/distance/fit-points.js";
+import { ConfigError } from "../src/core/errors.js";
+import { type FitPoint, median } from "../src/signal/distance/fit-points.js";
 
 export interface DetectorFit {
   readonly closeAttenuationDb: number;

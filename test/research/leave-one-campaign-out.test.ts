@@ -1,16 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { type CampaignInstants, collectInstants } from "../../src/campaigns/campaign-instants.js";
+import { type CampaignInstants, collectInstants } from "../../research/campaign-instants.js";
 import type { CampaignName, CampaignRecord } from "../../src/campaigns/campaign-record.js";
 import {
   type EstimatorCandidate,
   evenlySpaced,
   leaveOneCampaignOut,
-} from "../../src/campaigns/leave-one-campaign-out.js";
-import {
-  forEachUnitResample,
-  sortedOrder,
-  weightedAuc,
-} from "../../src/campaigns/unit-bootstrap.js";
+} from "../../research/leave-one-campaign-out.js";
+import { forEachUnitResample, sortedOrder, weightedAuc } from "../../research/unit-bootstrap.js";
 import { SeededRandom } from "../../src/core/random.js";
 import { rocAuc } from "../../src/signal/decision-metrics.js";
 import { ChainedEstimator } from "../../src/signal/distance/distance-estimator.js";

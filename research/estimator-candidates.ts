@@ -7,17 +7,20 @@ import {
   type CalibrationTable,
   DEFAULT_DEVICE_CALIBRATION,
   type DeviceCalibration,
-} from "../signal/calibration-table.js";
-import { deviceOffsets } from "../signal/device-offsets.js";
-import type { ChainedEstimator } from "../signal/distance/distance-estimator.js";
+} from "../src/signal/calibration-table.js";
+import { deviceOffsets } from "../src/signal/device-offsets.js";
+import type { ChainedEstimator } from "../src/signal/distance/distance-estimator.js";
 import {
   ESTIMATOR_NAMES,
   type EstimatorName,
   type EstimatorOptions,
   estimatorFor,
-} from "../signal/distance/estimators.js";
-import { FITTED_ESTIMATORS, fitEstimatorModel } from "../signal/distance/fit-estimator-model.js";
-import type { CampaignRecord } from "./campaign-record.js";
+} from "../src/signal/distance/estimators.js";
+import {
+  FITTED_ESTIMATORS,
+  fitEstimatorModel,
+} from "../src/signal/distance/fit-estimator-model.js";
+import type { CampaignRecord } from "../src/campaigns/campaign-record.js";
 import type { EstimatorCandidate, FittedModel } from "./leave-one-campaign-out.js";
 
 /** Device calibration by model name, cached (the table's lookup is tolerant of spellings). */

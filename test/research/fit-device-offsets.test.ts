@@ -1,10 +1,7 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { CampaignRecord } from "../../src/campaigns/campaign-record.js";
-import {
-  DEVICE_OFFSET_RIDGE_LAMBDA,
-  fitDeviceOffsets,
-} from "../../src/campaigns/fit-device-offsets.js";
+import { DEVICE_OFFSET_RIDGE_LAMBDA, fitDeviceOffsets } from "../../research/fit-device-offsets.js";
 import { loadDp3tAnechoic } from "../../src/campaigns/load-dp3t-anechoic.js";
 import { SeededRandom } from "../../src/core/random.js";
 import { loadCalibrationTable } from "../../src/signal/calibration-table.js";

@@ -14,9 +14,9 @@
  * (offsets relative to the mean device; A absorbs the mean). Applying them:
  * attenuation = (txPower + txOffset) - (rssi + rssiCorrection - rxOffset).
  */
-import type { DeviceCalibration } from "../signal/calibration-table.js";
-import { median } from "../signal/distance/fit-points.js";
-import type { CampaignRecord } from "./campaign-record.js";
+import type { DeviceCalibration } from "../src/signal/calibration-table.js";
+import { median } from "../src/signal/distance/fit-points.js";
+import type { CampaignRecord } from "../src/campaigns/campaign-record.js";
 
 /**
  * The ridge penalty per dB² of offset, in units of one pair placement's squared error: λ

@@ -4,11 +4,16 @@
  * precision-recall curves, and the DP-3T per-sample threshold sweep.
  */
 import type { TopLevelSpec } from "vega-lite";
-import type { CampaignSummary, RssiPoint } from "../../src/campaigns/evaluate-campaigns.js";
-import type { Exp05ContactResult } from "../../src/campaigns/exp05-contacts.js";
-import type { Exp05PerSample } from "../../src/campaigns/exp05-per-sample.js";
-import { downsampleEvenly } from "./measured-rssi-vs-distance.js";
-import { CHART_BASE, detectorColour, precisionRecallChart, unitAxis } from "./report-charts.js";
+import type { CampaignSummary, RssiPoint } from "./evaluate-campaigns.js";
+import type { Exp05ContactResult } from "./exp05-contacts.js";
+import type { Exp05PerSample } from "./exp05-per-sample.js";
+import { downsampleEvenly } from "../sim/report/measured-rssi-vs-distance.js";
+import {
+  CHART_BASE,
+  detectorColour,
+  precisionRecallChart,
+  unitAxis,
+} from "../sim/report/report-charts.js";
 
 /** Points per campaign in its RSSI chart (the evaluation already keeps about 1500). */
 export const MAX_CAMPAIGN_POINTS = 2000;

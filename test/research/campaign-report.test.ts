@@ -9,13 +9,13 @@ import {
   formatEstimate,
   renderCampaignReport,
   writeCampaignReport,
-} from "../../../sim/report/campaign-report.js";
-import type { CampaignEvaluation } from "../../../src/campaigns/evaluate-campaigns.js";
-import type { Exp05ContactResult } from "../../../src/campaigns/exp05-contacts.js";
-import type { Estimate95 } from "../../../src/campaigns/unit-bootstrap.js";
-import { checkReportPage, CHROMIUM_TOOL, launchChromium } from "./report-browser.js";
-import { chartMarks, chartsOf } from "./report-html.js";
-import { describeWith } from "../../support/requirements.js";
+} from "../../research/campaign-report.js";
+import type { CampaignEvaluation } from "../../research/evaluate-campaigns.js";
+import type { Exp05ContactResult } from "../../research/exp05-contacts.js";
+import type { Estimate95 } from "../../research/unit-bootstrap.js";
+import { checkReportPage, CHROMIUM_TOOL, launchChromium } from "../sim/report/report-browser.js";
+import { chartMarks, chartsOf } from "../sim/report/report-html.js";
+import { describeWith } from "../support/requirements.js";
 
 const dirs: string[] = [];
 afterAll(() => {

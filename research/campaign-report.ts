@@ -1,18 +1,18 @@
 /**
  * `report.html` of `proxkit evaluate --report DIR`: the evaluation on real measurement campaigns
- * as one self-contained page, made as the simulation report is (`render-report.ts`): charts are
+ * as one self-contained page, made as the simulation report is (`sim/report/render-report.ts`): charts are
  * Vega-Lite specs rendered to inline SVG here in Node, tables are plain HTML, the page runs no
  * script and loads nothing, and every text taken from the evaluation is escaped. A section
  * whose data the evaluation lacks (exp05 or the tram when only one dataset was evaluated) is
  * left out.
  */
 import { join } from "node:path";
-import type { CampaignEvaluation } from "../../src/campaigns/evaluate-campaigns.js";
-import type { Exp05ContactResult } from "../../src/campaigns/exp05-contacts.js";
-import type { Estimate95 } from "../../src/campaigns/unit-bootstrap.js";
-import { writeFileAtomic } from "../../src/io/atomic-write.js";
-import { prepareOutputFolder } from "../../src/io/output-folder.js";
-import type { SimToRealResult } from "../evaluation/sim-to-real.js";
+import type { CampaignEvaluation } from "./evaluate-campaigns.js";
+import type { Exp05ContactResult } from "./exp05-contacts.js";
+import type { Estimate95 } from "./unit-bootstrap.js";
+import { writeFileAtomic } from "../src/io/atomic-write.js";
+import { prepareOutputFolder } from "../src/io/output-folder.js";
+import type { SimToRealResult } from "./sim-to-real.js";
 import {
   campaignRssiSpec,
   contactPrecisionRecallSpec,
@@ -27,7 +27,7 @@ import {
   htmlPage,
   type Renderer,
   svgRenderer,
-} from "./render-report.js";
+} from "../sim/report/render-report.js";
 
 type TopLevelSpec = import("vega-lite").TopLevelSpec;
 

@@ -7,10 +7,10 @@
  * saying "close" (the base rate sets what F1 means here), and our estimator read after every
  * sample (causal, per stream), deciding "close" when its estimate is under 2 m.
  */
-import { attenuationDb } from "../signal/calibration-table.js";
-import type { ChainedEstimator } from "../signal/distance/distance-estimator.js";
-import type { CampaignRecord } from "./campaign-record.js";
-import { streamKey } from "./campaign-record.js";
+import { attenuationDb } from "../src/signal/calibration-table.js";
+import type { ChainedEstimator } from "../src/signal/distance/distance-estimator.js";
+import type { CampaignRecord } from "../src/campaigns/campaign-record.js";
+import { streamKey } from "../src/campaigns/campaign-record.js";
 import type { DeviceCalibrations } from "./estimator-candidates.js";
 import {
   CAMPAIGN_BOOTSTRAP,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { precisionRecallCurve } from "../../src/campaigns/exp05-contacts.js";
-import { type CampaignPoints, fitDetector, fitLogistic } from "../../src/campaigns/fit-detector.js";
+import { precisionRecallCurve } from "../../research/exp05-contacts.js";
+import { type CampaignPoints, fitDetector, fitLogistic } from "../../research/fit-detector.js";
 import { ConfigError } from "../../src/core/errors.js";
 import { SeededRandom } from "../../src/core/random.js";
 

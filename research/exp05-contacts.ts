@@ -18,12 +18,12 @@
  * same resamples.
  */
 
-import { type AttenuationEvent, exposureWindowsOf } from "../exposure/match-exposures.js";
-import type { RiskPreset } from "../exposure/risk-preset.js";
-import { scoreExposure, windowToScored } from "../exposure/score-exposure.js";
-import { attenuationDb } from "../signal/calibration-table.js";
-import type { CampaignRecord } from "./campaign-record.js";
-import { streamKey } from "./campaign-record.js";
+import { type AttenuationEvent, exposureWindowsOf } from "../src/exposure/match-exposures.js";
+import type { RiskPreset } from "../src/exposure/risk-preset.js";
+import { scoreExposure, windowToScored } from "../src/exposure/score-exposure.js";
+import { attenuationDb } from "../src/signal/calibration-table.js";
+import type { CampaignRecord } from "../src/campaigns/campaign-record.js";
+import { streamKey } from "../src/campaigns/campaign-record.js";
 import type { DeviceCalibrations } from "./estimator-candidates.js";
 import {
   type CameraSpan,
@@ -31,8 +31,8 @@ import {
   loadCameraTracks,
   pairCloseness,
   pairDistanceSeries,
-} from "./exp05-camera-truth.js";
-import { exp05PairKey, loadDp3tExp05 } from "./load-dp3t-exp05.js";
+} from "../src/campaigns/exp05-camera-truth.js";
+import { exp05PairKey, loadDp3tExp05 } from "../src/campaigns/load-dp3t-exp05.js";
 import {
   CAMPAIGN_BOOTSTRAP,
   type Estimate95,

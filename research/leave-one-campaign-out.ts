@@ -11,8 +11,8 @@
  * independent units (`unit-bootstrap.ts`); the pooled intervals average the campaigns' r-th
  * resamples, which are independent across campaigns.
  */
-import type { FitPoint } from "../signal/distance/fit-points.js";
-import { median } from "../signal/distance/fit-points.js";
+import type { FitPoint } from "../src/signal/distance/fit-points.js";
+import { median } from "../src/signal/distance/fit-points.js";
 import type { CampaignInstants, InstantEstimator } from "./campaign-instants.js";
 import {
   CAMPAIGN_BOOTSTRAP,
