@@ -359,7 +359,9 @@ export {
   openRadio,
   RADIO_BACKENDS,
   type RadioBackend,
+  type RadioContractPart,
   type RadioOptions,
+  type RadioVariant,
   radioBackend,
   radioBackends,
 } from "./radio/radio-backends.js";

@@ -1,75 +1,19 @@
+/** The HCI back-end over fake bindings (its contract suite runs in radio-backends.test.ts). */
 import { describe, expect, it } from "vitest";
 import { toHex } from "../../src/core/hex.js";
 import { OPCODE } from "../../src/radio/hci/hci-commands.js";
 import type { HciRadio } from "../../src/radio/hci/hci-radio.js";
-import type { HciRadioOptions } from "../../src/radio/hci/hci-settings.js";
 import { openRadio } from "../../src/radio/open-radio.js";
 import type { RadioSighting, RadioState } from "../../src/radio/radio.js";
 import { SimMedium } from "../../src/radio/sim/sim-medium.js";
 import {
   FakeBlenoBindings,
   FakeController,
-  FakeNobleBindings,
+  FAKE_START_MS as START_MS,
   virtualTimers,
+  fakeHciWorld as world,
 } from "./hci-fakes.js";
-import { type RadioHarness, radioContract, seededAdvertiser } from "./radio-contract.js";
-
-const START_MS = Date.UTC(2021, 0, 4, 9);
-/** Virtual time moves in steps, with the event loop run between them (noble/bleno callbacks). */
-const STEP_MS = 100;
-
-interface Node {
-  radio: HciRadio;
-  controller: FakeController;
-  noble: FakeNobleBindings[];
-}
-
-function world(options: { raw?: boolean; hci?: Partial<HciRadioOptions> } = {}) {
-  const medium = new SimMedium({ startMs: START_MS, seed: 3 });
-  const timers = virtualTimers(medium.scheduler);
-  const add = async (x: number): Promise<Node> => {
-    const node = medium.addNode(x, 0);
-    const controller = new FakeController(medium, node);
-    const noble: FakeNobleBindings[] = [];
-    const radio = (await openRadio("hci", {
-      hci: {
-        timers,
-        nobleBindings: () => {
-          const bindings = new FakeNobleBindings(medium, node, { raw: options.raw });
-          noble.push(bindings);
-          return bindings;
-        },
-        blenoBindings: () => new FakeBlenoBindings(controller),
-        ...options.hci,
-      },
-    })) as HciRadio;
-    return { radio, controller, noble };
-  };
-  const advance = async (ms: number) => {
-    const endMs = medium.scheduler.nowMs() + ms;
-    while (medium.scheduler.nowMs() < endMs) {
-      medium.scheduler.runUntil(Math.min(endMs, medium.scheduler.nowMs() + STEP_MS));
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-  };
-  return { medium, add, advance, nowMs: () => medium.scheduler.nowMs() };
-}
-
-function harness(raw: boolean): RadioHarness {
-  let current = world({ raw });
-  return {
-    async pair() {
-      current = world({ raw });
-      const a = await current.add(0);
-      const b = await current.add(1.5);
-      return { a: a.radio, b: b.radio, nowMs: current.nowMs };
-    },
-    advance: (ms) => current.advance(ms),
-  };
-}
-
-radioContract("hci (fake bindings, noble's parsed advertisements)", harness(false));
-radioContract("hci (fake bindings, raw HCI advertising reports)", harness(true));
+import { seededAdvertiser } from "./radio-contract.js";
 
 describe("hci advertiser privacy", () => {
   it("sets a random non-resolvable address, non-connectable, before enabling, at every rotation", async () => {
