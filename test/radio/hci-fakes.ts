@@ -58,6 +58,8 @@ export class FakeController extends EventEmitter {
   readonly opcodes: number[] = [];
   /** Answer LE Set Random Address with "unknown command", as a controller without it would. */
   rejectRandomAddress = false;
+  /** Answer LE Set Advertising Parameters with "invalid parameters". */
+  rejectParameters = false;
   private generation = 0;
 
   constructor(
@@ -81,7 +83,8 @@ export class FakeController extends EventEmitter {
         else this.randomAddress = Uint8Array.from(p).reverse();
         break;
       case OPCODE.leSetAdvertisingParameters:
-        if (this.enabled) status = STATUS_COMMAND_DISALLOWED;
+        if (this.rejectParameters) status = STATUS_INVALID_PARAMETERS;
+        else if (this.enabled) status = STATUS_COMMAND_DISALLOWED;
         else {
           this.intervalMs = (p[0] | (p[1] << 8)) * 0.625;
           this.advertisingType = p[4];

@@ -1,5 +1,7 @@
 /** The HCI back-end over fake bindings (its contract suite runs in radio-backends.test.ts). */
 import { describe, expect, it } from "vitest";
+import { errorInFlags } from "../../src/cli/option-names.js";
+import type { RadioError } from "../../src/core/errors.js";
 import { toHex } from "../../src/core/hex.js";
 import { OPCODE } from "../../src/radio/hci/hci-commands.js";
 import type { HciRadio } from "../../src/radio/hci/hci-radio.js";
@@ -14,6 +16,16 @@ import {
   fakeHciWorld as world,
 } from "./hci-fakes.js";
 import { seededAdvertiser } from "./radio-contract.js";
+
+/** The error `promise` rejects with. */
+function rejection(promise: Promise<unknown>): Promise<RadioError> {
+  return promise.then(
+    () => {
+      throw new Error("resolved");
+    },
+    (error: RadioError) => error,
+  );
+}
 
 describe("hci advertiser privacy", () => {
   it("sets a random non-resolvable address, non-connectable, before enabling, at every rotation", async () => {
@@ -55,11 +67,13 @@ describe("hci advertiser privacy", () => {
         },
       });
     const refused = await open(false);
-    await expect(
-      refused.advertiser.start({ source: seededAdvertiser("gaen", START_MS) }),
-    ).rejects.toThrow(
-      /refusing.*link all of this device's IDs.*set allowStaticAddress to accept that/,
+    const refusal = refused.advertiser.start({ source: seededAdvertiser("gaen", START_MS) });
+    await expect(refusal).rejects.toThrow(
+      /refusing.*link all of this device's IDs.*\(set allowStaticAddress to accept that\)$/,
     );
+    const error = await rejection(refusal);
+    expect(error.options).toEqual(["allowStaticAddress"]);
+    expect(errorInFlags(error)).toMatch(/\(pass --allow-static-address to accept that\)$/);
     expect(refused.advertiser.state).toBe("unavailable");
     const allowed = (await open(true)) as HciRadio;
     await allowed.advertiser.start({ source: seededAdvertiser("gaen", START_MS) });
@@ -75,6 +89,21 @@ describe("hci advertiser privacy", () => {
     await expect(
       a.radio.advertiser.start({ source: seededAdvertiser("dp3t", w.nowMs()) }),
     ).rejects.toThrow(/rejected LE Set Random Address \(HCI status 0x01, unknown HCI command\)/);
+    expect(a.controller.enabled).toBe(false);
+  });
+
+  it("refuses when the controller rejects the advertising parameters, and says what to try", async () => {
+    const w = world();
+    const a = await w.add(0);
+    a.controller.rejectParameters = true;
+    const error = await rejection(
+      a.radio.advertiser.start({ source: seededAdvertiser("gaen", w.nowMs()), intervalMs: 100 }),
+    );
+    expect(error.message).toMatch(
+      /rejected the advertising parameters \(HCI status 0x12, .*; interval 100 ms, non-connectable\): try intervalMs 250$/,
+    );
+    expect(error.options).toEqual(["intervalMs"]);
+    expect(errorInFlags(error)).toMatch(/non-connectable\): try --interval 250$/);
     expect(a.controller.enabled).toBe(false);
   });
 });
