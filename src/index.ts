@@ -5,7 +5,8 @@
  * `proxkit/sim`. test/public-api.test.ts snapshots this list, so a change to it is a visible diff.
  */
 
-// core: clocks, seeded and crypto randomness, hex, the error classes every layer throws.
+// core: clocks, seeded and crypto randomness, hex, the error classes every layer throws (with
+// the library options their messages name).
 export { type Clock, ManualClock, systemClock } from "./core/clock.js";
 export {
   CodecError,
@@ -16,6 +17,7 @@ export {
   StoreError,
 } from "./core/errors.js";
 export { bytesEqual, fromHex, toHex } from "./core/hex.js";
+export type { LibraryOption, OptionMention, OptionText } from "./core/option-text.js";
 export { IdTable } from "./core/id-table.js";
 export { cryptoRandom, type Random, SeededRandom } from "./core/random.js";
 
@@ -359,7 +361,9 @@ export {
   openRadio,
   RADIO_BACKENDS,
   type RadioBackend,
+  type RadioContractPart,
   type RadioOptions,
+  type RadioVariant,
   radioBackend,
   radioBackends,
 } from "./radio/radio-backends.js";

@@ -14,6 +14,7 @@
  */
 import { ConfigError } from "../core/errors.js";
 import { toHex } from "../core/hex.js";
+import { mention, optionText } from "../core/option-text.js";
 import { PROTOCOLS, type Protocol } from "../protocols/rolling-id-scheme.js";
 import type { StoredWindow } from "./checkpoint-store.js";
 
@@ -205,7 +206,7 @@ export function adoptionReport(
   const periods = Math.ceil((toMs - Math.floor(fromMs / sizeMs) * sizeMs) / sizeMs);
   if (!(periods <= MAX_REPORT_PERIODS))
     throw new ConfigError(
-      `the report would have ${periods} ${per === "hour" ? "hourly" : "daily"} periods (${isoOrRaw(fromMs)} .. ${isoOrRaw(toMs)}), more than the ${MAX_REPORT_PERIODS} it lists; give a narrower period (fromMs, toMs)${per === "hour" ? " or per day" : ""} (windows far from the rest may have wrong times)`,
+      optionText`the report would have ${periods} ${per === "hour" ? "hourly" : "daily"} periods (${isoOrRaw(fromMs)} .. ${isoOrRaw(toMs)}), more than the ${MAX_REPORT_PERIODS} it lists; give a narrower ${mention(["fromMs", "toMs"], { text: "period (fromMs, toMs)" })}${per === "hour" ? optionText` or ${mention("per", { value: "day" })}` : ""} (windows far from the rest may have wrong times)`,
       "E_REPORT_PERIODS",
     );
   const groups: (Protocol | "all")[] = [

@@ -5,6 +5,7 @@
  */
 import type { IClientOptions } from "mqtt";
 import { ConfigError } from "../core/errors.js";
+import { mention, type OptionText, optionText } from "../core/option-text.js";
 import { parseMqttUrl } from "./mqtt-forwarder.js";
 
 /** Credentials and TLS material for one MQTT connection (PEM text or bytes). */
@@ -78,12 +79,12 @@ export function mqttConnectOptions(
     connection.ca !== undefined || connection.cert !== undefined || connection.key !== undefined;
   if (tls && !TLS_PROTOCOLS.includes(parsed.protocol))
     throw new ConfigError(
-      `TLS material (ca, cert, key) needs an encrypted connection: give ${what} as mqtts://${parsed.host} (or wss://), not ${parsed.protocol}//`,
+      optionText`${mention("ca")}, ${mention("cert")} and ${mention("key")} need an encrypted connection: give ${what} as mqtts://${parsed.host} (or wss://), not ${parsed.protocol}//`,
       "E_MQTT_TLS",
     );
   if ((connection.cert === undefined) !== (connection.key === undefined))
     throw new ConfigError(
-      "a client certificate needs both cert (the certificate) and key (its private key)",
+      optionText`a client certificate needs both ${mention("cert")} (the certificate) and ${mention("key")} (its private key)`,
       "E_MQTT_TLS",
     );
   const decode = (text: string) => {
@@ -97,7 +98,7 @@ export function mqttConnectOptions(
   const password = connection.password ?? (parsed.password ? decode(parsed.password) : undefined);
   if (password !== undefined && username === undefined)
     throw new ConfigError(
-      "an MQTT password needs a user name (username, or PROXKIT_MQTT_USERNAME)",
+      optionText`an MQTT password needs a user name (${mention("username")} or PROXKIT_MQTT_USERNAME)`,
       "E_MQTT_AUTH",
     );
   parsed.username = "";
@@ -114,22 +115,23 @@ export function mqttConnectOptions(
 
 /**
  * The warnings to print when a daemon starts: a password in the URL (visible in `ps`), and a
- * connection that is both anonymous and unencrypted.
+ * connection that is both anonymous and unencrypted. Each names the options that would fix it
+ * (`OptionText`; `String(warning)` is the text).
  */
 export function connectionWarnings(
   url: string,
   connection: MqttConnectionOptions = {},
   urlOption = "the MQTT URL",
-): string[] {
+): OptionText[] {
   const security = connectionSecurity(url, connection);
-  const warnings: string[] = [];
+  const warnings: OptionText[] = [];
   if (security.passwordInUrl)
     warnings.push(
-      `warning: the password in ${urlOption} is visible to every user of this machine (ps, /proc); put it in a password file (mode 0600) or in PROXKIT_MQTT_PASSWORD instead`,
+      optionText`warning: the password in ${urlOption} is visible to every user of this machine (ps, /proc); put it in ${mention("password", { inFile: true, text: "a password file" })} (mode 0600) or in PROXKIT_MQTT_PASSWORD instead`,
     );
   if (!security.encrypted && !security.authenticated)
     warnings.push(
-      `warning: the connection to ${redactMqttUrl(url)} is anonymous and unencrypted: anyone on the network or the broker can read the rolling IDs and publish forged windows; use mqtts:// with a CA certificate, a user name and a password file (docs/fleet.md)`,
+      optionText`warning: the connection to ${redactMqttUrl(url)} is anonymous and unencrypted: anyone on the network or the broker can read the rolling IDs and publish forged windows; use mqtts:// with ${mention("ca", { text: "a CA certificate" })} and ${mention(["username", "password"], { text: "a user name and password" })} (docs/fleet.md)`,
     );
   return warnings;
 }

@@ -7,7 +7,8 @@
 import { hostname } from "node:os";
 import type { Scenario } from "../../sim/world/scenario.js";
 import type { Clock } from "../core/clock.js";
-import { ConfigError } from "../core/errors.js";
+import { ConfigError, errorText } from "../core/errors.js";
+import { type OptionText, optionText } from "../core/option-text.js";
 import type { Protocol } from "../protocols/rolling-id-scheme.js";
 import type { Radio } from "../radio/radio.js";
 import { openRadio } from "../radio/radio-backends.js";
@@ -78,8 +79,8 @@ export interface CheckpointRunOptions {
 export interface CheckpointIo {
   /** Standard output (`echoWindows`). */
   write(text: string): void;
-  /** One line of news or warning, without a newline. */
-  warn(line: string): void;
+  /** One line of news or warning, without a newline; the options it names as data. */
+  warn(line: string | OptionText): void;
   /** Aborting stops the run cleanly (the CLI wires SIGINT and SIGTERM to it). */
   readonly signal?: AbortSignal;
   /** The shutdown took longer than the 2 s a service manager allows (the CLI exits 1). */
@@ -259,7 +260,7 @@ export async function runCheckpoint(
     ...(options.beacon ? { beacon: options.beacon } : {}),
     rxRssiCorrectionDb: options.rxRssiCorrectionDb,
   });
-  daemon.on("error", (error) => io.warn(`checkpoint: ${error.message}`));
+  daemon.on("error", (error) => io.warn(optionText`checkpoint: ${errorText(error)}`));
   daemon.on("store", (e) => {
     if (e.state === "failing")
       io.warn(

@@ -24,15 +24,14 @@ import { simulateCommand } from "./commands/simulate.js";
 import { sweepCommand } from "./commands/sweep.js";
 import { workerCommand } from "./commands/worker.js";
 import { checkOptionValues, type DeclaredOptions } from "./option-checks.js";
-import { withFlags } from "./option-names.js";
+import { errorInFlags } from "./option-names.js";
 
 const EXIT_FAILURE = 1;
 const EXIT_BAD_INPUT = 2;
 
 function report(error: unknown, verbose: boolean): number {
   const isBadInput = error instanceof ProxkitError ? error.isInputError : false;
-  const message = error instanceof Error ? error.message : String(error);
-  process.stderr.write(`proxkit: ${withFlags(message)}\n`);
+  process.stderr.write(`proxkit: ${errorInFlags(error)}\n`);
   if (verbose && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
   else if (!(error instanceof ProxkitError))
     process.stderr.write("(run with --verbose for details)\n");

@@ -20,6 +20,7 @@ import {
 } from "../checkpoint/receipt-signature.js";
 import { ConfigError } from "../core/errors.js";
 import { readInputFile } from "../io/read-input-file.js";
+import { inFlags } from "./option-names.js";
 
 export type MqttRole = "checkpoint" | "collect";
 
@@ -187,7 +188,7 @@ export function resolveMqttOptions(
     const loose = readableByOthers(sources.key.path, sources.key.what);
     if (loose) notices.push(loose);
   }
-  notices.push(...connectionWarnings(url, connection, "--mqtt"));
+  notices.push(...connectionWarnings(url, connection, "--mqtt").map(inFlags));
 
   const receiptKeyPath = args["receipt-key"] ?? config.receiptKey;
   const receiptWhat = args["receipt-key"] !== undefined ? "--receipt-key" : "receiptKey";

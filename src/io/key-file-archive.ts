@@ -6,6 +6,7 @@
 import { closeSync, constants, fstatSync, openSync, readSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { KeyFileError } from "../core/errors.js";
+import { mention, optionText } from "../core/option-text.js";
 import { EXPORT_BIN_HEADER } from "../exposure/key-file/key-file.js";
 import {
   DEFAULT_MAX_KEY_FILE_BYTES,
@@ -60,7 +61,7 @@ function readError(path: string, error: unknown): KeyFileError {
 
 function tooLarge(path: string, sizeBytes: number, maxBytes: number): KeyFileError {
   return new KeyFileError(
-    `${path} is ${formatBytes(sizeBytes)}, over the ${formatBytes(maxBytes)} limit for key files (real ones are a few MB at most; raise the limit (maxMb) if this one is genuine)`,
+    optionText`${path} is ${formatBytes(sizeBytes)}, over the ${formatBytes(maxBytes)} limit for key files (real ones are a few MB at most; raise the limit with ${mention("maxBytes")} if this one is genuine)`,
     "E_KEY_FILE_TOO_LARGE",
   );
 }

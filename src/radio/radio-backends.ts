@@ -24,6 +24,31 @@ export interface RadioOptions {
   hci?: HciRadioOptions;
 }
 
+/**
+ * A part of the Radio contract suite (test/radio/radio-contract.ts), by what it needs of the
+ * radios: `air`, a scanner of another radio decodes exactly what this radio's advertiser sends;
+ * `scanner`, what this radio's scanner reports of what is on the air (the protocols asked for,
+ * the duty cycle, stop(), addresses that change with the IDs); `advertiser`, this radio's
+ * advertiser alone (its states, the rotations of its source, a second start refused).
+ */
+export type RadioContractPart = "air" | "scanner" | "advertiser";
+
+/**
+ * One kind of radio a back-end opens, asked for by one field of `RadioOptions`. Every variant
+ * runs the Radio contract suite, but for the parts it says here it does not, each with why.
+ */
+export interface RadioVariant {
+  /** The class it opens: "SimRadio", "WorldRadio". */
+  readonly name: string;
+  /** The field of `RadioOptions` that asks for it. */
+  readonly option: keyof RadioOptions;
+  /** What it is and who opens it, in one line. */
+  readonly description: string;
+  /** The parts of the contract suite it does not run, each with why; absent: it runs them all. */
+  readonly untested?: Readonly<Partial<Record<RadioContractPart, string>>>;
+  open(options: RadioOptions): Promise<Radio>;
+}
+
 export interface RadioBackend {
   /** What users type after `--radio`. */
   readonly name: string;
@@ -35,67 +60,137 @@ export interface RadioBackend {
   readonly advertises: boolean;
   /** What it cannot do, as the end of a sentence after "it cannot"; absent when nothing. */
   readonly cannot?: string;
+  /**
+   * The radios it can open: `open` opens the first whose `option` the options give, or else
+   * the first (which then says what it needs).
+   */
+  readonly variants: readonly RadioVariant[];
   open(options: RadioOptions): Promise<Radio>;
 }
 
+/** A back-end whose `open` opens the first of its variants whose option is given, or its first. */
+function withVariants(spec: Omit<RadioBackend, "open">): RadioBackend {
+  return {
+    ...spec,
+    open(options) {
+      const variant =
+        spec.variants.find((v) => options[v.option] !== undefined) ?? spec.variants[0];
+      return variant.open(options);
+    },
+  };
+}
+
+/** What a variant that cannot open without its options says when they are missing. */
+const MISSING = {
+  sim: "the sim radio needs a medium (options.sim.medium), a scene (options.scene) or a scenario (options.world)",
+  scene: "the sim radio's scene needs options.scene",
+  world: "the sim radio's scenario needs options.world",
+  replay: "the replay radio needs a capture (options.replay.capture)",
+} as const;
+
+/** `options[key]`, or a `ConfigError` saying that it is missing. */
+function given<K extends keyof typeof MISSING>(
+  options: RadioOptions,
+  key: K,
+): NonNullable<RadioOptions[K]> {
+  const value = options[key];
+  if (value === undefined) throw new ConfigError(MISSING[key], "E_RADIO_OPTIONS");
+  return value;
+}
+
+const REPLAY_CANNOT = "advertise: it plays back a capture, which holds only what was heard";
+
 /**
- * The back-ends, in the order `--help` lists them. Each runs the Radio contract suite
- * (test/radio/radio-contract.ts) or says here what it cannot do. `sim` runs it as `SimRadio`;
- * its scene's scanner is a `SimRadio`, and its crowd scenario's `WorldRadio` (checkpoint) is
- * tested on its own (test/sim/engine/world-radio.test.ts): the crowd's phones record no
- * foreign beacon, so what it advertises is heard by nobody.
+ * The back-ends, in the order `--help` lists them, each with the radios it can open. Every one
+ * of those runs the Radio contract suite (test/radio/radio-backends.test.ts runs it on each) but
+ * for the parts its `untested` names, with why.
  */
 export const RADIO_BACKENDS: readonly RadioBackend[] = [
-  {
+  withVariants({
     name: "sim",
     description:
       "simulated radios on a virtual clock: a scene of phones walking around the scanner, a phone 1 m away, or a crowd scenario",
     scans: true,
     advertises: true,
-    async open(options) {
-      if (options.world) {
-        const { WorldRadio } = await import("../../sim/engine/world-radio.js");
-        return new WorldRadio(options.world);
-      }
-      if (options.scene) {
-        const { SimSceneRadio } = await import("./sim/sim-scene.js");
-        return SimSceneRadio.open(options.scene);
-      }
-      const { SimRadio } = await import("./sim/sim-radio.js");
-      if (!options.sim)
-        throw new ConfigError(
-          "the sim radio needs a medium (options.sim.medium), a scene (options.scene) or a scenario (options.world)",
-          "E_RADIO_OPTIONS",
-        );
-      return new SimRadio(options.sim);
-    },
-  },
-  {
+    variants: [
+      {
+        name: "SimRadio",
+        option: "sim",
+        description: "a radio in a medium the caller runs (proxkit advertise --radio sim)",
+        async open(options) {
+          const sim = given(options, "sim");
+          const { SimRadio } = await import("./sim/sim-radio.js");
+          return new SimRadio(sim);
+        },
+      },
+      {
+        name: "SimSceneRadio",
+        option: "scene",
+        description:
+          "the scanner of a small scene of phones walking around it (proxkit scan --radio sim)",
+        untested: {
+          advertiser:
+            "it is opened to scan; its advertiser is the SimRadio it wraps, whose suite runs as SimRadio",
+        },
+        async open(options) {
+          const scene = given(options, "scene");
+          const { SimSceneRadio } = await import("./sim/sim-scene.js");
+          return SimSceneRadio.open(scene);
+        },
+      },
+      {
+        name: "WorldRadio",
+        option: "world",
+        description:
+          "the fixed scanner of a crowd simulator's scenario (proxkit checkpoint --radio sim --scenario)",
+        untested: {
+          air: "no other radio shares its air: its scanner hears only the crowd's phones, and the crowd records no foreign beacon, so what its advertiser sends is heard by nobody",
+        },
+        async open(options) {
+          const world = given(options, "world");
+          const { WorldRadio } = await import("../../sim/engine/world-radio.js");
+          return new WorldRadio(world);
+        },
+      },
+    ],
+  }),
+  withVariants({
     name: "replay",
     description: "a btsnoop capture (btmon -w, or Android's HCI snoop log), played back",
     scans: true,
     advertises: false,
-    cannot: "advertise: it plays back a capture, which holds only what was heard",
-    async open(options) {
-      const { ReplayRadio } = await import("./replay/replay-radio.js");
-      if (!options.replay)
-        throw new ConfigError(
-          "the replay radio needs a capture (options.replay.capture)",
-          "E_RADIO_OPTIONS",
-        );
-      return new ReplayRadio(options.replay);
-    },
-  },
-  {
+    cannot: REPLAY_CANNOT,
+    variants: [
+      {
+        name: "ReplayRadio",
+        option: "replay",
+        description: "a capture played back (proxkit scan and checkpoint --radio replay)",
+        untested: { advertiser: `it cannot ${REPLAY_CANNOT}` },
+        async open(options) {
+          const replay = given(options, "replay");
+          const { ReplayRadio } = await import("./replay/replay-radio.js");
+          return new ReplayRadio(replay);
+        },
+      },
+    ],
+  }),
+  withVariants({
     name: "hci",
     description: "a Bluetooth LE adapter (Linux; noble to scan, bleno to advertise)",
     scans: true,
     advertises: true,
-    async open(options) {
-      const { HciRadio } = await import("./hci/hci-radio.js");
-      return new HciRadio(options.hci);
-    },
-  },
+    variants: [
+      {
+        name: "HciRadio",
+        option: "hci",
+        description: "a Bluetooth adapter (proxkit scan, advertise and checkpoint --radio hci)",
+        async open(options) {
+          const { HciRadio } = await import("./hci/hci-radio.js");
+          return new HciRadio(options.hci);
+        },
+      },
+    ],
+  }),
 ];
 
 /** The names of the back-ends this build knows. */

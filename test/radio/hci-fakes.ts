@@ -5,7 +5,8 @@
  *   answers each with a Command Complete event, and advertises on the medium;
  * - `FakeBlenoBindings` does what bleno's HCI bindings do, through that socket;
  * - `FakeNobleBindings` listens on the medium and reports what it hears, parsed as noble's
- *   HCI layer does (`discover`) or raw (`_hci` `leAdvertisingReport`).
+ *   HCI layer does (`discover`) or raw (`_hci` `leAdvertisingReport`);
+ * - `fakeHciWorld` is a medium of HCI radios over those fakes, on a virtual clock.
  */
 import { EventEmitter } from "node:events";
 import { parseAdvertisingData } from "../../src/ble/advertising-data.js";
@@ -16,8 +17,11 @@ import {
   OPCODE,
   OWN_ADDRESS_RANDOM,
 } from "../../src/radio/hci/hci-commands.js";
+import type { HciRadio } from "../../src/radio/hci/hci-radio.js";
+import type { HciRadioOptions } from "../../src/radio/hci/hci-settings.js";
 import type { Timers } from "../../src/radio/hci/timers.js";
-import type { SimMedium } from "../../src/radio/sim/sim-medium.js";
+import { openRadio } from "../../src/radio/radio-backends.js";
+import { SimMedium } from "../../src/radio/sim/sim-medium.js";
 import type { VirtualScheduler } from "../../src/radio/sim/virtual-scheduler.js";
 
 /** Timers on a virtual scheduler; a cleared timer stays queued but does nothing. */
@@ -54,6 +58,8 @@ export class FakeController extends EventEmitter {
   readonly opcodes: number[] = [];
   /** Answer LE Set Random Address with "unknown command", as a controller without it would. */
   rejectRandomAddress = false;
+  /** Answer LE Set Advertising Parameters with "invalid parameters". */
+  rejectParameters = false;
   private generation = 0;
 
   constructor(
@@ -77,7 +83,8 @@ export class FakeController extends EventEmitter {
         else this.randomAddress = Uint8Array.from(p).reverse();
         break;
       case OPCODE.leSetAdvertisingParameters:
-        if (this.enabled) status = STATUS_COMMAND_DISALLOWED;
+        if (this.rejectParameters) status = STATUS_INVALID_PARAMETERS;
+        else if (this.enabled) status = STATUS_COMMAND_DISALLOWED;
         else {
           this.intervalMs = (p[0] | (p[1] << 8)) * 0.625;
           this.advertisingType = p[4];
@@ -274,4 +281,50 @@ export class FakeNobleBindings extends EventEmitter {
         : undefined,
     );
   }
+}
+
+/** When a `fakeHciWorld` starts, ms since the Unix epoch. */
+export const FAKE_START_MS = Date.UTC(2021, 0, 4, 9);
+/** Virtual time moves in steps, with the event loop run between them (noble/bleno callbacks). */
+const STEP_MS = 100;
+
+export interface FakeHciNode {
+  radio: HciRadio;
+  controller: FakeController;
+  noble: FakeNobleBindings[];
+}
+
+/**
+ * A medium where `add(x)` opens an HCI radio (through the registry) at (x, 0) over fake
+ * bindings; `advance` runs the virtual clock and the event loop in turns.
+ */
+export function fakeHciWorld(options: { raw?: boolean; hci?: Partial<HciRadioOptions> } = {}) {
+  const medium = new SimMedium({ startMs: FAKE_START_MS, seed: 3 });
+  const timers = virtualTimers(medium.scheduler);
+  const add = async (x: number): Promise<FakeHciNode> => {
+    const node = medium.addNode(x, 0);
+    const controller = new FakeController(medium, node);
+    const noble: FakeNobleBindings[] = [];
+    const radio = (await openRadio("hci", {
+      hci: {
+        timers,
+        nobleBindings: () => {
+          const bindings = new FakeNobleBindings(medium, node, { raw: options.raw });
+          noble.push(bindings);
+          return bindings;
+        },
+        blenoBindings: () => new FakeBlenoBindings(controller),
+        ...options.hci,
+      },
+    })) as HciRadio;
+    return { radio, controller, noble };
+  };
+  const advance = async (ms: number) => {
+    const endMs = medium.scheduler.nowMs() + ms;
+    while (medium.scheduler.nowMs() < endMs) {
+      medium.scheduler.runUntil(Math.min(endMs, medium.scheduler.nowMs() + STEP_MS));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  };
+  return { medium, add, advance, nowMs: () => medium.scheduler.nowMs() };
 }

@@ -1,75 +1,31 @@
+/** The HCI back-end over fake bindings (its contract suite runs in radio-backends.test.ts). */
 import { describe, expect, it } from "vitest";
+import { errorInFlags } from "../../src/cli/option-names.js";
+import type { RadioError } from "../../src/core/errors.js";
 import { toHex } from "../../src/core/hex.js";
 import { OPCODE } from "../../src/radio/hci/hci-commands.js";
 import type { HciRadio } from "../../src/radio/hci/hci-radio.js";
-import type { HciRadioOptions } from "../../src/radio/hci/hci-settings.js";
 import { openRadio } from "../../src/radio/open-radio.js";
 import type { RadioSighting, RadioState } from "../../src/radio/radio.js";
 import { SimMedium } from "../../src/radio/sim/sim-medium.js";
 import {
   FakeBlenoBindings,
   FakeController,
-  FakeNobleBindings,
+  FAKE_START_MS as START_MS,
   virtualTimers,
+  fakeHciWorld as world,
 } from "./hci-fakes.js";
-import { type RadioHarness, radioContract, seededAdvertiser } from "./radio-contract.js";
+import { seededAdvertiser } from "./radio-contract.js";
 
-const START_MS = Date.UTC(2021, 0, 4, 9);
-/** Virtual time moves in steps, with the event loop run between them (noble/bleno callbacks). */
-const STEP_MS = 100;
-
-interface Node {
-  radio: HciRadio;
-  controller: FakeController;
-  noble: FakeNobleBindings[];
-}
-
-function world(options: { raw?: boolean; hci?: Partial<HciRadioOptions> } = {}) {
-  const medium = new SimMedium({ startMs: START_MS, seed: 3 });
-  const timers = virtualTimers(medium.scheduler);
-  const add = async (x: number): Promise<Node> => {
-    const node = medium.addNode(x, 0);
-    const controller = new FakeController(medium, node);
-    const noble: FakeNobleBindings[] = [];
-    const radio = (await openRadio("hci", {
-      hci: {
-        timers,
-        nobleBindings: () => {
-          const bindings = new FakeNobleBindings(medium, node, { raw: options.raw });
-          noble.push(bindings);
-          return bindings;
-        },
-        blenoBindings: () => new FakeBlenoBindings(controller),
-        ...options.hci,
-      },
-    })) as HciRadio;
-    return { radio, controller, noble };
-  };
-  const advance = async (ms: number) => {
-    const endMs = medium.scheduler.nowMs() + ms;
-    while (medium.scheduler.nowMs() < endMs) {
-      medium.scheduler.runUntil(Math.min(endMs, medium.scheduler.nowMs() + STEP_MS));
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-  };
-  return { medium, add, advance, nowMs: () => medium.scheduler.nowMs() };
-}
-
-function harness(raw: boolean): RadioHarness {
-  let current = world({ raw });
-  return {
-    async pair() {
-      current = world({ raw });
-      const a = await current.add(0);
-      const b = await current.add(1.5);
-      return { a: a.radio, b: b.radio, nowMs: current.nowMs };
+/** The error `promise` rejects with. */
+function rejection(promise: Promise<unknown>): Promise<RadioError> {
+  return promise.then(
+    () => {
+      throw new Error("resolved");
     },
-    advance: (ms) => current.advance(ms),
-  };
+    (error: RadioError) => error,
+  );
 }
-
-radioContract("hci (fake bindings, noble's parsed advertisements)", harness(false));
-radioContract("hci (fake bindings, raw HCI advertising reports)", harness(true));
 
 describe("hci advertiser privacy", () => {
   it("sets a random non-resolvable address, non-connectable, before enabling, at every rotation", async () => {
@@ -111,11 +67,13 @@ describe("hci advertiser privacy", () => {
         },
       });
     const refused = await open(false);
-    await expect(
-      refused.advertiser.start({ source: seededAdvertiser("gaen", START_MS) }),
-    ).rejects.toThrow(
-      /refusing.*link all of this device's IDs.*set allowStaticAddress to accept that/,
+    const refusal = refused.advertiser.start({ source: seededAdvertiser("gaen", START_MS) });
+    await expect(refusal).rejects.toThrow(
+      /refusing.*link all of this device's IDs.*\(set allowStaticAddress to accept that\)$/,
     );
+    const error = await rejection(refusal);
+    expect(error.options).toEqual(["allowStaticAddress"]);
+    expect(errorInFlags(error)).toMatch(/\(pass --allow-static-address to accept that\)$/);
     expect(refused.advertiser.state).toBe("unavailable");
     const allowed = (await open(true)) as HciRadio;
     await allowed.advertiser.start({ source: seededAdvertiser("gaen", START_MS) });
@@ -131,6 +89,21 @@ describe("hci advertiser privacy", () => {
     await expect(
       a.radio.advertiser.start({ source: seededAdvertiser("dp3t", w.nowMs()) }),
     ).rejects.toThrow(/rejected LE Set Random Address \(HCI status 0x01, unknown HCI command\)/);
+    expect(a.controller.enabled).toBe(false);
+  });
+
+  it("refuses when the controller rejects the advertising parameters, and says what to try", async () => {
+    const w = world();
+    const a = await w.add(0);
+    a.controller.rejectParameters = true;
+    const error = await rejection(
+      a.radio.advertiser.start({ source: seededAdvertiser("gaen", w.nowMs()), intervalMs: 100 }),
+    );
+    expect(error.message).toMatch(
+      /rejected the advertising parameters \(HCI status 0x12, .*; interval 100 ms, non-connectable\): try intervalMs 250$/,
+    );
+    expect(error.options).toEqual(["intervalMs"]);
+    expect(errorInFlags(error)).toMatch(/non-connectable\): try --interval 250$/);
     expect(a.controller.enabled).toBe(false);
   });
 });

@@ -1,10 +1,6 @@
 /**
- * The replay back-end against the Radio contract. A replay radio cannot transmit, so the
- * harness pairs a simulated advertiser (radio `a`) with a replay scanner (radio `b`) that
- * follows a capture written, as the simulation runs, by a simulated receiver at b's place:
- * every sighting it makes becomes an LE advertising report event in a btsnoop file, exactly
- * as btmon would record it. The suite thus checks the whole path: spec-correct packets,
- * btsnoop records, streaming reader, decoding, protocol filter, duty cycle and stop().
+ * The replay back-end: captures played to their end, at their pace, cut short, and refused
+ * (its contract suite runs in radio-backends.test.ts, over captures a simulation writes).
  */
 import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -15,61 +11,17 @@ import { commandPacket, leSetScanEnable } from "../../src/radio/hci-commands.js"
 import { openRadio, radioBackends } from "../../src/radio/open-radio.js";
 import type { RadioSighting } from "../../src/radio/radio.js";
 import { DATALINK_H4, DATALINK_MONITOR } from "../../src/radio/replay/btsnoop.js";
-import { BtsnoopWriter, type WritableDatalink } from "../../src/radio/replay/btsnoop-writer.js";
-import {
-  encodeAdvertisingReportEvent,
-  encodeExtendedAdvertisingReportEvent,
-} from "../../src/radio/replay/hci-events.js";
+import { BtsnoopWriter } from "../../src/radio/replay/btsnoop-writer.js";
+import { encodeAdvertisingReportEvent } from "../../src/radio/replay/hci-events.js";
 import type { ReplayRadio } from "../../src/radio/replay/replay-radio.js";
-import { SimMedium } from "../../src/radio/sim/sim-medium.js";
-import { radioContract } from "./radio-contract.js";
 
 const dir = mkdtempSync(join(tmpdir(), "proxkit-replay-"));
-let files = 0;
 const open: ReplayRadio[] = [];
 
 afterEach(async () => {
   for (const radio of open.splice(0)) await radio.stop();
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-function replayHarness(datalink: WritableDatalink, extended: boolean) {
-  let medium: SimMedium;
-  let writer: BtsnoopWriter;
-  let replay: ReplayRadio;
-  return {
-    async pair() {
-      medium = new SimMedium({ startMs: Date.UTC(2021, 0, 4, 9), seed: 3 });
-      const a = await openRadio("sim", { sim: { medium, x: 0, y: 0 } });
-      const recorder = await openRadio("sim", { sim: { medium, x: 1.5, y: 0 } });
-      const path = join(dir, `capture-${files++}.btsnoop`);
-      writer = new BtsnoopWriter(path, datalink);
-      const startMs = medium.scheduler.nowMs();
-      // A capture starts where the scan starts (btmon also records New Index first).
-      writer.newIndex(startMs, Uint8Array.of(0, 0x1b, 0xdc, 1, 2, 3));
-      writer.command(startMs, commandPacket(leSetScanEnable(true)));
-      const encode = extended ? encodeExtendedAdvertisingReportEvent : encodeAdvertisingReportEvent;
-      recorder.scanner.on("sighting", (s: RadioSighting) =>
-        writer.event(s.atMs, encode([{ address: s.address, rssiDbm: s.rssiDbm, data: s.payload }])),
-      );
-      await recorder.scanner.start();
-      writer.flush();
-      replay = (await openRadio("replay", {
-        replay: { capture: path, speed: 0, follow: true, pollMs: 5 },
-      })) as ReplayRadio;
-      open.push(replay);
-      return { a, b: replay, nowMs: () => medium.scheduler.nowMs() };
-    },
-    async advance(ms: number) {
-      medium.scheduler.runFor(ms);
-      writer.flush();
-      await replay.scanner.caughtUp();
-    },
-  };
-}
-
-radioContract("replay (H4 capture, legacy reports)", replayHarness(DATALINK_H4, false));
-radioContract("replay (btmon capture, extended reports)", replayHarness(DATALINK_MONITOR, true));
 
 describe("replay radio", () => {
   it("is registered as a back-end", () => {

@@ -23,7 +23,7 @@ import {
 } from "../../radio/radio-backends.js";
 import { SimMedium } from "../../radio/sim/sim-medium.js";
 import { ID_FIELD } from "../../signal/sighting.js";
-import { withFlags } from "../option-names.js";
+import { errorInFlags } from "../option-names.js";
 import { parseDurationMs, parseInteger } from "../parse.js";
 import { parseSpeed, runPaced, stopSignal } from "./scan.js";
 
@@ -161,7 +161,7 @@ export async function runAdvertise(
   let lost = false;
   let wasRunning = false;
   radio.advertiser.on("error", (error) => {
-    if (error instanceof RadioError) io.warn(error.message);
+    if (error instanceof RadioError) io.warn(errorInFlags(error));
     else {
       fatal = error;
       endFatal();
@@ -316,7 +316,7 @@ export const advertiseCommand: CommandModule<object, AdvertiseArgs> = {
     try {
       await runAdvertise(options, {
         write: (text) => process.stdout.write(text),
-        warn: (text) => process.stderr.write(`proxkit: ${withFlags(text)}\n`),
+        warn: (text) => process.stderr.write(`proxkit: ${text}\n`),
         signal: stop.signal,
       });
     } finally {

@@ -6,6 +6,7 @@ import type { Argv, CommandModule } from "yargs";
 import type { AdoptionReport } from "../../checkpoint/adoption-report.js";
 import { type CheckpointConfig, loadCheckpointConfig } from "../../checkpoint/checkpoint-config.js";
 import { ConfigError } from "../../core/errors.js";
+import type { OptionText } from "../../core/option-text.js";
 import { PROTOCOLS } from "../../protocols/rolling-id-scheme.js";
 import { describeRadios, RADIO_BACKENDS } from "../../radio/radio-backends.js";
 import {
@@ -14,7 +15,7 @@ import {
   timeOption,
 } from "../checkpoint-options.js";
 import { forwarderLogger, mqttSecurityOptions, resolveMqttOptions } from "../mqtt-options.js";
-import { nameOption, withFlags } from "../option-names.js";
+import { inFlags, nameOption } from "../option-names.js";
 import { writeJson, writeRows } from "../output.js";
 import { parseDurationMs, parseInteger } from "../parse.js";
 import { stopSignal } from "./scan.js";
@@ -40,7 +41,7 @@ async function checkpointHandler(args: CheckpointArgs): Promise<void> {
       : loadScenario(resolved.scenario);
   }
   const { runCheckpoint } = await import("../../checkpoint/run-checkpoint.js");
-  const warn = (line: string) => process.stderr.write(`proxkit: ${withFlags(line)}\n`);
+  const warn = (line: string | OptionText) => process.stderr.write(`proxkit: ${inFlags(line)}\n`);
   const stop = stopSignal();
   try {
     const result = await runCheckpoint(

@@ -10,7 +10,7 @@ import {
 import { generateFleetSecret, generateReceiptKeyPair } from "../../checkpoint/receipt-signature.js";
 import { ConfigError } from "../../core/errors.js";
 import { type MqttCliArgs, mqttSecurityOptions, resolveMqttOptions } from "../mqtt-options.js";
-import { nameOption, withFlags } from "../option-names.js";
+import { nameOption } from "../option-names.js";
 
 interface CollectArgs extends MqttCliArgs {
   mqtt: string;
@@ -56,8 +56,7 @@ async function runCollectNamingDb(options: CollectOptions): Promise<void> {
 
 export async function runCollect(
   options: CollectOptions,
-  log: (line: string) => void = (line) =>
-    process.stderr.write(`proxkit collect: ${withFlags(line)}\n`),
+  log: (line: string) => void = (line) => process.stderr.write(`proxkit collect: ${line}\n`),
 ): Promise<void> {
   // The collector checks these too, in its own words; the user is told the flag.
   if (options.topic !== undefined) validateTopicFilter(options.topic, "--topic");

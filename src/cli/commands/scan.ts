@@ -24,7 +24,6 @@ import type { DistanceEstimator } from "../../signal/distance/distance-estimator
 import { ESTIMATOR_NAMES, estimatorFor } from "../../signal/distance/estimators.js";
 import { ExponentialMovingAverage } from "../../signal/filters/exponential-moving-average.js";
 import { sightingToJson } from "../../signal/sighting.js";
-import { withFlags } from "../option-names.js";
 import { writeRows } from "../output.js";
 import { parseDurationMs, parseInteger } from "../parse.js";
 
@@ -460,7 +459,7 @@ export const scanCommand: CommandModule<object, ScanArgs> = {
     try {
       await runScan(options, {
         write: (text) => process.stdout.write(text),
-        warn: (text) => process.stderr.write(`proxkit: ${withFlags(text)}\n`),
+        warn: (text) => process.stderr.write(`proxkit: ${text}\n`),
         live: format === "table" && process.stdout.isTTY === true,
         signal: stop.signal,
       });

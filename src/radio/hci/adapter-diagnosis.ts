@@ -6,6 +6,7 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { RadioError } from "../../core/errors.js";
+import { mention, optionText } from "../../core/option-text.js";
 
 export interface AdapterProbe {
   /** Adapter names ("hci0", ...), or `undefined` when the kernel has no Bluetooth at all. */
@@ -49,6 +50,9 @@ export const systemProbe: AdapterProbe = {
     !process.env.BLUETOOTH_HCI_SOCKET_FORCE_USB,
 };
 
+/** "the sim radio", in a message that tells the user to use it instead. */
+export const THE_SIM_RADIO = mention("radio", { value: "sim", text: "the sim radio" });
+
 function adapterName(deviceId: number | undefined): string {
   return deviceId === undefined ? "the Bluetooth adapter" : `adapter hci${deviceId}`;
 }
@@ -62,13 +66,13 @@ export function checkAdapterPresent(
   const adapters = probe.adapters();
   if (adapters === undefined || adapters.length === 0) {
     return new RadioError(
-      "no Bluetooth adapter found (nothing in /sys/class/bluetooth): plug in or enable an adapter (on a Raspberry Pi, remove dtoverlay=disable-bt and run `sudo rfkill unblock bluetooth`), check it with `bluetoothctl list`, or use the sim radio",
+      optionText`no Bluetooth adapter found (nothing in /sys/class/bluetooth): plug in or enable an adapter (on a Raspberry Pi, remove dtoverlay=disable-bt and run \`sudo rfkill unblock bluetooth\`), check it with \`bluetoothctl list\`, or use ${THE_SIM_RADIO}`,
       "E_RADIO_NO_ADAPTER",
     );
   }
   if (deviceId !== undefined && !adapters.includes(`hci${deviceId}`)) {
     return new RadioError(
-      `there is no adapter hci${deviceId}: this machine has ${adapters.join(", ")}, so use deviceId ${adapters[0].slice(3)}`,
+      optionText`there is no adapter hci${deviceId}: this machine has ${adapters.join(", ")}, so use ${mention("deviceId", { value: adapters[0].slice(3) })}`,
       "E_RADIO_NO_ADAPTER",
     );
   }
@@ -103,7 +107,7 @@ export function adapterNotReady(
   }
   if (state === "unsupported") {
     return new RadioError(
-      `${name} cannot be used for Bluetooth Low Energy (the kernel refused its HCI socket, or it predates Bluetooth 4.0): pick another adapter with deviceId N, or check \`sudo btmgmt info\``,
+      optionText`${name} cannot be used for Bluetooth Low Energy (the kernel refused its HCI socket, or it predates Bluetooth 4.0): pick another adapter with ${mention("deviceId", { value: "N" })}, or check \`sudo btmgmt info\``,
       "E_RADIO_UNSUPPORTED",
     );
   }

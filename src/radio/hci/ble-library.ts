@@ -7,6 +7,8 @@
 // No type of the optional libraries may appear here: this file's declarations reach the public
 // types (RadioOptions.hci), which must type-check for a user who installed without them.
 import { RadioError } from "../../core/errors.js";
+import { optionText } from "../../core/option-text.js";
+import { THE_SIM_RADIO } from "./adapter-diagnosis.js";
 
 /** How a module is imported; tests pass their own to simulate a missing or broken install. */
 export type ImportModule = (specifier: string) => Promise<unknown>;
@@ -137,7 +139,7 @@ export async function loadBleLibrary<T>(
   }
   const what = role === "noble" ? "scanning" : "advertising";
   throw new RadioError(
-    `the hci radio needs @stoprocent/${role} for ${what}, and it is not installed (it is an optional dependency): run \`npm install @stoprocent/${role}\` (on Linux with \`sudo apt install build-essential python3\` first), or use the sim radio`,
+    optionText`the hci radio needs @stoprocent/${role} for ${what}, and it is not installed (it is an optional dependency): run \`npm install @stoprocent/${role}\` (on Linux with \`sudo apt install build-essential python3\` first), or use ${THE_SIM_RADIO}`,
     "E_RADIO_MISSING",
   );
 }

@@ -10,6 +10,7 @@
 import { EventEmitter } from "node:events";
 import { formatAddress } from "../../ble/random-address.js";
 import { RadioError } from "../../core/errors.js";
+import { mention, optionText } from "../../core/option-text.js";
 import type { Broadcast, RotatingAdvertiser } from "../../protocols/rotating-advertiser.js";
 import type { Advertiser, AdvertiserEvents, AdvertiserOptions, RadioState } from "../radio.js";
 import { DEFAULT_ADVERTISING_INTERVAL_MS, planAdvertising } from "../start-options.js";
@@ -42,7 +43,7 @@ export const STATIC_ADDRESS_EXPOSURE =
 
 function privacyRefusal(why: string): RadioError {
   return new RadioError(
-    `refusing to advertise a rotating ID without a rotating address: ${why}; ${STATIC_ADDRESS_EXPOSURE} (set allowStaticAddress to accept that)`,
+    optionText`refusing to advertise a rotating ID without a rotating address: ${why}; ${STATIC_ADDRESS_EXPOSURE} (${mention("allowStaticAddress", { value: true })} to accept that)`,
     "E_RADIO_PRIVACY",
   );
 }
@@ -207,7 +208,7 @@ export class HciAdvertiser extends EventEmitter<AdvertiserEvents> implements Adv
       }
       if (parameterStatus !== 0) {
         throw new RadioError(
-          `the adapter rejected the advertising parameters (${statusText(parameterStatus)}; interval ${this.intervalMs} ms, non-connectable): try intervalMs 250`,
+          optionText`the adapter rejected the advertising parameters (${statusText(parameterStatus)}; interval ${this.intervalMs} ms, non-connectable): try ${mention("intervalMs", { value: "250" })}`,
           "E_RADIO_PARAMETERS",
         );
       }
