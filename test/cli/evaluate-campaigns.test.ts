@@ -12,16 +12,10 @@ import type { CampaignEvaluation } from "../../research/evaluate-campaigns.js";
 import { presetFor } from "../../src/exposure/risk-preset.js";
 import { FITTED_PROXKIT } from "../../src/signal/distance/estimators.js";
 import { CLI, runCli } from "./run-cli.js";
-import { SHARED_DATA, describeWith, needData } from "../support/requirements.js";
+import { SHARED_DATA, describeWith, needCampaigns } from "../support/requirements.js";
 
 const DATA = SHARED_DATA;
-const REAL_DATA = needData(
-  "herald-edison",
-  "dp3t-epfl",
-  "body-position",
-  "mit-matrix",
-  "pi-multichannel",
-);
+const REAL_DATA = needCampaigns();
 
 describe("evaluate --dataset: bad input", () => {
   it("refuses a missing data root, --input for a new campaign and nonsense rules, exit 2", () => {

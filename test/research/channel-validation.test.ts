@@ -12,7 +12,7 @@ import {
 import { fitTauToVariogram } from "../../research/fit-channel.js";
 import { loadChannelData } from "../../sim/world/channel-data.js";
 import { defaultDataRoot, repoRoot } from "../../src/io/data-root.js";
-import { describeWith, needData } from "../support/requirements.js";
+import { describeWith, needCampaigns } from "../support/requirements.js";
 
 describe("compareDistributions", () => {
   it("is 0 for identical samples", () => {
@@ -58,14 +58,7 @@ describe("fitTauToVariogram", () => {
 });
 
 const ROOT = defaultDataRoot();
-const REAL_DATA = needData(
-  "herald-edison",
-  "dp3t-epfl",
-  "body-position",
-  "mit-matrix",
-  "pi-multichannel",
-  "gaen",
-);
+const REAL_DATA = needCampaigns("gaen");
 
 describeWith(REAL_DATA)("fit-channel on ../shared/data", () => {
   it("reproduces the committed v2 profile and prints the leave-one-campaign-out table", () => {

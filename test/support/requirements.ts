@@ -15,6 +15,7 @@
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { describe, it, type TestFunction } from "vitest";
+import { CAMPAIGNS } from "../../src/campaigns/campaigns.js";
 import { defaultDataRoot } from "../../src/io/data-root.js";
 
 export interface Need {
@@ -46,6 +47,11 @@ export function needData(...paths: string[]): Need {
     reason: `${join(SHARED_DATA, missing ?? "")} is absent`,
     requiredBy: required("PROXKIT_REQUIRE_DATA"),
   };
+}
+
+/** The folders of the five measurement campaigns `proxkit evaluate` reads (`CAMPAIGNS`). */
+export function needCampaigns(...more: string[]): Need {
+  return needData(...CAMPAIGNS.map((c) => c.folder), ...more);
 }
 
 /** A program, found at `path` (undefined: not found); `install` says where it comes from. */
