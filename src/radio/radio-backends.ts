@@ -128,10 +128,6 @@ export const RADIO_BACKENDS: readonly RadioBackend[] = [
         option: "scene",
         description:
           "the scanner of a small scene of phones walking around it (proxkit scan --radio sim)",
-        untested: {
-          advertiser:
-            "it is opened to scan; its advertiser is the SimRadio it wraps, whose suite runs as SimRadio",
-        },
         async open(options) {
           const scene = given(options, "scene");
           const { SimSceneRadio } = await import("./sim/sim-scene.js");

@@ -4,7 +4,8 @@
  * suite over each. All run on a virtual clock:
  * - `SimRadio`: two radios 1.5 m apart in a medium;
  * - `SimSceneRadio`: a scene without its walking phones (so that what it hears is `a`'s alone)
- *   and a `SimRadio` 1.5 m away in the scene's medium to advertise;
+ *   and a `SimRadio` 1.5 m away in the scene's medium, once to advertise to the scene, once to
+ *   hear the scene advertise;
  * - `WorldRadio`: the `checkpoint-queue` crowd, whose fixed scanner hears the visitors' phones;
  *   it is both `a` and `b`, since nothing else shares its air;
  * - `ReplayRadio`: a replay radio cannot transmit, so a simulated advertiser (radio `a`) is
@@ -53,15 +54,16 @@ function simHarness(): RadioHarness {
   };
 }
 
-function sceneHarness(): RadioHarness {
+function sceneHarness(sceneAdvertises: boolean): RadioHarness {
   let scene: SimSceneRadio;
   return {
     async pair() {
       scene = (await openRadio("sim", {
         scene: { startMs: START_MS, devices: 0, seed: 3 },
       })) as SimSceneRadio;
-      const a = await openRadio("sim", { sim: { medium: scene.medium, x: 1.5, y: 0 } });
-      return { a, b: scene, nowMs: () => scene.medium.scheduler.nowMs() };
+      const other = await openRadio("sim", { sim: { medium: scene.medium, x: 1.5, y: 0 } });
+      const nowMs = () => scene.medium.scheduler.nowMs();
+      return sceneAdvertises ? { a: scene, b: other, nowMs } : { a: other, b: scene, nowMs };
     },
     async advance(ms) {
       scene.medium.scheduler.runFor(ms);
@@ -143,7 +145,10 @@ export const CONTRACT_HARNESSES: Readonly<
   Record<string, Readonly<Record<string, () => RadioHarness>>>
 > = {
   SimRadio: { "two radios in a medium": simHarness },
-  SimSceneRadio: { "a scene without phones, a SimRadio advertising": sceneHarness },
+  SimSceneRadio: {
+    "a scene without phones, a SimRadio advertising": () => sceneHarness(false),
+    "a scene without phones advertising, a SimRadio scanning": () => sceneHarness(true),
+  },
   WorldRadio: { "the checkpoint-queue crowd": worldHarness },
   ReplayRadio: {
     "H4 capture, legacy reports": () => replayHarness(DATALINK_H4, false),
