@@ -31,7 +31,7 @@ export function parseKey(
     return key;
   }
   throw new KeyFileError(
-    `${what} is neither hex${allowBase64 ? " nor base64" : ""}: ${JSON.stringify(text)}`,
+    `${what} is ${allowBase64 ? "neither hex nor base64" : "not hex"}: ${JSON.stringify(text)}`,
     "E_KEY_FORMAT",
   );
 }

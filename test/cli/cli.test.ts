@@ -172,7 +172,7 @@ describe("proxkit keys new", () => {
 describe("bad input: one clear line, exit 2, no stack", () => {
   const cases: [string, string[], RegExp][] = [
     ["wrong key length", ["ids", "-p", "gaen", "-k", "abcd"], /must be 16 bytes/],
-    ["bad hex", ["ids", "-p", "gaen", "-k", "zz".repeat(16)], /neither hex/],
+    ["bad hex", ["ids", "-p", "gaen", "-k", "zz".repeat(16)], /--key \(a GAEN TEK\) is not hex/],
     ["unknown protocol", ["ids", "-p", "bluetooth", "-k", "00"], /protocol/i],
     ["negative count", ["ids", "-p", "gaen", "-k", V.tek, "--count", "-5"], /--count/],
     [
