@@ -17,8 +17,8 @@
  * layer's stream; then far pairs (fresh shadowing per advertisement, no state), with a stream of
  * their own per (receiver, step).
  *
- * The parts: advertising events and reception columns (`advertising.ts`), one pair's draws
- * (`pair-receptions.ts`), one receiver's neighbours (`receiver-pass.ts`: far pairs then near
+ * The parts: advertising events and reception columns (`advertising.ts`), one receiver's
+ * neighbours and their draws (`receiver-pass.ts`: far pairs then near
  * ones, or in a world of venues each receiver whole, here or in the venue shards of
  * `venue-shards.ts`); this module holds the phones' scan schedules and delivers the sightings.
  *
