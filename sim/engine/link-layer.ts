@@ -108,8 +108,7 @@ export class LinkLayer {
   /** Where near pairs' receptions go: delivered as they are drawn. */
   private readonly nearSink: ReceptionSink;
   private readonly local = new FarReceptions(1024);
-  /** Whether the world has venues: every receiver heard whole (near and far) by `pass` or `shards`. */
-  private readonly venues: boolean;
+  /** A world of venues heard in worker threads (else by `pass`, here). */
   private shards: VenueShards | undefined;
   private readonly txPowerDbm: number;
   private readonly onSighting: (receiver: number, sighting: Sighting, sender: number) => void;
@@ -169,22 +168,20 @@ export class LinkLayer {
     const propagation = world.propagation;
     this.nearSink = { push: this.deliverFar };
     const farSeed = this.random.int(2 ** 31);
-    this.venues = world.venueOf !== undefined;
+    const venues = world.venueOf !== undefined;
     this.pass = new ReceiverPass(world.agents, world.radioGrid, propagation, {
       rangeM: world.receptionRangeM,
       dwellMs: this.dwellMs,
       seed: farSeed,
-      nearAside: !this.venues,
+      nearAside: !venues,
     });
-    if (this.venues) {
-      const workers = options.workers ?? 0;
-      if (workers > 0)
-        this.shards = new VenueShards(world, workers, this.dwellMs, farSeed, this.phaseMs, [
-          this.scanA,
-          this.scanB,
-          this.scanStartMs,
-        ]);
-    }
+    const workers = options.workers ?? 0;
+    if (venues && workers > 0)
+      this.shards = new VenueShards(world, workers, this.dwellMs, farSeed, this.phaseMs, [
+        this.scanA,
+        this.scanB,
+        this.scanStartMs,
+      ]);
   }
 
   /**
@@ -222,8 +219,8 @@ export class LinkLayer {
       scanB[r] = b;
       scanning++;
     }
-    if (this.venues) {
-      this.hearVenues(fromMs, stepIndex, scanning, meanwhile);
+    if (this.shards !== undefined) {
+      this.hearShards(this.shards, fromMs, stepIndex, scanning, meanwhile);
       return;
     }
     if (scanning === 0) return;
@@ -236,7 +233,8 @@ export class LinkLayer {
       const b = scanB[r];
       const scanStartMs = this.scanStartMs[r];
       // Far pairs first (they also count the advertisers on the air), then the near ones they
-      // set aside, delivered as they are drawn, then what the far pairs brought.
+      // set aside, delivered as they are drawn, then what the far pairs brought. In a world of
+      // venues the pass hears each receiver whole and sets nothing aside.
       pass.run(r, a, b, scanStartMs, firstEvents, stepIndex, this.local);
       pass.runNear(r, a, b, scanStartMs, firstEvents, random, this.nearSink);
       this.local.drain(this.deliverFar);
@@ -245,40 +243,24 @@ export class LinkLayer {
   }
 
   /**
-   * A world of venues: each scanning receiver is heard whole, in index order, by the venue pass
-   * here or by the shard that holds its venue; either way from streams of its own, so the
-   * sightings and their order are the same for any number of shards.
+   * A world of venues heard by the shards: each scanning receiver whole, in index order, from
+   * streams of its own, so the sightings and their order are those of the pass in this thread,
+   * for any number of shards.
    */
-  private hearVenues(
+  private hearShards(
+    shards: VenueShards,
     fromMs: number,
     stepIndex: number,
     scanning: number,
     meanwhile: (() => void) | undefined,
   ): void {
-    const n = this.world.agents.count;
-    const { scanA, scanB, scanStartMs } = this;
-    const shards = this.shards;
-    let far: [number, number, number];
-    if (shards !== undefined) {
-      shards.start(stepIndex, fromMs, this.world.atMs);
-      meanwhile?.();
-      if (scanning > 0)
-        for (let r = 0; r < n; r++)
-          if (!Number.isNaN(scanA[r])) shards.deliverFor(r, this.deliverFar);
-      far = shards.finish();
-    } else {
-      const pass = this.pass;
-      const firstEvents = this.firstEvents;
-      firstEvents.begin(stepIndex, fromMs);
-      for (let r = 0; r < n && scanning > 0; r++) {
-        const a = scanA[r];
-        if (Number.isNaN(a)) continue;
-        pass.run(r, a, scanB[r], scanStartMs[r], firstEvents, stepIndex, this.local);
-        this.local.drain(this.deliverFar);
-      }
-      far = pass.takeCounts();
-    }
-    this.addCounts(far);
+    shards.start(stepIndex, fromMs, this.world.atMs);
+    meanwhile?.();
+    const { scanA } = this;
+    if (scanning > 0)
+      for (let r = 0; r < this.world.agents.count; r++)
+        if (!Number.isNaN(scanA[r])) shards.deliverFor(r, this.deliverFar);
+    this.addCounts(shards.finish());
   }
 
   private addCounts([heardAt, below, collisions]: [number, number, number]): void {

@@ -22,7 +22,25 @@ import { SpatialGrid } from "../world/spatial-grid.js";
 import type { World } from "../world/world.js";
 import { type DeliverFar, FirstEvents, type ReceptionSink } from "./advertising.js";
 import { ReceiverPass } from "./receiver-pass.js";
-import { WORKER_TIMEOUT_MS, waitFor } from "./worker-wait.js";
+
+/** A worker silent this long is taken as dead (its error event cannot arrive while we block). */
+const WORKER_TIMEOUT_MS = 60_000;
+
+/** Blocks until `control[index]` satisfies `done`, flagging `flag` so the other side notifies. */
+function waitFor(control: Int32Array, index: number, flag: number, done: (v: number) => boolean) {
+  const started = Date.now();
+  for (;;) {
+    const v = Atomics.load(control, index);
+    if (done(v)) return v;
+    Atomics.store(control, flag, 1);
+    const again = Atomics.load(control, index);
+    if (done(again)) return again;
+    Atomics.wait(control, index, again, 200);
+    if (Date.now() - started > WORKER_TIMEOUT_MS) {
+      throw new Error("link layer: a venue shard stopped answering");
+    }
+  }
+}
 
 /** This module as a worker script (see `workerScript`). */
 const workerUrl = () => workerScript(import.meta.url, "sim/engine/venue-shards");
