@@ -164,6 +164,11 @@ export class World {
 }
 
 /** Builds the world of `scenario` at time 0 (agents placed, grid built, ground truth sampled). */
+/** Whether `scenario`'s world has venues (a group moves by the city's days): `World.venueOf`. */
+export function hasVenues(scenario: Scenario): boolean {
+  return scenario.agents.some((g) => g.mobility.kind === "city");
+}
+
 export function buildWorld(scenario: Scenario, options: WorldOptions = {}): World {
   const root = new SeededRandom(options.seed ?? 1);
   const placeRandom = root.fork();

@@ -26,6 +26,7 @@ import { writeReport } from "../../../sim/report/render-report.js";
 import type { ReportRun } from "../../../sim/report/report-input.js";
 import { CHANNEL_PROFILES } from "../../../sim/world/channel-profiles.js";
 import { DEFAULT_CHANNEL, resolveChannelProfile } from "../../../sim/world/channel-propagation.js";
+import { hasVenues } from "../../../sim/world/world.js";
 import {
   BUILT_IN_SCENARIOS,
   builtInScenario,
@@ -395,8 +396,6 @@ export const simulateCommand: CommandModule<object, SimulateArgs> = {
     ).map((scenario) => withChannel(scenario, args.channel));
     const workers =
       args.workers === undefined ? undefined : parseInteger(args.workers, "--workers", 0, 64);
-    const hasVenues = (scenario: Scenario) =>
-      scenario.agents.some((g) => g.mobility.kind === "city");
     if (workers !== undefined && workers > 0 && !jobs.some(hasVenues))
       throw new ConfigError(
         `--workers ${workers}: only a world of venues (the city) is heard in worker threads; ${jobs[0].name} runs in one thread (leave --workers out, or 0)`,
